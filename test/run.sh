@@ -111,7 +111,7 @@ layer_pgtap() {
 	local tests log=$OUT/pgtap.log status=0
 	tests=$(files test/pgtap/*.sql)
 	[ -z "$tests" ] && return
-	psql -q -X -d postgres -c 'DROP DATABASE IF EXISTS icos_pgtap' -c 'CREATE DATABASE icos_pgtap' &&
+	psql -q -X -d postgres -c 'SET client_min_messages = warning' -c 'DROP DATABASE IF EXISTS icos_pgtap' -c 'CREATE DATABASE icos_pgtap' &&
 	psql -q -X -d icos_pgtap -v ON_ERROR_STOP=1 \
 		-c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION icos' || { tally pgtap 0 1; return; }
 	pg_prove --verbose --ext .sql -d icos_pgtap $tests >"$log" 2>&1 || status=$?

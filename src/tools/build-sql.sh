@@ -17,7 +17,7 @@ for v in $versions; do
 	full="$out/icos--$v.sql"
 	{
 		echo "-- icos $v: generated from src/sql by src/tools/build-sql.sh; do not edit"
-		echo '\echo Use "CREATE EXTENSION icos" to load this file. \quit'
+		printf '%s\n' '\echo Use "CREATE EXTENSION icos" to load this file. \quit'
 		for u in $versions; do
 			cat "$src/$u"/*.sql
 			[ "$u" = "$v" ] && break
@@ -28,7 +28,7 @@ for v in $versions; do
 		up="$out/icos--$prev--$v.sql"
 		{
 			echo "-- icos $prev -> $v: generated from src/sql/$v by src/tools/build-sql.sh; do not edit"
-			echo '\echo Use "ALTER EXTENSION icos UPDATE" to load this file. \quit'
+			printf '%s\n' '\echo Use "ALTER EXTENSION icos UPDATE" to load this file. \quit'
 			cat "$src/$v"/*.sql
 		} >"$up.tmp"
 		mv "$up.tmp" "$up"

@@ -3,7 +3,9 @@
 # unprivileged "postgres" user through runuser) and as a normal user with sudo.
 
 PG_MAJOR=${PG_MAJOR:-15}
-PG_BINDIR=/usr/lib/postgresql/$PG_MAJOR/bin
+# ICOS_PG_BINDIR lets a developer build and test against a private copy of
+# the PostgreSQL installation (see docs/development.md).
+PG_BINDIR=${ICOS_PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}
 export PATH="$PG_BINDIR:$PATH"
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 RUNDIR=${RUNDIR:-$TOP/.run}
@@ -37,7 +39,7 @@ as_owner() {
 
 # Debian packages the build, the tests, the demo and the benchmarks need.
 ICOS_PACKAGES="build-essential postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
-postgresql-contrib-$PG_MAJOR postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
+postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
 libipc-run-perl libpq-dev"
 
 ensure_packages() {

@@ -1,0 +1,5 @@
+BEGIN;
+SELECT plan(1);
+SELECT has_schema('icos');
+SELECT * FROM finish();
+ROLLBACK;
