@@ -165,10 +165,9 @@ report_parse_error(const char *s, size_t len, gtin_kind kind,
 				upc_error(escontext,
 						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						   errmsg("invalid %s \"%s\"", what, shown),
-						   errdetail("The code has %zu digits; a %s has %d.",
+						   errdetail("The code has %zu digits; %s codes have %d.",
 									 r->ndigits, what, kind_digits(kind)),
-						   errhint("Check that no digit is missing or repeated, and that the code is a %s.",
-								   what)));
+						   errhint("Check that no digit is missing or repeated, and that the code is of the kind asked for.")));
 			return false;
 		case GTIN_BAD_CHECK:
 			if (kind == GTIN_KIND_UPCE)
@@ -333,6 +332,27 @@ upc_cmp(PG_FUNCTION_ARGS)
 	int64		b = PG_GETARG_UPC(1);
 
 	PG_RETURN_INT32(a < b ? -1 : (a > b ? 1 : 0));
+}
+
+/* transition functions of icos.min(icos.upc) and icos.max(icos.upc) */
+PG_FUNCTION_INFO_V1(upc_smaller);
+Datum
+upc_smaller(PG_FUNCTION_ARGS)
+{
+	int64		a = PG_GETARG_UPC(0);
+	int64		b = PG_GETARG_UPC(1);
+
+	PG_RETURN_UPC(a < b ? a : b);
+}
+
+PG_FUNCTION_INFO_V1(upc_larger);
+Datum
+upc_larger(PG_FUNCTION_ARGS)
+{
+	int64		a = PG_GETARG_UPC(0);
+	int64		b = PG_GETARG_UPC(1);
+
+	PG_RETURN_UPC(a > b ? a : b);
 }
 
 #if !(PG_VERSION_NUM >= 150000 && SIZEOF_DATUM >= 8)

@@ -135,6 +135,24 @@ COMMENT ON OPERATOR FAMILY icos.upc_ops USING btree IS
 COMMENT ON OPERATOR FAMILY icos.upc_hash_ops USING hash IS
 	'hash operator family of icos.upc';
 
+CREATE FUNCTION icos.upc_smaller(icos.upc, icos.upc) RETURNS icos.upc
+	AS 'MODULE_PATHNAME', 'upc_smaller' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION icos.upc_larger(icos.upc, icos.upc) RETURNS icos.upc
+	AS 'MODULE_PATHNAME', 'upc_larger' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION icos.upc_smaller(icos.upc, icos.upc) IS 'the smaller of two codes (transition function of icos.min)';
+COMMENT ON FUNCTION icos.upc_larger(icos.upc, icos.upc) IS 'the larger of two codes (transition function of icos.max)';
+
+CREATE AGGREGATE icos.min(icos.upc) (
+	SFUNC = icos.upc_smaller, STYPE = icos.upc, COMBINEFUNC = icos.upc_smaller,
+	SORTOP = OPERATOR(icos.<), PARALLEL = SAFE
+);
+CREATE AGGREGATE icos.max(icos.upc) (
+	SFUNC = icos.upc_larger, STYPE = icos.upc, COMBINEFUNC = icos.upc_larger,
+	SORTOP = OPERATOR(icos.>), PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE icos.min(icos.upc) IS 'smallest code, in GTIN-14 numeric order';
+COMMENT ON AGGREGATE icos.max(icos.upc) IS 'largest code, in GTIN-14 numeric order';
+
 ------------------------------------------------------------------ casts
 
 CREATE FUNCTION icos.upc(bigint) RETURNS icos.upc
