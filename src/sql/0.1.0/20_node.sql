@@ -16,6 +16,8 @@ BEGIN
 	END IF;
 END
 $$;
+-- Administrators reach the icos functions meant for them (init_node ...).
+GRANT USAGE ON SCHEMA icos TO icos_admin;
 COMMENT ON ROLE icos_admin IS
 	'icos: administrators of the deployment (node set-up, decoding order codes); grant it to people, never log in as it';
 
@@ -112,7 +114,8 @@ BEGIN
 	IF init_node.node_id IS NULL OR init_node.node_id NOT BETWEEN 0 AND 4095 THEN
 		RAISE EXCEPTION USING
 			ERRCODE = '22023',
-			MESSAGE = pg_catalog.format('node id %s is out of range', coalesce(init_node.node_id::text, 'NULL')),
+			MESSAGE = CASE WHEN init_node.node_id IS NULL THEN 'node id is missing'
+						   ELSE pg_catalog.format('node id %s is out of range', init_node.node_id) END,
 			DETAIL = 'A node id is a whole number from 0 to 4095, different for every database of the deployment.',
 			HINT = 'Head office is usually node 0; give each store its own number.';
 	END IF;
