@@ -14,7 +14,7 @@ SELECT d || ((10 - (
 			  substr(d,7,1)::int + substr(d,9,1)::int + substr(d,11,1)::int) +
 		 substr(d,2,1)::int + substr(d,4,1)::int + substr(d,6,1)::int +
 		 substr(d,8,1)::int + substr(d,10,1)::int) % 10) % 10)::text AS s
-FROM (SELECT lpad((5000000000 + g * 7919)::text, 11, '0') AS d
+FROM (SELECT lpad((5000000000 + g::bigint * 7919)::text, 11, '0') AS d
 	  FROM generate_series(1, 1000000) g) x;
 ANALYZE bench.upc_strings;
 
