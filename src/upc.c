@@ -1,0 +1,400 @@
+/*-------------------------------------------------------------------------
+ *
+ * upc.c
+ *	  The icos.upc type: SQL wrappers around the GS1 core in core/gtin.c.
+ *
+ * A value is the normalised GTIN-14 as an int64 (pass by value), so
+ * comparison, hashing and the bigint cast are those of int8.  Everything
+ * that knows about digits lives in core/gtin.c; this file turns its results
+ * into Datums and its failures into errors a shop-floor user can act on.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/sortsupport.h"
+#if PG_VERSION_NUM >= 160000
+#include "nodes/miscnodes.h"
+#endif
+
+#include "gtin.h"
+
+#define DatumGetUpc(X)		DatumGetInt64(X)
+#define UpcGetDatum(X)		Int64GetDatum(X)
+#define PG_GETARG_UPC(n)	DatumGetUpc(PG_GETARG_DATUM(n))
+#define PG_RETURN_UPC(x)	return UpcGetDatum(x)
+
+/* Longest part of a user's input repeated in a message, in bytes. */
+#define SHOWN_INPUT_MAX 40
+
+/*
+ * Soft errors (pg_input_is_valid) exist from PostgreSQL 16; before that an
+ * input error is always thrown.
+ */
+#if PG_VERSION_NUM >= 160000
+#define upc_error(escontext, ...)	errsave(escontext, __VA_ARGS__)
+#else
+#define upc_error(escontext, ...)	ereport(ERROR, __VA_ARGS__)
+#endif
+
+static const char *const HINT_TYPO =
+"The code was probably mistyped or misscanned: compare the digits with the label, or scan it again.";
+static const char *const HINT_SHAPE =
+"A product code is 8, 12, 13 or 14 digits; spaces and hyphens are allowed only between digits.";
+
+static const char *
+kind_name(gtin_kind kind)
+{
+	switch (kind)
+	{
+		case GTIN_KIND_ANY:
+			return "UPC";
+		case GTIN_KIND_GTIN8:
+			return "GTIN-8";
+		case GTIN_KIND_UPCA:
+			return "UPC-A";
+		case GTIN_KIND_UPCE:
+			return "UPC-E";
+		case GTIN_KIND_EAN13:
+			return "EAN-13";
+		case GTIN_KIND_GTIN14:
+			return "GTIN-14";
+	}
+	return "UPC";
+}
+
+static int
+kind_digits(gtin_kind kind)
+{
+	switch (kind)
+	{
+		case GTIN_KIND_GTIN8:
+		case GTIN_KIND_UPCE:
+			return 8;
+		case GTIN_KIND_UPCA:
+			return 12;
+		case GTIN_KIND_EAN13:
+			return 13;
+		case GTIN_KIND_GTIN14:
+			return 14;
+		case GTIN_KIND_ANY:
+			break;
+	}
+	return 0;
+}
+
+/*
+ * The user's input as it may appear in a message: at most SHOWN_INPUT_MAX
+ * bytes, cut on a character boundary, with "..." when cut.
+ */
+static char *
+shown_input(const char *s, size_t len)
+{
+	int			clip;
+
+	if (len <= SHOWN_INPUT_MAX)
+		return pnstrdup(s, len);
+	clip = pg_mbcliplen(s, (int) len, SHOWN_INPUT_MAX);
+	return psprintf("%s...", pnstrdup(s, clip));
+}
+
+/*
+ * Report a failed parse of s[0..len) (in the server encoding).  Returns
+ * false when escontext absorbed a soft error; otherwise does not return.
+ */
+static bool
+report_parse_error(const char *s, size_t len, gtin_kind kind,
+				   const gtin_parse_result *r, Node *escontext)
+{
+	const char *what = kind_name(kind);
+	char	   *shown = shown_input(s, len);
+
+	switch (r->status)
+	{
+		case GTIN_OK:
+			break;
+		case GTIN_EMPTY:
+			upc_error(escontext,
+					  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					   errmsg("invalid %s \"%s\"", what, shown),
+					   errdetail("The code contains no digits."),
+					   errhint("%s", HINT_SHAPE)));
+			return false;
+		case GTIN_BAD_CHAR:
+			{
+				const char *c = s + r->bad_offset;
+				int			clen = pg_mblen(c);
+				int			pos = pg_mbstrlen_with_len(s, (int) r->bad_offset) + 1;
+
+				if (clen > (int) (len - r->bad_offset))
+					clen = (int) (len - r->bad_offset);
+				upc_error(escontext,
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid %s \"%s\"", what, shown),
+						   errdetail("The character \"%.*s\" at position %d is not a digit.",
+									 clen, c, pos),
+						   errhint("%s", HINT_SHAPE)));
+				return false;
+			}
+		case GTIN_BAD_SEPARATOR:
+			{
+				int			pos = pg_mbstrlen_with_len(s, (int) r->bad_offset) + 1;
+
+				upc_error(escontext,
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid %s \"%s\"", what, shown),
+						   errdetail("The %s at position %d is not between two digits.",
+									 s[r->bad_offset] == '-' ? "hyphen" : "space",
+									 pos),
+						   errhint("%s", HINT_SHAPE)));
+				return false;
+			}
+		case GTIN_BAD_LENGTH:
+			if (kind == GTIN_KIND_ANY)
+				upc_error(escontext,
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid %s \"%s\"", what, shown),
+						   errdetail("The code has %zu digits; a product code has 8, 12, 13 or 14.",
+									 r->ndigits),
+						   errhint("Check that no digit is missing or repeated.")));
+			else
+				upc_error(escontext,
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid %s \"%s\"", what, shown),
+						   errdetail("The code has %zu digits; a %s has %d.",
+									 r->ndigits, what, kind_digits(kind)),
+						   errhint("Check that no digit is missing or repeated, and that the code is a %s.",
+								   what)));
+			return false;
+		case GTIN_BAD_CHECK:
+			if (kind == GTIN_KIND_UPCE)
+				upc_error(escontext,
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid check digit in %s \"%s\"", what, shown),
+						   errdetail("The check digit should be %d, not %d (it is the check digit of the expanded UPC-A %s).",
+									 r->expected_check, r->found_check, r->upca),
+						   errhint("%s", HINT_TYPO)));
+			else
+				upc_error(escontext,
+						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+						   errmsg("invalid check digit in %s \"%s\"", what, shown),
+						   errdetail("The check digit should be %d, not %d.",
+									 r->expected_check, r->found_check),
+						   errhint("%s", HINT_TYPO)));
+			return false;
+		case GTIN_UPCE_NUMBER_SYSTEM:
+			upc_error(escontext,
+					  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					   errmsg("invalid %s \"%s\"", what, shown),
+					   errdetail("A zero-suppressed UPC-E starts with number system 0, not %d.",
+								 r->number_system),
+					   errhint("Enter the 12-digit UPC-A printed on the pack instead.")));
+			return false;
+		case GTIN_UPCE_NONCANONICAL:
+			upc_error(escontext,
+					  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					   errmsg("non-canonical %s \"%s\"", what, shown),
+					   errdetail("It expands to the UPC-A %s, whose zero-suppressed form is %s.",
+								 r->upca, r->upce),
+					   errhint("%s", HINT_TYPO)));
+			return false;
+	}
+	elog(ERROR, "unexpected GTIN parse status %d", (int) r->status);
+	return false;
+}
+
+/*
+ * Parse s[0..len) as a code of the given kind; on failure report (or save,
+ * with a soft-error context) and return false.
+ */
+static bool
+parse_or_report(const char *s, size_t len, gtin_kind kind, int64 *value,
+				Node *escontext)
+{
+	gtin_parse_result r;
+
+	if (gtin_parse(s, len, kind, &r) == GTIN_OK)
+	{
+		*value = r.value;
+		return true;
+	}
+	return report_parse_error(s, len, kind, &r, escontext);
+}
+
+/* Validate a GTIN-14 number from a bigint or the wire; same SQLSTATE. */
+static bool
+validate_or_report(int64 v, const char *source, Node *escontext)
+{
+	int			expected = 0,
+				found = 0;
+	char		d[GTIN_BUFSIZE];
+
+	switch (gtin_validate(v, &expected, &found))
+	{
+		case GTIN_OK:
+			return true;
+		case GTIN_BAD_CHECK:
+			gtin_digits14(v, d);
+			upc_error(escontext,
+					  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					   errmsg("invalid check digit in UPC \"%s\"", d),
+					   errdetail("The check digit should be %d, not %d.",
+								 expected, found),
+					   errhint("%s", HINT_TYPO)));
+			return false;
+		default:
+			upc_error(escontext,
+					  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					   errmsg("%s " INT64_FORMAT " is not a UPC", source, v),
+					   errdetail("A UPC as a number is a GTIN-14 between 0 and 99999999999999.")));
+			return false;
+	}
+}
+
+/* ---------------------------------------------------------------- I/O */
+
+PG_FUNCTION_INFO_V1(upc_in);
+Datum
+upc_in(PG_FUNCTION_ARGS)
+{
+	const char *s = PG_GETARG_CSTRING(0);
+	int64		v = 0;
+	Node	   *escontext = NULL;
+
+#if PG_VERSION_NUM >= 160000
+	escontext = fcinfo->context;
+#endif
+	if (!parse_or_report(s, strlen(s), GTIN_KIND_ANY, &v, escontext))
+		PG_RETURN_NULL();
+	PG_RETURN_UPC(v);
+}
+
+PG_FUNCTION_INFO_V1(upc_out);
+Datum
+upc_out(PG_FUNCTION_ARGS)
+{
+	int64		v = PG_GETARG_UPC(0);
+	char	   *buf = palloc(GTIN_BUFSIZE);
+
+	if (!gtin_format(v, GTIN_STYLE_CANONICAL, buf))
+		elog(ERROR, "corrupt icos.upc value " INT64_FORMAT, v);
+	PG_RETURN_CSTRING(buf);
+}
+
+PG_FUNCTION_INFO_V1(upc_recv);
+Datum
+upc_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int64		v = pq_getmsgint64(buf);
+
+	validate_or_report(v, "binary value", NULL);
+	PG_RETURN_UPC(v);
+}
+
+PG_FUNCTION_INFO_V1(upc_send);
+Datum
+upc_send(PG_FUNCTION_ARGS)
+{
+	int64		v = PG_GETARG_UPC(0);
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint64(&buf, v);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* -------------------------------------------------------- comparison */
+
+#define UPC_CMP_FUNC(name, op) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	PG_RETURN_BOOL(PG_GETARG_UPC(0) op PG_GETARG_UPC(1)); \
+}
+
+UPC_CMP_FUNC(upc_eq, ==)
+UPC_CMP_FUNC(upc_ne, !=)
+UPC_CMP_FUNC(upc_lt, <)
+UPC_CMP_FUNC(upc_le, <=)
+UPC_CMP_FUNC(upc_gt, >)
+UPC_CMP_FUNC(upc_ge, >=)
+
+PG_FUNCTION_INFO_V1(upc_cmp);
+Datum
+upc_cmp(PG_FUNCTION_ARGS)
+{
+	int64		a = PG_GETARG_UPC(0);
+	int64		b = PG_GETARG_UPC(1);
+
+	PG_RETURN_INT32(a < b ? -1 : (a > b ? 1 : 0));
+}
+
+#if !(PG_VERSION_NUM >= 150000 && SIZEOF_DATUM >= 8)
+static int
+upc_fastcmp(Datum x, Datum y, SortSupport ssup)
+{
+	int64		a = DatumGetUpc(x);
+	int64		b = DatumGetUpc(y);
+
+	return a < b ? -1 : (a > b ? 1 : 0);
+}
+#endif
+
+PG_FUNCTION_INFO_V1(upc_sortsupport);
+Datum
+upc_sortsupport(PG_FUNCTION_ARGS)
+{
+	SortSupport ssup = (SortSupport) PG_GETARG_POINTER(0);
+
+#if PG_VERSION_NUM >= 150000 && SIZEOF_DATUM >= 8
+	ssup->comparator = ssup_datum_signed_cmp;
+#else
+	ssup->comparator = upc_fastcmp;
+#endif
+	PG_RETURN_VOID();
+}
+
+/*
+ * Hashing is int8's: equal values are equal int64s, so this is consistent
+ * with = by construction (and with bigint's hash, which lets the planner
+ * treat the bigint cast as hash-compatible if it ever learns to).
+ */
+PG_FUNCTION_INFO_V1(upc_hash);
+Datum
+upc_hash(PG_FUNCTION_ARGS)
+{
+	return DirectFunctionCall1(hashint8, PG_GETARG_DATUM(0));
+}
+
+PG_FUNCTION_INFO_V1(upc_hash_extended);
+Datum
+upc_hash_extended(PG_FUNCTION_ARGS)
+{
+	return DirectFunctionCall2(hashint8extended, PG_GETARG_DATUM(0),
+							   PG_GETARG_DATUM(1));
+}
+
+/* ------------------------------------------------------------- casts */
+
+PG_FUNCTION_INFO_V1(upc_from_bigint);
+Datum
+upc_from_bigint(PG_FUNCTION_ARGS)
+{
+	int64		v = PG_GETARG_INT64(0);
+
+	validate_or_report(v, "bigint", NULL);
+	PG_RETURN_UPC(v);
+}
+
+PG_FUNCTION_INFO_V1(upc_to_bigint);
+Datum
+upc_to_bigint(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(PG_GETARG_UPC(0));
+}
