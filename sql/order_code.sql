@@ -60,7 +60,7 @@ BEGIN
 								'4HMA-SW91-AYD', '', repeat('x', 10000)] LOOP
 		BEGIN
 			PERFORM bad::icos.order_code;
-			RAISE NOTICE '% accepted', bad;
+			RAISE WARNING '% accepted', bad;
 		EXCEPTION WHEN OTHERS THEN
 			GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
 			RAISE WARNING '%: %', state, left(det, 40);

@@ -165,10 +165,9 @@ report_parse_error(const char *s, size_t len, gtin_kind kind,
 				upc_error(escontext,
 						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						   errmsg("invalid %s \"%s\"", what, shown),
-						   errdetail("The code has %zu digits; a %s has %d.",
+						   errdetail("The code has %zu digits; %s codes have %d.",
 									 r->ndigits, what, kind_digits(kind)),
-						   errhint("Check that no digit is missing or repeated, and that the code is a %s.",
-								   what)));
+						   errhint("Check that no digit is missing or repeated, and that the code is of the kind asked for.")));
 			return false;
 		case GTIN_BAD_CHECK:
 			if (kind == GTIN_KIND_UPCE)
@@ -335,6 +334,27 @@ upc_cmp(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(a < b ? -1 : (a > b ? 1 : 0));
 }
 
+/* transition functions of icos.min(icos.upc) and icos.max(icos.upc) */
+PG_FUNCTION_INFO_V1(upc_smaller);
+Datum
+upc_smaller(PG_FUNCTION_ARGS)
+{
+	int64		a = PG_GETARG_UPC(0);
+	int64		b = PG_GETARG_UPC(1);
+
+	PG_RETURN_UPC(a < b ? a : b);
+}
+
+PG_FUNCTION_INFO_V1(upc_larger);
+Datum
+upc_larger(PG_FUNCTION_ARGS)
+{
+	int64		a = PG_GETARG_UPC(0);
+	int64		b = PG_GETARG_UPC(1);
+
+	PG_RETURN_UPC(a > b ? a : b);
+}
+
 #if !(PG_VERSION_NUM >= 150000 && SIZEOF_DATUM >= 8)
 static int
 upc_fastcmp(Datum x, Datum y, SortSupport ssup)
@@ -397,4 +417,203 @@ Datum
 upc_to_bigint(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(PG_GETARG_UPC(0));
+}
+
+/* ------------------------------------------------ parse, format, check */
+
+/*
+ * icos.upc_is_valid(text): whether the type input would accept the text.
+ * Never raises: it runs the core parser, which reports instead of throwing.
+ */
+PG_FUNCTION_INFO_V1(upc_is_valid);
+Datum
+upc_is_valid(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	gtin_parse_result r;
+
+	PG_RETURN_BOOL(gtin_parse(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t),
+							  GTIN_KIND_ANY, &r) == GTIN_OK);
+}
+
+static const struct
+{
+	const char *name;
+	gtin_kind	kind;
+}			kinds[] =
+{
+	{"gtin8", GTIN_KIND_GTIN8},
+	{"upca", GTIN_KIND_UPCA},
+	{"upce", GTIN_KIND_UPCE},
+	{"ean13", GTIN_KIND_EAN13},
+	{"gtin14", GTIN_KIND_GTIN14},
+};
+
+static const struct
+{
+	const char *name;
+	gtin_style	style;
+	const char *display;
+	const char *detail;
+}			styles[] =
+{
+	{"canonical", GTIN_STYLE_CANONICAL, "canonical", NULL},
+	{"gtin14", GTIN_STYLE_GTIN14, "GTIN-14", NULL},
+	{"ean13", GTIN_STYLE_EAN13, "EAN-13",
+	"Only a code whose GTIN-14 starts with 0 has an EAN-13 form."},
+	{"upca", GTIN_STYLE_UPCA, "UPC-A",
+	"Only a code whose GTIN-14 starts with 00 has a UPC-A form."},
+	{"upce", GTIN_STYLE_UPCE, "UPC-E",
+	"Only a UPC-A of number system 0 with its zeros where zero suppression can drop them has a UPC-E form."},
+	{"gtin8", GTIN_STYLE_GTIN8, "GTIN-8",
+	"Only a code whose GTIN-14 starts with 000000 has a GTIN-8 form."},
+};
+
+/* icos.upc_parse(code text, kind text) */
+PG_FUNCTION_INFO_V1(upc_parse);
+Datum
+upc_parse(PG_FUNCTION_ARGS)
+{
+	text	   *code = PG_GETARG_TEXT_PP(0);
+	char	   *kindname = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int64		v = 0;
+	size_t		i;
+
+	for (i = 0; i < lengthof(kinds); i++)
+	{
+		if (pg_strcasecmp(kindname, kinds[i].name) == 0)
+		{
+			parse_or_report(VARDATA_ANY(code), VARSIZE_ANY_EXHDR(code),
+							kinds[i].kind, &v, NULL);
+			PG_RETURN_UPC(v);
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown UPC kind \"%s\"", shown_input(kindname, strlen(kindname))),
+			 errhint("The kind is one of gtin8, upca, upce, ean13 or gtin14.")));
+	PG_RETURN_NULL();			/* not reached */
+}
+
+/* icos.upc_format(code icos.upc, style text) */
+PG_FUNCTION_INFO_V1(upc_format);
+Datum
+upc_format(PG_FUNCTION_ARGS)
+{
+	int64		v = PG_GETARG_UPC(0);
+	char	   *stylename = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char		buf[GTIN_BUFSIZE];
+	size_t		i;
+
+	for (i = 0; i < lengthof(styles); i++)
+	{
+		if (pg_strcasecmp(stylename, styles[i].name) == 0)
+		{
+			if (!gtin_format(v, styles[i].style, buf))
+			{
+				char		canon[GTIN_BUFSIZE];
+
+				if (!gtin_format(v, GTIN_STYLE_CANONICAL, canon))
+					elog(ERROR, "corrupt icos.upc value " INT64_FORMAT, v);
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("UPC %s has no %s form", canon, styles[i].display),
+						 errdetail("%s", styles[i].detail)));
+			}
+			PG_RETURN_TEXT_P(cstring_to_text(buf));
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown UPC format style \"%s\"",
+					shown_input(stylename, strlen(stylename))),
+			 errhint("The style is one of canonical, gtin14, ean13, upca, upce or gtin8.")));
+	PG_RETURN_NULL();			/* not reached */
+}
+
+/* ------------------------------------------------- variable-measure price */
+
+/* icos.upc_check_layout(layout text): true, or 22023 saying what is wrong */
+PG_FUNCTION_INFO_V1(upc_check_layout);
+Datum
+upc_check_layout(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	const char *why = gtin_layout_check(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+
+	if (why != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid price layout \"%s\"",
+						shown_input(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t))),
+				 errdetail("%s", why),
+				 errhint("Write 13 characters, one per EAN-13 digit: P prefix, I item, X ignored, $ price, V price check, C check digit; see docs/upc.md.")));
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * icos.upc_price_from_layout(code icos.upc, layout text) returns numeric
+ *
+ * Not strict: a null layout means that no layout applies to the code (this
+ * is what icos.upc_variable_price passes when its lookup finds nothing), and
+ * that is an error, not a null price.
+ */
+PG_FUNCTION_INFO_V1(upc_price_from_layout);
+Datum
+upc_price_from_layout(PG_FUNCTION_ARGS)
+{
+	int64		v;
+	char		ean[GTIN_BUFSIZE];
+	char		canon[GTIN_BUFSIZE];
+	text	   *layout;
+	gtin_price_result r;
+	char	   *num;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	v = PG_GETARG_UPC(0);
+	if (!gtin_format(v, GTIN_STYLE_CANONICAL, canon))
+		elog(ERROR, "corrupt icos.upc value " INT64_FORMAT, v);
+	if (PG_ARGISNULL(1) || !gtin_format(v, GTIN_STYLE_EAN13, ean))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("UPC %s carries no price", canon),
+				 errdetail("Only an in-store UPC-A or EAN-13 whose prefix has a row in icos.upc_price_layout carries a price."),
+				 errhint("Look the product up by its code to find its price.")));
+	layout = PG_GETARG_TEXT_PP(1);
+
+	switch (gtin_layout_price(ean, VARDATA_ANY(layout),
+							  VARSIZE_ANY_EXHDR(layout), &r))
+	{
+		case GTIN_LAYOUT_OK:
+			break;
+		case GTIN_LAYOUT_INVALID:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid price layout \"%s\"",
+							shown_input(VARDATA_ANY(layout),
+										VARSIZE_ANY_EXHDR(layout))),
+					 errdetail("%s", r.layout_error)));
+			break;
+		case GTIN_LAYOUT_NO_PRICE:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("UPC %s carries no price", canon),
+					 errdetail("Its price layout \"%s\" has no price digits.",
+							   text_to_cstring(layout)),
+					 errhint("Look the product up by its code to find its price.")));
+			break;
+		case GTIN_LAYOUT_BAD_PRICE_CHECK:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid price check digit in UPC %s", canon),
+					 errdetail("The price check digit should be %d, not %d.",
+							   r.expected_check, r.found_check),
+					 errhint("The label was probably misprinted or misscanned: scan it again, or weigh and label the item again.")));
+			break;
+	}
+
+	num = psprintf(INT64_FORMAT ".%02d", r.pence / 100, (int) (r.pence % 100));
+	return DirectFunctionCall3(numeric_in, CStringGetDatum(num),
+							   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 }

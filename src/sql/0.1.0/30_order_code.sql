@@ -179,6 +179,7 @@ COMMENT ON TABLE icos.order_code_key IS
 COMMENT ON COLUMN icos.order_code_key.key IS '128-bit key of the order code permutation (SipHash-2-4 round function)';
 COMMENT ON COLUMN icos.order_code_key.created_at IS 'when the key was made';
 COMMENT ON INDEX icos.order_code_key_single_row IS 'icos: keeps icos.order_code_key to one row';
+COMMENT ON CONSTRAINT order_code_key_length ON icos.order_code_key IS 'icos: the key has 128 bits';
 REVOKE ALL ON icos.order_code_key FROM PUBLIC;
 
 INSERT INTO icos.order_code_key (key) VALUES (icos._new_order_code_key());
