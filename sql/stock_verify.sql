@@ -3,8 +3,6 @@
 -- undone.  One transaction, rolled back.
 \set ON_ERROR_ROLLBACK on
 \set SHOW_CONTEXT never
--- icos.upc's comparison operators live in schema icos
-SET search_path = public, icos;
 BEGIN;
 -- hold ids in messages do not depend on what ran before
 SELECT setval('icos.stock_hold_seq', 800000);

@@ -2,6 +2,7 @@
 -- settings and every documented SQLSTATE.
 BEGIN;
 SELECT plan(63);
+-- so that format_type shows icos.upc as upc in function_returns
 SET LOCAL search_path = public, icos;
 
 -- Shapes of the API.
