@@ -181,6 +181,14 @@ BEGIN
 
 	EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I',
 							  v_role, p_password, 'icos_' || p_position);
+	-- PostgreSQL hashes a password it cannot parse as a verifier: make sure
+	-- what it stored is exactly the verifier given.
+	IF (SELECT a.rolpassword FROM pg_catalog.pg_authid a WHERE a.rolname = v_role) IS DISTINCT FROM p_password THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = 'password is not a valid SCRAM-SHA-256 verifier',
+			DETAIL = 'PostgreSQL could not read the salt or keys of the verifier given.',
+			HINT = 'Use "icos employee add", which prompts for the password and sends its verifier, or compute one in psql with \password on a scratch role and copy rolpassword from pg_authid.';
+	END IF;
 	EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', v_role,
 							  pg_catalog.format('icos employee %s: %s', p_id, p_name));
 	INSERT INTO icos.employee (employee_id, full_name, store_id, position, role_name)
