@@ -75,6 +75,14 @@ BEGIN
 END
 $revoke$;
 
+-- The stock API is granted by role below, never to PUBLIC, whatever its
+-- security mode.
+REVOKE ALL ON FUNCTION icos.product_info(icos.upc), icos.availability(icos.upc, int),
+	icos.hold_stock(int, icos.upc, int, interval), icos.release_hold(bigint),
+	icos.receive_stock(int, icos.upc, int, text), icos.set_display(int, icos.upc, boolean),
+	icos.verify_stock()
+	FROM PUBLIC;
+
 -- Row-level security helpers run as the reader.
 GRANT EXECUTE ON FUNCTION icos._current_employee(), icos._current_store(), icos._sees_all_stores(),
 	icos._store_visible(int)
