@@ -1,0 +1,988 @@
+/*-------------------------------------------------------------------------
+ *
+ * stock.c
+ *	  The stock reservation engine: the one write path of the stock counters.
+ *
+ * The counters of one (store, product) item are split into N slot rows
+ * (icos.stock_slot).  A change that takes from a counter (reserve, release,
+ * sell, remove) runs three steps, cheapest first:
+ *
+ *	1. One statement locks the first slot, walking from the slot this backend
+ *	   prefers (pid modulo N), that has enough and is not locked by another
+ *	   session (FOR UPDATE SKIP LOCKED), and updates it.  Sessions buying the
+ *	   same hot product thus take different row locks and never wait.
+ *	2. When every slot with enough is locked by others, wait for one of them
+ *	   (a plain UPDATE whose WHERE re-checks the counter after the wait).
+ *	3. When no single slot has enough, lock every slot of the item in slot
+ *	   order (FOR UPDATE ... ORDER BY slot) and take from several, fullest
+ *	   first.  Under those locks the total is exact: if it is short, expired
+ *	   holds of the item are released (holds other sessions are busy with are
+ *	   skipped) and the total is looked at again before IC001 is raised.
+ *
+ * The check and the change are one statement (or happen under the row lock),
+ * so stock is never oversold.  Locks are taken in (store, upc, slot) order by
+ * every path that waits, and callers change the items of one order sorted by
+ * (store, upc), so two orders sharing products cannot deadlock.  Step 1 never
+ * waits, so the slot it locks early does not break that order.
+ *
+ * Every change writes one row to the ledger icos.stock_movement with the
+ * session user, so icos.verify_stock() can prove the counters.
+ *
+ * The SPI plans are prepared once per backend and kept (SPI_keepplan); they
+ * are dropped and prepared again if the icos.upc type is re-created (the
+ * extension dropped and created again in the same session).  All statements
+ * schema-qualify everything, operators on icos.upc included, so they mean the
+ * same under any search_path.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "stock_slots.h"
+
+#define ERRCODE_ICOS_NOT_ENOUGH_STOCK	MAKE_SQLSTATE('I','C','0','0','1')
+#define ERRCODE_ICOS_UNKNOWN			MAKE_SQLSTATE('I','C','0','0','4')
+
+/* How a counter change takes from or adds to the slots. */
+typedef enum StockOpKind
+{
+	OP_RESERVE,					/* reserved += q, needs q available */
+	OP_RELEASE,					/* reserved -= q, needs q reserved */
+	OP_CONSUME,					/* on_hand -= q, reserved -= q, needs q reserved */
+	OP_REMOVE,					/* on_hand -= q, needs q available */
+	OP_ADD_SPREAD,				/* on_hand += q, spread over the slots */
+	OP_ADD_ONE					/* on_hand += q, into one slot */
+} StockOpKind;
+
+typedef struct StockOp
+{
+	StockOpKind kind;
+	bool		from_available; /* capacity is on_hand - reserved, else reserved */
+	int			on_hand_sign;	/* per unit: change of on_hand */
+	int			reserved_sign;	/* per unit: change of reserved */
+	const char *verb;			/* for messages: "reserve", "release", ... */
+} StockOp;
+
+static const StockOp stock_ops[] = {
+	{OP_RESERVE, true, 0, 1, "reserve"},
+	{OP_RELEASE, false, 0, -1, "release"},
+	{OP_CONSUME, false, -1, -1, "sell"},
+	{OP_REMOVE, true, -1, 0, "remove"},
+	{OP_ADD_SPREAD, true, 1, 0, "add"},
+	{OP_ADD_ONE, true, 1, 0, "add"},
+};
+
+/* The prepared statements. */
+typedef enum StockPlanId
+{
+	SP_FAST,
+	SP_READ,
+	SP_LOCK_ALL,
+	SP_SLOT_UPDATE,
+	SP_ENSURE_ITEM,
+	SP_LEDGER,
+	SP_SWEEP,
+	SP_HOLD_CLOSE,
+	SP_HOLD_LOCK,
+	SP_NAMES,
+	SP_AVAILABLE,
+	SP_BEST,
+	SP_COUNT
+} StockPlanId;
+
+/*
+ * Argument types are spelled one letter per argument: i int4, l int8,
+ * b bool, t text, U icos.upc (whose OID is only known at run time).
+ */
+typedef struct StockPlanDef
+{
+	const char *args;
+	const char *sql;
+} StockPlanDef;
+
+static const StockPlanDef plan_defs[SP_COUNT] = {
+	/* SP_FAST: store, upc, need, from_available, pid, d_on_hand, d_reserved */
+	{"iUibiii",
+		"WITH c AS ("
+		" SELECT s.slot FROM icos.stock_slot s"
+		" JOIN icos.stock_item i ON i.store_id = s.store_id AND i.upc OPERATOR(icos.=) s.upc"
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2"
+		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
+		" ORDER BY (s.slot - $5 % i.slots + i.slots) % i.slots"
+		" LIMIT 1 FOR UPDATE OF s SKIP LOCKED)"
+		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + $6, reserved = s.reserved + $7"
+		" FROM c WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2 AND s.slot = c.slot"
+		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
+	" RETURNING s.slot"},
+	/* SP_READ: store, upc */
+	{"iU",
+		"SELECT s.slot, s.on_hand, s.reserved FROM icos.stock_slot s"
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2 ORDER BY s.slot"},
+	/* SP_LOCK_ALL: store, upc */
+	{"iU",
+		"SELECT s.slot, s.on_hand, s.reserved FROM icos.stock_slot s"
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2 ORDER BY s.slot FOR UPDATE"},
+	/* SP_SLOT_UPDATE: store, upc, slot, d_on_hand, d_reserved, from_available, need */
+	{"iUiiibi",
+		"UPDATE icos.stock_slot s SET on_hand = s.on_hand + $4, reserved = s.reserved + $5"
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2 AND s.slot = $3"
+		" AND CASE WHEN $6 THEN s.on_hand - s.reserved ELSE s.reserved END >= $7"
+	" RETURNING s.slot"},
+	/* SP_ENSURE_ITEM: store, upc, slots */
+	{"iUi",
+		"WITH i AS (INSERT INTO icos.stock_item (store_id, upc, slots) VALUES ($1, $2, $3)"
+		" ON CONFLICT DO NOTHING RETURNING store_id, upc, slots)"
+		" INSERT INTO icos.stock_slot (store_id, upc, slot)"
+		" SELECT i.store_id, i.upc, g FROM i, pg_catalog.generate_series(0, i.slots - 1) g"},
+	/* SP_LEDGER: store, upc, kind, d_on_hand, d_reserved, order, hold, reason */
+	{"iUtiitlt",
+		"INSERT INTO icos.stock_movement"
+		" (store_id, upc, kind, d_on_hand, d_reserved, order_code, hold_id, actor, reason)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, session_user, $8)"},
+	/* SP_SWEEP: store, upc */
+	{"iU",
+		"SELECT h.hold_id, h.qty FROM icos.stock_hold h"
+		" WHERE h.store_id = $1 AND h.upc OPERATOR(icos.=) $2 AND h.status = 'active'"
+		" AND h.expires_at <= pg_catalog.clock_timestamp()"
+	" ORDER BY h.hold_id FOR UPDATE SKIP LOCKED"},
+	/* SP_HOLD_CLOSE: hold, status, order */
+	{"ltt",
+		"UPDATE icos.stock_hold SET status = $2, order_code = $3,"
+		" closed_at = pg_catalog.clock_timestamp(), closed_by = session_user"
+	" WHERE hold_id = $1"},
+	/* SP_HOLD_LOCK: hold, upc */
+	{"lU",
+		"SELECT h.store_id, h.upc OPERATOR(icos.=) $2, h.qty, h.status,"
+		" h.expires_at <= pg_catalog.clock_timestamp(), h.expires_at::pg_catalog.text,"
+		" h.order_code, h.upc::pg_catalog.text"
+	" FROM icos.stock_hold h WHERE h.hold_id = $1 FOR UPDATE"},
+	/* SP_NAMES: store, upc */
+	{"iU",
+		"SELECT (SELECT st.name FROM icos.store st WHERE st.store_id = $1),"
+		" (SELECT p.name FROM icos.product p WHERE p.upc OPERATOR(icos.=) $2),"
+	" $2::pg_catalog.text"},
+	/* SP_AVAILABLE: store, upc */
+	{"iU",
+		"SELECT (SELECT count(*) FROM icos.stock_slot s"
+		"         WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2),"
+		" (SELECT coalesce(sum(s.on_hand - s.reserved), 0) FROM icos.stock_slot s"
+		"   WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2)"
+		" + (SELECT coalesce(sum(h.qty), 0) FROM icos.stock_hold h"
+		"     WHERE h.store_id = $1 AND h.upc OPERATOR(icos.=) $2 AND h.status = 'active'"
+	"     AND h.expires_at <= pg_catalog.clock_timestamp())"},
+	/* SP_BEST: upc, qty */
+	{"Ui",
+		"SELECT a.store_id FROM ("
+		" SELECT s.store_id, sum(s.on_hand - s.reserved)"
+		"  + coalesce((SELECT sum(h.qty) FROM icos.stock_hold h"
+		"     WHERE h.store_id = s.store_id AND h.upc OPERATOR(icos.=) $1"
+		"     AND h.status = 'active' AND h.expires_at <= pg_catalog.clock_timestamp()), 0) AS avail"
+		" FROM icos.stock_slot s JOIN icos.store st ON st.store_id = s.store_id"
+		" WHERE s.upc OPERATOR(icos.=) $1 AND st.kind IN ('store', 'warehouse') AND st.active"
+		" GROUP BY s.store_id) a"
+	" WHERE a.avail >= $2 ORDER BY a.avail DESC, a.store_id LIMIT 1"},
+};
+
+static SPIPlanPtr plans[SP_COUNT];
+static Oid	plans_upc_oid = InvalidOid;
+
+/* The item a change is about. */
+typedef struct StockItem
+{
+	int32		store;
+	Datum		upc;
+} StockItem;
+
+/*
+ * Remember the icos.upc type OID of this call; drop the kept plans when it
+ * changed (the extension was dropped and created again in this session).
+ */
+static void
+stock_set_upc_type(FunctionCallInfo fcinfo, int argno)
+{
+	Oid			upc_oid = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	int			i;
+
+	if (!OidIsValid(upc_oid))
+	{
+		Oid			nsp = get_namespace_oid("icos", false);
+
+		upc_oid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								  CStringGetDatum("upc"), ObjectIdGetDatum(nsp));
+		if (!OidIsValid(upc_oid))
+			elog(ERROR, "type icos.upc does not exist");
+	}
+	if (upc_oid == plans_upc_oid)
+		return;
+	for (i = 0; i < SP_COUNT; i++)
+	{
+		if (plans[i] != NULL)
+			SPI_freeplan(plans[i]);
+		plans[i] = NULL;
+	}
+	plans_upc_oid = upc_oid;
+}
+
+static SPIPlanPtr
+stock_plan(StockPlanId id)
+{
+	if (plans[id] == NULL)
+	{
+		const StockPlanDef *def = &plan_defs[id];
+		Oid			argtypes[8];
+		int			nargs = strlen(def->args);
+		int			i;
+		SPIPlanPtr	plan;
+
+		Assert(nargs <= lengthof(argtypes));
+		for (i = 0; i < nargs; i++)
+		{
+			switch (def->args[i])
+			{
+				case 'i':
+					argtypes[i] = INT4OID;
+					break;
+				case 'l':
+					argtypes[i] = INT8OID;
+					break;
+				case 'b':
+					argtypes[i] = BOOLOID;
+					break;
+				case 't':
+					argtypes[i] = TEXTOID;
+					break;
+				case 'U':
+					argtypes[i] = plans_upc_oid;
+					break;
+				default:
+					elog(ERROR, "bad argument type letter in stock plan %d", id);
+			}
+		}
+		plan = SPI_prepare(def->sql, nargs, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare stock plan %d: %s", id,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not keep stock plan %d", id);
+		plans[id] = plan;
+	}
+	return plans[id];
+}
+
+/* Run a plan; nulls is a string of ' ' and 'n' as SPI wants, or NULL. */
+static uint64
+stock_exec(StockPlanId id, Datum *values, const char *nulls, int expect)
+{
+	int			ret = SPI_execute_plan(stock_plan(id), values, nulls, false, 0);
+
+	if (ret != expect)
+		elog(ERROR, "stock plan %d returned %s", id, SPI_result_code_string(ret));
+	return SPI_processed;
+}
+
+static int32
+stock_get_int32(int row, int col, bool *isnull)
+{
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc,
+									   col, isnull));
+}
+
+/*
+ * Read (or lock, in slot order) the item's slots; fills level[] with the
+ * capacity the operation takes from and returns the number of slots.
+ */
+static int
+stock_read_levels(const StockItem *item, const StockOp *op, bool lock, int64_t *level)
+{
+	Datum		values[2] = {Int32GetDatum(item->store), item->upc};
+	uint64		n,
+				i;
+
+	n = stock_exec(lock ? SP_LOCK_ALL : SP_READ, values, NULL, SPI_OK_SELECT);
+	if (n > STOCK_MAX_SLOTS)
+		elog(ERROR, "stock item has %llu slot rows, more than %d",
+			 (unsigned long long) n, STOCK_MAX_SLOTS);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		int32		on_hand = stock_get_int32(i, 2, &isnull);
+		int32		reserved = stock_get_int32(i, 3, &isnull);
+		int32		slot = stock_get_int32(i, 1, &isnull);
+
+		/* Slots are numbered 0..n-1; level[] is indexed by position. */
+		if (slot != (int32) i)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("stock slots of product at store %d are misnumbered", item->store),
+					 errdetail("Slot %d was found where slot %d was expected.", slot, (int) i),
+					 errhint("Run icos.verify_stock() and tell head office what it reports.")));
+		level[i] = op->from_available ? (int64_t) on_hand - reserved : reserved;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return (int) n;
+}
+
+/* Update one slot by amount units of the operation; true if it had enough. */
+static bool
+stock_update_slot(const StockItem *item, const StockOp *op, int slot, int32 amount,
+				  int32 need)
+{
+	Datum		values[7];
+	uint64		n;
+
+	values[0] = Int32GetDatum(item->store);
+	values[1] = item->upc;
+	values[2] = Int32GetDatum(slot);
+	values[3] = Int32GetDatum(op->on_hand_sign * amount);
+	values[4] = Int32GetDatum(op->reserved_sign * amount);
+	values[5] = BoolGetDatum(op->from_available);
+	values[6] = Int32GetDatum(need);
+	n = stock_exec(SP_SLOT_UPDATE, values, NULL, SPI_OK_UPDATE_RETURNING);
+	SPI_freetuptable(SPI_tuptable);
+	return n == 1;
+}
+
+/* Step 1: one unlocked slot with enough, walking from the preferred one. */
+static bool
+stock_fast(const StockItem *item, const StockOp *op, int32 qty, int32 need)
+{
+	Datum		values[7];
+	uint64		n;
+
+	values[0] = Int32GetDatum(item->store);
+	values[1] = item->upc;
+	values[2] = Int32GetDatum(need);
+	values[3] = BoolGetDatum(op->from_available);
+	values[4] = Int32GetDatum(MyProcPid);
+	values[5] = Int32GetDatum(op->on_hand_sign * qty);
+	values[6] = Int32GetDatum(op->reserved_sign * qty);
+	n = stock_exec(SP_FAST, values, NULL, SPI_OK_UPDATE_RETURNING);
+	SPI_freetuptable(SPI_tuptable);
+	return n == 1;
+}
+
+static void stock_ledger(const StockItem *item, const char *kind, int32 d_on_hand,
+						 int32 d_reserved, text *order, int64 hold, bool has_hold,
+						 const char *reason);
+static bool stock_take(const StockItem *item, const StockOp *op, int32 qty, bool sweep,
+					   int64 *have);
+
+/*
+ * Release the item's expired holds that no other session is busy with.
+ * Called with every slot of the item locked.  Returns how many.
+ */
+static int
+stock_sweep_expired(const StockItem *item)
+{
+	Datum		values[2] = {Int32GetDatum(item->store), item->upc};
+	uint64		n,
+				i;
+	int64	   *ids;
+	int32	   *qtys;
+
+	n = stock_exec(SP_SWEEP, values, NULL, SPI_OK_SELECT);
+	if (n == 0)
+		return 0;
+	ids = palloc(sizeof(int64) * n);
+	qtys = palloc(sizeof(int32) * n);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
+											 1, &isnull));
+		qtys[i] = stock_get_int32(i, 2, &isnull);
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		hv[3];
+		char		hnulls[3] = {' ', ' ', 'n'};
+		int64		have;
+
+		if (!stock_take(item, &stock_ops[OP_RELEASE], qtys[i], false, &have))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("expired hold " INT64_FORMAT " holds %d units but only " INT64_FORMAT " are reserved at store %d",
+							ids[i], qtys[i], have, item->store),
+					 errhint("Run icos.verify_stock() and tell head office what it reports.")));
+		stock_ledger(item, "hold_release", 0, -qtys[i], NULL, ids[i], true, "hold expired");
+		hv[0] = Int64GetDatum(ids[i]);
+		hv[1] = CStringGetTextDatum("expired");
+		hv[2] = (Datum) 0;
+		stock_exec(SP_HOLD_CLOSE, hv, hnulls, SPI_OK_UPDATE);
+	}
+	pfree(ids);
+	pfree(qtys);
+	return (int) n;
+}
+
+/*
+ * Take qty units of the operation's capacity from the item's slots (see the
+ * file header for the three steps).  Returns false, with *have set to what
+ * there is, when even under the locks of every slot there is not enough.
+ * With sweep, expired holds of the item are released before giving up.
+ */
+static bool
+stock_take(const StockItem *item, const StockOp *op, int32 qty, bool sweep, int64 *have)
+{
+	int64_t		level[STOCK_MAX_SLOTS];
+	int64_t		take[STOCK_MAX_SLOTS];
+	int			n,
+				pick,
+				pass,
+				i;
+
+	/* 1: an unlocked slot with enough; never waits */
+	if (stock_fast(item, op, qty, qty))
+		return true;
+
+	/* 2: a slot that has enough but is locked: wait for it */
+	n = stock_read_levels(item, op, false, level);
+	pick = stock_pick_slot(level, n, stock_preferred_slot(MyProcPid, n), qty);
+	if (pick >= 0 && stock_update_slot(item, op, pick, qty, qty))
+		return true;
+
+	/* 3: lock every slot in slot order and take from several */
+	for (pass = 0;; pass++)
+	{
+		int64		total = 0;
+
+		n = stock_read_levels(item, op, true, level);
+		if (stock_level_take(level, n, qty, take))
+		{
+			for (i = 0; i < n; i++)
+				if (take[i] > 0 &&
+					!stock_update_slot(item, op, i, (int32) take[i], (int32) take[i]))
+					elog(ERROR, "locked stock slot %d changed under its lock", i);
+			return true;
+		}
+		for (i = 0; i < n; i++)
+			total += level[i] > 0 ? level[i] : 0;
+		*have = total;
+		if (!sweep || pass > 0 || stock_sweep_expired(item) == 0)
+			return false;
+	}
+}
+
+/* Add qty to on_hand: spread evenly over the slots, or into one slot. */
+static void
+stock_add(const StockItem *item, const StockOp *op, int32 qty)
+{
+	int64_t		level[STOCK_MAX_SLOTS];
+	int64_t		add[STOCK_MAX_SLOTS];
+	int			n,
+				i;
+
+	if (op->kind == OP_ADD_ONE)
+	{
+		if (stock_fast(item, op, qty, 0))
+			return;
+		n = stock_read_levels(item, op, false, level);
+		if (n > 0 &&
+			stock_update_slot(item, op, stock_preferred_slot(MyProcPid, n), qty, 0))
+			return;
+		elog(ERROR, "stock item at store %d has no slot rows", item->store);
+	}
+
+	n = stock_read_levels(item, op, true, level);
+	if (n == 0)
+		elog(ERROR, "stock item at store %d has no slot rows", item->store);
+	stock_level_add(level, n, qty, add);
+	for (i = 0; i < n; i++)
+		if (add[i] > 0 && !stock_update_slot(item, op, i, (int32) add[i], 0))
+			elog(ERROR, "locked stock slot %d vanished under its lock", i);
+}
+
+/* Look up the store's and product's names; NULL when unknown. */
+static void
+stock_names(const StockItem *item, char **store_name, char **product_name, char **code)
+{
+	Datum		values[2] = {Int32GetDatum(item->store), item->upc};
+
+	stock_exec(SP_NAMES, values, NULL, SPI_OK_SELECT);
+	*store_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*product_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	*code = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+}
+
+/* IC004 for an unknown store or product; returns when both exist. */
+static void
+stock_check_known(const StockItem *item, char **store_name, char **product_name,
+				  char **code)
+{
+	stock_names(item, store_name, product_name, code);
+	if (*store_name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_UNKNOWN),
+				 errmsg("store %d does not exist", item->store),
+				 errhint("Check the store number; the table icos.store lists every store.")));
+	if (*product_name == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_UNKNOWN),
+				 errmsg("product %s is not in the catalogue", *code),
+				 errhint("Check the code on the label; head office may not have added this product yet.")));
+}
+
+/* The error for a change that found too little: IC004 or IC001. */
+static void
+stock_report_short(const StockItem *item, const StockOp *op, int32 qty, int64 have)
+{
+	char	   *store_name;
+	char	   *product_name;
+	char	   *code;
+
+	stock_check_known(item, &store_name, &product_name, &code);
+	if (op->from_available)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_NOT_ENOUGH_STOCK),
+				 errmsg("not enough stock of \"%s\" (%s) at store %d (%s)",
+						product_name, code, item->store, store_name),
+				 have == 0 ?
+				 errdetail("None is available to %s; %d %s asked for.",
+						   op->verb, qty, qty == 1 ? "was" : "were") :
+				 errdetail("Only " INT64_FORMAT " %s available to %s; %d %s asked for.",
+						   have, have == 1 ? "is" : "are", op->verb, qty,
+						   qty == 1 ? "was" : "were"),
+				 op->kind == OP_REMOVE ?
+				 errhint("Only units that are not reserved can be removed; remove fewer, or release the reservations first.") :
+				 errhint("Take fewer, choose another store (icos.availability shows every store), or order it for delivery after the lead time.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_ICOS_NOT_ENOUGH_STOCK),
+			 errmsg("not enough reserved stock of \"%s\" (%s) at store %d (%s) to %s %d",
+					product_name, code, item->store, store_name, op->verb, qty),
+			 have == 0 ?
+			 errdetail("None is reserved there.") :
+			 errdetail("Only " INT64_FORMAT " %s reserved there.", have,
+					   have == 1 ? "is" : "are"),
+			 errhint("Only units the order reserved can be released or sold; the ledger icos.stock_movement shows the order's reservations.")));
+}
+
+static void
+stock_ledger(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_reserved,
+			 text *order, int64 hold, bool has_hold, const char *reason)
+{
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	values[0] = Int32GetDatum(item->store);
+	values[1] = item->upc;
+	values[2] = CStringGetTextDatum(kind);
+	values[3] = Int32GetDatum(d_on_hand);
+	values[4] = Int32GetDatum(d_reserved);
+	values[5] = order ? PointerGetDatum(order) : (Datum) 0;
+	nulls[5] = order ? ' ' : 'n';
+	values[6] = Int64GetDatum(hold);
+	nulls[6] = has_hold ? ' ' : 'n';
+	values[7] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	nulls[7] = reason ? ' ' : 'n';
+	stock_exec(SP_LEDGER, values, nulls, SPI_OK_INSERT);
+}
+
+/* Create the item's stock row and slots if it has none (IC004 if unknown). */
+static void
+stock_ensure_item(const StockItem *item)
+{
+	Datum		values[3];
+	char	   *store_name;
+	char	   *product_name;
+	char	   *code;
+
+	stock_check_known(item, &store_name, &product_name, &code);
+	values[0] = Int32GetDatum(item->store);
+	values[1] = item->upc;
+	values[2] = Int32GetDatum(stock_parse_slots(GetConfigOption("icos.stock_slots", true, false)));
+	stock_exec(SP_ENSURE_ITEM, values, NULL, SPI_OK_INSERT);
+}
+
+/*
+ * Apply one counter change and record it in the ledger.  The deltas decide
+ * the operation; kind is the ledger's kind.
+ */
+static void
+stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_reserved,
+			 text *order, int64 hold, bool has_hold, const char *reason)
+{
+	const StockOp *op;
+	int32		qty;
+	int64		have = 0;
+
+	if (d_on_hand > 0 && d_reserved == 0)
+		op = &stock_ops[strcmp(kind, "return") == 0 ? OP_ADD_ONE : OP_ADD_SPREAD];
+	else if (d_on_hand < 0 && d_reserved == 0)
+		op = &stock_ops[OP_REMOVE];
+	else if (d_on_hand == 0 && d_reserved > 0)
+		op = &stock_ops[OP_RESERVE];
+	else if (d_on_hand == 0 && d_reserved < 0)
+		op = &stock_ops[OP_RELEASE];
+	else if (d_on_hand < 0 && d_reserved == d_on_hand)
+		op = &stock_ops[OP_CONSUME];
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a stock change of %d on hand and %d reserved is not allowed",
+						d_on_hand, d_reserved),
+				 errdetail("A change adds or removes on-hand units, reserves or releases units, or sells reserved units.")));
+
+	qty = op->on_hand_sign != 0 ? d_on_hand : d_reserved;
+	if (qty == PG_INT32_MIN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("stock quantity %d is out of range", qty)));
+	if (qty < 0)
+		qty = -qty;
+
+	if (op->kind == OP_ADD_SPREAD || op->kind == OP_ADD_ONE)
+	{
+		stock_ensure_item(item);
+		stock_add(item, op, qty);
+	}
+	else if (!stock_take(item, op, qty, op->from_available, &have))
+		stock_report_short(item, op, qty, have);
+	stock_ledger(item, kind, d_on_hand, d_reserved, order, hold, has_hold, reason);
+}
+
+/* Argument checks shared by the SQL-callable functions. */
+static void
+stock_require(FunctionCallInfo fcinfo, int argno, const char *what)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s is required", what)));
+}
+
+static void
+stock_require_qty(int32 qty)
+{
+	if (qty <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("quantity must be a positive whole number"),
+				 errdetail("The quantity given was %d.", qty),
+				 errhint("Enter how many units, 1 or more.")));
+}
+
+static char *
+stock_text_arg(FunctionCallInfo fcinfo, int argno)
+{
+	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/*
+ * The five-argument engine functions: (store, upc, qty, order, note), each a
+ * fixed ledger kind and counter change.
+ */
+static Datum
+stock_simple(FunctionCallInfo fcinfo, const char *kind, int on_hand_sign, int reserved_sign)
+{
+	StockItem	item;
+	int32		qty;
+	text	   *order;
+
+	stock_require(fcinfo, 0, "a store number");
+	stock_require(fcinfo, 1, "a product code");
+	stock_require(fcinfo, 2, "a quantity");
+	item.store = PG_GETARG_INT32(0);
+	item.upc = PG_GETARG_DATUM(1);
+	qty = PG_GETARG_INT32(2);
+	stock_require_qty(qty);
+	order = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+
+	stock_set_upc_type(fcinfo, 1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	stock_change(&item, kind, on_hand_sign * qty, reserved_sign * qty, order, 0, false,
+				 stock_text_arg(fcinfo, 4));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(stock_reserve);
+Datum
+stock_reserve(PG_FUNCTION_ARGS)
+{
+	return stock_simple(fcinfo, "reserve", 0, 1);
+}
+
+PG_FUNCTION_INFO_V1(stock_release);
+Datum
+stock_release(PG_FUNCTION_ARGS)
+{
+	return stock_simple(fcinfo, "release", 0, -1);
+}
+
+PG_FUNCTION_INFO_V1(stock_consume);
+Datum
+stock_consume(PG_FUNCTION_ARGS)
+{
+	return stock_simple(fcinfo, "sale", -1, -1);
+}
+
+PG_FUNCTION_INFO_V1(stock_return);
+Datum
+stock_return(PG_FUNCTION_ARGS)
+{
+	return stock_simple(fcinfo, "return", 1, 0);
+}
+
+/*
+ * icos._stock_apply(store, upc, kind, d_on_hand, d_reserved, order, hold,
+ * reason): the generic change the SQL API functions use.
+ */
+PG_FUNCTION_INFO_V1(stock_apply);
+Datum
+stock_apply(PG_FUNCTION_ARGS)
+{
+	static const char *const kinds[] = {
+		"receipt", "sale", "reserve", "release", "hold", "hold_release",
+		"transfer", "return", "adjustment"
+	};
+	StockItem	item;
+	char	   *kind;
+	int			i;
+
+	stock_require(fcinfo, 0, "a store number");
+	stock_require(fcinfo, 1, "a product code");
+	stock_require(fcinfo, 2, "a stock movement kind");
+	stock_require(fcinfo, 3, "the change of on-hand units");
+	stock_require(fcinfo, 4, "the change of reserved units");
+	item.store = PG_GETARG_INT32(0);
+	item.upc = PG_GETARG_DATUM(1);
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	for (i = 0; i < (int) lengthof(kinds); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			break;
+	if (i == (int) lengthof(kinds))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown stock movement kind \"%s\"", kind)));
+
+	stock_set_upc_type(fcinfo, 1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	stock_change(&item, kind, PG_GETARG_INT32(3), PG_GETARG_INT32(4),
+				 PG_ARGISNULL(5) ? NULL : PG_GETARG_TEXT_PP(5),
+				 PG_ARGISNULL(6) ? 0 : PG_GETARG_INT64(6), !PG_ARGISNULL(6),
+				 stock_text_arg(fcinfo, 7));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/*
+ * icos._take_hold(hold, store, upc, qty, order): the hold's units become the
+ * order's reservation with no moment in which they are free.  The ledger gets
+ * a hold_release of the hold's units and a reserve of the order's, so the
+ * ledger rows of a hold always sum to what it holds now; the counters change
+ * only by the difference, if any.
+ */
+PG_FUNCTION_INFO_V1(stock_take_hold);
+Datum
+stock_take_hold(PG_FUNCTION_ARGS)
+{
+	StockItem	item;
+	int64		hold;
+	int32		qty;
+	text	   *order;
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	bool		isnull;
+	int32		hold_store;
+	bool		same_upc;
+	int32		hold_qty;
+	char	   *status;
+	bool		expired;
+	char	   *expires_at;
+	char	   *hold_order;
+	char	   *hold_code;
+	char		reason[64];
+
+	stock_require(fcinfo, 0, "a hold number");
+	stock_require(fcinfo, 1, "a store number");
+	stock_require(fcinfo, 2, "a product code");
+	stock_require(fcinfo, 3, "a quantity");
+	hold = PG_GETARG_INT64(0);
+	item.store = PG_GETARG_INT32(1);
+	item.upc = PG_GETARG_DATUM(2);
+	qty = PG_GETARG_INT32(3);
+	stock_require_qty(qty);
+	order = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
+
+	stock_set_upc_type(fcinfo, 2);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	values[0] = Int64GetDatum(hold);
+	values[1] = item.upc;
+	if (stock_exec(SP_HOLD_LOCK, values, NULL, SPI_OK_SELECT) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_UNKNOWN),
+				 errmsg("hold " INT64_FORMAT " does not exist", hold),
+				 errhint("Check the hold number given when the goods were held.")));
+	hold_store = stock_get_int32(0, 1, &isnull);
+	same_upc = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	hold_qty = stock_get_int32(0, 3, &isnull);
+	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+	expired = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull));
+	expires_at = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+	hold_order = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
+	hold_code = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
+	SPI_freetuptable(SPI_tuptable);
+
+	if (strcmp(status, "taken") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_UNKNOWN),
+				 errmsg("hold " INT64_FORMAT " has already been used", hold),
+				 hold_order ?
+				 errdetail("It was taken into order %s.", hold_order) :
+				 errdetail("It was taken into an order."),
+				 errhint("A hold can be used once; hold the goods again with icos.hold_stock if needed.")));
+	if (strcmp(status, "active") != 0 || expired)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_UNKNOWN),
+				 errmsg("hold " INT64_FORMAT " is no longer held", hold),
+				 strcmp(status, "released") == 0 ?
+				 errdetail("It was released.") :
+				 errdetail("It expired at %s.", expires_at),
+				 errhint("Hold the goods again with icos.hold_stock, or take the order without the hold.")));
+	if (hold_store != item.store || !same_upc)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_UNKNOWN),
+				 errmsg("hold " INT64_FORMAT " is not for this product and store", hold),
+				 errdetail("It holds product %s at store %d.", hold_code, hold_store),
+				 errhint("Use the hold on the order line for that product and store.")));
+
+	if (qty < hold_qty)
+	{
+		int64		have = 0;
+
+		if (!stock_take(&item, &stock_ops[OP_RELEASE], hold_qty - qty, false, &have))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("hold " INT64_FORMAT " holds %d units but only " INT64_FORMAT " are reserved at store %d",
+							hold, hold_qty, have, item.store),
+					 errhint("Run icos.verify_stock() and tell head office what it reports.")));
+	}
+	else if (qty > hold_qty)
+	{
+		int64		have = 0;
+
+		if (!stock_take(&item, &stock_ops[OP_RESERVE], qty - hold_qty, true, &have))
+		{
+			char	   *store_name;
+			char	   *product_name;
+			char	   *code;
+
+			stock_check_known(&item, &store_name, &product_name, &code);
+			ereport(ERROR,
+					(errcode(ERRCODE_ICOS_NOT_ENOUGH_STOCK),
+					 errmsg("not enough stock of \"%s\" (%s) at store %d (%s)",
+							product_name, code, item.store, store_name),
+					 errdetail("Hold " INT64_FORMAT " has %d and " INT64_FORMAT " more %s available; %d %s asked for.",
+							   hold, hold_qty, have, have == 1 ? "is" : "are", qty,
+							   qty == 1 ? "was" : "were"),
+					 errhint("Take fewer, choose another store (icos.availability shows every store), or order it for delivery after the lead time.")));
+		}
+	}
+
+	snprintf(reason, sizeof(reason), "hold taken into the order");
+	stock_ledger(&item, "hold_release", 0, -hold_qty, order, hold, true, reason);
+	snprintf(reason, sizeof(reason), "from hold " INT64_FORMAT, hold);
+	stock_ledger(&item, "reserve", 0, qty, order, 0, false, reason);
+
+	values[0] = Int64GetDatum(hold);
+	values[1] = CStringGetTextDatum("taken");
+	values[2] = order ? PointerGetDatum(order) : (Datum) 0;
+	nulls[2] = order ? ' ' : 'n';
+	stock_exec(SP_HOLD_CLOSE, values, nulls, SPI_OK_UPDATE);
+
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* icos._available(store, upc): units that can be reserved now. */
+PG_FUNCTION_INFO_V1(stock_available);
+Datum
+stock_available(PG_FUNCTION_ARGS)
+{
+	StockItem	item;
+	Datum		values[2];
+	bool		isnull;
+	int64		slots;
+	int64		avail;
+
+	stock_require(fcinfo, 0, "a store number");
+	stock_require(fcinfo, 1, "a product code");
+	item.store = PG_GETARG_INT32(0);
+	item.upc = PG_GETARG_DATUM(1);
+
+	stock_set_upc_type(fcinfo, 1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = Int32GetDatum(item.store);
+	values[1] = item.upc;
+	stock_exec(SP_AVAILABLE, values, NULL, SPI_OK_SELECT);
+	slots = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	avail = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	if (slots == 0)
+	{
+		char	   *store_name;
+		char	   *product_name;
+		char	   *code;
+
+		stock_check_known(&item, &store_name, &product_name, &code);
+	}
+	SPI_finish();
+	if (avail > PG_INT32_MAX)
+		avail = PG_INT32_MAX;
+	PG_RETURN_INT32((int32) avail);
+}
+
+/* icos._best_store(upc, qty): the store with the most available, or null. */
+PG_FUNCTION_INFO_V1(stock_best_store);
+Datum
+stock_best_store(PG_FUNCTION_ARGS)
+{
+	Datum		values[2];
+	bool		isnull = true;
+	int32		store = 0;
+	int32		qty;
+
+	stock_require(fcinfo, 0, "a product code");
+	stock_require(fcinfo, 1, "a quantity");
+	qty = PG_GETARG_INT32(1);
+	stock_require_qty(qty);
+
+	stock_set_upc_type(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = Int32GetDatum(qty);
+	if (stock_exec(SP_BEST, values, NULL, SPI_OK_SELECT) == 1)
+		store = stock_get_int32(0, 1, &isnull);
+	SPI_freetuptable(SPI_tuptable);
+	SPI_finish();
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32(store);
+}
+
+/* icos._stock_slots_setting(): slots for a new item (setting icos.stock_slots). */
+PG_FUNCTION_INFO_V1(stock_slots_setting);
+Datum
+stock_slots_setting(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(stock_parse_slots(GetConfigOption("icos.stock_slots", true, false)));
+}
