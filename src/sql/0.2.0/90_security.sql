@@ -14,15 +14,24 @@
 
 GRANT USAGE ON SCHEMA icos TO icos_agent, icos_manager, icos_reporter, icos_admin;
 
--- Tables: nothing for PUBLIC, reads for the roles, writes only for the
--- catalogue (admins maintain it with plain SQL, as API.md says).
-REVOKE ALL ON ALL TABLES IN SCHEMA icos FROM PUBLIC;
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA icos FROM PUBLIC;
+-- Tables of 0.2.0: nothing for PUBLIC, reads for the roles, writes only for
+-- the catalogue (admins maintain it with plain SQL, as API.md says).
+REVOKE ALL ON icos.store, icos.category, icos.product, icos.stock_item, icos.stock_slot,
+	icos.stock_movement, icos.stock_hold, icos.stock, icos.customer, icos.customer_address,
+	icos.employee, icos.orders, icos.order_line, icos.order_payment, icos.order_event,
+	icos.change_kind, icos.change_rule
+	FROM PUBLIC;
+REVOKE ALL ON SEQUENCE icos.stock_movement_seq, icos.stock_hold_seq, icos.customer_local_seq,
+	icos.order_event_seq
+	FROM PUBLIC;
 
-GRANT SELECT ON icos.store, icos.category, icos.product, icos.change_rule, icos.change_kind
+-- Catalogue and stock levels: every store sees every store's stock.
+GRANT SELECT ON icos.store, icos.category, icos.product, icos.stock, icos.change_rule, icos.change_kind
 	TO icos_agent, icos_reporter;
+GRANT SELECT ON icos.stock_item, icos.stock_slot, icos.stock_movement, icos.stock_hold TO icos_reporter;
 GRANT INSERT, UPDATE, DELETE ON icos.store, icos.category, icos.product TO icos_admin;
 GRANT UPDATE (allowed, reason) ON icos.change_rule TO icos_admin;
+-- People and orders: reads limited by the policies below.
 GRANT SELECT ON icos.customer, icos.customer_address, icos.employee, icos.orders, icos.order_line,
 	icos.order_payment, icos.order_event
 	TO icos_agent, icos_reporter;
@@ -80,7 +89,8 @@ $revoke$;
 REVOKE ALL ON FUNCTION icos.product_info(icos.upc), icos.availability(icos.upc, int),
 	icos.hold_stock(int, icos.upc, int, interval), icos.release_hold(bigint),
 	icos.receive_stock(int, icos.upc, int, text), icos.set_display(int, icos.upc, boolean),
-	icos.verify_stock()
+	icos.verify_stock(), icos.adjust_stock(int, icos.upc, int, text),
+	icos.transfer_stock(int, int, icos.upc, int, text), icos.expire_holds()
 	FROM PUBLIC;
 
 -- Row-level security helpers run as the reader.
@@ -100,12 +110,14 @@ GRANT EXECUTE ON FUNCTION
 	icos.product_info(icos.upc), icos.availability(icos.upc, int),
 	icos.hold_stock(int, icos.upc, int, interval), icos.release_hold(bigint)
 	TO icos_agent;
-GRANT EXECUTE ON FUNCTION icos.receive_stock(int, icos.upc, int, text), icos.set_display(int, icos.upc, boolean)
+GRANT EXECUTE ON FUNCTION icos.receive_stock(int, icos.upc, int, text), icos.set_display(int, icos.upc, boolean),
+	icos.adjust_stock(int, icos.upc, int, text), icos.transfer_stock(int, int, icos.upc, int, text)
 	TO icos_manager;
 GRANT EXECUTE ON FUNCTION icos.product_info(icos.upc), icos.availability(icos.upc, int),
 	icos."order"(icos.order_code), icos.customer_orders(bigint), icos.price_basket(jsonb)
 	TO icos_reporter;
 
 -- Head office.
-GRANT EXECUTE ON FUNCTION icos.create_employee(int, text, int, text, text), icos.verify_stock()
+GRANT EXECUTE ON FUNCTION icos.create_employee(int, text, int, text, text), icos.verify_stock(),
+	icos.expire_holds()
 	TO icos_admin;
