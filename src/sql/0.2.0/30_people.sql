@@ -89,6 +89,18 @@ COMMENT ON TABLE icos.employee IS
 COMMENT ON COLUMN icos.employee.store_id IS 'The store the employee works for (row-level security)';
 COMMENT ON COLUMN icos.employee.position IS 'agent, manager, admin or reporter: the group role icos_<position>';
 COMMENT ON COLUMN icos.employee.role_name IS 'The login role, emp_<employee_id>';
+COMMENT ON COLUMN icos.customer.name IS 'Full name as the customer gave it';
+COMMENT ON COLUMN icos.customer.created_at IS 'When the customer was registered';
+COMMENT ON COLUMN icos.customer.updated_at IS 'When the customer''s details last changed';
+COMMENT ON COLUMN icos.customer_address.customer_id IS 'The customer';
+COMMENT ON COLUMN icos.customer_address.line1 IS 'First address line';
+COMMENT ON COLUMN icos.customer_address.line2 IS 'Second address line, if any';
+COMMENT ON COLUMN icos.customer_address.town IS 'Town';
+COMMENT ON COLUMN icos.customer_address.postcode IS 'Postcode, upper case';
+COMMENT ON COLUMN icos.customer_address.created_at IS 'When the address was first used';
+COMMENT ON COLUMN icos.employee.employee_id IS 'Employee number (the role is emp_<employee_id>)';
+COMMENT ON COLUMN icos.employee.full_name IS 'Name printed on receipts';
+COMMENT ON COLUMN icos.employee.created_at IS 'When the employee was created';
 SELECT pg_catalog.pg_extension_config_dump('icos.employee', '');
 
 CREATE FUNCTION icos._current_employee() RETURNS int

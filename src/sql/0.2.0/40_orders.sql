@@ -254,6 +254,47 @@ LEFT JOIN (VALUES
 	('cancelled', 'return', 'The order was cancelled: nothing was handed over.')
 ) r(status, change_kind, reason) ON r.status = s.status AND r.change_kind = k.change_kind;
 
+-- Column comments ------------------------------------------------------------
+
+COMMENT ON COLUMN icos.orders.channel IS 'store, phone, web or pos';
+COMMENT ON COLUMN icos.orders.customer_id IS 'The customer (null for an anonymous till sale)';
+COMMENT ON COLUMN icos.orders.status IS 'awaiting_payment, placed, in_progress, dispatched, ready_for_collection, completed or cancelled';
+COMMENT ON COLUMN icos.orders.placed_at IS 'When the order was placed';
+COMMENT ON COLUMN icos.orders.delivery_method IS 'home, collect or carry (taken away at the till)';
+COMMENT ON COLUMN icos.orders.delivery_address IS 'Address for home delivery (line1, line2, town, postcode)';
+COMMENT ON COLUMN icos.orders.collect_store IS 'Store where a collect order is picked up';
+COMMENT ON COLUMN icos.orders.gross_pence IS 'Lines at list price, in pence';
+COMMENT ON COLUMN icos.orders.discount_pence IS 'Discounts from price_basket, in pence';
+COMMENT ON COLUMN icos.orders.cancel_reason IS 'Why the order was cancelled';
+COMMENT ON COLUMN icos.orders.updated_at IS 'Last change through the API';
+COMMENT ON COLUMN icos.order_line.store_id IS 'The order''s selling store (the owning node''s key)';
+COMMENT ON COLUMN icos.order_line.code IS 'The order';
+COMMENT ON COLUMN icos.order_line.line IS 'Line number within the order, from 1';
+COMMENT ON COLUMN icos.order_line.upc IS 'The product';
+COMMENT ON COLUMN icos.order_line.qty IS 'Units ordered';
+COMMENT ON COLUMN icos.order_line.unit_price_pence IS 'List price per unit from price_basket, in pence';
+COMMENT ON COLUMN icos.order_line.discount_pence IS 'Discount on the line from price_basket, in pence';
+COMMENT ON COLUMN icos.order_payment.store_id IS 'The order''s selling store (the owning node''s key)';
+COMMENT ON COLUMN icos.order_payment.code IS 'The order';
+COMMENT ON COLUMN icos.order_payment.payment_no IS 'Number within the order, from 1 (payments and refunds share the numbering)';
+COMMENT ON COLUMN icos.order_payment.kind IS 'payment or refund';
+COMMENT ON COLUMN icos.order_payment.method IS 'cash, visa, credit_card, debit_card, cheque or gift_card';
+COMMENT ON COLUMN icos.order_payment.reference IS 'Authorisation code, cheque number, gift card id; never a card number';
+COMMENT ON COLUMN icos.order_payment.at IS 'When it was taken';
+COMMENT ON COLUMN icos.order_payment.employee_id IS 'Employee who took it (null outside an employee session)';
+COMMENT ON COLUMN icos.order_event.store_id IS 'The order''s selling store (the owning node''s key)';
+COMMENT ON COLUMN icos.order_event.code IS 'The order';
+COMMENT ON COLUMN icos.order_event.event_id IS 'Order of events (node-local sequence)';
+COMMENT ON COLUMN icos.order_event.at IS 'When it happened';
+COMMENT ON COLUMN icos.order_event.kind IS 'placed, edited, payment, refund, cancelled, note, status or returned';
+COMMENT ON COLUMN icos.order_event.note IS 'What happened, in words';
+COMMENT ON COLUMN icos.order_event.detail IS 'The change as data (e.g. the edit''s JSON)';
+COMMENT ON COLUMN icos.order_event.employee_id IS 'Employee who made the change (null outside an employee session)';
+COMMENT ON COLUMN icos.change_rule.status IS 'Order status the rule applies to';
+COMMENT ON COLUMN icos.change_rule.change_kind IS 'The change (see icos.change_kind)';
+COMMENT ON COLUMN icos.change_rule.allowed IS 'Whether the change may be made in that status';
+COMMENT ON COLUMN icos.change_kind.change_kind IS 'Name of the change, as used by icos._check_change';
+
 -- Small helpers ------------------------------------------------------------
 
 CREATE FUNCTION icos._pounds(p_pence bigint) RETURNS numeric
