@@ -59,8 +59,8 @@ SELECT icos.init_node(0, 'hq', current_database());
 SELECT icos.current_node(), icos.order_code_node(icos.next_order_code()) AS decoded;
 
 -- Under a known key (000102...0f) the generator gives the known answers of
--- test/unit/ordercode.c: node 0 sequence 1 is A0YS-7PSR-247X, node 1
--- sequence 1 is 59AD-SN07-3EVF.  setval is not transactional: save it.
+-- test/unit/ordercode.c: node 0 sequence 1 is SRDP-JTHF-3K29, node 1
+-- sequence 1 is F14M-61TE-WJDS.  setval is not transactional: save it.
 SELECT last_value AS saved_seq FROM icos.order_code_seq \gset
 BEGIN;
 UPDATE icos.order_code_key SET key = '\x000102030405060708090a0b0c0d0e0f';
@@ -69,11 +69,11 @@ SELECT icos.next_order_code() AS node_0_seq_1;
 SELECT icos.init_node(1, 'store', 'Test');
 SELECT setval('icos.order_code_seq', 1, false);
 SELECT icos.next_order_code() AS node_1_seq_1;
-SELECT icos.order_code_node('59AD-SN07-3EVF'), icos.order_code_node('A0YS-7PSR-247X');
+SELECT icos.order_code_node('F14M-61TE-WJDS'), icos.order_code_node('SRDP-JTHF-3K29');
 ROLLBACK;
 -- Back to the real key: the same sequence number gives another code.
 SELECT setval('icos.order_code_seq', 1, false);
-SELECT icos.next_order_code() <> 'A0YS-7PSR-247X' AS real_key_again;
+SELECT icos.next_order_code() <> 'SRDP-JTHF-3K29' AS real_key_again;
 SELECT setval('icos.order_code_seq', :saved_seq) = :saved_seq AS restored;
 
 -- The sequence ends at 2^43-1: exhausting it is a clean error.

@@ -44,8 +44,12 @@ SELECT '036000291452'::upc = '0036000291452'::upc AS upca_eq_ean13,
        '036000291452'::upc = '0 3600-0291452'::upc AS with_separators,
        '96385074'::upc = '00000096385074'::upc AS gtin8_eq_gtin14,
        '036000291452'::upc <> '4006381333931'::upc AS different;
--- The operators live in schema icos; qualified use works from any search_path.
-SELECT '036000291452'::icos.upc OPERATOR(icos.=) '00036000291452'::icos.upc AS qualified;
+-- The operators live in pg_catalog: they work from any search_path.
+SET search_path = pg_catalog;
+SELECT '036000291452'::icos.upc = '00036000291452'::icos.upc AS pinned_path,
+       '036000291452'::icos.upc < '4006381333931'::icos.upc AS pinned_path_lt;
+RESET search_path;
+SET search_path = public, icos;
 
 -- Ordering is by GTIN-14 number.
 SELECT u FROM (VALUES ('4006381333931'::upc), ('96385074'), ('10012345678902'),

@@ -5,8 +5,8 @@
  *
  * The permutation is a balanced Feistel network over a 56-bit domain (two
  * 28-bit halves) with OC_ROUNDS rounds, whose round function is SipHash-2-4
- * under the deployment's 128-bit key of the 64-bit word (round << 32 | half),
- * truncated to 28 bits.  Since the codes hold 55 bits, the network is
+ * under the deployment's 128-bit key of the 32-bit word (round << 28 | half),
+ * as 4 little-endian bytes, truncated to 28 bits.  Since the codes hold 55 bits, the network is
  * cycle-walked: a result at or above 2^55 is encrypted again until it falls
  * below; as the network is a permutation of the 56-bit domain, this is a
  * permutation of the 55-bit one, and the inverse walks back the same way.
@@ -101,22 +101,20 @@ oc_siphash24(const uint8_t key[OC_KEY_BYTES], const void *msg, size_t len)
 }
 
 /*
- * The same function for a message of exactly 8 bytes (the little-endian
- * bytes of m): one message block, then the length-only final block.
+ * The same function for a message of exactly 4 bytes (the little-endian
+ * bytes of m).  A message shorter than 8 bytes fits in the final block
+ * together with the length byte, so this is two compression and four
+ * finalisation rounds: 6 SipRounds instead of the 8 an 8-byte message takes.
  */
-uint64_t
-oc_siphash24_u64(const OcKey *key, uint64_t m)
+static inline uint64_t
+siphash24_u32(const OcKey *key, uint32_t m)
 {
 	uint64_t	v0 = key->v0;
 	uint64_t	v1 = key->v1;
 	uint64_t	v2 = key->v2;
 	uint64_t	v3 = key->v3;
-	const uint64_t b = UINT64_C(8) << 56;
+	const uint64_t b = (UINT64_C(4) << 56) | m;
 
-	v3 ^= m;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= m;
 	v3 ^= b;
 	SIPROUND(v0, v1, v2, v3);
 	SIPROUND(v0, v1, v2, v3);
@@ -129,16 +127,31 @@ oc_siphash24_u64(const OcKey *key, uint64_t m)
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
+/*
+ * The exported functions are wrappers: in a shared library a call to an
+ * exported function may not be inlined (it could be interposed), and the
+ * permutation calls the round function a dozen times per code.
+ */
+uint64_t
+oc_siphash24_u32(const OcKey *key, uint32_t m)
+{
+	return siphash24_u32(key, m);
+}
+
 /* ----------
  * Feistel network
  * ----------
  */
 
-/* Round function: SipHash of (round, half), truncated to the half width. */
+/*
+ * Round function: SipHash-2-4 of the 4-byte message (round << 28 | half),
+ * truncated to the half width.  OC_ROUNDS <= 16 and half widths <= 28 bits
+ * keep the two fields apart.
+ */
 static inline uint64_t
 round_f(const OcKey *key, unsigned round, uint64_t half, uint64_t mask)
 {
-	return oc_siphash24_u64(key, ((uint64_t) round << 32) | half) & mask;
+	return siphash24_u32(key, (uint32_t) ((round << 28) | half)) & mask;
 }
 
 /*
@@ -185,8 +198,8 @@ feistel_decrypt(const OcKey *key, uint64_t y, int half_bits)
  * Cycle-walking terminates: x lies on a cycle of the 2^(2*half_bits)
  * permutation, and that cycle returns to x, which is below the limit.
  */
-uint64_t
-oc_permute_w(const OcKey *key, uint64_t x, int half_bits, int limit_bits)
+static inline uint64_t
+permute_w(const OcKey *key, uint64_t x, int half_bits, int limit_bits)
 {
 	uint64_t	limit = UINT64_C(1) << limit_bits;
 
@@ -196,8 +209,8 @@ oc_permute_w(const OcKey *key, uint64_t x, int half_bits, int limit_bits)
 	return x;
 }
 
-uint64_t
-oc_unpermute_w(const OcKey *key, uint64_t y, int half_bits, int limit_bits)
+static inline uint64_t
+unpermute_w(const OcKey *key, uint64_t y, int half_bits, int limit_bits)
 {
 	uint64_t	limit = UINT64_C(1) << limit_bits;
 
@@ -208,15 +221,27 @@ oc_unpermute_w(const OcKey *key, uint64_t y, int half_bits, int limit_bits)
 }
 
 uint64_t
+oc_permute_w(const OcKey *key, uint64_t x, int half_bits, int limit_bits)
+{
+	return permute_w(key, x, half_bits, limit_bits);
+}
+
+uint64_t
+oc_unpermute_w(const OcKey *key, uint64_t y, int half_bits, int limit_bits)
+{
+	return unpermute_w(key, y, half_bits, limit_bits);
+}
+
+uint64_t
 oc_permute(const OcKey *key, uint64_t x)
 {
-	return oc_permute_w(key, x, OC_HALF_BITS, OC_VALUE_BITS);
+	return permute_w(key, x, OC_HALF_BITS, OC_VALUE_BITS);
 }
 
 uint64_t
 oc_unpermute(const OcKey *key, uint64_t y)
 {
-	return oc_unpermute_w(key, y, OC_HALF_BITS, OC_VALUE_BITS);
+	return unpermute_w(key, y, OC_HALF_BITS, OC_VALUE_BITS);
 }
 
 /* ----------

@@ -32,7 +32,7 @@
 
 /* Feistel network: two 28-bit halves (a 56-bit domain), cycle-walked to 55. */
 #define OC_HALF_BITS		28
-#define OC_ROUNDS			8
+#define OC_ROUNDS			6	/* at most 16: the round number has 4 bits */
 
 /* Text form. */
 #define OC_DATA_CHARS		11	/* 11 * 5 = 55 bits */
@@ -61,8 +61,8 @@ extern uint64_t oc_siphash24(const uint8_t key[OC_KEY_BYTES],
 /* Expand a 16-byte key (two little-endian 64-bit words, as in SipHash). */
 extern void oc_key_expand(OcKey *key, const uint8_t raw[OC_KEY_BYTES]);
 
-/* SipHash-2-4 of one 64-bit word (its 8 little-endian bytes), fast path. */
-extern uint64_t oc_siphash24_u64(const OcKey *key, uint64_t m);
+/* SipHash-2-4 of one 32-bit word (its 4 little-endian bytes), fast path. */
+extern uint64_t oc_siphash24_u32(const OcKey *key, uint32_t m);
 
 /*
  * The keyed permutation, parametrised by width so that it can be checked

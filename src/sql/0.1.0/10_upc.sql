@@ -71,58 +71,63 @@ COMMENT ON FUNCTION icos.upc_sortsupport(internal) IS 'btree sort support of ico
 COMMENT ON FUNCTION icos.upc_hash(icos.upc) IS 'hash of icos.upc, consistent with =';
 COMMENT ON FUNCTION icos.upc_hash_extended(icos.upc, bigint) IS 'seeded 64-bit hash of icos.upc, consistent with =';
 
-CREATE OPERATOR icos.= (
+-- The comparison operators live in pg_catalog, like those of a built-in type,
+-- so that `a = b` on two codes works whatever the search_path: in a user's
+-- session and inside SECURITY DEFINER functions whose search_path is pinned
+-- to pg_catalog, pg_temp.  Only superusers can create objects there, so
+-- nothing can shadow them; there is no built-in operator on icos.upc to clash with.
+CREATE OPERATOR pg_catalog.= (
 	LEFTARG = icos.upc, RIGHTARG = icos.upc, FUNCTION = icos.upc_eq,
-	COMMUTATOR = OPERATOR(icos.=), NEGATOR = OPERATOR(icos.<>),
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
 	RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES
 );
-CREATE OPERATOR icos.<> (
+CREATE OPERATOR pg_catalog.<> (
 	LEFTARG = icos.upc, RIGHTARG = icos.upc, FUNCTION = icos.upc_ne,
-	COMMUTATOR = OPERATOR(icos.<>), NEGATOR = OPERATOR(icos.=),
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
 	RESTRICT = neqsel, JOIN = neqjoinsel
 );
-CREATE OPERATOR icos.< (
+CREATE OPERATOR pg_catalog.< (
 	LEFTARG = icos.upc, RIGHTARG = icos.upc, FUNCTION = icos.upc_lt,
-	COMMUTATOR = OPERATOR(icos.>), NEGATOR = OPERATOR(icos.>=),
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
 	RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
-CREATE OPERATOR icos.<= (
+CREATE OPERATOR pg_catalog.<= (
 	LEFTARG = icos.upc, RIGHTARG = icos.upc, FUNCTION = icos.upc_le,
-	COMMUTATOR = OPERATOR(icos.>=), NEGATOR = OPERATOR(icos.>),
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
 	RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
-CREATE OPERATOR icos.> (
+CREATE OPERATOR pg_catalog.> (
 	LEFTARG = icos.upc, RIGHTARG = icos.upc, FUNCTION = icos.upc_gt,
-	COMMUTATOR = OPERATOR(icos.<), NEGATOR = OPERATOR(icos.<=),
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
 	RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
-CREATE OPERATOR icos.>= (
+CREATE OPERATOR pg_catalog.>= (
 	LEFTARG = icos.upc, RIGHTARG = icos.upc, FUNCTION = icos.upc_ge,
-	COMMUTATOR = OPERATOR(icos.<=), NEGATOR = OPERATOR(icos.<),
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
 	RESTRICT = scalargesel, JOIN = scalargejoinsel
 );
 
-COMMENT ON OPERATOR icos.= (icos.upc, icos.upc) IS 'same GTIN, whatever the spelling';
-COMMENT ON OPERATOR icos.<> (icos.upc, icos.upc) IS 'different GTINs';
-COMMENT ON OPERATOR icos.< (icos.upc, icos.upc) IS 'less than, in GTIN-14 numeric order';
-COMMENT ON OPERATOR icos.<= (icos.upc, icos.upc) IS 'less than or equal, in GTIN-14 numeric order';
-COMMENT ON OPERATOR icos.> (icos.upc, icos.upc) IS 'greater than, in GTIN-14 numeric order';
-COMMENT ON OPERATOR icos.>= (icos.upc, icos.upc) IS 'greater than or equal, in GTIN-14 numeric order';
+COMMENT ON OPERATOR pg_catalog.= (icos.upc, icos.upc) IS 'same GTIN, whatever the spelling';
+COMMENT ON OPERATOR pg_catalog.<> (icos.upc, icos.upc) IS 'different GTINs';
+COMMENT ON OPERATOR pg_catalog.< (icos.upc, icos.upc) IS 'less than, in GTIN-14 numeric order';
+COMMENT ON OPERATOR pg_catalog.<= (icos.upc, icos.upc) IS 'less than or equal, in GTIN-14 numeric order';
+COMMENT ON OPERATOR pg_catalog.> (icos.upc, icos.upc) IS 'greater than, in GTIN-14 numeric order';
+COMMENT ON OPERATOR pg_catalog.>= (icos.upc, icos.upc) IS 'greater than or equal, in GTIN-14 numeric order';
 
 CREATE OPERATOR CLASS icos.upc_ops
 	DEFAULT FOR TYPE icos.upc USING btree AS
-		OPERATOR 1 icos.< ,
-		OPERATOR 2 icos.<= ,
-		OPERATOR 3 icos.= ,
-		OPERATOR 4 icos.>= ,
-		OPERATOR 5 icos.> ,
+		OPERATOR 1 pg_catalog.< ,
+		OPERATOR 2 pg_catalog.<= ,
+		OPERATOR 3 pg_catalog.= ,
+		OPERATOR 4 pg_catalog.>= ,
+		OPERATOR 5 pg_catalog.> ,
 		FUNCTION 1 icos.upc_cmp(icos.upc, icos.upc),
 		FUNCTION 2 icos.upc_sortsupport(internal),
 		FUNCTION 4 pg_catalog.btequalimage(oid);
 
 CREATE OPERATOR CLASS icos.upc_hash_ops
 	DEFAULT FOR TYPE icos.upc USING hash AS
-		OPERATOR 1 icos.= ,
+		OPERATOR 1 pg_catalog.= ,
 		FUNCTION 1 icos.upc_hash(icos.upc),
 		FUNCTION 2 icos.upc_hash_extended(icos.upc, bigint);
 
@@ -144,11 +149,11 @@ COMMENT ON FUNCTION icos.upc_larger(icos.upc, icos.upc) IS 'the larger of two co
 
 CREATE AGGREGATE icos.min(icos.upc) (
 	SFUNC = icos.upc_smaller, STYPE = icos.upc, COMBINEFUNC = icos.upc_smaller,
-	SORTOP = OPERATOR(icos.<), PARALLEL = SAFE
+	SORTOP = OPERATOR(pg_catalog.<), PARALLEL = SAFE
 );
 CREATE AGGREGATE icos.max(icos.upc) (
 	SFUNC = icos.upc_larger, STYPE = icos.upc, COMBINEFUNC = icos.upc_larger,
-	SORTOP = OPERATOR(icos.>), PARALLEL = SAFE
+	SORTOP = OPERATOR(pg_catalog.>), PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE icos.min(icos.upc) IS 'smallest code, in GTIN-14 numeric order';
 COMMENT ON AGGREGATE icos.max(icos.upc) IS 'largest code, in GTIN-14 numeric order';

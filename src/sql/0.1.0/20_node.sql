@@ -37,6 +37,11 @@ COMMENT ON COLUMN icos.node.node_id IS
 COMMENT ON COLUMN icos.node.kind IS 'hq (head office) or store';
 COMMENT ON COLUMN icos.node.name IS 'human-readable name of the node';
 COMMENT ON INDEX icos.node_single_row IS 'icos: keeps icos.node to one row';
+COMMENT ON INDEX icos.node_pkey IS 'icos: primary key of icos.node';
+COMMENT ON CONSTRAINT node_pkey ON icos.node IS 'icos: a node id appears once';
+COMMENT ON CONSTRAINT node_id_range ON icos.node IS 'icos: node ids are 12 bits (0..4095)';
+COMMENT ON CONSTRAINT node_kind ON icos.node IS 'icos: a node is the head office (hq) or a store';
+COMMENT ON CONSTRAINT node_name_given ON icos.node IS 'icos: a node has a non-blank name';
 
 INSERT INTO icos.node (node_id, kind, name) VALUES (0, 'hq', pg_catalog.current_database());
 

@@ -77,56 +77,58 @@ COMMENT ON FUNCTION icos.order_code_sortsupport(internal) IS 'icos: btree sort s
 COMMENT ON FUNCTION icos.order_code_hash(icos.order_code) IS 'icos: hash of an order code';
 COMMENT ON FUNCTION icos.order_code_hash_extended(icos.order_code, bigint) IS 'icos: seeded 64-bit hash of an order code';
 
-CREATE OPERATOR icos.= (
+-- As for icos.upc, the comparison operators live in pg_catalog so that they
+-- work from any search_path (see 10_upc.sql).
+CREATE OPERATOR pg_catalog.= (
 	LEFTARG = icos.order_code, RIGHTARG = icos.order_code,
 	FUNCTION = icos.order_code_eq,
-	COMMUTATOR = OPERATOR(icos.=), NEGATOR = OPERATOR(icos.<>),
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
 	RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES
 );
-CREATE OPERATOR icos.<> (
+CREATE OPERATOR pg_catalog.<> (
 	LEFTARG = icos.order_code, RIGHTARG = icos.order_code,
 	FUNCTION = icos.order_code_ne,
-	COMMUTATOR = OPERATOR(icos.<>), NEGATOR = OPERATOR(icos.=),
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=),
 	RESTRICT = neqsel, JOIN = neqjoinsel
 );
-CREATE OPERATOR icos.< (
+CREATE OPERATOR pg_catalog.< (
 	LEFTARG = icos.order_code, RIGHTARG = icos.order_code,
 	FUNCTION = icos.order_code_lt,
-	COMMUTATOR = OPERATOR(icos.>), NEGATOR = OPERATOR(icos.>=),
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=),
 	RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
-CREATE OPERATOR icos.<= (
+CREATE OPERATOR pg_catalog.<= (
 	LEFTARG = icos.order_code, RIGHTARG = icos.order_code,
 	FUNCTION = icos.order_code_le,
-	COMMUTATOR = OPERATOR(icos.>=), NEGATOR = OPERATOR(icos.>),
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>),
 	RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
-CREATE OPERATOR icos.> (
+CREATE OPERATOR pg_catalog.> (
 	LEFTARG = icos.order_code, RIGHTARG = icos.order_code,
 	FUNCTION = icos.order_code_gt,
-	COMMUTATOR = OPERATOR(icos.<), NEGATOR = OPERATOR(icos.<=),
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=),
 	RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
-CREATE OPERATOR icos.>= (
+CREATE OPERATOR pg_catalog.>= (
 	LEFTARG = icos.order_code, RIGHTARG = icos.order_code,
 	FUNCTION = icos.order_code_ge,
-	COMMUTATOR = OPERATOR(icos.<=), NEGATOR = OPERATOR(icos.<),
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<),
 	RESTRICT = scalargesel, JOIN = scalargejoinsel
 );
-COMMENT ON OPERATOR icos.= (icos.order_code, icos.order_code) IS 'icos: order codes equal';
-COMMENT ON OPERATOR icos.<> (icos.order_code, icos.order_code) IS 'icos: order codes differ';
-COMMENT ON OPERATOR icos.< (icos.order_code, icos.order_code) IS 'icos: order code sorts before';
-COMMENT ON OPERATOR icos.<= (icos.order_code, icos.order_code) IS 'icos: order code sorts before or equal';
-COMMENT ON OPERATOR icos.> (icos.order_code, icos.order_code) IS 'icos: order code sorts after';
-COMMENT ON OPERATOR icos.>= (icos.order_code, icos.order_code) IS 'icos: order code sorts after or equal';
+COMMENT ON OPERATOR pg_catalog.= (icos.order_code, icos.order_code) IS 'icos: order codes equal';
+COMMENT ON OPERATOR pg_catalog.<> (icos.order_code, icos.order_code) IS 'icos: order codes differ';
+COMMENT ON OPERATOR pg_catalog.< (icos.order_code, icos.order_code) IS 'icos: order code sorts before';
+COMMENT ON OPERATOR pg_catalog.<= (icos.order_code, icos.order_code) IS 'icos: order code sorts before or equal';
+COMMENT ON OPERATOR pg_catalog.> (icos.order_code, icos.order_code) IS 'icos: order code sorts after';
+COMMENT ON OPERATOR pg_catalog.>= (icos.order_code, icos.order_code) IS 'icos: order code sorts after or equal';
 
 CREATE OPERATOR CLASS icos.order_code_ops
 	DEFAULT FOR TYPE icos.order_code USING btree AS
-		OPERATOR 1 icos.<,
-		OPERATOR 2 icos.<=,
-		OPERATOR 3 icos.=,
-		OPERATOR 4 icos.>=,
-		OPERATOR 5 icos.>,
+		OPERATOR 1 pg_catalog.<,
+		OPERATOR 2 pg_catalog.<=,
+		OPERATOR 3 pg_catalog.=,
+		OPERATOR 4 pg_catalog.>=,
+		OPERATOR 5 pg_catalog.>,
 		FUNCTION 1 icos.order_code_cmp(icos.order_code, icos.order_code),
 		FUNCTION 2 icos.order_code_sortsupport(internal);
 COMMENT ON OPERATOR CLASS icos.order_code_ops USING btree IS
@@ -136,7 +138,7 @@ COMMENT ON OPERATOR FAMILY icos.order_code_ops USING btree IS
 
 CREATE OPERATOR CLASS icos.order_code_ops
 	DEFAULT FOR TYPE icos.order_code USING hash AS
-		OPERATOR 1 icos.=,
+		OPERATOR 1 pg_catalog.=,
 		FUNCTION 1 icos.order_code_hash(icos.order_code),
 		FUNCTION 2 icos.order_code_hash_extended(icos.order_code, bigint);
 COMMENT ON OPERATOR CLASS icos.order_code_ops USING hash IS
@@ -179,6 +181,7 @@ COMMENT ON TABLE icos.order_code_key IS
 COMMENT ON COLUMN icos.order_code_key.key IS '128-bit key of the order code permutation (SipHash-2-4 round function)';
 COMMENT ON COLUMN icos.order_code_key.created_at IS 'when the key was made';
 COMMENT ON INDEX icos.order_code_key_single_row IS 'icos: keeps icos.order_code_key to one row';
+COMMENT ON CONSTRAINT order_code_key_length ON icos.order_code_key IS 'icos: the key has 128 bits';
 REVOKE ALL ON icos.order_code_key FROM PUBLIC;
 
 INSERT INTO icos.order_code_key (key) VALUES (icos._new_order_code_key());

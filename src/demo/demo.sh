@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make demo: build, install and show icos working on a throwaway local
+# PostgreSQL that lives under .run/demo.  Safe to run again: the demo
+# database is recreated each time.  `make demo-stop` stops the cluster.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$TOP"
+. src/tools/common.sh
+
+PORT=${ICOS_DEMO_PORT:-55450}
+DB=icos_demo
+
+if [ "${1:-}" = stop ]; then
+	cluster_stop demo
+	say "demo cluster stopped (its files stay in $RUNDIR/demo; rm -rf it to start afresh)"
+	exit 0
+fi
+
+ensure_packages
+build_and_install
+say "starting the demo cluster on port $PORT"
+cluster_start demo "$PORT"
+export PGHOST PGPORT=$PORT PGUSER=postgres
+PGHOST=$(cluster_host demo)
+
+psql -q -X -d postgres -c 'SET client_min_messages = warning' \
+	-c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" || die "could not create $DB"
+psql -q -X -d $DB -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION icos' || die "CREATE EXTENSION failed"
+
+for part in src/demo/[0-9]*.sql; do
+	[ -f "$part" ] || continue
+	say "$(sed -n '1s/^-- *//p' "$part")"
+	psql -X -q -d $DB -v ON_ERROR_STOP=1 -f "$part" || die "demo step $part failed"
+done
+
+cat <<EOT
+
+The demo cluster is still running.
+  Connect:  psql -h $PGHOST -p $PORT -U postgres $DB
+  Stop it:  make demo-stop
+EOT

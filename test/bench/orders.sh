@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Benchmarks of the ordering core, with pgbench on the bench cluster:
+#   1. place_order (3 lines, one payment), 8 clients, as a ratio of pgbench's
+#      built-in tpcb-like transaction on the same instance (target >= 0.5);
+#   2. hot product: 16 clients all ordering one UPC versus 16 clients each
+#      ordering its own UPC (target: hot >= 0.5x spread), then proves nothing
+#      was oversold: verify_stock() is empty and units sold + available equal
+#      the units received.
+# Runs are interleaved (A B A B) and the mean of each pair is reported.
+set -u
+. "$(dirname "$0")/../../src/tools/common.sh"
+SECS=${ICOS_BENCH_SECONDS:-15}
+DB=icos_bench
+W=$RUNDIR/bench-work
+rm -rf "$W"; mkdir -p "$W"
+
+psql -q -X -d postgres -c 'SET client_min_messages = warning' \
+	-c 'DROP DATABASE IF EXISTS icos_tpcb' -c 'CREATE DATABASE icos_tpcb' || exit 1
+pgbench -q -i -s 16 icos_tpcb >/dev/null 2>&1 || { echo "pgbench -i failed"; exit 1; }
+
+say "loading 200 products with plenty of stock into store 10"
+psql -q -X -d $DB -v ON_ERROR_STOP=1 <<'SQL' || exit 1
+SET client_min_messages = warning;
+INSERT INTO icos.store (store_id, name, kind) VALUES (10, 'Bench store', 'store')
+	ON CONFLICT DO NOTHING;
+INSERT INTO icos.category (category_id, name) VALUES (1, 'Bench') ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS bench.products(n int PRIMARY KEY, upc icos.upc NOT NULL);
+TRUNCATE bench.products;
+INSERT INTO bench.products
+SELECT n, (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
+					   FROM generate_series(1, 12) i) % 10) % 10)::icos.upc
+FROM (SELECT n, '5099999' || lpad(n::text, 5, '0') AS d FROM generate_series(1, 200) n) x;
+INSERT INTO icos.product (upc, name, category_id, price)
+SELECT upc, 'Bench item ' || n, 1, 1.00 + n % 50 FROM bench.products ON CONFLICT DO NOTHING;
+SELECT count(icos.receive_stock(10, upc, 1000000, 'bench stock')) FROM bench.products;
+SQL
+
+cat >"$W/place_order.sql" <<'EOT'
+\set a random(1, 200)
+\set b random(1, 200)
+\set c random(1, 200)
+SELECT icos.place_order(jsonb_build_object(
+	'store', 10, 'channel', 'pos',
+	'lines', jsonb_build_array(
+		jsonb_build_object('upc', (SELECT upc::text FROM bench.products WHERE n = :a), 'qty', 1),
+		jsonb_build_object('upc', (SELECT upc::text FROM bench.products WHERE n = :b), 'qty', 2),
+		jsonb_build_object('upc', (SELECT upc::text FROM bench.products WHERE n = :c), 'qty', 1)),
+	'delivery', jsonb_build_object('method', 'carry'),
+	'payments', jsonb_build_array(jsonb_build_object('method', 'cash', 'amount', 500.00))));
+EOT
+cat >"$W/hot.sql" <<'EOT'
+SELECT icos.place_order('{"store": 10, "channel": "pos",
+	"lines": [{"upc": "5099999000015", "qty": 1}],
+	"delivery": {"method": "carry"},
+	"payments": [{"method": "cash", "amount": 100.00}]}');
+EOT
+cat >"$W/spread.sql" <<'EOT'
+SELECT icos.place_order(jsonb_build_object('store', 10, 'channel', 'pos',
+	'lines', jsonb_build_array(jsonb_build_object(
+		'upc', (SELECT upc::text FROM bench.products WHERE n = 1 + :client_id), 'qty', 1)),
+	'delivery', jsonb_build_object('method', 'carry'),
+	'payments', jsonb_build_array(jsonb_build_object('method', 'cash', 'amount', 100.00))));
+EOT
+
+tps() {				# tps DB CLIENTS SCRIPT|builtin
+	local db=$1 c=$2 s=$3 out
+	if [ "$s" = builtin ]; then
+		out=$(pgbench -n -c "$c" -j 2 -T "$SECS" -b tpcb-like "$db" 2>&1)
+	else
+		out=$(pgbench -n -c "$c" -j 2 -T "$SECS" -f "$s" "$db" 2>&1)
+	fi
+	echo "$out" | grep -q 'number of failed transactions: 0' ||
+		{ echo "$out" | grep -iE 'error|fail' | head -5 >&2; }
+	echo "$out" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+
+say "place_order vs tpcb-like, 8 clients, ${SECS}s each, interleaved twice"
+t1=$(tps icos_tpcb 8 builtin); p1=$(tps $DB 8 "$W/place_order.sql")
+t2=$(tps icos_tpcb 8 builtin); p2=$(tps $DB 8 "$W/place_order.sql")
+say "hot product vs spread products, 16 clients, ${SECS}s each, interleaved twice"
+s1=$(tps $DB 16 "$W/spread.sql"); h1=$(tps $DB 16 "$W/hot.sql")
+s2=$(tps $DB 16 "$W/spread.sql"); h2=$(tps $DB 16 "$W/hot.sql")
+
+problems=$(psql -X -At -d $DB -c 'SELECT count(*) FROM icos.verify_stock()')
+oversold=$(psql -X -At -d $DB -c "
+	SELECT count(*) FROM icos.stock s
+	WHERE s.store_id = 10 AND (s.on_hand < 0 OR s.reserved < 0 OR s.available < 0
+		OR s.on_hand + (SELECT coalesce(sum(l.qty), 0) FROM icos.order_line l
+						WHERE l.fulfil_from = 10 AND l.upc = s.upc AND l.status <> 'cancelled')
+		   <> 1000000)")
+
+awk -v t1="$t1" -v t2="$t2" -v p1="$p1" -v p2="$p2" -v s1="$s1" -v s2="$s2" \
+	-v h1="$h1" -v h2="$h2" -v problems="$problems" -v oversold="$oversold" 'BEGIN {
+	t = (t1 + t2) / 2; p = (p1 + p2) / 2; s = (s1 + s2) / 2; h = (h1 + h2) / 2;
+	print "";
+	print "| benchmark | case | tps (mean of 2) | runs | ratio | target |";
+	print "|---|---|---:|---|---:|---|";
+	printf "| place_order 8 clients | tpcb-like (reference) | %.0f | %.0f, %.0f | 1.00 | reference |\n", t, t1, t2;
+	printf "| place_order 8 clients | place_order, 3 lines, 1 payment | %.0f | %.0f, %.0f | %.2f | >= 0.5: %s |\n", p, p1, p2, p / t, (p / t >= 0.5 ? "met" : "MISSED");
+	printf "| hot product 16 clients | 16 different UPCs (reference) | %.0f | %.0f, %.0f | 1.00 | reference |\n", s, s1, s2;
+	printf "| hot product 16 clients | one UPC for all | %.0f | %.0f, %.0f | %.2f | >= 0.5: %s |\n", h, h1, h2, h / s, (h / s >= 0.5 ? "met" : "MISSED");
+	printf "| invariants after the runs | verify_stock() rows; products oversold or miscounted | %d; %d | | | 0; 0: %s |\n", problems, oversold, (problems == 0 && oversold == 0 ? "met" : "MISSED");
+}'
+[ "$problems" = 0 ] && [ "$oversold" = 0 ]
