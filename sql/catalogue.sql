@@ -3,8 +3,6 @@
 -- leaves nothing behind for the other tests.
 \set ON_ERROR_ROLLBACK on
 \set SHOW_CONTEXT never
--- icos.upc's comparison operators live in schema icos
-SET search_path = public, icos;
 BEGIN;
 
 INSERT INTO icos.store (store_id, name, kind) VALUES

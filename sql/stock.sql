@@ -2,8 +2,6 @@
 -- engine's errors (every SQLSTATE), the ledger.  One transaction, rolled back.
 \set ON_ERROR_ROLLBACK on
 \set SHOW_CONTEXT never
--- icos.upc's comparison operators live in schema icos
-SET search_path = public, icos;
 BEGIN;
 
 INSERT INTO icos.store (store_id, name, kind) VALUES

@@ -31,8 +31,8 @@
  * The SPI plans are prepared once per backend and kept (SPI_keepplan); they
  * are dropped and prepared again if the icos.upc type is re-created (the
  * extension dropped and created again in the same session).  All statements
- * schema-qualify everything, operators on icos.upc included, so they mean the
- * same under any search_path.
+ * schema-qualify everything, operators included, so they mean the
+ * same under any search_path (the engine functions also pin it).
  *
  *-------------------------------------------------------------------------
  */
@@ -115,27 +115,27 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 	{"iUibiii",
 		"WITH c AS ("
 		" SELECT s.slot FROM icos.stock_slot s"
-		" JOIN icos.stock_item i ON i.store_id = s.store_id AND i.upc OPERATOR(icos.=) s.upc"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2"
+		" JOIN icos.stock_item i ON i.store_id = s.store_id AND i.upc OPERATOR(pg_catalog.=) s.upc"
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2"
 		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
 		" ORDER BY (s.slot - $5 % i.slots + i.slots) % i.slots"
 		" LIMIT 1 FOR UPDATE OF s SKIP LOCKED)"
 		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + $6, reserved = s.reserved + $7"
-		" FROM c WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2 AND s.slot = c.slot"
+		" FROM c WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot = c.slot"
 		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
 	" RETURNING s.slot"},
 	/* SP_READ: store, upc */
 	{"iU",
 		"SELECT s.slot, s.on_hand, s.reserved FROM icos.stock_slot s"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2 ORDER BY s.slot"},
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot"},
 	/* SP_LOCK_ALL: store, upc */
 	{"iU",
 		"SELECT s.slot, s.on_hand, s.reserved FROM icos.stock_slot s"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2 ORDER BY s.slot FOR UPDATE"},
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot FOR UPDATE"},
 	/* SP_SLOT_UPDATE: store, upc, slot, d_on_hand, d_reserved, from_available, need */
 	{"iUiiibi",
 		"UPDATE icos.stock_slot s SET on_hand = s.on_hand + $4, reserved = s.reserved + $5"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2 AND s.slot = $3"
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot = $3"
 		" AND CASE WHEN $6 THEN s.on_hand - s.reserved ELSE s.reserved END >= $7"
 	" RETURNING s.slot"},
 	/* SP_ENSURE_ITEM: store, upc, slots */
@@ -152,7 +152,7 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 	/* SP_SWEEP: store, upc */
 	{"iU",
 		"SELECT h.hold_id, h.qty FROM icos.stock_hold h"
-		" WHERE h.store_id = $1 AND h.upc OPERATOR(icos.=) $2 AND h.status = 'active'"
+		" WHERE h.store_id = $1 AND h.upc OPERATOR(pg_catalog.=) $2 AND h.status = 'active'"
 		" AND h.expires_at <= pg_catalog.clock_timestamp()"
 	" ORDER BY h.hold_id FOR UPDATE SKIP LOCKED"},
 	/* SP_HOLD_CLOSE: hold, status, order */
@@ -162,33 +162,33 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 	" WHERE hold_id = $1"},
 	/* SP_HOLD_LOCK: hold, upc */
 	{"lU",
-		"SELECT h.store_id, h.upc OPERATOR(icos.=) $2, h.qty, h.status,"
+		"SELECT h.store_id, h.upc OPERATOR(pg_catalog.=) $2, h.qty, h.status,"
 		" h.expires_at <= pg_catalog.clock_timestamp(), h.expires_at::pg_catalog.text,"
 		" h.order_code, h.upc::pg_catalog.text"
 	" FROM icos.stock_hold h WHERE h.hold_id = $1 FOR UPDATE"},
 	/* SP_NAMES: store, upc */
 	{"iU",
 		"SELECT (SELECT st.name FROM icos.store st WHERE st.store_id = $1),"
-		" (SELECT p.name FROM icos.product p WHERE p.upc OPERATOR(icos.=) $2),"
+		" (SELECT p.name FROM icos.product p WHERE p.upc OPERATOR(pg_catalog.=) $2),"
 	" $2::pg_catalog.text"},
 	/* SP_AVAILABLE: store, upc */
 	{"iU",
 		"SELECT (SELECT count(*) FROM icos.stock_slot s"
-		"         WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2),"
+		"         WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2),"
 		" (SELECT coalesce(sum(s.on_hand - s.reserved), 0) FROM icos.stock_slot s"
-		"   WHERE s.store_id = $1 AND s.upc OPERATOR(icos.=) $2)"
+		"   WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2)"
 		" + (SELECT coalesce(sum(h.qty), 0) FROM icos.stock_hold h"
-		"     WHERE h.store_id = $1 AND h.upc OPERATOR(icos.=) $2 AND h.status = 'active'"
+		"     WHERE h.store_id = $1 AND h.upc OPERATOR(pg_catalog.=) $2 AND h.status = 'active'"
 	"     AND h.expires_at <= pg_catalog.clock_timestamp())"},
 	/* SP_BEST: upc, qty */
 	{"Ui",
 		"SELECT a.store_id FROM ("
 		" SELECT s.store_id, sum(s.on_hand - s.reserved)"
 		"  + coalesce((SELECT sum(h.qty) FROM icos.stock_hold h"
-		"     WHERE h.store_id = s.store_id AND h.upc OPERATOR(icos.=) $1"
+		"     WHERE h.store_id = s.store_id AND h.upc OPERATOR(pg_catalog.=) $1"
 		"     AND h.status = 'active' AND h.expires_at <= pg_catalog.clock_timestamp()), 0) AS avail"
 		" FROM icos.stock_slot s JOIN icos.store st ON st.store_id = s.store_id"
-		" WHERE s.upc OPERATOR(icos.=) $1 AND st.kind IN ('store', 'warehouse') AND st.active"
+		" WHERE s.upc OPERATOR(pg_catalog.=) $1 AND st.kind IN ('store', 'warehouse') AND st.active"
 		" GROUP BY s.store_id) a"
 	" WHERE a.avail >= $2 ORDER BY a.avail DESC, a.store_id LIMIT 1"},
 };

@@ -170,11 +170,11 @@ SELECT i.store_id,
  CROSS JOIN LATERAL (
 	   SELECT coalesce(sum(ss.on_hand), 0) AS on_hand, coalesce(sum(ss.reserved), 0) AS reserved
 		 FROM icos.stock_slot ss
-		WHERE ss.store_id = i.store_id AND ss.upc OPERATOR(icos.=) i.upc) s
+		WHERE ss.store_id = i.store_id AND ss.upc OPERATOR(pg_catalog.=) i.upc) s
  CROSS JOIN LATERAL (
 	   SELECT sum(hh.qty) AS expired
 		 FROM icos.stock_hold hh
-		WHERE hh.store_id = i.store_id AND hh.upc OPERATOR(icos.=) i.upc
+		WHERE hh.store_id = i.store_id AND hh.upc OPERATOR(pg_catalog.=) i.upc
 		  AND hh.status = 'active' AND hh.expires_at <= pg_catalog.clock_timestamp()) h;
 COMMENT ON VIEW icos.stock IS
 'Stock per store and product: the slot counters summed.  reserved and available leave out holds that have expired but not yet been swept (expired_held), so available is what can be sold now.';
@@ -265,7 +265,7 @@ BEGIN
 			MESSAGE = pg_catalog.format('store %s is a %s location and holds no stock', p_store, v_kind),
 			HINT = 'Use the number of the store or warehouse where the goods are.';
 	END IF;
-	PERFORM FROM icos.product p WHERE p.upc OPERATOR(icos.=) p_upc;
+	PERFORM FROM icos.product p WHERE p.upc OPERATOR(pg_catalog.=) p_upc;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC004',
 			MESSAGE = pg_catalog.format('product %s is not in the catalogue', p_upc::text),
@@ -318,7 +318,7 @@ BEGIN
 	INSERT INTO icos.stock_slot (store_id, upc, slot)
 	SELECT v_store, code, g
 	  FROM icos.stock_item i, pg_catalog.generate_series(0, i.slots - 1) g
-	 WHERE i.store_id = v_store AND i.upc OPERATOR(icos.=) code
+	 WHERE i.store_id = v_store AND i.upc OPERATOR(pg_catalog.=) code
 	ON CONFLICT DO NOTHING;
 END
 $$;
@@ -475,7 +475,7 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'a product code is required',
 			HINT = 'Scan or type the product''s barcode number.';
 	END IF;
-	SELECT p.lead_time_days INTO v_lead FROM icos.product p WHERE p.upc OPERATOR(icos.=) p_code;
+	SELECT p.lead_time_days INTO v_lead FROM icos.product p WHERE p.upc OPERATOR(pg_catalog.=) p_code;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC004',
 			MESSAGE = pg_catalog.format('product %s is not in the catalogue', p_code::text),
@@ -495,7 +495,7 @@ BEGIN
 		   coalesce(k.on_display, false),
 		   CASE WHEN coalesce(k.available, 0) > 0 THEN 0 ELSE v_lead END
 	  FROM icos.store st
-	  LEFT JOIN icos.stock k ON k.store_id = st.store_id AND k.upc OPERATOR(icos.=) p_code
+	  LEFT JOIN icos.stock k ON k.store_id = st.store_id AND k.upc OPERATOR(pg_catalog.=) p_code
 	 WHERE CASE WHEN p_store IS NULL THEN st.kind IN ('store', 'warehouse') AND st.active
 				ELSE st.store_id = p_store END
 	 ORDER BY st.store_id;
@@ -523,7 +523,7 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'a product code is required',
 			HINT = 'Scan or type the product''s barcode number.';
 	END IF;
-	SELECT * INTO p FROM icos.product x WHERE x.upc OPERATOR(icos.=) code;
+	SELECT * INTO p FROM icos.product x WHERE x.upc OPERATOR(pg_catalog.=) code;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC004',
 			MESSAGE = pg_catalog.format('product %s is not in the catalogue', code::text),
@@ -575,15 +575,15 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 		SELECT k.store_id, k.upc,
 			   format('on_hand is %s but the ledger says %s', coalesce(s.on_hand, 0), coalesce(l.on_hand, 0)) AS problem
 		  FROM keys k
-		  LEFT JOIN slot_sum s ON s.store_id = k.store_id AND s.upc OPERATOR(icos.=) k.upc
-		  LEFT JOIN ledger l ON l.store_id = k.store_id AND l.upc OPERATOR(icos.=) k.upc
+		  LEFT JOIN slot_sum s ON s.store_id = k.store_id AND s.upc OPERATOR(pg_catalog.=) k.upc
+		  LEFT JOIN ledger l ON l.store_id = k.store_id AND l.upc OPERATOR(pg_catalog.=) k.upc
 		 WHERE coalesce(s.on_hand, 0) <> coalesce(l.on_hand, 0)
 		UNION ALL
 		SELECT k.store_id, k.upc,
 			   format('reserved is %s but the ledger says %s', coalesce(s.reserved, 0), coalesce(l.reserved, 0))
 		  FROM keys k
-		  LEFT JOIN slot_sum s ON s.store_id = k.store_id AND s.upc OPERATOR(icos.=) k.upc
-		  LEFT JOIN ledger l ON l.store_id = k.store_id AND l.upc OPERATOR(icos.=) k.upc
+		  LEFT JOIN slot_sum s ON s.store_id = k.store_id AND s.upc OPERATOR(pg_catalog.=) k.upc
+		  LEFT JOIN ledger l ON l.store_id = k.store_id AND l.upc OPERATOR(pg_catalog.=) k.upc
 		 WHERE coalesce(s.reserved, 0) <> coalesce(l.reserved, 0)
 		UNION ALL
 		SELECT s.store_id, s.upc,
@@ -598,18 +598,18 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 			   format('the item should have %s slot rows numbered 0 to %s but has %s rows numbered up to %s',
 					  i.slots, i.slots - 1, coalesce(s.n, 0), coalesce(s.max_slot::text, 'none'))
 		  FROM icos.stock_item i
-		  LEFT JOIN slot_sum s ON s.store_id = i.store_id AND s.upc OPERATOR(icos.=) i.upc
+		  LEFT JOIN slot_sum s ON s.store_id = i.store_id AND s.upc OPERATOR(pg_catalog.=) i.upc
 		 WHERE coalesce(s.n, 0) <> i.slots OR coalesce(s.max_slot, -1) <> i.slots - 1
 		UNION ALL
 		SELECT s.store_id, s.upc, 'slot rows exist without a stock_item row'
 		  FROM slot_sum s
 		 WHERE NOT EXISTS (SELECT FROM icos.stock_item i
-							WHERE i.store_id = s.store_id AND i.upc OPERATOR(icos.=) s.upc)
+							WHERE i.store_id = s.store_id AND i.upc OPERATOR(pg_catalog.=) s.upc)
 		UNION ALL
 		SELECT h.store_id, h.upc,
 			   format('active holds total %s but only %s is reserved', h.qty, coalesce(s.reserved, 0))
 		  FROM held h
-		  LEFT JOIN slot_sum s ON s.store_id = h.store_id AND s.upc OPERATOR(icos.=) h.upc
+		  LEFT JOIN slot_sum s ON s.store_id = h.store_id AND s.upc OPERATOR(pg_catalog.=) h.upc
 		 WHERE h.qty > coalesce(s.reserved, 0)
 		UNION ALL
 		SELECT hl.store_id, hl.upc,
