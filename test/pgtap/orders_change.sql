@@ -108,7 +108,7 @@ SELECT throws_ok($$SELECT icos.edit_order(current_setting('t.a')::icos.order_cod
 	'IC002', NULL, 'no items cancelled after dispatch');
 SELECT throws_ok($$SELECT icos.edit_order(current_setting('t.a')::icos.order_code, format('{"delivery_date": "%s"}', current_date + 9)::jsonb)$$,
 	'IC002', NULL, 'no new delivery date after dispatch');
-SELECT is((SELECT reason FROM icos._change_refusal((SELECT o FROM icos.orders o WHERE o.code OPERATOR(icos.=) current_setting('t.a')::icos.order_code), 'cancel') r
+SELECT is((SELECT reason FROM icos._change_refusal((SELECT o FROM icos.orders o WHERE o.code = current_setting('t.a')::icos.order_code), 'cancel') r
 		   JOIN icos.change_rule cr ON cr.reason = r.detail), 
 	(SELECT reason FROM icos.change_rule WHERE status = 'dispatched' AND change_kind = 'cancel'),
 	'the refusal comes from the change_rule table');

@@ -127,11 +127,11 @@ SELECT is((SELECT count(*)::int FROM evil.orders), 0, 'nothing was written to th
 RESET search_path;
 RESET SESSION AUTHORIZATION;
 
-SELECT is((SELECT employee_id FROM icos.order_event WHERE code OPERATOR(icos.=) current_setting('t.leeds')::icos.order_code
+SELECT is((SELECT employee_id FROM icos.order_event WHERE code = current_setting('t.leeds')::icos.order_code
 		   AND kind = 'placed'), 9201, 'events record the employee');
-SELECT is((SELECT at_store FROM icos.order_event WHERE code OPERATOR(icos.=) current_setting('t.leeds')::icos.order_code
+SELECT is((SELECT at_store FROM icos.order_event WHERE code = current_setting('t.leeds')::icos.order_code
 		   AND kind = 'placed'), 9101, 'and the store');
-SELECT is((SELECT role_name::text FROM icos.order_event WHERE code OPERATOR(icos.=) current_setting('t.leeds')::icos.order_code
+SELECT is((SELECT role_name::text FROM icos.order_event WHERE code = current_setting('t.leeds')::icos.order_code
 		   AND kind = 'placed'), 'emp_9201', 'and the login role');
 
 -- The York agent does not see Leeds customers.
@@ -153,7 +153,7 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION emp_9203;
 SELECT lives_ok($$SELECT icos.create_employee(9205, 'Mo Manager', 9102, 'manager', pg_temp.verifier('e'))$$,
 	'admin creates an employee');
-SELECT lives_ok($$UPDATE icos.product SET price = 25.00 WHERE upc OPERATOR(icos.=) '4006381333931'$$,
+SELECT lives_ok($$UPDATE icos.product SET price = 25.00 WHERE upc = '4006381333931'$$,
 	'admin changes a price with plain SQL');
 SELECT throws_ok($$DELETE FROM icos.order_event$$, '42501', NULL, 'not even an admin alters the event log');
 RESET SESSION AUTHORIZATION;

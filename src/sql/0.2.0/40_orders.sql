@@ -470,7 +470,7 @@ AS $$
 DECLARE
 	o icos.orders;
 BEGIN
-	SELECT * INTO o FROM icos.orders WHERE code OPERATOR(icos.=) p_code FOR UPDATE;
+	SELECT * INTO o FROM icos.orders WHERE code = p_code FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC004',
 			MESSAGE = pg_catalog.format('unknown order %s', p_code),
@@ -488,7 +488,7 @@ LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT coalesce(sum(CASE p.kind WHEN 'payment' THEN p.amount_pence ELSE -p.amount_pence END), 0)::bigint
-	FROM icos.order_payment p WHERE p.code OPERATOR(icos.=) p_code
+	FROM icos.order_payment p WHERE p.code = p_code
 $$;
 COMMENT ON FUNCTION icos._paid(icos.order_code) IS 'Pence paid less refunded for an order';
 
@@ -533,7 +533,7 @@ BEGIN
 			RAISE EXCEPTION USING ERRCODE = '22023',
 				MESSAGE = pg_catalog.format('basket line %s needs a quantity of at least 1', n);
 		END IF;
-		SELECT (p.price * 100)::bigint INTO v_price FROM icos.product p WHERE p.upc OPERATOR(icos.=) v_upc;
+		SELECT (p.price * 100)::bigint INTO v_price FROM icos.product p WHERE p.upc = v_upc;
 		IF NOT FOUND THEN
 			RAISE EXCEPTION USING ERRCODE = 'IC004',
 				MESSAGE = pg_catalog.format('unknown product %s', v_upc),
@@ -605,12 +605,12 @@ BEGIN
 		state := 'IC002';
 		detail := 'The goods were taken away at the till: there is no delivery date.';
 	ELSIF p_kind = 'cancel' AND EXISTS (SELECT 1 FROM icos.order_line l
-										WHERE l.code OPERATOR(icos.=) p_order.code AND l.consumed_qty > 0) THEN
+										WHERE l.code = p_order.code AND l.consumed_qty > 0) THEN
 		state := 'IC002';
 		detail := 'Some goods have already been handed over. Take them back with a return instead.';
 	ELSIF p_kind IN ('cancel_lines', 'set_qty') AND p_arg ? 'line' THEN
 		SELECT * INTO v_line FROM icos.order_line l
-		WHERE l.code OPERATOR(icos.=) p_order.code AND l.line = (p_arg ->> 'line')::int;
+		WHERE l.code = p_order.code AND l.line = (p_arg ->> 'line')::int;
 		IF NOT FOUND THEN
 			state := 'IC004';
 			message := pg_catalog.format('order %s has no line %s', p_order.code, p_arg ->> 'line');
@@ -625,7 +625,7 @@ BEGIN
 		END IF;
 	ELSIF p_kind = 'note_manufacturing' AND NOT EXISTS (
 			SELECT 1 FROM icos.order_line l
-			WHERE l.code OPERATOR(icos.=) p_order.code AND l.status = 'made_to_order') THEN
+			WHERE l.code = p_order.code AND l.status = 'made_to_order') THEN
 		state := 'IC002';
 		detail := 'The order has no made-to-order items waiting to be made, so there is nothing to manufacture.';
 	ELSIF p_kind = 'to_dispatched' AND p_order.delivery_method <> 'home' THEN
@@ -640,7 +640,7 @@ BEGIN
 									icos._pounds(v_due));
 	ELSIF p_kind = 'return' AND p_arg ? 'line' THEN
 		SELECT * INTO v_line FROM icos.order_line l
-		WHERE l.code OPERATOR(icos.=) p_order.code AND l.line = (p_arg ->> 'line')::int;
+		WHERE l.code = p_order.code AND l.line = (p_arg ->> 'line')::int;
 		IF NOT FOUND THEN
 			state := 'IC004';
 			message := pg_catalog.format('order %s has no line %s', p_order.code, p_arg ->> 'line');
@@ -699,7 +699,7 @@ DECLARE
 	v_sell  icos.store := icos._store(p_order.store_id, 'selling store');
 	v_ops   jsonb := '[]';
 BEGIN
-	SELECT coalesce(max(ol.line), 0) + 1 INTO v_next FROM icos.order_line ol WHERE ol.code OPERATOR(icos.=) p_order.code;
+	SELECT coalesce(max(ol.line), 0) + 1 INTO v_next FROM icos.order_line ol WHERE ol.code = p_order.code;
 	FOR l, n IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(p_lines) WITH ORDINALITY e LOOP
 		v_what := pg_catalog.format('line %s', n);
 		PERFORM icos._check_keys(l, ARRAY['upc', 'qty', 'fulfil_from', 'backorder'], v_what);
@@ -718,7 +718,7 @@ BEGIN
 			END IF;
 			v_back := (l ->> 'backorder')::boolean;
 		END IF;
-		SELECT * INTO v_prod FROM icos.product p WHERE p.upc OPERATOR(icos.=) v_upc;
+		SELECT * INTO v_prod FROM icos.product p WHERE p.upc = v_upc;
 		IF NOT FOUND THEN
 			RAISE EXCEPTION USING ERRCODE = 'IC004',
 				MESSAGE = pg_catalog.format('unknown product %s', v_upc),
@@ -740,7 +740,7 @@ BEGIN
 		IF v_ff IS NULL THEN
 			SELECT (h ->> 'store_id')::int INTO v_ff
 			FROM pg_catalog.jsonb_array_elements(p_holds) h
-			WHERE (h ->> 'upc')::icos.upc OPERATOR(icos.=) v_upc LIMIT 1;
+			WHERE (h ->> 'upc')::icos.upc = v_upc LIMIT 1;
 		END IF;
 		IF v_ff IS NULL AND v_sell.kind IN ('store', 'warehouse') THEN
 			v_ff := v_sell.store_id;
@@ -820,14 +820,14 @@ BEGIN
 								  pg_catalog.format('order %s line %s', v_code, op.line));
 			UPDATE icos.order_line l
 			SET reserved_qty = l.reserved_qty + op.qty, qty = coalesce(op.set_qty, l.qty)
-			WHERE l.code OPERATOR(icos.=) p_order.code AND l.line = op.line;
+			WHERE l.code = p_order.code AND l.line = op.line;
 			CONTINUE;
 		END IF;
 		v_left := op.qty;
 		-- Holds taken for this product at this store become the reservation.
 		FOR h IN SELECT (x ->> 'hold_id')::bigint AS hold_id, (x ->> 'qty')::int AS qty
 				 FROM pg_catalog.jsonb_array_elements(p_holds) x
-				 WHERE (x ->> 'store_id')::int = op.store AND (x ->> 'upc')::icos.upc OPERATOR(icos.=) op.upc
+				 WHERE (x ->> 'store_id')::int = op.store AND (x ->> 'upc')::icos.upc = op.upc
 				 ORDER BY 1
 		LOOP
 			CONTINUE WHEN h.hold_id = ANY (v_used) OR h.qty > v_left;
@@ -863,11 +863,11 @@ BEGIN
 					HINT = 'Order the rest on a separate line.';
 			END IF;
 			UPDATE icos.order_line l SET status = 'backorder', qty = coalesce(op.set_qty, l.qty)
-			WHERE l.code OPERATOR(icos.=) p_order.code AND l.line = op.line;
+			WHERE l.code = p_order.code AND l.line = op.line;
 		ELSE
 			UPDATE icos.order_line l
 			SET reserved_qty = l.reserved_qty + op.qty, qty = coalesce(op.set_qty, l.qty)
-			WHERE l.code OPERATOR(icos.=) p_order.code AND l.line = op.line;
+			WHERE l.code = p_order.code AND l.line = op.line;
 		END IF;
 	END LOOP;
 	-- Every hold given must have found its line.
@@ -895,7 +895,7 @@ BEGIN
 	-- Goods leave the store: every open line is consumed, reserving first
 	-- what was back-ordered or made to order (IC001 if it has not arrived).
 	FOR l IN SELECT * FROM icos.order_line ol
-			 WHERE ol.code OPERATOR(icos.=) p_order.code AND ol.status IN ('reserved', 'backorder', 'made_to_order')
+			 WHERE ol.code = p_order.code AND ol.status IN ('reserved', 'backorder', 'made_to_order')
 			 ORDER BY ol.fulfil_from, ol.upc, ol.line
 	LOOP
 		IF l.reserved_qty < l.qty THEN
@@ -904,7 +904,7 @@ BEGIN
 		END IF;
 		PERFORM icos._consume(l.fulfil_from, l.upc, l.qty, p_order.code::text, p_note);
 		UPDATE icos.order_line ol SET reserved_qty = 0, consumed_qty = ol.qty, status = 'fulfilled'
-		WHERE ol.code OPERATOR(icos.=) p_order.code AND ol.line = l.line;
+		WHERE ol.code = p_order.code AND ol.line = l.line;
 	END LOOP;
 END
 $$;
@@ -920,13 +920,13 @@ DECLARE
 	l record;
 BEGIN
 	FOR l IN SELECT * FROM icos.order_line ol
-			 WHERE ol.code OPERATOR(icos.=) p_order.code AND ol.status IN ('backorder', 'made_to_order')
+			 WHERE ol.code = p_order.code AND ol.status IN ('backorder', 'made_to_order')
 			 ORDER BY ol.fulfil_from, ol.upc, ol.line
 	LOOP
 		PERFORM icos._reserve(l.fulfil_from, l.upc, l.qty, p_order.code::text,
 							  pg_catalog.format('order %s line %s', p_order.code, l.line));
 		UPDATE icos.order_line ol SET reserved_qty = ol.qty, status = 'reserved'
-		WHERE ol.code OPERATOR(icos.=) p_order.code AND ol.line = l.line;
+		WHERE ol.code = p_order.code AND ol.line = l.line;
 	END LOOP;
 END
 $$;
@@ -944,8 +944,8 @@ AS $$
 			 WHEN p_order.delivery_method = 'collect' AND l.fulfil_from = p_order.collect_store THEN 0
 			 ELSE 1 END
 		+ CASE WHEN l.status IN ('backorder', 'made_to_order') THEN greatest(p.lead_time_days, 1) ELSE 0 END), 0)
-	FROM icos.order_line l JOIN icos.product p ON p.upc OPERATOR(icos.=) l.upc
-	WHERE l.code OPERATOR(icos.=) p_order.code AND l.status IN ('reserved', 'backorder', 'made_to_order')
+	FROM icos.order_line l JOIN icos.product p ON p.upc = l.upc
+	WHERE l.code = p_order.code AND l.status IN ('reserved', 'backorder', 'made_to_order')
 $$;
 COMMENT ON FUNCTION icos._earliest(icos.orders) IS
 	'Earliest delivery or collection date the order''s stock and lead times allow, counted from today';
@@ -963,7 +963,7 @@ BEGIN
 		'lines', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 								'line', l.line, 'upc', l.upc::text, 'qty', l.qty - l.returned_qty) ORDER BY l.line)
 						   FROM icos.order_line l
-						   WHERE l.code OPERATOR(icos.=) p_order.code AND l.status <> 'cancelled' AND l.qty > l.returned_qty),
+						   WHERE l.code = p_order.code AND l.status <> 'cancelled' AND l.qty > l.returned_qty),
 						  '[]'::jsonb),
 		'store', p_order.store_id, 'channel', p_order.channel, 'at', p_order.placed_at,
 		'customer', p_order.customer_id, 'coupons', pg_catalog.to_jsonb(p_order.coupons)));
@@ -974,13 +974,13 @@ BEGIN
 	FROM icos.order_line l2
 	LEFT JOIN pg_catalog.jsonb_to_recordset(v_price -> 'lines')
 		AS x(line int, unit_price numeric, discount numeric, net numeric) ON x.line = l2.line
-	WHERE l.code OPERATOR(icos.=) p_order.code AND l2.code OPERATOR(icos.=) l.code AND l2.line = l.line;
+	WHERE l.code = p_order.code AND l2.code = l.code AND l2.line = l.line;
 	UPDATE icos.orders o2
 	SET gross_pence = ((v_price ->> 'gross')::numeric * 100)::bigint,
 		discount_pence = ((v_price ->> 'discount')::numeric * 100)::bigint,
 		total_pence = ((v_price ->> 'total')::numeric * 100)::bigint,
 		pricing = v_price, updated_at = pg_catalog.now()
-	WHERE o2.code OPERATOR(icos.=) p_order.code
+	WHERE o2.code = p_order.code
 	RETURNING * INTO o;
 	RETURN o;
 END
@@ -1039,7 +1039,7 @@ DECLARE
 BEGIN
 	FOR p, n IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(p_payments) WITH ORDINALITY e LOOP
 		f := icos._payment_fields(p, pg_catalog.format('payment %s', n));
-		SELECT * INTO o FROM icos.orders WHERE code OPERATOR(icos.=) p_order.code;
+		SELECT * INTO o FROM icos.orders WHERE code = p_order.code;
 		PERFORM icos._check_change(o, 'payment');
 		v_due := o.total_pence - icos._paid(o.code);
 		IF v_due <= 0 THEN
@@ -1054,7 +1054,7 @@ BEGIN
 				DETAIL = 'Only cash can be tendered above the amount due (change is given).';
 		END IF;
 		v_apply := least(f.amount, v_due);
-		SELECT coalesce(max(payment_no), 0) + 1 INTO v_no FROM icos.order_payment WHERE code OPERATOR(icos.=) o.code;
+		SELECT coalesce(max(payment_no), 0) + 1 INTO v_no FROM icos.order_payment WHERE code = o.code;
 		INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,
 										tendered_pence, reference, employee_id)
 		VALUES (o.store_id, o.code, v_no, 'payment', f.method, v_apply, f.amount, f.reference,
@@ -1082,7 +1082,7 @@ DECLARE
 	v_no int;
 BEGIN
 	PERFORM icos._check_change(p_order, 'refund', pg_catalog.jsonb_build_object('amount', p_amount));
-	SELECT coalesce(max(payment_no), 0) + 1 INTO v_no FROM icos.order_payment WHERE code OPERATOR(icos.=) p_order.code;
+	SELECT coalesce(max(payment_no), 0) + 1 INTO v_no FROM icos.order_payment WHERE code = p_order.code;
 	INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,
 									tendered_pence, reference, employee_id)
 	VALUES (p_order.store_id, p_order.code, v_no, 'refund', p_method, p_amount, p_amount, p_reference,
@@ -1107,7 +1107,7 @@ DECLARE
 	v_new  text;
 	v_old  text;
 BEGIN
-	SELECT * INTO o FROM icos.orders WHERE code OPERATOR(icos.=) p_order.code;
+	SELECT * INTO o FROM icos.orders WHERE code = p_order.code;
 	v_old := o.status;
 	IF o.status NOT IN ('awaiting_payment', 'placed') THEN
 		RETURN o;
@@ -1117,10 +1117,10 @@ BEGIN
 		WHEN v_due > 0 THEN 'awaiting_payment'
 		WHEN o.delivery_method = 'carry' AND NOT EXISTS (
 			SELECT 1 FROM icos.order_line l
-			WHERE l.code OPERATOR(icos.=) o.code AND l.status IN ('reserved', 'backorder', 'made_to_order')) THEN 'completed'
+			WHERE l.code = o.code AND l.status IN ('reserved', 'backorder', 'made_to_order')) THEN 'completed'
 		ELSE 'placed' END;
 	IF v_new <> o.status THEN
-		UPDATE icos.orders SET status = v_new, updated_at = pg_catalog.now() WHERE code OPERATOR(icos.=) o.code
+		UPDATE icos.orders SET status = v_new, updated_at = pg_catalog.now() WHERE code = o.code
 		RETURNING * INTO o;
 		PERFORM icos._log(o, 'status', pg_catalog.format('%s -> %s', v_old, v_new),
 						  pg_catalog.jsonb_build_object('from', v_old, 'to', v_new));
@@ -1320,7 +1320,7 @@ BEGIN
 		PERFORM icos._check_change(o, 'delivery_date',
 								   pg_catalog.jsonb_build_object('date', v_date, 'earliest', v_earliest));
 	END IF;
-	UPDATE icos.orders SET promised_date = coalesce(v_date, v_earliest) WHERE code OPERATOR(icos.=) o.code
+	UPDATE icos.orders SET promised_date = coalesce(v_date, v_earliest) WHERE code = o.code
 	RETURNING * INTO o;
 
 	PERFORM icos._log(o, 'placed',
@@ -1328,7 +1328,7 @@ BEGIN
 						  pg_catalog.jsonb_array_length(v_lines), icos._pounds(o.total_pence)),
 		pg_catalog.jsonb_build_object('lines', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 			'line', l.line, 'upc', l.upc::text, 'qty', l.qty, 'fulfil_from', l.fulfil_from, 'status', l.status)
-			ORDER BY l.line) FROM icos.order_line l WHERE l.code OPERATOR(icos.=) o.code)));
+			ORDER BY l.line) FROM icos.order_line l WHERE l.code = o.code)));
 	PERFORM icos._take_payments(o, icos._json_array(p, 'payments', 'order'));
 	PERFORM icos._settle(o);
 	RETURN o.code;
@@ -1360,12 +1360,12 @@ AS $$
 				'unit_price', icos._pounds(l.unit_price_pence), 'discount', icos._pounds(l.discount_pence),
 				'net', icos._pounds(l.net_pence), 'status', l.status, 'fulfil_from', l.fulfil_from,
 				'returned', l.returned_qty) ORDER BY l.line)
-			FROM icos.order_line l JOIN icos.product p ON p.upc OPERATOR(icos.=) l.upc WHERE l.code OPERATOR(icos.=) o.code), '[]'::jsonb),
+			FROM icos.order_line l JOIN icos.product p ON p.upc = l.upc WHERE l.code = o.code), '[]'::jsonb),
 		'payments', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'payment', y.payment_no, 'kind', y.kind, 'method', y.method,
 				'amount', icos._pounds(y.amount_pence), 'change', icos._pounds(y.tendered_pence - y.amount_pence),
 				'reference', y.reference, 'at', y.at, 'employee', y.employee_id) ORDER BY y.payment_no)
-			FROM icos.order_payment y WHERE y.code OPERATOR(icos.=) o.code), '[]'::jsonb),
+			FROM icos.order_payment y WHERE y.code = o.code), '[]'::jsonb),
 		'gross', icos._pounds(o.gross_pence),
 		'discount', icos._pounds(o.discount_pence),
 		'total', icos._pounds(o.total_pence),
@@ -1377,9 +1377,9 @@ AS $$
 		'events', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'at', e.at, 'kind', e.kind, 'topic', e.topic, 'note', e.note, 'employee', e.employee_id,
 				'store', e.at_store) ORDER BY e.event_id)
-			FROM icos.order_event e WHERE e.code OPERATOR(icos.=) o.code), '[]'::jsonb))
+			FROM icos.order_event e WHERE e.code = o.code), '[]'::jsonb))
 	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
-	WHERE o.code OPERATOR(icos.=) p_code
+	WHERE o.code = p_code
 $$;
 COMMENT ON FUNCTION icos._doc(icos.order_code) IS 'The order document returned by icos.order and the editing functions';
 
@@ -1427,7 +1427,7 @@ DECLARE
 	v_paid    bigint;
 	v_change  bigint;
 BEGIN
-	SELECT * INTO o FROM icos.orders WHERE code OPERATOR(icos.=) p_code;
+	SELECT * INTO o FROM icos.orders WHERE code = p_code;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC004', MESSAGE = pg_catalog.format('unknown order %s', p_code),
 			DETAIL = 'No order has this code.';
@@ -1449,8 +1449,8 @@ BEGIN
 		   || ('Channel: ' || o.channel || '   Delivery: ' || CASE o.delivery_method
 				WHEN 'carry' THEN 'taken now' WHEN 'home' THEN 'home' ELSE 'collect' END)
 		   || v_rule;
-	FOR l IN SELECT ol.*, p.name FROM icos.order_line ol JOIN icos.product p ON p.upc OPERATOR(icos.=) ol.upc
-			 WHERE ol.code OPERATOR(icos.=) o.code ORDER BY ol.line LOOP
+	FOR l IN SELECT ol.*, p.name FROM icos.order_line ol JOIN icos.product p ON p.upc = ol.upc
+			 WHERE ol.code = o.code ORDER BY ol.line LOOP
 		r := r || pg_catalog.left(l.name, 40);
 		r := r || icos._receipt_row(pg_catalog.format('  %s x %s  %s', l.qty - l.returned_qty,
 									icos._pounds(l.unit_price_pence), l.upc),
@@ -1472,7 +1472,7 @@ BEGIN
 	END IF;
 	r := r || icos._receipt_row('TOTAL', icos._pounds(o.total_pence)::text);
 	FOR l IN SELECT y.kind, y.method, sum(y.tendered_pence)::bigint AS tendered
-			 FROM icos.order_payment y WHERE y.code OPERATOR(icos.=) o.code
+			 FROM icos.order_payment y WHERE y.code = o.code
 			 GROUP BY y.kind, y.method ORDER BY y.kind, min(y.payment_no) LOOP
 		r := r || icos._receipt_row(
 			CASE l.kind WHEN 'refund' THEN 'Refund ' ELSE 'Paid ' END
@@ -1480,7 +1480,7 @@ BEGIN
 			CASE l.kind WHEN 'refund' THEN '-' ELSE '' END || icos._pounds(l.tendered));
 	END LOOP;
 	SELECT coalesce(sum(y.tendered_pence - y.amount_pence), 0) INTO v_change
-	FROM icos.order_payment y WHERE y.code OPERATOR(icos.=) o.code;
+	FROM icos.order_payment y WHERE y.code = o.code;
 	IF v_change > 0 THEN
 		r := r || icos._receipt_row('Change given', icos._pounds(v_change)::text);
 	END IF;
@@ -1541,12 +1541,12 @@ BEGIN
 		END IF;
 		n := x::text::int;
 		PERFORM icos._check_change(o, 'cancel_lines', pg_catalog.jsonb_build_object('line', n));
-		SELECT * INTO v_line FROM icos.order_line l WHERE l.code OPERATOR(icos.=) o.code AND l.line = n;
+		SELECT * INTO v_line FROM icos.order_line l WHERE l.code = o.code AND l.line = n;
 		IF v_line.reserved_qty > 0 THEN
 			v_ops := v_ops || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
 				'store', v_line.fulfil_from, 'upc', v_line.upc::text, 'line', n, 'qty', -v_line.reserved_qty));
 		END IF;
-		UPDATE icos.order_line l SET status = 'cancelled' WHERE l.code OPERATOR(icos.=) o.code AND l.line = n;
+		UPDATE icos.order_line l SET status = 'cancelled' WHERE l.code = o.code AND l.line = n;
 		v_what := v_what || pg_catalog.format('cancelled line %s', n);
 		v_lines := true;
 	END LOOP;
@@ -1560,14 +1560,14 @@ BEGIN
 				HINT = 'Cancel a line with cancel_lines rather than setting its quantity to 0.';
 		END IF;
 		PERFORM icos._check_change(o, 'set_qty', pg_catalog.jsonb_build_object('line', n));
-		SELECT * INTO v_line FROM icos.order_line l WHERE l.code OPERATOR(icos.=) o.code AND l.line = n;
+		SELECT * INTO v_line FROM icos.order_line l WHERE l.code = o.code AND l.line = n;
 		IF v_line.status = 'reserved' AND v_qty <> v_line.qty THEN
 			-- Only the difference is reserved or released.
 			v_ops := v_ops || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
 				'store', v_line.fulfil_from, 'upc', v_line.upc::text, 'line', n,
 				'qty', v_qty - v_line.qty, 'set_qty', v_qty));
 		ELSE
-			UPDATE icos.order_line l SET qty = v_qty WHERE l.code OPERATOR(icos.=) o.code AND l.line = n;
+			UPDATE icos.order_line l SET qty = v_qty WHERE l.code = o.code AND l.line = n;
 		END IF;
 		v_what := v_what || pg_catalog.format('line %s quantity %s -> %s', n, v_line.qty, v_qty);
 		v_lines := true;
@@ -1583,7 +1583,7 @@ BEGIN
 	END IF;
 	PERFORM icos._apply_stock(o, v_ops);
 	IF v_lines THEN
-		IF NOT EXISTS (SELECT 1 FROM icos.order_line l WHERE l.code OPERATOR(icos.=) o.code AND l.status <> 'cancelled') THEN
+		IF NOT EXISTS (SELECT 1 FROM icos.order_line l WHERE l.code = o.code AND l.status <> 'cancelled') THEN
 			RAISE EXCEPTION USING ERRCODE = 'IC002',
 				MESSAGE = pg_catalog.format('cannot cancel every item of order %s this way', o.code),
 				DETAIL = 'An order needs at least one item.',
@@ -1595,7 +1595,7 @@ BEGIN
 	IF p_changes ? 'address' THEN
 		PERFORM icos._check_change(o, 'address');
 		UPDATE icos.orders SET delivery_address = icos._address(p_changes -> 'address', 'address')
-		WHERE code OPERATOR(icos.=) o.code RETURNING * INTO o;
+		WHERE code = o.code RETURNING * INTO o;
 		v_what := v_what || 'new delivery address'::text;
 	END IF;
 
@@ -1607,7 +1607,7 @@ BEGIN
 		END IF;
 		PERFORM icos._check_change(o, 'delivery_date',
 								   pg_catalog.jsonb_build_object('date', v_date, 'earliest', v_earliest));
-		UPDATE icos.orders SET delivery_date = v_date, promised_date = v_date WHERE code OPERATOR(icos.=) o.code
+		UPDATE icos.orders SET delivery_date = v_date, promised_date = v_date WHERE code = o.code
 		RETURNING * INTO o;
 		v_what := v_what || pg_catalog.format('delivery date %s', v_date);
 	ELSIF v_lines AND o.delivery_method <> 'carry' THEN
@@ -1617,7 +1617,7 @@ BEGIN
 									   pg_catalog.jsonb_build_object('date', o.delivery_date, 'earliest', v_earliest));
 		END IF;
 		UPDATE icos.orders SET promised_date = coalesce(delivery_date, greatest(promised_date, v_earliest))
-		WHERE code OPERATOR(icos.=) o.code RETURNING * INTO o;
+		WHERE code = o.code RETURNING * INTO o;
 	END IF;
 
 	IF pg_catalog.array_length(v_what, 1) > 0 THEN
@@ -1626,7 +1626,7 @@ BEGIN
 	PERFORM icos._take_payments(o, icos._json_array(p_changes, 'payments', 'changes'));
 	FOR x IN SELECT pg_catalog.jsonb_array_elements(icos._json_array(p_changes, 'refunds', 'changes')) LOOP
 		f := icos._payment_fields(x, 'refund');
-		SELECT * INTO o FROM icos.orders WHERE code OPERATOR(icos.=) o.code;
+		SELECT * INTO o FROM icos.orders WHERE code = o.code;
 		PERFORM icos._refund(o, f.method, f.amount, f.reference, NULL);
 	END LOOP;
 	PERFORM icos._settle(o);
@@ -1655,13 +1655,13 @@ BEGIN
 	SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 			'store', l.fulfil_from, 'upc', l.upc::text, 'line', l.line, 'qty', -l.reserved_qty)), '[]')
 	INTO v_ops
-	FROM icos.order_line l WHERE l.code OPERATOR(icos.=) o.code AND l.reserved_qty > 0;
+	FROM icos.order_line l WHERE l.code = o.code AND l.reserved_qty > 0;
 	PERFORM icos._apply_stock(o, v_ops);
 	UPDATE icos.order_line l SET status = 'cancelled'
-	WHERE l.code OPERATOR(icos.=) o.code AND l.status IN ('reserved', 'backorder', 'made_to_order');
+	WHERE l.code = o.code AND l.status IN ('reserved', 'backorder', 'made_to_order');
 	o := icos._reprice(o);
 	UPDATE icos.orders SET status = 'cancelled', cancel_reason = p_reason, updated_at = pg_catalog.now()
-	WHERE code OPERATOR(icos.=) o.code RETURNING * INTO o;
+	WHERE code = o.code RETURNING * INTO o;
 	PERFORM icos._log(o, 'cancelled', p_reason,
 					  pg_catalog.jsonb_build_object('refund_due', icos._pounds(icos._paid(o.code))));
 	RETURN icos._doc(o.code);
@@ -1721,7 +1721,7 @@ BEGIN
 	ELSIF p_status = 'completed' AND o.status = 'ready_for_collection' THEN
 		PERFORM icos._hand_over(o, pg_catalog.format('order %s collected', o.code));
 	END IF;
-	UPDATE icos.orders SET status = p_status, updated_at = pg_catalog.now() WHERE code OPERATOR(icos.=) o.code
+	UPDATE icos.orders SET status = p_status, updated_at = pg_catalog.now() WHERE code = o.code
 	RETURNING * INTO o;
 	PERFORM icos._log(o, 'status', coalesce(nullif(pg_catalog.btrim($3), ''),
 											pg_catalog.format('%s -> %s', v_old, p_status)),
@@ -1771,13 +1771,13 @@ BEGIN
 	END IF;
 	FOR r IN SELECT l.line, l.upc, l.fulfil_from, (e ->> 'qty')::int AS qty
 			 FROM pg_catalog.jsonb_array_elements(v_items) e
-			 JOIN icos.order_line l ON l.code OPERATOR(icos.=) o.code AND l.line = (e ->> 'line')::int
+			 JOIN icos.order_line l ON l.code = o.code AND l.line = (e ->> 'line')::int
 			 ORDER BY l.fulfil_from, l.upc, l.line LOOP
 		PERFORM icos._return_stock(r.fulfil_from, r.upc, r.qty, o.code::text, p_reason);
 		UPDATE icos.order_line l
 		SET returned_qty = l.returned_qty + r.qty,
 			status = CASE WHEN l.returned_qty + r.qty = l.qty THEN 'returned' ELSE l.status END
-		WHERE l.code OPERATOR(icos.=) o.code AND l.line = r.line;
+		WHERE l.code = o.code AND l.line = r.line;
 	END LOOP;
 	o := icos._reprice(o);
 	PERFORM icos._log(o, 'returned', p_reason, pg_catalog.jsonb_build_object('lines', v_items));
@@ -1786,7 +1786,7 @@ BEGIN
 	v_due := icos._paid(o.code) - o.total_pence;
 	FOR r IN SELECT y.method,
 					sum(CASE y.kind WHEN 'payment' THEN y.amount_pence ELSE -y.amount_pence END) AS net
-			 FROM icos.order_payment y WHERE y.code OPERATOR(icos.=) o.code
+			 FROM icos.order_payment y WHERE y.code = o.code
 			 GROUP BY y.method
 			 HAVING sum(CASE y.kind WHEN 'payment' THEN y.amount_pence ELSE -y.amount_pence END) > 0
 			 ORDER BY max(y.payment_no) DESC LOOP
