@@ -4,7 +4,7 @@
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 
-CREATE FUNCTION pg_temp.ean13(item int) RETURNS icos.upc
+CREATE FUNCTION pg_temp.ean13(item bigint) RETURNS icos.upc
 LANGUAGE sql IMMUTABLE AS $$
 	SELECT (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
 						FROM generate_series(1, 12) i) % 10) % 10)::icos.upc
@@ -36,7 +36,7 @@ FROM (VALUES (1, 'Wool-blend coat', 11, 129.00), (2, 'Linen shirt dress', 11, 45
 			 (5, 'Oxford shirt', 12, 29.50), (6, 'Merino crew neck', 12, 49.00),
 			 (7, 'Waterproof parka', 12, 110.00), (8, 'School trousers', 13, 12.00),
 			 (9, 'Kids fleece', 13, 15.00), (10, 'Pyjama set', 13, 14.00)) g(n, name, category, price),
-	 (VALUES (1, 'navy'), (2, 'charcoal'), (3, 'camel')) c(n, colour),
+	 (VALUES (1, 'navy'), (2, 'charcoal'), (3, 'camel'), (4, 'black'), (5, 'ivory')) c(n, colour),
 	 (VALUES (1, 'S'), (2, 'M'), (3, 'L'), (4, 'XL')) s(n, size);
 
 -- Food.

@@ -24,18 +24,27 @@ export PGHOST PGPORT=$PORT PGUSER=postgres
 PGHOST=$(cluster_host demo)
 
 psql -q -X -d postgres -c 'SET client_min_messages = warning' \
-	-c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" || die "could not create $DB"
+	-c "DROP DATABASE IF EXISTS $DB" || die "could not drop $DB"
+# Employees' login roles are cluster-wide: drop the last run's before a new one.
+psql -q -X -At -d postgres -c "SELECT quote_ident(rolname) FROM pg_roles WHERE rolname ~ '^emp_[0-9]+$'" |
+	while read -r role; do psql -q -X -d postgres -c "DROP ROLE $role"; done
+psql -q -X -d postgres -c "CREATE DATABASE $DB" || die "could not create $DB"
 psql -q -X -d $DB -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION icos' || die "CREATE EXTENSION failed"
 
+# Every demo employee's password is "demo"; only its SCRAM verifier is sent.
+VERIFIER=$(ICOS_PASSWORD=demo perl src/tools/scram-verifier.pl) || die "could not compute a verifier"
 for part in src/demo/[0-9]*.sql; do
 	[ -f "$part" ] || continue
 	say "$(sed -n '1s/^-- *//p' "$part")"
-	psql -X -q -d $DB -v ON_ERROR_STOP=1 -f "$part" || die "demo step $part failed"
+	psql -X -q -d $DB -v ON_ERROR_STOP=1 -v verifier="$VERIFIER" -f "$part" ||
+		die "demo step $part failed"
 done
 
 cat <<EOT
 
 The demo cluster is still running.
   Connect:  psql -h $PGHOST -p $PORT -U postgres $DB
+  As an employee (password "demo"):
+            psql "host=127.0.0.1 port=$PORT dbname=$DB user=emp_101"
   Stop it:  make demo-stop
 EOT
