@@ -9,8 +9,15 @@ PG_BINDIR=${ICOS_PG_BINDIR:-/usr/lib/postgresql/$PG_MAJOR/bin}
 export PATH="$PG_BINDIR:$PATH"
 TOP=${TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 RUNDIR=${RUNDIR:-$TOP/.run}
-# A Unix socket path is limited to about 100 bytes: keep deep checkouts working.
-if [ ${#RUNDIR} -gt 70 ]; then
+# True when the cluster owner can read files under $1 (as root, clusters and
+# TAP tests run as "postgres", who may not enter a checkout under /root).
+owner_can_read() {
+	[ "$(id -u)" != 0 ] || runuser -u postgres -- test -r "$1" 2>/dev/null
+}
+
+# A Unix socket path is limited to about 100 bytes, and the cluster owner must
+# be able to reach the clusters: otherwise keep them under /tmp.
+if [ ${#RUNDIR} -gt 70 ] || ! owner_can_read "$TOP/Makefile"; then
 	RUNDIR=/tmp/icos-run-$(printf %s "$TOP" | md5sum | cut -c1-8)
 fi
 
