@@ -35,8 +35,7 @@ read_password(const char *prompt)
 	StrBuf		sb;
 	int			c;
 
-	fputs(prompt, stderr);
-	fflush(stderr);
+	/* echo off before the prompt, so nothing typed after it is shown */
 	if (tcgetattr(STDIN_FILENO, &saved) == 0)
 	{
 		noecho = saved;
@@ -44,6 +43,8 @@ read_password(const char *prompt)
 		noecho.c_lflag |= ECHONL;
 		restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho) == 0;
 	}
+	fputs(prompt, stderr);
+	fflush(stderr);
 	sb_init(&sb);
 	while ((c = getchar()) != EOF && c != '\n')
 	{
@@ -53,7 +54,7 @@ read_password(const char *prompt)
 			sb_appendn(&sb, &ch, 1);
 	}
 	if (restore)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	if (c == EOF && sb.len == 0)
 	{
 		sb_free(&sb);
