@@ -341,6 +341,7 @@ like($node->safe_psql('postgres', q{SELECT rolpassword FROM pg_authid WHERE roln
 	qr/^SCRAM-SHA-256\$4096:/, 'employee add: a SCRAM-SHA-256 verifier is stored');
 my $log = slurp_file($node->logfile);
 like($log, qr/create_employee/, 'the server log records the statement');
+like($log, qr/parameters: .*SCRAM-SHA-256\$4096:/, 'the server log records its parameters: the verifier');
 unlike($log, qr/\Q$secret\E/, 'the password never reached the server');
 ($rc, $out, $err) = icos({ env => { ICOS_PASSWORD => $secret } }, '--dsn', $dsn,
 	'employee', 'add', '--id', '9001', '--name', 'Dee Till', '--store', '1', '--position', 'agent');
