@@ -49,3 +49,27 @@ test:
 	@bash test/run.sh
 bench:
 	@bash test/bench/run.sh
+
+# ---- client: the icos command (src/cli) -----------------------------------
+# Built with `make`, installed by `make install` into pg_config's bindir
+# (add that directory to PATH; see docs/client.md), removed by `make clean`.
+CLI_SRCS    = $(sort $(wildcard src/cli/*.c))
+CLI_HDRS    = $(wildcard src/cli/*.h)
+CLI_CFLAGS  = -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -g \
+              -Wall -Wextra -Werror
+CLI_LIBPQ_I = $(shell $(PG_CONFIG) --includedir)
+CLI_LIBPQ_L = $(shell $(PG_CONFIG) --libdir)
+
+src/cli/icos: $(CLI_SRCS) $(CLI_HDRS)
+	$(CC) $(CLI_CFLAGS) -I$(CLI_LIBPQ_I) -o $@ $(CLI_SRCS) -L$(CLI_LIBPQ_L) -lpq
+
+all: src/cli/icos
+
+install: install-cli
+.PHONY: install-cli
+install-cli: src/cli/icos
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(INSTALL_PROGRAM) src/cli/icos '$(DESTDIR)$(bindir)/icos'
+
+EXTRA_CLEAN += src/cli/icos
+# ---- end of client section --------------------------------------------------

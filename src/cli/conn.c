@@ -1,0 +1,207 @@
+/*-------------------------------------------------------------------------
+ *
+ * conn.c
+ *		Connecting to the server, running parameterised queries and
+ *		reporting the server's errors.
+ *
+ * The connection uses libpq's usual means: --dsn (a conninfo string or
+ * URI), else the environment (PGHOST, PGPORT, PGUSER, PGSERVICE, ...),
+ * ~/.pgpass and the service file.  When the server asks for a password that
+ * none of those supplied and standard input is a terminal, the password is
+ * prompted for without echo, as psql does.
+ *
+ * src/cli/conn.c
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "icos.h"
+
+/*
+ * Read a line from the terminal without echoing it.  Returns a malloc'd
+ * string (without the newline), or NULL at end of input.
+ */
+char *
+read_password(const char *prompt)
+{
+	struct termios saved,
+				noecho;
+	bool		restore = false;
+	StrBuf		sb;
+	int			c;
+
+	/* echo off before the prompt, so nothing typed after it is shown */
+	if (tcgetattr(STDIN_FILENO, &saved) == 0)
+	{
+		noecho = saved;
+		noecho.c_lflag &= ~(tcflag_t) ECHO;
+		noecho.c_lflag |= ECHONL;
+		restore = tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho) == 0;
+	}
+	fputs(prompt, stderr);
+	fflush(stderr);
+	sb_init(&sb);
+	while ((c = getchar()) != EOF && c != '\n')
+	{
+		char		ch = (char) c;
+
+		if (ch != '\r')
+			sb_appendn(&sb, &ch, 1);
+	}
+	if (restore)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+	if (c == EOF && sb.len == 0)
+	{
+		sb_free(&sb);
+		return NULL;
+	}
+	return sb.data;
+}
+
+static PGconn *
+try_connect(const char *password)
+{
+	const char *keywords[4];
+	const char *values[4];
+	int			n = 0;
+
+	/* expand_dbname: a dbname holding a conninfo or URI is expanded */
+	keywords[n] = "dbname";
+	values[n++] = opts.dsn;
+	if (password)
+	{
+		keywords[n] = "password";
+		values[n++] = password;
+	}
+	keywords[n] = "fallback_application_name";
+	values[n++] = "icos";
+	keywords[n] = NULL;
+	values[n] = NULL;
+	return PQconnectdbParams(keywords, values, 1);
+}
+
+/*
+ * Connect, or print why not and exit with status 1.
+ */
+PGconn *
+connect_or_exit(void)
+{
+	PGconn	   *conn = try_connect(NULL);
+
+	if (conn != NULL && PQstatus(conn) == CONNECTION_BAD &&
+		PQconnectionNeedsPassword(conn) && isatty(STDIN_FILENO))
+	{
+		char	   *password;
+		char		prompt[256];
+
+		snprintf(prompt, sizeof(prompt), "Password for user %s: ", PQuser(conn));
+		PQfinish(conn);
+		password = read_password(prompt);
+		if (password == NULL)
+		{
+			fputs("icos: no password given\n", stderr);
+			exit(EXIT_REFUSED);
+		}
+		conn = try_connect(password);
+		memset(password, 0, strlen(password));
+		free(password);
+	}
+	if (conn == NULL)
+	{
+		fputs("icos: out of memory\n", stderr);
+		exit(EXIT_REFUSED);
+	}
+	if (PQstatus(conn) == CONNECTION_BAD)
+	{
+		fprintf(stderr, "icos: could not connect to the database server: %s",
+				PQerrorMessage(conn));
+		PQfinish(conn);
+		exit(EXIT_REFUSED);
+	}
+	return conn;
+}
+
+void
+disconnect(PGconn *conn)
+{
+	PQfinish(conn);
+}
+
+/*
+ * Print a failed result the way the manual says: "ERROR [SQLSTATE]:
+ * message", then DETAIL and HINT lines.  A lost connection has no SQLSTATE;
+ * libpq's message is shown instead.
+ */
+void
+report_error(PGconn *conn, const PGresult *res)
+{
+	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+	const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+
+	if (sqlstate == NULL || message == NULL)
+	{
+		const char *msg = res ? PQresultErrorMessage(res) : "";
+
+		if (msg[0] == '\0')
+			msg = PQerrorMessage(conn);
+		if (PQstatus(conn) == CONNECTION_BAD)
+			fprintf(stderr, "icos: lost the connection to the database server: %s", msg);
+		else
+			fprintf(stderr, "icos: %s", msg);
+		if (msg[0] != '\0' && msg[strlen(msg) - 1] != '\n')
+			fputc('\n', stderr);
+		return;
+	}
+	fprintf(stderr, "%s [%s]: %s\n", severity ? severity : "ERROR", sqlstate, message);
+	if (detail)
+		fprintf(stderr, "DETAIL: %s\n", detail);
+	if (hint)
+		fprintf(stderr, "HINT: %s\n", hint);
+}
+
+/*
+ * Run a parameterised query (text parameters, text results).  On success
+ * returns the result (the caller clears it); on failure reports the error
+ * and returns NULL.
+ */
+PGresult *
+run_query(PGconn *conn, const char *sql, int nparams, const char *const *params)
+{
+	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+		return res;
+	report_error(conn, res);
+	PQclear(res);
+	return NULL;
+}
+
+/*
+ * Is there a function of this signature ("icos.offers(date,date,integer)")?
+ * Lets the client say clearly that the server's icos is too old for a
+ * command instead of showing "function does not exist".
+ */
+bool
+function_exists(PGconn *conn, const char *signature)
+{
+	const char *params[1] = {signature};
+	PGresult   *res = run_query(conn,
+								"SELECT pg_catalog.to_regprocedure($1) IS NOT NULL",
+								1, params);
+	bool		exists;
+
+	if (res == NULL)
+		exit(EXIT_REFUSED);
+	exists = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	PQclear(res);
+	return exists;
+}
