@@ -33,11 +33,16 @@ psql -q -X -d $DB -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION icos' || die "CREATE E
 
 # Every demo employee's password is "demo"; only its SCRAM verifier is sent.
 VERIFIER=$(ICOS_PASSWORD=demo perl src/tools/scram-verifier.pl) || die "could not compute a verifier"
-for part in src/demo/[0-9]*.sql; do
-	[ -f "$part" ] || continue
-	say "$(sed -n '1s/^-- *//p' "$part")"
-	psql -X -q -d $DB -v ON_ERROR_STOP=1 -v verifier="$VERIFIER" -f "$part" ||
-		die "demo step $part failed"
+export PGDATABASE=$DB
+for part in src/demo/[0-9]*; do
+	say "$(sed -n '1s/^[-#]* *//p' "$part")"
+	case "$part" in
+	*.sql)
+		psql -X -q -v ON_ERROR_STOP=1 -v verifier="$VERIFIER" -f "$part" ||
+			die "demo step $part failed" ;;
+	*.sh)
+		( . "$part" ) || die "demo step $part failed" ;;
+	esac
 done
 
 cat <<EOT
@@ -46,5 +51,8 @@ The demo cluster is still running.
   Connect:  psql -h $PGHOST -p $PORT -U postgres $DB
   As an employee (password "demo"):
             psql "host=127.0.0.1 port=$PORT dbname=$DB user=emp_101"
+  The client (any employee, password "demo"):
+            PGHOST=127.0.0.1 PGPORT=$PORT PGDATABASE=$DB PGUSER=emp_101 PGPASSWORD=demo \\
+            $PG_BINDIR/icos order show CODE      (or: icos till --store 10)
   Stop it:  make demo-stop
 EOT
