@@ -77,6 +77,7 @@ typedef struct ev_promo
 	bool		searchable;
 	int			nroles;
 	int32_t		size[MAXR];
+	const promo_match *rmatch[MAXR];	/* what each role takes */
 	unsigned char *match;		/* [role][class] */
 	int64_t    *take;			/* [role][class]: units chosen */
 	int64_t		times;
@@ -302,14 +303,11 @@ match_class(const promo_match *m, const ev_class *c)
 	return false;
 }
 
-static const promo_match *
-role_match(const promo_rule *r, int role)
+static bool
+bundle_same(const promo_match *x, const promo_match *y)
 {
-	if (r->kind == PROMO_BUNDLE)
-		return &r->items[role];
-	if (r->kind == PROMO_BUY_GET && role == 1)
-		return &r->get;
-	return &r->target;
+	return x->kind == y->kind && x->nids == y->nids &&
+		(x->nids == 0 || memcmp(x->ids, y->ids, x->nids * sizeof(int64_t)) == 0);
 }
 
 static bool
@@ -491,7 +489,7 @@ materialise_group(ev *e, const ev_promo *p, const ev_piece *pc, size_t npc,
  */
 static int64_t
 promo_groups(ev *e, const ev_promo *p, ev_seg *const *segs, const size_t *nsegs,
-			 bool materialise, int64_t *times)
+			 bool materialise, int64_t max_groups, int64_t *times)
 {
 	const promo_rule *r = p->r;
 	ev_cur		cur[MAXR];
@@ -517,18 +515,21 @@ promo_groups(ev *e, const ev_promo *p, ev_seg *const *segs, const size_t *nsegs,
 		size_t		i;
 		ev_piece	one;
 
-		for (i = 0; i < nsegs[0]; i++)
+		for (i = 0; i < nsegs[0] && *times < max_groups; i++)
 		{
 			int64_t		d = unit_value(r, segs[0][i].price);
+			int64_t		n = segs[0][i].count;
 
 			if (d <= 0)
 				continue;
-			total += d * segs[0][i].count;
-			*times += segs[0][i].count;
+			if (n > max_groups - *times)
+				n = max_groups - *times;
+			total += d * n;
+			*times += n;
 			if (materialise)
 			{
 				one.ref = segs[0][i].ref;
-				one.count = segs[0][i].count;
+				one.count = n;
 				one.price = segs[0][i].price;
 				one.discounted = true;
 				materialise_group(e, p, &one, 1, 0, NULL);
@@ -550,6 +551,8 @@ promo_groups(ev *e, const ev_promo *p, ev_seg *const *segs, const size_t *nsegs,
 		for (i = 0; i < nsegs[0]; i++)
 			u += segs[0][i].count;
 		k = u / p->size[0];
+		if (k > max_groups)
+			k = max_groups;
 	}
 	e->nodes += (uint64_t) k / 16;
 	for (g = 0; g < k; g++)
@@ -574,11 +577,10 @@ promo_groups(ev *e, const ev_promo *p, ev_seg *const *segs, const size_t *nsegs,
 					v = promo_percent_of(s2, r->percent_bp);
 				break;
 			case PROMO_BUNDLE:
-				v = 0;
 				s = 0;
 				for (ri = 0; ri < p->nroles && s >= 0; ri++)
 				{
-					s2 = cur_take(&cur[ri], 1, pc, &npc, true);
+					s2 = cur_take(&cur[ri], p->size[ri], pc, &npc, true);
 					s = s2 < 0 ? -1 : s + s2;
 				}
 				v = s >= 0 ? s - r->price : -1;
@@ -617,6 +619,7 @@ typedef struct sv_var
 	int			t;
 	bool		last_in_role;
 	bool		last_in_promo;
+	bool		free;			/* no later variable wants this type */
 } sv_var;
 
 typedef struct sv
@@ -642,6 +645,11 @@ typedef struct sv
 	int64_t		committed;
 	bool		aborted;
 	ev_seg	   *segbuf;			/* [r][t] */
+	int64_t    *pubs;			/* [level p][q]: bound on q's value from p on */
+	int64_t    *kmax;			/* [p]: most groups p can form from p on */
+	int			direct;			/* last promotion, solved at the leaves, or -1 */
+	int64_t    *fresh;			/* [q]: bounds at the current node */
+	int		   *open;			/* [p][r]: a free type of the role was left */
 } sv;
 
 #define IX3(s, p, r, t) ((((size_t) (p)) * MAXR + (size_t) (r)) * (size_t) (s)->nt + (size_t) (t))
@@ -674,7 +682,7 @@ sv_value(sv *s, int pi, const int64_t *take)
 			}
 		}
 	}
-	return promo_groups(s->e, p, segs, nsegs, false, &times);
+	return promo_groups(s->e, p, segs, nsegs, false, INT64_MAX, &times);
 }
 
 /* Lexicographic comparison of the first n per-promotion discounts. */
@@ -722,17 +730,208 @@ sv_rest(sv *s, int pi)
 	return rest;
 }
 
+/*
+ * What promotion pi could give on its own from the remaining units, each
+ * role drawing from every eligible unit (shared units counted for each
+ * role): an upper bound on its value in any completion, because every
+ * canonical group of a subset is at most the same-rank group of all.
+ * Also sets the most groups it could form.
+ */
+static int64_t
+sv_solo(sv *s, int pi, int64_t *kmax)
+{
+	ev_promo   *p = s->P[pi];
+	ev_seg	   *segs[MAXR];
+	size_t		nsegs[MAXR];
+	int			ri,
+				t;
+	int64_t		times,
+				k = INT64_MAX;
+
+	for (ri = 0; ri < p->nroles; ri++)
+	{
+		int64_t		n = 0;
+
+		segs[ri] = s->segbuf + (size_t) ri * (size_t) s->nt;
+		nsegs[ri] = 0;
+		for (t = 0; t < s->nt; t++)
+			if (s->elig[IX3(s, pi, ri, t)] && s->remaining[t] > 0)
+			{
+				segs[ri][nsegs[ri]].price = s->tprice[t];
+				segs[ri][nsegs[ri]].count = s->remaining[t];
+				segs[ri][nsegs[ri]].ref = (size_t) t;
+				nsegs[ri]++;
+				n += s->remaining[t];
+			}
+		if (n / p->size[ri] < k)
+			k = n / p->size[ri];
+	}
+	if (p->d->max_per_order > 0 && k > p->d->max_per_order)
+		k = p->d->max_per_order;
+	*kmax = k;
+	if (!unit_kind(p->r->kind) && p->r->kind == PROMO_BUY_GET && !p->r->get_is_buy)
+	{
+		/* the bound needs the dearest get units: the buy role is free */
+		nsegs[0] = (size_t) s->nt;
+		for (t = 0; t < s->nt; t++)
+		{
+			segs[0][t].price = 0;
+			segs[0][t].count = t == 0 ? k * p->size[0] : 0;
+			segs[0][t].ref = 0;
+		}
+		nsegs[0] = k > 0 ? 1 : 0;
+	}
+	{
+		int64_t		v = promo_groups(s->e, p, segs, nsegs, false,
+									 p->d->max_per_order > 0 ? p->d->max_per_order : INT64_MAX,
+									 &times);
+
+		/*
+		 * A bundle is worth the sum of its units less the price, so k
+		 * bundles give at most the k * size dearest units of the union of
+		 * its roles less k prices: tighter when roles share units.
+		 */
+		if (p->r->kind == PROMO_BUNDLE && v > 0)
+		{
+			int64_t		m = group_units(p),
+						best = 0,
+						sum = 0,
+						off = 0,
+						g;
+
+			t = 0;
+			for (g = 1; g <= k; g++)
+			{
+				int64_t		need = m;
+
+				while (need > 0 && t < s->nt)
+				{
+					bool		any = false;
+					int64_t		n;
+
+					for (ri = 0; ri < p->nroles; ri++)
+						if (s->elig[IX3(s, pi, ri, t)])
+							any = true;
+					n = any ? s->remaining[t] - off : 0;
+					if (n > need)
+						n = need;
+					sum += n * s->tprice[t];
+					need -= n;
+					off += n;
+					if (!any || off >= s->remaining[t])
+					{
+						t++;
+						off = 0;
+					}
+				}
+				if (need > 0)
+					break;
+				if (sum - g * p->r->price > best)
+					best = sum - g * p->r->price;
+			}
+			if (best < v)
+				v = best;
+		}
+		return v;
+	}
+}
+
+/* Bounds for every promotion from level pi on, at entry to pi. */
+static void
+sv_level(sv *s, int pi)
+{
+	int			q;
+
+	for (q = pi; q < s->np; q++)
+		s->pubs[(size_t) pi * s->np + q] = sv_solo(s, q, &s->kmax[q]);
+}
+
+/*
+ * Can a completion of the current node beat the best?  Its total is at
+ * most bound, and its vector of discounts at most (vec[0..pi), the
+ * per-promotion bounds from pi on) element by element.
+ */
+static bool
+sv_hopeless(sv *s, int pi, int64_t bound)
+{
+	int			q,
+				c;
+
+	if (bound != s->best_total)
+		return bound < s->best_total;
+	c = vec_cmp(s->vec, s->best_vec, pi);
+	if (c != 0)
+		return c < 0;
+	for (q = pi; q < s->np; q++)
+	{
+		int64_t		u = s->fresh[q];
+
+		if (u != s->best_vec[q])
+			return u < s->best_vec[q];
+	}
+	return true;				/* at best equal: not strictly better */
+}
+
+/*
+ * The last promotion of the search order, when it has a single role, needs
+ * no enumeration: with nothing after it, the dearest remaining units are
+ * its best choice (every canonical group of a subset is at most the
+ * same-rank group of the whole), up to max_per_order groups.  With set,
+ * take them and return the value; without, put them back.
+ */
+static int64_t
+sv_direct(sv *s, bool set)
+{
+	int			pi = s->direct,
+				t;
+	ev_promo   *p = s->P[pi];
+	int64_t		want = 0,
+				val;
+
+	if (!set)
+	{
+		for (t = 0; t < s->nt; t++)
+		{
+			s->remaining[t] += s->take[IX3(s, pi, 0, t)];
+			s->take[IX3(s, pi, 0, t)] = 0;
+		}
+		s->vec[pi] = 0;
+		return 0;
+	}
+	for (t = 0; t < s->nt; t++)
+		if (s->elig[IX3(s, pi, 0, t)])
+			want += s->remaining[t];
+	want -= want % p->size[0];
+	if (p->d->max_per_order > 0 &&
+		want > (int64_t) p->d->max_per_order * p->size[0])
+		want = (int64_t) p->d->max_per_order * p->size[0];
+	for (t = 0; t < s->nt && want > 0; t++)
+		if (s->elig[IX3(s, pi, 0, t)])
+		{
+			int64_t		n = s->remaining[t] < want ? s->remaining[t] : want;
+
+			s->take[IX3(s, pi, 0, t)] = n;
+			s->remaining[t] -= n;
+			want -= n;
+		}
+	val = sv_value(s, pi, s->take);
+	s->vec[pi] = val;
+	return val;
+}
+
 static void
 sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 {
 	const sv_var *v;
 	ev_promo   *p;
 	int64_t		bound,
+				solo = 0,
 				hi,
 				step,
 				x,
 				need = 0;
 	int64_t    *rt;
+	int			q;
 
 	if (++s->e->nodes > s->e->budget)
 	{
@@ -741,6 +940,11 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 	}
 	if (vi == s->nv)
 	{
+		int64_t		dv = 0;
+
+		if (s->direct >= 0)
+			dv = sv_direct(s, true);
+		s->committed += dv;
 		if (s->committed > s->best_total ||
 			(s->committed == s->best_total &&
 			 vec_cmp(s->vec, s->best_vec, s->np) > 0))
@@ -750,13 +954,29 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 			memcpy(s->best_take, s->take,
 				   (size_t) s->np * MAXR * (size_t) s->nt * sizeof(int64_t));
 		}
+		s->committed -= dv;
+		if (s->direct >= 0)
+			sv_direct(s, false);
 		return;
 	}
 	v = &s->vars[vi];
 	p = s->P[v->p];
-	bound = s->committed + inprog + rest;
-	if (bound < s->best_total ||
-		(bound == s->best_total && vec_cmp(s->vec, s->best_vec, v->p) < 0))
+	/*
+	 * Bound: the promotion in hand can give at most its bound at its
+	 * start; later ones at most their bound over what is left now.
+	 */
+	s->fresh[v->p] = s->pubs[(size_t) v->p * s->np + v->p];
+	for (q = v->p + 1; q < s->np; q++)
+	{
+		int64_t		k;
+
+		s->fresh[q] = (vi == 0 || s->vars[vi - 1].p != v->p) ?
+			s->pubs[(size_t) v->p * s->np + q] : sv_solo(s, q, &k);
+	}
+	for (q = v->p; q < s->np; q++)
+		solo += s->fresh[q];
+	bound = s->committed + (inprog + rest < solo ? inprog + rest : solo);
+	if (sv_hopeless(s, v->p, bound))
 		return;
 
 	rt = &s->role_total[(size_t) v->p * MAXR];
@@ -764,13 +984,10 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 	step = 1;
 	if (v->r == 0)
 	{
-		if (p->d->max_per_order > 0)
-		{
-			int64_t		cap = (int64_t) p->d->max_per_order * p->size[0] - rt[0];
+		int64_t		cap = s->kmax[v->p] * p->size[0] - rt[0];
 
-			if (cap < hi)
-				hi = cap;
-		}
+		if (cap < hi)
+			hi = cap;
 		if (v->last_in_role)
 		{
 			hi -= (rt[0] + hi) % p->size[0];
@@ -786,21 +1003,40 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 			return;
 	}
 
+	/*
+	 * Dominance: a type no later variable wants is only worth leaving if
+	 * the role takes no cheaper such type (swapping in the dearer unit
+	 * never lowers this promotion's value and changes nothing else).
+	 */
+	if (v->free && s->open[(size_t) v->p * MAXR + v->r] > 0)
+	{
+		if (v->last_in_role &&
+			(v->r == 0 ? rt[0] % p->size[0] != 0 : need != 0))
+			return;
+		hi = 0;
+	}
+
 	for (x = hi; x >= 0; x -= step)
 	{
 		int64_t		u = s->ub[IX3(s, v->p, v->r, v->t)];
+		bool		left = v->free && s->remaining[v->t] > x;
 		int64_t		suf = s->sufmax[(size_t) v->p * s->nt + v->t];
 
 		s->remaining[v->t] -= x;
 		s->take[IX3(s, v->p, v->r, v->t)] = x;
 		rt[v->r] += x;
+		if (left)
+			s->open[(size_t) v->p * MAXR + v->r]++;
 		if (v->last_in_promo)
 		{
 			int64_t		val = sv_value(s, v->p, s->take);
-			int			next = vi + 1 < s->nv ? s->vars[vi + 1].p : s->np;
+			int			next = vi + 1 < s->nv ? s->vars[vi + 1].p :
+				s->direct >= 0 ? s->direct : s->np;
 
 			s->vec[v->p] = val;
 			s->committed += val;
+			if (next < s->np)
+				sv_level(s, next);
 			sv_dfs(s, vi + 1, 0, sv_rest(s, next));
 			s->committed -= val;
 			s->vec[v->p] = 0;
@@ -810,6 +1046,8 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 		s->remaining[v->t] += x;
 		s->take[IX3(s, v->p, v->r, v->t)] = 0;
 		rt[v->r] -= x;
+		if (left)
+			s->open[(size_t) v->p * MAXR + v->r]--;
 		if (s->aborted)
 			return;
 		if (v->r > 0 && v->last_in_role)
@@ -916,7 +1154,7 @@ sv_greedy(sv *s, int64_t *take)
 						}
 					}
 				}
-				val = promo_groups(s->e, p, segs, nsegs, false, &tm);
+				val = promo_groups(s->e, p, segs, nsegs, false, INT64_MAX, &tm);
 			}
 			if (val > bv)
 			{
@@ -1033,6 +1271,10 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 	s.best_vec = TMP(e, (size_t) np, int64_t);
 	s.segbuf = TMP(e, (size_t) MAXR * s.nt, ev_seg);
 	s.vars = TMP(e, (size_t) np * MAXR * s.nt, sv_var);
+	s.pubs = TMP(e, (size_t) np * np, int64_t);
+	s.open = TMP(e, (size_t) np * MAXR, int);
+	s.fresh = TMP(e, (size_t) np, int64_t);
+	s.kmax = TMP(e, (size_t) np, int64_t);
 	if (e->oom)
 		return;
 	for (i = 0; i < ncls; i++)
@@ -1066,9 +1308,29 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 					m = s.ub[IX3(&s, pi, ri, t)];
 			s.sufmax[(size_t) pi * s.nt + t] = m;
 		}
-	/* variables: promotion, role, type (price descending) */
+	/*
+	 * Variables: promotion, role, type (price descending).  The last
+	 * promotion that has eligible units is solved directly when it has one
+	 * role.
+	 */
+	s.direct = -1;
+	for (pi = np - 1; pi >= 0 && s.direct < 0; pi--)
+	{
+		bool		any = false;
+
+		for (t = 0; t < s.nt; t++)
+			if (s.elig[IX3(&s, pi, 0, t)])
+				any = true;
+		if (!any && P[pi]->nroles == 1)
+			continue;
+		if (P[pi]->nroles == 1)
+			s.direct = pi;
+		break;
+	}
 	for (pi = 0; pi < np; pi++)
 	{
+		if (pi == s.direct)
+			continue;
 		int			first = s.nv;
 
 		for (ri = 0; ri < P[pi]->nroles; ri++)
@@ -1090,6 +1352,18 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 			s.vars[s.nv - 1].last_in_promo = true;
 	}
 
+	/* free variables: their type is wanted by no later variable */
+	for (i = 0; i < (size_t) s.nv; i++)
+	{
+		int			tt = s.vars[i].t;
+		bool		wanted = s.direct >= 0 && s.elig[IX3(&s, s.direct, 0, tt)];
+
+		for (j = i + 1; j < (size_t) s.nv && !wanted; j++)
+			if (s.vars[j].t == tt)
+				wanted = true;
+		s.vars[i].free = !wanted;
+	}
+
 	/* incumbent: the greedy answer */
 	s.best_total = -1;
 	sv_greedy(&s, s.best_take);
@@ -1099,8 +1373,13 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 	memset(s.vec, 0, (size_t) np * sizeof(int64_t));
 	if (s.nv > PROMO_SEARCH_MAX_VARS)
 		s.aborted = true;
-	else
-		sv_dfs(&s, 0, 0, sv_rest(&s, s.nv ? s.vars[0].p : np));
+	else if (s.nv > 0 || s.direct >= 0)
+	{
+		int			first = s.nv > 0 ? s.vars[0].p : s.direct;
+
+		sv_level(&s, first);
+		sv_dfs(&s, 0, 0, sv_rest(&s, first));
+	}
 	if (s.aborted)
 		e->approximate = true;
 
@@ -1336,9 +1615,7 @@ explain_not_applied(ev *e, ev_promo *p)
 		for (c = 0; c < e->nclass; c++)
 			if (p->match[(size_t) ri * e->nclass + c])
 				n += e->classes[c].count;
-		if (p->r->kind == PROMO_BUNDLE)
-			short_by += n == 0 ? 1 : 0;
-		else if (n < p->size[ri])
+		if (n < p->size[ri])
 			short_by += p->size[ri] - n;
 	}
 	if (short_by > 0)
@@ -1392,7 +1669,7 @@ explain_not_applied(ev *e, ev_promo *p)
 				for (k = nsegs[ri]; k > 0 && segs[ri][k - 1].price < e->classes[c].price; k--)
 					segs[ri][k] = segs[ri][k - 1];
 				segs[ri][k].price = e->classes[c].price;
-				segs[ri][k].count = p->r->kind == PROMO_BUNDLE ? 1 : e->classes[c].count;
+				segs[ri][k].count = e->classes[c].count;
 				segs[ri][k].ref = c;
 				nsegs[ri]++;
 			}
@@ -1413,7 +1690,7 @@ explain_not_applied(ev *e, ev_promo *p)
 				z--;
 			}
 		}
-		if (promo_groups(e, p, segs, nsegs, false, &tm) <= 0)
+		if (promo_groups(e, p, segs, nsegs, false, INT64_MAX, &tm) <= 0)
 		{
 			p->state = PROMO_NOT_BENEFICIAL;
 			return;
@@ -1968,8 +2245,10 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			case PROMO_MULTIBUY:
 				p.nroles = 1;
 				p.size[0] = r->qty;
+				p.rmatch[0] = &r->target;
 				break;
 			case PROMO_BUY_GET:
+				p.rmatch[0] = &r->target;
 				if (r->get_is_buy)
 				{
 					p.nroles = 1;
@@ -1980,16 +2259,33 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 					p.nroles = 2;
 					p.size[0] = r->buy_qty;
 					p.size[1] = r->get_qty;
+					p.rmatch[1] = &r->get;
 				}
 				break;
 			case PROMO_BUNDLE:
-				p.nroles = (int) r->nitems;
-				for (ri = 0; ri < p.nroles; ri++)
-					p.size[ri] = 1;
+
+				/*
+				 * Items with the same match are one role taking that many
+				 * units ("two sandwiches and a drink"), in order of first
+				 * appearance.
+				 */
+				for (j = 0; j < r->nitems; j++)
+				{
+					for (ri = 0; ri < p.nroles; ri++)
+						if (bundle_same(p.rmatch[ri], &r->items[j]))
+							break;
+					if (ri == p.nroles)
+					{
+						p.rmatch[p.nroles] = &r->items[j];
+						p.size[p.nroles++] = 0;
+					}
+					p.size[ri]++;
+				}
 				break;
 			default:
 				p.nroles = 1;
 				p.size[0] = 1;
+				p.rmatch[0] = &r->target;
 				break;
 		}
 		p.match = TMP(&e, (size_t) p.nroles * (e.nclass ? e.nclass : 1), unsigned char);
@@ -1997,7 +2293,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			goto oom;
 		for (ri = 0; ri < p.nroles; ri++)
 			for (c = 0; c < e.nclass; c++)
-				if (match_class(role_match(r, ri), &e.classes[c]))
+				if (match_class(p.rmatch[ri], &e.classes[c]))
 				{
 					p.match[(size_t) ri * e.nclass + c] = 1;
 					relevant = true;
@@ -2228,7 +2524,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 					nsegs[ri]++;
 				}
 			}
-			promo_groups(&e, p, segs, nsegs, true, &p->times);
+			promo_groups(&e, p, segs, nsegs, true, INT64_MAX, &p->times);
 			if (e.oom)
 				goto oom;
 			for (k = before; k < e.nent; k++)
