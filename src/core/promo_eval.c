@@ -1329,9 +1329,10 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 	}
 	for (pi = 0; pi < np; pi++)
 	{
+		int			first = s.nv;
+
 		if (pi == s.direct)
 			continue;
-		int			first = s.nv;
 
 		for (ri = 0; ri < P[pi]->nroles; ri++)
 		{
