@@ -359,17 +359,11 @@ unit_bound(const ev_promo *p, int role, int64_t price)
 		case PROMO_BUY_GET:
 			if (!r->get_is_buy && role == 0)
 				return 0;
-			{
-				int64_t		num = price * r->percent_bp;
-				int64_t		den = 10000;
-
-				if (r->get_is_buy)
-				{
-					num *= r->get_qty;
-					den *= r->buy_qty + r->get_qty;
-				}
-				v = (num + den - 1) / den;
-			}
+			/* ceil(price * pct), then the get share of a group, rounded up */
+			v = (price * r->percent_bp + 9999) / 10000;
+			if (r->get_is_buy)
+				v = (v * r->get_qty + r->buy_qty + r->get_qty - 1) /
+					(r->buy_qty + r->get_qty);
 			break;
 		case PROMO_SPEND_THRESHOLD:
 			return 0;
