@@ -613,7 +613,7 @@ typedef struct sv_var
 	int			t;
 	bool		last_in_role;
 	bool		last_in_promo;
-	bool		free;			/* no later variable wants this type */
+	int			cls;			/* dominance class (a variable index) or -1 */
 } sv_var;
 
 typedef struct sv
@@ -643,7 +643,8 @@ typedef struct sv
 	int64_t    *kmax;			/* [p]: most groups p can form from p on */
 	int			direct;			/* last promotion, solved at the leaves, or -1 */
 	int64_t    *fresh;			/* [q]: bounds at the current node */
-	int		   *open;			/* [p][r]: a free type of the role was left */
+	int		   *varidx;			/* [p][r][t]: variable index or -1 */
+	int		   *open;			/* [class]: a dearer type of it was left */
 } sv;
 
 #define IX3(s, p, r, t) ((((size_t) (p)) * MAXR + (size_t) (r)) * (size_t) (s)->nt + (size_t) (t))
@@ -913,6 +914,47 @@ sv_direct(sv *s, bool set)
 	return val;
 }
 
+/*
+ * Bound on the final value of the promotion whose variable vi is next:
+ * what it has taken so far plus everything its remaining variables could
+ * still take (each role on its own), valued canonically.
+ */
+static int64_t
+sv_partial(sv *s, int vi)
+{
+	int			pi = s->vars[vi].p,
+				ri,
+				t;
+	ev_promo   *p = s->P[pi];
+	ev_seg	   *segs[MAXR];
+	size_t		nsegs[MAXR];
+	int64_t		times;
+
+	for (ri = 0; ri < p->nroles; ri++)
+	{
+		segs[ri] = s->segbuf + (size_t) ri * (size_t) s->nt;
+		nsegs[ri] = 0;
+		for (t = 0; t < s->nt; t++)
+		{
+			int			x = s->varidx[IX3(s, pi, ri, t)];
+			int64_t		n = s->take[IX3(s, pi, ri, t)];
+
+			if (x >= vi)
+				n += s->remaining[t];
+			if (n > 0)
+			{
+				segs[ri][nsegs[ri]].price = s->tprice[t];
+				segs[ri][nsegs[ri]].count = n;
+				segs[ri][nsegs[ri]].ref = (size_t) t;
+				nsegs[ri]++;
+			}
+		}
+	}
+	return promo_groups(s->e, p, segs, nsegs, false,
+						p->d->max_per_order > 0 ? p->d->max_per_order : INT64_MAX,
+						&times);
+}
+
 static void
 sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 {
@@ -960,6 +1002,13 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 	 * start; later ones at most their bound over what is left now.
 	 */
 	s->fresh[v->p] = s->pubs[(size_t) v->p * s->np + v->p];
+	if (vi > 0 && s->vars[vi - 1].p == v->p)
+	{
+		int64_t		pb = sv_partial(s, vi);
+
+		if (pb < s->fresh[v->p])
+			s->fresh[v->p] = pb;
+	}
 	for (q = v->p + 1; q < s->np; q++)
 	{
 		int64_t		k;
@@ -998,11 +1047,10 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 	}
 
 	/*
-	 * Dominance: a type no later variable wants is only worth leaving if
-	 * the role takes no cheaper such type (swapping in the dearer unit
-	 * never lowers this promotion's value and changes nothing else).
+	 * Dominance within a class (see sv_classes): once a dearer type of the
+	 * class was left, a cheaper one is not taken.
 	 */
-	if (v->free && s->open[(size_t) v->p * MAXR + v->r] > 0)
+	if (v->cls >= 0 && s->open[v->cls] > 0)
 	{
 		if (v->last_in_role &&
 			(v->r == 0 ? rt[0] % p->size[0] != 0 : need != 0))
@@ -1013,14 +1061,14 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 	for (x = hi; x >= 0; x -= step)
 	{
 		int64_t		u = s->ub[IX3(s, v->p, v->r, v->t)];
-		bool		left = v->free && s->remaining[v->t] > x;
+		bool		left = v->cls >= 0 && s->remaining[v->t] > x;
 		int64_t		suf = s->sufmax[(size_t) v->p * s->nt + v->t];
 
 		s->remaining[v->t] -= x;
 		s->take[IX3(s, v->p, v->r, v->t)] = x;
 		rt[v->r] += x;
 		if (left)
-			s->open[(size_t) v->p * MAXR + v->r]++;
+			s->open[v->cls]++;
 		if (v->last_in_promo)
 		{
 			int64_t		val = sv_value(s, v->p, s->take);
@@ -1041,7 +1089,7 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 		s->take[IX3(s, v->p, v->r, v->t)] = 0;
 		rt[v->r] -= x;
 		if (left)
-			s->open[(size_t) v->p * MAXR + v->r]--;
+			s->open[v->cls]--;
 		if (s->aborted)
 			return;
 		if (v->r > 0 && v->last_in_role)
@@ -1184,6 +1232,97 @@ sv_greedy(sv *s, int64_t *take)
 	}
 }
 
+/*
+ * Does type t1 or t2 differ in eligibility for any promotion after pi (or,
+ * when roles_too, for a later role of pi itself)?
+ */
+static bool
+sv_same_later(sv *s, int pi, int r, int t1, int t2, bool roles_too)
+{
+	int			q,
+				rr;
+
+	for (q = pi; q < s->np; q++)
+		for (rr = (q == pi ? r + 1 : 0); rr < s->P[q]->nroles; rr++)
+		{
+			if (q == pi && !roles_too)
+			{
+				/* a later role of pi itself: neither type may feed it */
+				if (s->elig[IX3(s, q, rr, t1)] || s->elig[IX3(s, q, rr, t2)])
+					return false;
+				continue;
+			}
+			if (s->elig[IX3(s, q, rr, t1)] != s->elig[IX3(s, q, rr, t2)])
+				return false;
+		}
+	return true;
+}
+
+static bool
+sv_unwanted(sv *s, int pi, int r, int t)
+{
+	int			q,
+				rr;
+
+	for (q = pi; q < s->np; q++)
+		for (rr = (q == pi ? r + 1 : 0); rr < s->P[q]->nroles; rr++)
+			if (s->elig[IX3(s, q, rr, t)])
+				return false;
+	return true;
+}
+
+/*
+ * Dominance classes of the variables of one role, taken dearest first.
+ *
+ * Types no later variable wants form one class for every kind: swapping a
+ * dearer unit in never lowers the promotion's value (canonical values are
+ * monotone in prices) and changes nothing else.
+ *
+ * For a multibuy or bundle, whose value is the sum of its units less the
+ * prices, types with the same eligibility for every later promotion (and
+ * none for a later role of its own) also form a class: swapping a dearer
+ * unit in raises this promotion by the difference (when the unit sits in
+ * a paying group; otherwise the group is better left untaken), while the
+ * later promotion that held it loses at most the difference, since every
+ * canonical value moves by at most the change of one unit's price.  The
+ * swap never lowers the total and raises an earlier promotion's share, so
+ * the tie rule keeps the dominant branch too.
+ */
+static void
+sv_classes(sv *s)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < s->nv; i++)
+	{
+		sv_var	   *v = &s->vars[i];
+		bool		sum_based = s->P[v->p]->r->kind == PROMO_MULTIBUY ||
+			s->P[v->p]->r->kind == PROMO_BUNDLE;
+		bool		unwanted = sv_unwanted(s, v->p, v->r, v->t);
+
+		v->cls = -1;
+		for (j = i - 1; j >= 0 && s->vars[j].p == v->p && s->vars[j].r == v->r; j--)
+			;
+		for (j = j + 1; j <= i; j++)
+		{
+			const sv_var *w = &s->vars[j];
+
+			if (unwanted && sv_unwanted(s, w->p, w->r, w->t))
+			{
+				v->cls = j;
+				break;
+			}
+			if (!unwanted && sum_based && !sv_unwanted(s, w->p, w->r, w->t) &&
+				sv_same_later(s, v->p, v->r, v->t, w->t, false))
+			{
+				v->cls = j;
+				break;
+			}
+		}
+	}
+}
+
 /* Solve one connected group of promotions over its classes. */
 static void
 solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
@@ -1266,8 +1405,9 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 	s.segbuf = TMP(e, (size_t) MAXR * s.nt, ev_seg);
 	s.vars = TMP(e, (size_t) np * MAXR * s.nt, sv_var);
 	s.pubs = TMP(e, (size_t) np * np, int64_t);
-	s.open = TMP(e, (size_t) np * MAXR, int);
+	s.open = TMP(e, (size_t) np * MAXR * s.nt, int);
 	s.fresh = TMP(e, (size_t) np, int64_t);
+	s.varidx = TMP(e, (size_t) np * MAXR * s.nt, int);
 	s.kmax = TMP(e, (size_t) np, int64_t);
 	if (e->oom)
 		return;
@@ -1347,17 +1487,12 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 			s.vars[s.nv - 1].last_in_promo = true;
 	}
 
-	/* free variables: their type is wanted by no later variable */
+	for (i = 0; i < (size_t) np * MAXR * (size_t) s.nt; i++)
+		s.varidx[i] = -1;
 	for (i = 0; i < (size_t) s.nv; i++)
-	{
-		int			tt = s.vars[i].t;
-		bool		wanted = s.direct >= 0 && s.elig[IX3(&s, s.direct, 0, tt)];
+		s.varidx[IX3(&s, s.vars[i].p, s.vars[i].r, s.vars[i].t)] = (int) i;
 
-		for (j = i + 1; j < (size_t) s.nv && !wanted; j++)
-			if (s.vars[j].t == tt)
-				wanted = true;
-		s.vars[i].free = !wanted;
-	}
+	sv_classes(&s);
 
 	/* incumbent: the greedy answer */
 	s.best_total = -1;
