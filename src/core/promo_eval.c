@@ -25,6 +25,7 @@
  *-------------------------------------------------------------------------
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "promo.h"
@@ -1656,6 +1657,15 @@ sort_lines(ev_line *v, ev_line *tmp, size_t n)
 	}
 }
 
+static int
+int32_cmp(const void *x, const void *y)
+{
+	int32_t		a = *(const int32_t *) x,
+				b = *(const int32_t *) y;
+
+	return (a > b) - (a < b);
+}
+
 /* Canonical promotion order: priority descending, then id ascending. */
 static bool
 promo_before(const promo_def *x, const promo_def *y)
@@ -2431,15 +2441,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		if (!relevant)
 			continue;
 		p.state = scope(d, basket);
-		/* insert in canonical order; refuse duplicate ids */
-		for (j = 0; j < e.np; j++)
-			if (e.pr[j].d->id == d->id)
-			{
-				promo_set_error(err, NULL, 0, 0, "promotion %d given twice",
-								(int) d->id);
-				mem_release(a, e.tmp);
-				return PROMO_EINPUT;
-			}
+		/* insert in canonical order (ids are checked distinct below) */
 		j = e.np;
 		while (j > 0 && promo_before(d, e.pr[j - 1].d))
 		{
@@ -2449,15 +2451,20 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		e.pr[j] = p;
 		e.np++;
 	}
-	for (i = 0; i < npromos; i++)
+	/* promotion ids must be distinct (sorted copy: O(n log n)) */
 	{
-		size_t		j;
+		int32_t    *ids = TMP(&e, npromos ? npromos : 1, int32_t);
 
-		for (j = i + 1; j < npromos; j++)
-			if (promos[i].id == promos[j].id)
+		if (e.oom)
+			goto oom;
+		for (i = 0; i < npromos; i++)
+			ids[i] = promos[i].id;
+		qsort(ids, npromos, sizeof(int32_t), int32_cmp);
+		for (i = 1; i < npromos; i++)
+			if (ids[i] == ids[i - 1])
 			{
 				promo_set_error(err, NULL, 0, 0, "promotion %d given twice",
-								(int) promos[i].id);
+								(int) ids[i]);
 				mem_release(a, e.tmp);
 				return PROMO_EINPUT;
 			}
