@@ -17,11 +17,16 @@
 #include "tap.h"
 
 static long live = 0;
+static long fail_after = -1;	/* make the Nth allocation fail */
 
 static void *
 t_alloc(void *ctx, size_t size)
 {
 	(void) ctx;
+	if (fail_after == 0)
+		return NULL;
+	if (fail_after > 0)
+		fail_after--;
 	live++;
 	return malloc(size ? size : 1);
 }
@@ -1184,6 +1189,96 @@ test_random(void)
 	ok(approx <= 2, "at most 1%% of the hostile 40-unit baskets exceed the budget (%d did)", approx);
 }
 
+/* Memory: every allocation failure is clean; a caller's arena works. */
+static void
+test_memory(void)
+{
+	int			n,
+				failures = 0,
+				successes = 0;
+	long		before;
+	promo_error err;
+	promo_status st;
+	static char buf[1 << 16];
+	promo_arena arena;
+	promo_alloc aa;
+
+	reset();
+	promo(1, 0, "buy_get", "{\"buy\": {\"upc\": [\"1\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": 100}");
+	promo(2, 0, "bundle", "{\"items\": [{\"upc\": [\"1\"]}, {\"upc\": [\"2\"]}, {\"upc\": [\"3\"]}], \"price\": 3.00}");
+	promo(3, 0, "spend_threshold", "{\"target\": {\"all\": true}, \"min_spend\": 1.00, \"percent\": 5}");
+	line(1, 1, 100, 2);
+	line(2, 2, 250, 1);
+	line(3, 3, 80, 1);
+	B.lines = L;
+	B.nlines = (size_t) nl;
+	before = live;
+	for (n = 0; n < 400; n++)
+	{
+		fail_after = n;
+		st = promo_evaluate(&B, P, (size_t) np, NULL, &A, &res, &err);
+		fail_after = -1;
+		if (st == PROMO_OK)
+		{
+			successes++;
+			done();
+		}
+		else if (st == PROMO_ENOMEM && live == before && res.lines == NULL)
+			failures++;
+		else
+			break;
+	}
+	ok(n == 400 && failures > 20 && successes > 0,
+	   "every allocation failure point returns PROMO_ENOMEM and leaks nothing (%d points)", failures);
+
+	promo_arena_init(&arena, buf, sizeof(buf));
+	aa = promo_arena_hooks(&arena);
+	st = promo_evaluate(&B, P, (size_t) np, NULL, &aa, &res, &err);
+	ok(st == PROMO_OK && res.discount == 130 + 20 && consistent() && arena.used <= sizeof(buf),
+	   "pricing from a caller's arena (%zu bytes used): meal deal 1.30 then 5%% of the 4.00 net", arena.used);
+	promo_arena_init(&arena, buf, 256);
+	st = promo_evaluate(&B, P, (size_t) np, NULL, &aa, &res, &err);
+	ok(st == PROMO_ENOMEM && strcmp(err.msg, "out of memory while pricing the basket") == 0,
+	   "an arena too small gives PROMO_ENOMEM");
+	memset(&res, 0, sizeof(res));
+}
+
+/* Several promotions on one line; a bundle needing two of one match. */
+static void
+test_line_detail(void)
+{
+	int64_t		t;
+
+	reset();
+	promo(3, 0, "percent_off", "{\"target\": {\"upc\": [\"1\"]}, \"percent\": 50}")->max_per_order = 1;
+	promo(4, 0, "multibuy", "{\"target\": {\"upc\": [\"1\"]}, \"qty\": 2, \"price\": 1.70}");
+	line(1, 1, 100, 3);
+	/* best: 50% on one (0.50) + 2 for 1.70 (0.30) = 0.80 */
+	ok(price() && res.discount == 80 && res.lines[0].npromos == 2 &&
+	   res.lines[0].promos[0].id == 3 && res.lines[0].promos[0].amount == 50 &&
+	   res.lines[0].promos[1].id == 4 && res.lines[0].promos[1].amount == 30,
+	   "one line, two promotions: the line lists 3 (0.50) and 4 (0.30)");
+	done();
+
+	reset();
+	promo(5, 0, "bundle", "{\"items\": [{\"category\": [3]}, {\"category\": [3]}, {\"upc\": [\"7\"]}], \"price\": 5.00}");
+	line(1, 31, 250, 1);
+	line(2, 32, 300, 1);
+	line(3, 33, 200, 1);
+	line(4, 7, 150, 1);
+	/* any two of category 3 and item 7: 3.00 + 2.50 + 1.50 - 5.00 = 2.00 */
+	ok(price() && applied(5, &t) == 200 && t == 1 && line_discount(3) == 0 && consistent(),
+	   "bundle of two from a category and a drink takes the two dearest (2.00 off)");
+	done();
+	reset();
+	promo(5, 0, "bundle", "{\"items\": [{\"category\": [3]}, {\"category\": [3]}, {\"upc\": [\"7\"]}], \"price\": 5.00}");
+	line(1, 31, 250, 1);
+	line(4, 7, 150, 1);
+	ok(price() && res.discount == 0 && reason_is(5, PROMO_QTY_SHORT, "add 1 more"),
+	   "one of the two category items missing: add 1 more");
+	done();
+}
+
 /* A realistic 50-line basket against 40 targeted offers: exact, and cheap. */
 static void
 test_ordinary(void)
@@ -1256,6 +1351,8 @@ main(void)
 	test_input_errors();
 	test_permutations();
 	test_budget();
+	test_memory();
+	test_line_detail();
 	test_ordinary();
 	test_random();
 	reset();
