@@ -816,6 +816,25 @@ test_permutations(void)
 	line(5, 2, 250, 2);
 	line(6, 3, 80, 1);
 	ok(permutations_agree(200), "200 shuffles of a six-line basket with competing offers agree");
+	{
+		promo_result base;
+		promo_def	t;
+		int			i;
+		bool		same;
+
+		price();
+		base = res;
+		for (i = 0; i < np / 2; i++)
+		{
+			t = P[i];
+			P[i] = P[np - 1 - i];
+			P[np - 1 - i] = t;
+		}
+		same = price() && same_result(&base, &res);
+		done();
+		promo_result_free(&base, &A);
+		ok(same, "the order the promotions are passed in changes nothing");
+	}
 }
 
 /* ------------------------------------------------------------ brute force */
