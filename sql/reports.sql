@@ -5,6 +5,7 @@
 -- placed_at times are fixed.  Report days are in Europe/London, which is
 -- UTC in early March 2024.
 SET client_min_messages = warning;
+\set SHOW_CONTEXT never
 
 INSERT INTO icos.store (store_id, name, kind) VALUES
 	(9601, 'Reports High Street', 'store'), (9602, 'Reports Website', 'web');

@@ -4,7 +4,7 @@
 -- rollup (pending deltas), and after folding those too.  Plus shapes and the
 -- report's access rules.
 BEGIN;
-SELECT plan(82);
+SELECT plan(90);
 SELECT setseed(0.4242);
 SET LOCAL client_min_messages = warning;
 
@@ -150,6 +150,11 @@ BEGIN
 	-- All stores at once: only the test's stores have sales in these days.
 	RETURN NEXT is(pg_temp.diff('2024-03-20', '2024-04-10', 'category', NULL, NULL), 0::bigint,
 				   format('%s: by category, every store, three weeks', p_phase));
+	-- Whole months inside the period: month rows of the rollup.
+	RETURN NEXT is(pg_temp.diff('2024-02-20', '2024-05-10', 'category', NULL, NULL), 0::bigint,
+				   format('%s: by category, every store, whole March and April', p_phase));
+	RETURN NEXT is(pg_temp.diff('2024-02-29 13:00+00', '2024-05-01 00:00 Europe/London', 'product', 9702, NULL), 0::bigint,
+				   format('%s: by product, store 9702, whole March and April', p_phase));
 END
 $$;
 

@@ -159,7 +159,7 @@ COMMENT ON TRIGGER sales_delta_upd ON icos.order_line IS
 -- The rollup ------------------------------------------------------------------
 
 CREATE TABLE icos.sales_rollup (
-	level     "char" NOT NULL CHECK (level IN ('p', 'c', 't')),
+	level     "char" NOT NULL CHECK (level IN ('p', 'c', 't', 'P', 'C', 'T')),
 	day       date NOT NULL,
 	store_id  int NOT NULL,
 	channel   text NOT NULL,
@@ -175,8 +175,8 @@ CREATE TABLE icos.sales_rollup (
 );
 COMMENT ON TABLE icos.sales_rollup IS
 	'Folded daily sales per store and channel, at three levels: per product, per category subtree and in total.  Written only by icos.rollup_sales and icos.rebuild_sales_rollup';
-COMMENT ON COLUMN icos.sales_rollup.level IS 'p: key is a product (the GTIN-14 as bigint); c: key is a category id, the row covers its whole subtree (-1: uncategorised); t: key is 0, all products';
-COMMENT ON COLUMN icos.sales_rollup.day IS 'Day of icos.orders.placed_at in the reporting time zone';
+COMMENT ON COLUMN icos.sales_rollup.level IS 'p: key is a product (the GTIN-14 as bigint); c: key is a category id, the row covers its whole subtree (-1: uncategorised); t: key is 0, all products.  Upper case (P, C, T): the same for a whole month, day is its first day';
+COMMENT ON COLUMN icos.sales_rollup.day IS 'Day of icos.orders.placed_at in the reporting time zone (first day of the month for month rows)';
 COMMENT ON COLUMN icos.sales_rollup.store_id IS 'Selling store';
 COMMENT ON COLUMN icos.sales_rollup.channel IS 'Order channel';
 COMMENT ON COLUMN icos.sales_rollup.key IS 'Product, category or 0, by level';
@@ -238,10 +238,10 @@ AS $$
 	), pc AS (
 		SELECT p.upc, coalesce(cp.ancestors, ARRAY[-1]) AS ancestors
 		FROM icos.product p LEFT JOIN icos.category_path cp ON cp.category_id = p.category_id
-	)
-	SELECT 'p'::"char", po.day, po.store_id, po.channel, po.upc::bigint,
-		   sum((po.now_n > 0)::int - (po.was_n > 0)::int), sum(po.now_n - po.was_n),
-		   sum(po.du), sum(po.dg), sum(po.dd), sum(po.dn), sum(po.dr)
+	), dly AS MATERIALIZED (
+	SELECT 'p'::"char" AS level, po.day AS day, po.store_id AS store_id, po.channel AS channel, po.upc::bigint AS key,
+		   sum((po.now_n > 0)::int - (po.was_n > 0)::int) AS orders, sum(po.now_n - po.was_n) AS lines,
+		   sum(po.du) AS units, sum(po.dg) AS gross, sum(po.dd) AS discount, sum(po.dn) AS net, sum(po.dr) AS returns
 	FROM po
 	GROUP BY po.day, po.store_id, po.channel, po.upc
 	UNION ALL
@@ -266,6 +266,17 @@ AS $$
 		  FROM po
 		  GROUP BY po.code, po.store_id, po.day, po.channel) x
 	GROUP BY x.day, x.store_id, x.channel
+	)
+	-- Day rows, and month rows (orders are additive over days: an order has one day).
+	SELECT dly.level, dly.day, dly.store_id, dly.channel, dly.key, dly.orders::bigint, dly.lines::bigint,
+		   dly.units::bigint, dly.gross::bigint, dly.discount::bigint, dly.net::bigint, dly.returns::bigint
+	FROM dly
+	UNION ALL
+	SELECT pg_catalog.upper(dly.level::text)::"char", pg_catalog.date_trunc('month', dly.day)::date, dly.store_id,
+		   dly.channel, dly.key, sum(dly.orders)::bigint, sum(dly.lines)::bigint, sum(dly.units)::bigint,
+		   sum(dly.gross)::bigint, sum(dly.discount)::bigint, sum(dly.net)::bigint, sum(dly.returns)::bigint
+	FROM dly
+	GROUP BY 1, 2, 3, 4, 5
 $$;
 COMMENT ON FUNCTION icos._sales_contrib(boolean) IS
 	'Rollup rows contributed by the pending deltas (false) or by every order line (true); distinct orders from per-(order, group) line counts';
@@ -489,24 +500,62 @@ $$;
 COMMENT ON FUNCTION icos._sales_raw(timestamptz, timestamptz, text, int, text, text) IS
 	'sales_report from raw order lines of a period (pence); used for the edges of a period and the groupings the rollup lacks';
 
-/* Whole days [p_d0, p_d1) from the rollup plus the pending deltas. */
-CREATE FUNCTION icos._sales_rolled(p_d0 date, p_d1 date, p_by text, p_store int, p_channel text)
+/*
+ * The pending deltas of one level for days [p_d0, p_d1).  PL/pgSQL so that
+ * its large query is planned only when there are deltas (it runs in the
+ * caller's snapshot: a STABLE function takes none of its own).
+ */
+CREATE FUNCTION icos._sales_pending(p_level "char", p_d0 date, p_d1 date, p_store int, p_channel text)
+RETURNS SETOF icos.sales_rollup
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	RETURN QUERY
+	SELECT c.* FROM icos._sales_contrib(false) c
+	WHERE c.level = p_level AND c.day >= p_d0 AND c.day < p_d1
+	  AND (p_store IS NULL OR c.store_id = p_store) AND (p_channel IS NULL OR c.channel = p_channel);
+END
+$$;
+COMMENT ON FUNCTION icos._sales_pending("char", date, date, int, text) IS
+	'Rollup rows of one level contributed by the deltas not yet folded, for a range of days';
+
+/*
+ * Whole days [p_d0, p_d1) from the rollup (month rows for the whole months
+ * inside, day rows for the rest) plus the pending deltas (day rows).
+ */
+CREATE FUNCTION icos._sales_rolled(p_d0 date, p_d1 date, p_by text, p_store int, p_channel text,
+								   p_pending boolean)
 RETURNS TABLE(key text, orders bigint, lines bigint, units bigint, gross bigint, discount bigint,
 			  net bigint, returns bigint)
 LANGUAGE sql STABLE
 AS $$
-	WITH r AS (
+	WITH b AS (
+		SELECT CASE p_by WHEN 'category' THEN 'c' WHEN 'product' THEN 'p' ELSE 't' END::"char" AS lv,
+			   -- whole months [m0, m1) inside [p_d0, p_d1); when there is none, m0 = m1 = p_d1
+			   CASE WHEN m.m0 < m.m1 THEN m.m0 ELSE p_d1 END AS m0,
+			   CASE WHEN m.m0 < m.m1 THEN m.m1 ELSE p_d1 END AS m1
+		FROM (SELECT (pg_catalog.date_trunc('month', p_d0 - 1) + interval '1 month')::date AS m0,
+					 pg_catalog.date_trunc('month', p_d1)::date AS m1) m
+	), r AS (
 		SELECT r.day, r.store_id, r.channel, r.key, r.orders, r.lines, r.units, r.gross, r.discount, r.net, r.returns
-		FROM icos.sales_rollup r
-		WHERE r.level = CASE p_by WHEN 'category' THEN 'c' WHEN 'product' THEN 'p' ELSE 't' END::"char"
-		  AND r.day >= p_d0 AND r.day < p_d1
+		FROM icos.sales_rollup r, b
+		WHERE r.level = b.lv AND ((r.day >= p_d0 AND r.day < b.m0) OR (r.day >= b.m1 AND r.day < p_d1))
+		  AND (p_store IS NULL OR r.store_id = p_store) AND (p_channel IS NULL OR r.channel = p_channel)
+		UNION ALL
+		SELECT r.day, r.store_id, r.channel, r.key, r.orders, r.lines, r.units, r.gross, r.discount, r.net, r.returns
+		FROM icos.sales_rollup r, b
+		WHERE p_by <> 'day' AND r.level = pg_catalog.upper(b.lv::text)::"char" AND r.day >= b.m0 AND r.day < b.m1
+		  AND (p_store IS NULL OR r.store_id = p_store) AND (p_channel IS NULL OR r.channel = p_channel)
+		UNION ALL
+		SELECT r.day, r.store_id, r.channel, r.key, r.orders, r.lines, r.units, r.gross, r.discount, r.net, r.returns
+		FROM icos.sales_rollup r, b
+		WHERE p_by = 'day' AND r.level = b.lv AND r.day >= b.m0 AND r.day < b.m1
 		  AND (p_store IS NULL OR r.store_id = p_store) AND (p_channel IS NULL OR r.channel = p_channel)
 		UNION ALL
 		SELECT c.day, c.store_id, c.channel, c.key, c.orders, c.lines, c.units, c.gross, c.discount, c.net, c.returns
-		FROM icos._sales_contrib(false) c
-		WHERE c.level = CASE p_by WHEN 'category' THEN 'c' WHEN 'product' THEN 'p' ELSE 't' END::"char"
-		  AND c.day >= p_d0 AND c.day < p_d1
-		  AND (p_store IS NULL OR c.store_id = p_store) AND (p_channel IS NULL OR c.channel = p_channel)
+		FROM b, icos._sales_pending(b.lv, p_d0, p_d1, p_store, p_channel) c
+		WHERE p_pending
 	), g AS (
 		SELECT CASE p_by WHEN 'store' THEN r.store_id::bigint WHEN 'category' THEN r.key
 						 WHEN 'product' THEN r.key END AS nkey,
@@ -518,15 +567,15 @@ AS $$
 		GROUP BY 1, 2
 	)
 	SELECT CASE p_by WHEN 'product' THEN (g.nkey::icos.upc)::text
-					 WHEN 'category' THEN CASE WHEN g.nkey = -1 THEN '-1' ELSE g.nkey::text END
+					 WHEN 'category' THEN g.nkey::text
 					 WHEN 'store' THEN g.nkey::text
 					 ELSE g.tkey END,
 		   g.orders::bigint, g.lines::bigint, g.units::bigint, g.gross::bigint, g.discount::bigint,
 		   g.net::bigint, g.returns::bigint
 	FROM g
 $$;
-COMMENT ON FUNCTION icos._sales_rolled(date, date, text, int, text) IS
-	'sales_report for whole days from icos.sales_rollup plus the deltas not yet folded (pence)';
+COMMENT ON FUNCTION icos._sales_rolled(date, date, text, int, text, boolean) IS
+	'sales_report for whole days from icos.sales_rollup (month rows where possible) plus the deltas not yet folded (pence)';
 
 CREATE FUNCTION icos.sales_report(from_ts timestamptz, to_ts timestamptz, by text DEFAULT 'category',
 								  store_id int DEFAULT NULL, channel text DEFAULT NULL)
@@ -547,6 +596,7 @@ DECLARE
 	t0        timestamptz;
 	t1        timestamptz;
 	v_promo   boolean := pg_catalog.to_regclass('icos.promotion') IS NOT NULL;
+	v_pending boolean := EXISTS (SELECT 1 FROM icos.sales_delta);
 BEGIN
 	IF from_ts IS NULL OR to_ts IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a sales report needs a start and an end',
@@ -609,7 +659,7 @@ BEGIN
 
 	RETURN QUERY
 	WITH parts AS (
-		SELECT * FROM icos._sales_rolled(d0, d1, p_by, p_store, p_channel) WHERE v_rolled
+		SELECT * FROM icos._sales_rolled(d0, d1, p_by, p_store, p_channel, v_pending) WHERE v_rolled
 		UNION ALL
 		SELECT * FROM icos._sales_raw(from_ts, t0, p_by, p_store, p_channel, st.time_zone)
 		UNION ALL
