@@ -48,7 +48,7 @@ SELECT upc, 'Bench report item ' || n, cat, pence / 100.0 FROM bench.rproducts O
 CREATE TABLE bench.rorders AS
 SELECT n, icos.next_order_code() AS code, 9800 + n % 21 AS store_id,
 	   timestamptz '2023-01-01 00:00+00' + (n::float8 / ($LINES / 3 + 1)) * interval '730 days'
-		   + ((n * 7919) % 3600) * interval '1 second' AS placed_at
+		   + ((n::bigint * 7919) % 3600) * interval '1 second' AS placed_at
 FROM generate_series(1, ($LINES + 2) / 3) n;
 INSERT INTO icos.orders (code, store_id, channel, status, placed_at, delivery_method, promised_date, updated_at)
 SELECT code, store_id, CASE WHEN store_id = 9800 THEN 'web' WHEN n % 3 = 0 THEN 'store' ELSE 'pos' END,
@@ -63,7 +63,7 @@ SELECT o.store_id, o.code, ln, p.upc, q.qty, o.store_id, CASE WHEN (o.n + ln) % 
 FROM bench.rorders o
 CROSS JOIN generate_series(1, 3) ln
 CROSS JOIN LATERAL (SELECT 1 + (o.n * ln) % 3 AS qty) q
-JOIN bench.rproducts p ON p.n = 1 + (o.n * 13 + ln * 101) % 2000
+JOIN bench.rproducts p ON p.n = 1 + (o.n::bigint * 13 + ln * 101) % 2000
 WHERE (o.n - 1) * 3 + ln <= $LINES;
 ALTER TABLE icos.order_line ENABLE ALWAYS TRIGGER sales_delta_ins;
 ANALYZE icos.orders; ANALYZE icos.order_line; ANALYZE icos.product; ANALYZE icos.category;
