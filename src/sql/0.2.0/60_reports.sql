@@ -532,36 +532,32 @@ COMMENT ON FUNCTION icos._sales_pending("char", date, date, int, text) IS
  * inside, day rows for the rest) plus the pending deltas (day rows).
  */
 CREATE FUNCTION icos._sales_rolled(p_d0 date, p_d1 date, p_by text, p_store int, p_channel text,
-								   p_pending boolean)
+								   p_pending boolean, p_lv "char", p_m0 date, p_m1 date)
 RETURNS TABLE(key text, orders bigint, lines bigint, units bigint, gross bigint, discount bigint,
 			  net bigint, returns bigint)
 LANGUAGE sql STABLE
 AS $$
-	WITH b AS (
-		SELECT CASE p_by WHEN 'category' THEN 'c' WHEN 'product' THEN 'p' ELSE 't' END::"char" AS lv,
-			   -- whole months [m0, m1) inside [p_d0, p_d1); when there is none, m0 = m1 = p_d1
-			   CASE WHEN m.m0 < m.m1 THEN m.m0 ELSE p_d1 END AS m0,
-			   CASE WHEN m.m0 < m.m1 THEN m.m1 ELSE p_d1 END AS m1
-		FROM (SELECT (pg_catalog.date_trunc('month', p_d0 - 1) + interval '1 month')::date AS m0,
-					 pg_catalog.date_trunc('month', p_d1)::date AS m1) m
-	), r AS (
+	-- p_lv is the day level (c, p or t); whole months [p_m0, p_m1) come from
+	-- the month level (upper case) except when grouping by day.
+	WITH r AS (
 		SELECT r.day, r.store_id, r.channel, r.key, r.orders, r.lines, r.units, r.gross, r.discount, r.net, r.returns
-		FROM icos.sales_rollup r, b
-		WHERE r.level = b.lv AND ((r.day >= p_d0 AND r.day < b.m0) OR (r.day >= b.m1 AND r.day < p_d1))
+		FROM icos.sales_rollup r
+		WHERE r.level = p_lv AND r.day >= p_d0 AND r.day < p_m0
 		  AND (p_store IS NULL OR r.store_id = p_store) AND (p_channel IS NULL OR r.channel = p_channel)
 		UNION ALL
 		SELECT r.day, r.store_id, r.channel, r.key, r.orders, r.lines, r.units, r.gross, r.discount, r.net, r.returns
-		FROM icos.sales_rollup r, b
-		WHERE p_by <> 'day' AND r.level = pg_catalog.upper(b.lv::text)::"char" AND r.day >= b.m0 AND r.day < b.m1
+		FROM icos.sales_rollup r
+		WHERE r.level = p_lv AND r.day >= p_m1 AND r.day < p_d1
 		  AND (p_store IS NULL OR r.store_id = p_store) AND (p_channel IS NULL OR r.channel = p_channel)
 		UNION ALL
 		SELECT r.day, r.store_id, r.channel, r.key, r.orders, r.lines, r.units, r.gross, r.discount, r.net, r.returns
-		FROM icos.sales_rollup r, b
-		WHERE p_by = 'day' AND r.level = b.lv AND r.day >= b.m0 AND r.day < b.m1
+		FROM icos.sales_rollup r
+		WHERE r.level = CASE WHEN p_by = 'day' THEN p_lv ELSE pg_catalog.upper(p_lv::text)::"char" END
+		  AND r.day >= p_m0 AND r.day < p_m1
 		  AND (p_store IS NULL OR r.store_id = p_store) AND (p_channel IS NULL OR r.channel = p_channel)
 		UNION ALL
 		SELECT c.day, c.store_id, c.channel, c.key, c.orders, c.lines, c.units, c.gross, c.discount, c.net, c.returns
-		FROM b, icos._sales_pending(b.lv, p_d0, p_d1, p_store, p_channel) c
+		FROM icos._sales_pending(p_lv, p_d0, p_d1, p_store, p_channel) c
 		WHERE p_pending
 	), g AS (
 		SELECT CASE p_by WHEN 'store' THEN r.store_id::bigint WHEN 'category' THEN r.key
@@ -581,7 +577,7 @@ AS $$
 		   g.net::bigint, g.returns::bigint
 	FROM g
 $$;
-COMMENT ON FUNCTION icos._sales_rolled(date, date, text, int, text, boolean) IS
+COMMENT ON FUNCTION icos._sales_rolled(date, date, text, int, text, boolean, "char", date, date) IS
 	'sales_report for whole days from icos.sales_rollup (month rows where possible) plus the deltas not yet folded (pence)';
 
 CREATE FUNCTION icos.sales_report(from_ts timestamptz, to_ts timestamptz, by text DEFAULT 'category',
@@ -604,6 +600,9 @@ DECLARE
 	t1        timestamptz;
 	v_promo   boolean := pg_catalog.to_regclass('icos.promotion') IS NOT NULL;
 	v_pending boolean := EXISTS (SELECT 1 FROM icos.sales_delta);
+	v_lv      "char" := CASE $3 WHEN 'category' THEN 'c' WHEN 'product' THEN 'p' ELSE 't' END;
+	m0        date;
+	m1        date;
 BEGIN
 	IF from_ts IS NULL OR to_ts IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a sales report needs a start and an end',
@@ -657,6 +656,13 @@ BEGIN
 		v_rolled := d0 < d1;
 	END IF;
 	IF v_rolled THEN
+		-- whole months [m0, m1) inside [d0, d1) come from month rows
+		m0 := (pg_catalog.date_trunc('month', d0 - 1) + interval '1 month')::date;
+		m1 := pg_catalog.date_trunc('month', d1)::date;
+		IF m0 >= m1 THEN
+			m0 := d1;
+			m1 := d1;
+		END IF;
 		t0 := d0::timestamp AT TIME ZONE st.time_zone;
 		t1 := d1::timestamp AT TIME ZONE st.time_zone;
 	ELSE
@@ -666,7 +672,7 @@ BEGIN
 
 	RETURN QUERY
 	WITH parts AS (
-		SELECT * FROM icos._sales_rolled(d0, d1, p_by, p_store, p_channel, v_pending) WHERE v_rolled
+		SELECT * FROM icos._sales_rolled(d0, d1, p_by, p_store, p_channel, v_pending, v_lv, m0, m1) WHERE v_rolled
 		UNION ALL
 		SELECT * FROM icos._sales_raw(from_ts, t0, p_by, p_store, p_channel, st.time_zone)
 		UNION ALL
