@@ -674,9 +674,9 @@ BEGIN
 	WITH parts AS (
 		SELECT * FROM icos._sales_rolled(d0, d1, p_by, p_store, p_channel, v_pending, v_lv, m0, m1) WHERE v_rolled
 		UNION ALL
-		SELECT * FROM icos._sales_raw(from_ts, t0, p_by, p_store, p_channel, st.time_zone)
+		SELECT * FROM icos._sales_raw(from_ts, t0, p_by, p_store, p_channel, st.time_zone) WHERE from_ts < t0
 		UNION ALL
-		SELECT * FROM icos._sales_raw(t1, to_ts, p_by, p_store, p_channel, st.time_zone) WHERE v_rolled
+		SELECT * FROM icos._sales_raw(t1, to_ts, p_by, p_store, p_channel, st.time_zone) WHERE v_rolled AND t1 < to_ts
 	), g AS (
 		SELECT pa.key, sum(pa.orders)::bigint AS orders, sum(pa.lines) AS lines, sum(pa.units)::bigint AS units,
 			   sum(pa.gross) AS gross, sum(pa.discount) AS discount, sum(pa.net) AS net,
