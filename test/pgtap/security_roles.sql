@@ -1,7 +1,7 @@
 -- Security, proven as the roles themselves: employees created here log in
 -- as emp_<id> (SET SESSION AUTHORIZATION), and everything rolls back.
 BEGIN;
-SELECT plan(56);
+SELECT plan(58);
 \ir orders_fixture.psql
 
 -- Employees ------------------------------------------------------------------
@@ -147,6 +147,10 @@ SELECT is((SELECT count(*)::int FROM icos.orders WHERE store_id IN (9101, 9102))
 SELECT throws_ok($$SELECT icos.place_order('{"store": 9101, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}]}')$$,
 	'42501', NULL, 'reporter cannot take orders');
 SELECT throws_ok($$UPDATE icos.customer SET name = 'x'$$, '42501', NULL, 'reporter cannot write');
+SELECT lives_ok($$SELECT sum(amount_pence), count(method) FROM icos.order_payment$$,
+	'reporter reads payment amounts and methods');
+SELECT throws_ok($$SELECT reference FROM icos.order_payment$$, '42501', NULL,
+	'reporter cannot read payment references');
 RESET SESSION AUTHORIZATION;
 
 -- The admin creates employees and maintains the catalogue.

@@ -34,7 +34,14 @@ GRANT UPDATE (allowed, reason) ON icos.change_rule TO icos_admin;
 -- People and orders: reads limited by the policies below.
 GRANT SELECT ON icos.customer, icos.customer_address, icos.employee, icos.orders, icos.order_line,
 	icos.order_payment, icos.order_event
-	TO icos_agent, icos_reporter;
+	TO icos_agent;
+GRANT SELECT ON icos.customer, icos.customer_address, icos.employee, icos.orders, icos.order_line,
+	icos.order_event
+	TO icos_reporter;
+-- A reporter sees what was paid, how and when, but not a payment's reference
+-- (authorisation code, cheque number, gift card id).
+GRANT SELECT (store_id, code, payment_no, kind, method, amount_pence, tendered_pence, at, employee_id)
+	ON icos.order_payment TO icos_reporter;
 
 -- Row-level security: direct reads are limited to the reader's store.  The
 -- API functions run as the owner and are not limited (icos.order finds any
