@@ -67,26 +67,6 @@ kind_name(gtin_kind kind)
 	return "UPC";
 }
 
-static int
-kind_digits(gtin_kind kind)
-{
-	switch (kind)
-	{
-		case GTIN_KIND_GTIN8:
-		case GTIN_KIND_UPCE:
-			return 8;
-		case GTIN_KIND_UPCA:
-			return 12;
-		case GTIN_KIND_EAN13:
-			return 13;
-		case GTIN_KIND_GTIN14:
-			return 14;
-		case GTIN_KIND_ANY:
-			break;
-	}
-	return 0;
-}
-
 /*
  * The user's input as it may appear in a message: at most SHOWN_INPUT_MAX
  * bytes, cut on a character boundary, with "..." when cut.
@@ -166,7 +146,7 @@ report_parse_error(const char *s, size_t len, gtin_kind kind,
 						  (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						   errmsg("invalid %s \"%s\"", what, shown),
 						   errdetail("The code has %zu digits; %s codes have %d.",
-									 r->ndigits, what, kind_digits(kind)),
+									 r->ndigits, what, (int) gtin_kind_length(kind)),
 						   errhint("Check that no digit is missing or repeated, and that the code is of the kind asked for.")));
 			return false;
 		case GTIN_BAD_CHECK:

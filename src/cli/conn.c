@@ -205,3 +205,21 @@ function_exists(PGconn *conn, const char *signature)
 	PQclear(res);
 	return exists;
 }
+
+/*
+ * For a command built on a function a later release of the extension adds:
+ * true when the server has it; otherwise says which release brings it and
+ * returns false (the caller disconnects and exits EXIT_REFUSED).
+ */
+bool
+require_function(PGconn *conn, const char *signature, const char *what,
+				 const char *release)
+{
+	if (function_exists(conn, signature))
+		return true;
+	fprintf(stderr, "icos: this server has no %s yet: %.*s() comes with the %s release "
+			"of the icos extension.\n"
+			"HINT: Ask the administrator to run ALTER EXTENSION icos UPDATE.\n",
+			what, (int) strcspn(signature, "("), signature, release);
+	return false;
+}

@@ -61,6 +61,8 @@ extern PGresult *run_query(PGconn *conn, const char *sql, int nparams,
 						   const char *const *params);
 extern void report_error(PGconn *conn, const PGresult *res);
 extern bool function_exists(PGconn *conn, const char *signature);
+extern bool require_function(PGconn *conn, const char *signature, const char *what,
+							 const char *release);
 extern char *read_password(const char *prompt);
 
 /* output.c */

@@ -199,11 +199,9 @@ cmd_offers(int argc, char **argv)
 	if (on && !is_date(on))
 		usage_error("offers: --on needs a date as YYYY-MM-DD, not \"%s\"", on);
 	conn = connect_or_exit();
-	if (!function_exists(conn, "icos.offers(date,date,integer)"))
+	if (!require_function(conn, "icos.offers(date,date,integer)",
+						  "offers diary", "promotions"))
 	{
-		fputs("icos: this server has no offers diary yet: icos.offers() comes with the "
-			  "promotions release of the icos extension.\n"
-			  "HINT: Ask the administrator to run ALTER EXTENSION icos UPDATE.\n", stderr);
 		disconnect(conn);
 		return EXIT_REFUSED;
 	}

@@ -59,11 +59,9 @@ cmd_report(int argc, char **argv)
 		parse_int_arg("report", "--store", store);
 
 	conn = connect_or_exit();
-	if (!function_exists(conn, "icos.sales_report(timestamptz,timestamptz,text,integer,text)"))
+	if (!require_function(conn, "icos.sales_report(timestamptz,timestamptz,text,integer,text)",
+						  "sales reports", "reports"))
 	{
-		fputs("icos: this server has no sales reports yet: icos.sales_report() comes with the "
-			  "reports release of the icos extension.\n"
-			  "HINT: Ask the administrator to run ALTER EXTENSION icos UPDATE.\n", stderr);
 		disconnect(conn);
 		return EXIT_REFUSED;
 	}

@@ -50,8 +50,8 @@ gtin_check_digit(const char *d, size_t n)
 	return (10 - sum % 10) % 10;
 }
 
-static size_t
-kind_length(gtin_kind kind)
+size_t
+gtin_kind_length(gtin_kind kind)
 {
 	switch (kind)
 	{
@@ -141,7 +141,7 @@ gtin_parse(const char *s, size_t len, gtin_kind kind, gtin_parse_result *r)
 		if (n != 8 && n != 12 && n != 13 && n != 14)
 			return r->status = GTIN_BAD_LENGTH;
 	}
-	else if (n != kind_length(kind))
+	else if (n != gtin_kind_length(kind))
 		return r->status = GTIN_BAD_LENGTH;
 
 	if (kind == GTIN_KIND_UPCE)

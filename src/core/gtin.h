@@ -74,6 +74,9 @@ typedef struct gtin_parse_result
 	char		upce[9];		/* UPC-E only: canonical UPC-E of upca */
 } gtin_parse_result;
 
+/* Digits a code of the given kind has (0 for GTIN_KIND_ANY: 8, 12, 13 or 14). */
+extern size_t gtin_kind_length(gtin_kind kind);
+
 /* Check digit (0-9) of the n data digits at d (ASCII, without check). */
 extern int	gtin_check_digit(const char *d, size_t n);
 
