@@ -40,6 +40,7 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -61,7 +62,9 @@ typedef enum StockOpKind
 	OP_CONSUME,					/* on_hand -= q, reserved -= q, needs q reserved */
 	OP_REMOVE,					/* on_hand -= q, needs q available */
 	OP_ADD_SPREAD,				/* on_hand += q, spread over the slots */
-	OP_ADD_ONE					/* on_hand += q, into one slot */
+	OP_ADD_ONE,					/* on_hand += q, into one slot */
+	OP_SELL						/* on_hand -= q, needs q available (a sale
+								 * of unreserved stock, e.g. carried out) */
 } StockOpKind;
 
 typedef struct StockOp
@@ -80,6 +83,7 @@ static const StockOp stock_ops[] = {
 	{OP_REMOVE, true, -1, 0, "remove"},
 	{OP_ADD_SPREAD, true, 1, 0, "add"},
 	{OP_ADD_ONE, true, 1, 0, "add"},
+	{OP_SELL, true, -1, 0, "sell"},
 };
 
 /* The prepared statements. */
@@ -97,12 +101,14 @@ typedef enum StockPlanId
 	SP_NAMES,
 	SP_AVAILABLE,
 	SP_BEST,
+	SP_LEDGER_MANY,
 	SP_COUNT
 } StockPlanId;
 
 /*
  * Argument types are spelled one letter per argument: i int4, l int8,
- * b bool, t text, U icos.upc (whose OID is only known at run time).
+ * b bool, t text, U icos.upc (whose OID is only known at run time), and
+ * the arrays I int4[], T text[], A icos.upc[].
  */
 typedef struct StockPlanDef
 {
@@ -191,6 +197,12 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		" WHERE s.upc OPERATOR(pg_catalog.=) $1 AND st.kind IN ('store', 'warehouse') AND st.active"
 		" GROUP BY s.store_id) a"
 	" WHERE a.avail >= $2 ORDER BY a.avail DESC, a.store_id LIMIT 1"},
+	/* SP_LEDGER_MANY: stores, upcs, d_on_hands, d_reserveds, reasons, kind, order */
+	{"IAIITtt",
+		"INSERT INTO icos.stock_movement"
+		" (store_id, upc, kind, d_on_hand, d_reserved, order_code, actor, reason)"
+		" SELECT x.s, x.u, $6, x.h, x.r, $7, session_user, x.n"
+	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS x(s, u, h, r, n)"},
 };
 
 static SPIPlanPtr plans[SP_COUNT];
@@ -208,9 +220,8 @@ typedef struct StockItem
  * changed (the extension was dropped and created again in this session).
  */
 static void
-stock_set_upc_type(FunctionCallInfo fcinfo, int argno)
+stock_set_upc_oid(Oid upc_oid)
 {
-	Oid			upc_oid = get_fn_expr_argtype(fcinfo->flinfo, argno);
 	int			i;
 
 	if (!OidIsValid(upc_oid))
@@ -231,6 +242,12 @@ stock_set_upc_type(FunctionCallInfo fcinfo, int argno)
 		plans[i] = NULL;
 	}
 	plans_upc_oid = upc_oid;
+}
+
+static void
+stock_set_upc_type(FunctionCallInfo fcinfo, int argno)
+{
+	stock_set_upc_oid(get_fn_expr_argtype(fcinfo->flinfo, argno));
 }
 
 static SPIPlanPtr
@@ -263,6 +280,17 @@ stock_plan(StockPlanId id)
 					break;
 				case 'U':
 					argtypes[i] = plans_upc_oid;
+					break;
+				case 'I':
+					argtypes[i] = INT4ARRAYOID;
+					break;
+				case 'T':
+					argtypes[i] = TEXTARRAYOID;
+					break;
+				case 'A':
+					argtypes[i] = get_array_type(plans_upc_oid);
+					if (!OidIsValid(argtypes[i]))
+						elog(ERROR, "type icos.upc has no array type");
 					break;
 				default:
 					elog(ERROR, "bad argument type letter in stock plan %d", id);
@@ -621,7 +649,7 @@ stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_r
 	if (d_on_hand > 0 && d_reserved == 0)
 		op = &stock_ops[strcmp(kind, "return") == 0 ? OP_ADD_ONE : OP_ADD_SPREAD];
 	else if (d_on_hand < 0 && d_reserved == 0)
-		op = &stock_ops[OP_REMOVE];
+		op = &stock_ops[strcmp(kind, "sale") == 0 ? OP_SELL : OP_REMOVE];
 	else if (d_on_hand == 0 && d_reserved > 0)
 		op = &stock_ops[OP_RESERVE];
 	else if (d_on_hand == 0 && d_reserved < 0)
@@ -985,4 +1013,147 @@ Datum
 stock_slots_setting(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(stock_parse_slots(GetConfigOption("icos.stock_slots", true, false)));
+}
+
+/* The elements of a one-dimensional array argument without nulls. */
+static int
+stock_array_arg(FunctionCallInfo fcinfo, int argno, Oid elemtype, const char *what,
+				Datum **elems, bool **nulls, bool allow_nulls)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			n,
+				i;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(a, elemtype, typlen, typbyval, typalign, elems, nulls, &n);
+	if (!allow_nulls)
+		for (i = 0; i < n; i++)
+			if ((*nulls)[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s must not contain nulls", what)));
+	return n;
+}
+
+/*
+ * icos._stock_lines(kind, stores, upcs, qtys, order, notes): the stock of
+ * every line of one order in one call.  kind 'reserve' reserves qty units
+ * (as icos._reserve); kind 'sale' sells qty unreserved units at once
+ * (on_hand drops, one ledger row of kind sale), for goods carried out at the
+ * till, instead of a reservation immediately consumed.  The arrays are
+ * parallel, one element per line (notes may be null), and the caller sorts
+ * them by (store, upc): the fixed lock order of every multi-item change.
+ * Each line is checked and changed in one atomic step exactly as one
+ * icos._reserve would; the first line that cannot be served raises IC001
+ * (or IC004 for an unknown store or product) and the caller's transaction
+ * keeps nothing.  The ledger rows are written by one multi-row INSERT.
+ */
+PG_FUNCTION_INFO_V1(stock_lines);
+Datum
+stock_lines(PG_FUNCTION_ARGS)
+{
+	char	   *kind;
+	const StockOp *op;
+	Oid			upc_oid;
+	Datum	   *stores,
+			   *upcs,
+			   *qtys,
+			   *notes = NULL;
+	bool	   *snulls,
+			   *unulls,
+			   *qnulls,
+			   *nnulls = NULL;
+	int			n,
+				i;
+	Datum	   *d_on_hand;
+	Datum	   *d_reserved;
+	ArrayType  *notes_a;
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	stock_require(fcinfo, 0, "a stock movement kind");
+	stock_require(fcinfo, 1, "the stores of the lines");
+	stock_require(fcinfo, 2, "the product codes of the lines");
+	stock_require(fcinfo, 3, "the quantities of the lines");
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strcmp(kind, "reserve") == 0)
+		op = &stock_ops[OP_RESERVE];
+	else if (strcmp(kind, "sale") == 0)
+		op = &stock_ops[OP_SELL];
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown stock change \"%s\" for order lines", kind),
+				 errhint("Use reserve or sale.")));
+
+	upc_oid = ARR_ELEMTYPE(PG_GETARG_ARRAYTYPE_P(2));
+	stock_set_upc_oid(upc_oid);
+	n = stock_array_arg(fcinfo, 1, INT4OID, "stores", &stores, &snulls, false);
+	if (stock_array_arg(fcinfo, 2, upc_oid, "product codes", &upcs, &unulls, false) != n ||
+		stock_array_arg(fcinfo, 3, INT4OID, "quantities", &qtys, &qnulls, false) != n ||
+		(!PG_ARGISNULL(5) &&
+		 stock_array_arg(fcinfo, 5, TEXTOID, "notes", &notes, &nnulls, true) != n))
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("stores, product codes, quantities and notes must have one element per line")));
+	if (n == 0)
+		PG_RETURN_VOID();
+
+	d_on_hand = palloc(sizeof(Datum) * n);
+	d_reserved = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+	{
+		int32		qty = DatumGetInt32(qtys[i]);
+
+		stock_require_qty(qty);
+		d_on_hand[i] = Int32GetDatum(op->on_hand_sign * qty);
+		d_reserved[i] = Int32GetDatum(op->reserved_sign * qty);
+	}
+	if (notes == NULL)
+	{
+		int			dims[1] = {n};
+		int			lbs[1] = {1};
+
+		notes = palloc0(sizeof(Datum) * n);
+		nnulls = palloc(sizeof(bool) * n);
+		memset(nnulls, true, sizeof(bool) * n);
+		notes_a = construct_md_array(notes, nnulls, 1, dims, lbs, TEXTOID, -1, false,
+									 TYPALIGN_INT);
+	}
+	else
+		notes_a = PG_GETARG_ARRAYTYPE_P(5);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (i = 0; i < n; i++)
+	{
+		StockItem	item;
+		int32		qty = DatumGetInt32(qtys[i]);
+		int64		have = 0;
+
+		item.store = DatumGetInt32(stores[i]);
+		item.upc = upcs[i];
+		if (!stock_take(&item, op, qty, true, &have))
+			stock_report_short(&item, op, qty, have);
+	}
+
+	values[0] = PG_GETARG_DATUM(1);
+	values[1] = PG_GETARG_DATUM(2);
+	values[2] = PointerGetDatum(construct_array(d_on_hand, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(d_reserved, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[4] = PointerGetDatum(notes_a);
+	values[5] = CStringGetTextDatum(strcmp(kind, "sale") == 0 ? "sale" : "reserve");
+	values[6] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
+	nulls[6] = PG_ARGISNULL(4) ? 'n' : ' ';
+	if (stock_exec(SP_LEDGER_MANY, values, nulls, SPI_OK_INSERT) != (uint64) n)
+		elog(ERROR, "stock ledger took fewer rows than lines");
+	SPI_finish();
+	PG_RETURN_VOID();
 }

@@ -299,15 +299,13 @@ COMMENT ON COLUMN icos.change_kind.change_kind IS 'Name of the change, as used b
 
 CREATE FUNCTION icos._pounds(p_pence bigint) RETURNS numeric
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT (p_pence::numeric / 100)::numeric(12,2)
+	SELECT (p_pence::pg_catalog.numeric OPERATOR(pg_catalog./) 100)::pg_catalog.numeric(12,2)
 $$;
 COMMENT ON FUNCTION icos._pounds(bigint) IS 'Pence to numeric(12,2) pounds (the SQL/JSON surface)';
 
 CREATE FUNCTION icos._money(p_val jsonb, p_what text, p_errcode text) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v numeric;
@@ -337,7 +335,6 @@ COMMENT ON FUNCTION icos._money(jsonb, text, text) IS
 
 CREATE FUNCTION icos._json_int(p_obj jsonb, p_key text, p_what text) RETURNS int
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v jsonb := p_obj -> p_key;
@@ -359,7 +356,6 @@ COMMENT ON FUNCTION icos._json_int(jsonb, text, text) IS
 
 CREATE FUNCTION icos._json_array(p_obj jsonb, p_key text, p_what text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p_obj IS NULL OR NOT p_obj ? p_key OR pg_catalog.jsonb_typeof(p_obj -> p_key) = 'null' THEN
@@ -378,7 +374,6 @@ COMMENT ON FUNCTION icos._json_array(jsonb, text, text) IS
 
 CREATE FUNCTION icos._check_keys(p_obj jsonb, p_allowed text[], p_what text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	k text;
@@ -401,7 +396,6 @@ COMMENT ON FUNCTION icos._check_keys(jsonb, text[], text) IS '22023 unless the v
 
 CREATE FUNCTION icos._json_upc(p_obj jsonb, p_what text) RETURNS icos.upc
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p_obj IS NULL OR NOT p_obj ? 'upc' OR pg_catalog.jsonb_typeof(p_obj -> 'upc') <> 'string' THEN
@@ -417,7 +411,6 @@ COMMENT ON FUNCTION icos._json_upc(jsonb, text) IS 'The "upc" key of an object a
 
 CREATE FUNCTION icos._looks_like_card_number(p_ref text) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	d   text := pg_catalog.regexp_replace(p_ref, '[[:space:]-]', '', 'g');
@@ -447,7 +440,6 @@ COMMENT ON FUNCTION icos._looks_like_card_number(text) IS
 
 CREATE FUNCTION icos._store(p_store int, p_what text) RETURNS icos.store
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s icos.store;
@@ -465,7 +457,6 @@ COMMENT ON FUNCTION icos._store(int, text) IS 'The store row, or IC004 naming wh
 
 CREATE FUNCTION icos._lock_order(p_code icos.order_code) RETURNS icos.orders
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	o icos.orders;
@@ -484,22 +475,25 @@ COMMENT ON FUNCTION icos._lock_order(icos.order_code) IS
 	'Locks an order for a change (every change starts here, so changes to one order are serialised); IC004 when unknown';
 
 CREATE FUNCTION icos._paid(p_code icos.order_code) RETURNS bigint
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT coalesce(sum(CASE p.kind WHEN 'payment' THEN p.amount_pence ELSE -p.amount_pence END), 0)::bigint
-	FROM icos.order_payment p WHERE p.code = p_code
+BEGIN
+	-- PL/pgSQL rather than SQL: its plan is kept for the session.
+	RETURN (SELECT coalesce(sum(CASE p.kind WHEN 'payment' THEN p.amount_pence ELSE -p.amount_pence END), 0)::bigint
+			FROM icos.order_payment p WHERE p.code = p_code);
+END
 $$;
 COMMENT ON FUNCTION icos._paid(icos.order_code) IS 'Pence paid less refunded for an order';
 
 CREATE FUNCTION icos._log(p_order icos.orders, p_kind text, p_note text,
 						  p_detail jsonb DEFAULT NULL, p_topic text DEFAULT NULL) RETURNS void
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql VOLATILE
 AS $$
+BEGIN
 	INSERT INTO icos.order_event (store_id, code, kind, topic, note, detail, employee_id, at_store)
 	VALUES (p_order.store_id, p_order.code, p_kind, p_topic, p_note, p_detail,
-			icos._current_employee(), coalesce(icos._current_store(), p_order.store_id))
+			icos._current_employee(), coalesce(icos._current_store(), p_order.store_id));
+END
 $$;
 COMMENT ON FUNCTION icos._log(icos.orders, text, text, jsonb, text) IS
 	'Appends an event to the order''s log with the acting employee and store';
@@ -561,7 +555,6 @@ COMMENT ON FUNCTION icos.price_basket(jsonb) IS
 CREATE FUNCTION icos._change_refusal(p_order icos.orders, p_kind text, p_arg jsonb DEFAULT NULL,
 									 OUT state text, OUT message text, OUT detail text)
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -663,7 +656,6 @@ COMMENT ON FUNCTION icos._change_refusal(icos.orders, text, jsonb) IS
 
 CREATE FUNCTION icos._check_change(p_order icos.orders, p_kind text, p_arg jsonb DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r record;
@@ -682,7 +674,6 @@ COMMENT ON FUNCTION icos._check_change(icos.orders, text, jsonb) IS
 CREATE FUNCTION icos._add_lines(p_order icos.orders, p_lines jsonb, p_holds jsonb, p_carry boolean)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -796,7 +787,6 @@ COMMENT ON FUNCTION icos._add_lines(icos.orders, jsonb, jsonb, boolean) IS
 CREATE FUNCTION icos._apply_stock(p_order icos.orders, p_ops jsonb, p_holds jsonb DEFAULT '[]')
 RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -886,7 +876,6 @@ COMMENT ON FUNCTION icos._apply_stock(icos.orders, jsonb, jsonb) IS
 
 CREATE FUNCTION icos._hand_over(p_order icos.orders, p_note text) RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -913,7 +902,6 @@ COMMENT ON FUNCTION icos._hand_over(icos.orders, text) IS
 
 CREATE FUNCTION icos._reserve_open_lines(p_order icos.orders) RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -934,25 +922,25 @@ COMMENT ON FUNCTION icos._reserve_open_lines(icos.orders) IS
 	'Reserves the stock of back-ordered and made-to-order lines (when an order is made ready for collection)';
 
 CREATE FUNCTION icos._earliest(p_order icos.orders) RETURNS date
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE
 AS $$
+BEGIN
 	-- A day to move goods unless they are handed over where they are, plus
 	-- the lead time of anything not in stock.
-	SELECT CURRENT_DATE + coalesce(max(
+	RETURN (SELECT CURRENT_DATE + coalesce(max(
 		CASE WHEN p_order.delivery_method = 'carry' THEN 0
 			 WHEN p_order.delivery_method = 'collect' AND l.fulfil_from = p_order.collect_store THEN 0
 			 ELSE 1 END
 		+ CASE WHEN l.status IN ('backorder', 'made_to_order') THEN greatest(p.lead_time_days, 1) ELSE 0 END), 0)
 	FROM icos.order_line l JOIN icos.product p ON p.upc = l.upc
-	WHERE l.code = p_order.code AND l.status IN ('reserved', 'backorder', 'made_to_order')
+	WHERE l.code = p_order.code AND l.status IN ('reserved', 'backorder', 'made_to_order'));
+END
 $$;
 COMMENT ON FUNCTION icos._earliest(icos.orders) IS
 	'Earliest delivery or collection date the order''s stock and lead times allow, counted from today';
 
 CREATE FUNCTION icos._reprice(p_order icos.orders) RETURNS icos.orders
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -992,7 +980,6 @@ COMMENT ON FUNCTION icos._reprice(icos.orders) IS
 
 CREATE FUNCTION icos._payment_fields(p_pay jsonb, p_what text, OUT method text, OUT amount bigint, OUT reference text)
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p_pay IS NULL OR pg_catalog.jsonb_typeof(p_pay) <> 'object' THEN
@@ -1025,7 +1012,6 @@ COMMENT ON FUNCTION icos._payment_fields(jsonb, text) IS
 
 CREATE FUNCTION icos._take_payments(p_order icos.orders, p_payments jsonb) RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1075,7 +1061,6 @@ COMMENT ON FUNCTION icos._take_payments(icos.orders, jsonb) IS
 CREATE FUNCTION icos._refund(p_order icos.orders, p_method text, p_amount bigint, p_reference text, p_why text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1098,7 +1083,6 @@ COMMENT ON FUNCTION icos._refund(icos.orders, text, bigint, text, text) IS
 
 CREATE FUNCTION icos._settle(p_order icos.orders) RETURNS icos.orders
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1133,7 +1117,6 @@ COMMENT ON FUNCTION icos._settle(icos.orders) IS
 
 CREATE FUNCTION icos._json_date(p_obj jsonb, p_key text, p_what text) RETURNS date
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v text := icos._json_text(p_obj, p_key, p_what);
@@ -1159,6 +1142,257 @@ COMMENT ON FUNCTION icos._json_date(jsonb, text, text) IS 'A YYYY-MM-DD date fro
 
 -- The order API ------------------------------------------------------------
 
+CREATE FUNCTION icos._place_simple(p jsonb, p_store icos.store, p_channel text, p_customer bigint,
+								   p_method text, p_addr jsonb, p_collect int, p_date date, p_lines jsonb,
+								   p_coupons text[], p_emp int, p_emp_store int)
+RETURNS icos.order_code
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+	v_carry    boolean := p_method = 'carry';
+	v_code     icos.order_code := icos.next_order_code();
+	l          jsonb;
+	n          bigint;
+	v_what     text;
+	v_upc      icos.upc;
+	v_qty      int;
+	v_ff       int;
+	v_prod     icos.product;
+	v_ffs      icos.store;
+	a_upc      icos.upc[] := '{}';
+	a_qty      int[] := '{}';
+	a_ff       int[] := '{}';
+	a_mto      boolean[] := '{}';
+	a_lead     int[] := '{}';
+	s_ff       int[];
+	s_upc      icos.upc[];
+	s_qty      int[];
+	s_note     text[];
+	v_price    jsonb;
+	v_earliest date;
+	o          icos.orders;
+	f          record;
+	v_paid     bigint := 0;
+	v_due      bigint;
+	v_apply    bigint;
+	y_method   text[] := '{}';
+	y_amount   bigint[] := '{}';
+	y_tender   bigint[] := '{}';
+	y_ref      text[] := '{}';
+	e_kind     text[] := '{}';
+	e_note     text[] := '{}';
+	e_detail   jsonb[] := '{}';
+	v_status   text;
+BEGIN
+	-- Lines: validated exactly as icos._add_lines does (same checks, same
+	-- order, same errors), collected into arrays instead of written one by one.
+	FOR l, n IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(p_lines) WITH ORDINALITY e LOOP
+		v_what := 'line ' || n;
+		PERFORM icos._check_keys(l, ARRAY['upc', 'qty', 'fulfil_from', 'backorder'], v_what);
+		v_upc := icos._json_upc(l, v_what);
+		v_qty := icos._json_int(l, 'qty', v_what);
+		IF v_qty IS NULL OR v_qty <= 0 THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s needs a quantity of at least 1', v_what),
+				DETAIL = pg_catalog.format('Got %s.', coalesce((l -> 'qty')::text, 'no "qty"'));
+		END IF;
+		IF l ? 'backorder' AND pg_catalog.jsonb_typeof(l -> 'backorder') <> 'boolean' THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s "backorder" must be true or false', v_what);
+		END IF;
+		SELECT * INTO v_prod FROM icos.product p WHERE p.upc = v_upc;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC004',
+				MESSAGE = pg_catalog.format('unknown product %s', v_upc),
+				DETAIL = pg_catalog.format('Line %s names a product code that is not in the catalogue.', n);
+		ELSIF NOT v_prod.active THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC004',
+				MESSAGE = pg_catalog.format('product %s (%s) is no longer sold', v_upc, v_prod.name);
+		END IF;
+		IF v_carry AND v_prod.made_to_order THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s (%s) cannot be taken away now', v_what, v_prod.name),
+				DETAIL = 'The product is made to order.',
+				HINT = 'Deliver the order to the home or have it collected instead.';
+		END IF;
+
+		-- Where the stock comes from.
+		v_ff := icos._json_int(l, 'fulfil_from', v_what);
+		IF v_ff IS NULL AND p_store.kind IN ('store', 'warehouse') THEN
+			v_ff := p_store.store_id;
+		END IF;
+		IF v_ff IS NULL AND NOT v_prod.made_to_order THEN
+			v_ff := icos._best_store(v_upc, v_qty);
+		END IF;
+		IF v_ff IS NULL THEN
+			IF NOT v_prod.made_to_order THEN
+				RAISE EXCEPTION USING ERRCODE = 'IC001',
+					MESSAGE = pg_catalog.format('not enough stock of %s (%s): no store has %s available',
+												v_prod.name, v_upc, v_qty),
+					HINT = 'Order it with "backorder": true to promise it by the lead time.';
+			END IF;
+			SELECT s.store_id INTO v_ff FROM icos.store s
+			WHERE s.kind IN ('store', 'warehouse')
+			ORDER BY s.store_id = p_collect DESC, s.kind = 'warehouse' DESC, s.store_id
+			LIMIT 1;
+			IF v_ff IS NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'IC004', MESSAGE = 'no store or warehouse can serve this order',
+					DETAIL = 'icos knows no store of kind store or warehouse.';
+			END IF;
+		END IF;
+		IF v_ff = p_store.store_id THEN
+			v_ffs := p_store;
+		ELSE
+			v_ffs := icos._store(v_ff, pg_catalog.format('fulfil_from store of line %s', n));
+		END IF;
+		IF v_ffs.kind NOT IN ('store', 'warehouse') THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s cannot be fulfilled from %s (%s)', v_what, v_ffs.name, v_ffs.kind),
+				DETAIL = 'Only stores and warehouses hold stock.';
+		END IF;
+		IF v_carry AND v_ff <> p_store.store_id THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s cannot be taken away now: its stock is at %s', v_what, v_ffs.name),
+				HINT = 'Deliver it to the home or have it collected instead.';
+		END IF;
+		a_upc := a_upc || v_upc;
+		a_qty := a_qty || v_qty;
+		a_ff := a_ff || v_ff;
+		a_mto := a_mto || v_prod.made_to_order;
+		a_lead := a_lead || v_prod.lead_time_days;
+	END LOOP;
+
+	-- Stock: every line in one call of the engine, in (store, upc) order.
+	-- Goods carried out are sold at once (no reservation to consume).
+	SELECT pg_catalog.array_agg(x.ff ORDER BY x.ff, x.upc, x.i), pg_catalog.array_agg(x.upc ORDER BY x.ff, x.upc, x.i),
+		   pg_catalog.array_agg(x.qty ORDER BY x.ff, x.upc, x.i),
+		   pg_catalog.array_agg(CASE WHEN v_carry THEN 'order ' || v_code || ' line ' || x.i || ' carried out'
+									 ELSE 'order ' || v_code || ' line ' || x.i END ORDER BY x.ff, x.upc, x.i)
+	INTO s_ff, s_upc, s_qty, s_note
+	FROM ROWS FROM (pg_catalog.unnest(a_ff), pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty), pg_catalog.unnest(a_mto)) WITH ORDINALITY AS x(ff, upc, qty, mto, i)
+	WHERE NOT x.mto;
+	IF s_ff IS NOT NULL THEN
+		PERFORM icos._stock_lines(CASE WHEN v_carry THEN 'sale' ELSE 'reserve' END,
+								  s_ff, s_upc, s_qty, v_code::text, s_note);
+	END IF;
+
+	-- Prices (the one pricing function) and the promised date.
+	v_price := icos.price_basket(pg_catalog.jsonb_build_object(
+		'lines', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('line', x.i, 'upc', x.upc::text, 'qty', x.qty)
+											  ORDER BY x.i)
+				  FROM ROWS FROM (pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty)) WITH ORDINALITY AS x(upc, qty, i)),
+		'store', p_store.store_id, 'channel', p_channel, 'at', pg_catalog.now(),
+		'customer', p_customer, 'coupons', pg_catalog.to_jsonb(p_coupons)));
+	-- As icos._earliest: a day to move goods unless handed over where they
+	-- are, plus the lead time of what is made to order; carried goods are gone.
+	SELECT CURRENT_DATE + coalesce(max(
+		CASE WHEN p_method = 'collect' AND x.ff = p_collect THEN 0 ELSE 1 END
+		+ CASE WHEN x.mto THEN greatest(x.lead, 1) ELSE 0 END), 0)
+	INTO v_earliest
+	FROM ROWS FROM (pg_catalog.unnest(a_ff), pg_catalog.unnest(a_mto), pg_catalog.unnest(a_lead)) AS x(ff, mto, lead)
+	WHERE NOT v_carry;
+
+	o.code := v_code;
+	o.store_id := p_store.store_id;
+	o.channel := p_channel;
+	o.status := 'awaiting_payment';
+	o.delivery_method := p_method;
+	o.collect_store := p_collect;
+	o.gross_pence := ((v_price ->> 'gross')::numeric * 100)::bigint;
+	o.discount_pence := ((v_price ->> 'discount')::numeric * 100)::bigint;
+	o.total_pence := ((v_price ->> 'total')::numeric * 100)::bigint;
+	IF p_date IS NOT NULL THEN
+		PERFORM icos._check_change(o, 'delivery_date',
+								   pg_catalog.jsonb_build_object('date', p_date, 'earliest', v_earliest));
+	END IF;
+
+	-- Payments, as icos._take_payments: each against what is still owed.
+	e_kind := e_kind || 'placed'::text;
+	e_note := e_note || pg_catalog.format('%s order at %s: %s line(s), total %s', p_channel, p_store.name,
+										  pg_catalog.jsonb_array_length(p_lines), icos._pounds(o.total_pence));
+	e_detail := e_detail || pg_catalog.jsonb_build_object('lines', (
+		SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+			'line', x.i, 'upc', x.upc::text, 'qty', x.qty, 'fulfil_from', x.ff,
+			'status', CASE WHEN x.mto THEN 'made_to_order' WHEN v_carry THEN 'fulfilled' ELSE 'reserved' END)
+			ORDER BY x.i)
+		FROM ROWS FROM (pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty), pg_catalog.unnest(a_ff), pg_catalog.unnest(a_mto)) WITH ORDINALITY AS x(upc, qty, ff, mto, i)));
+	FOR l, n IN SELECT e.value, e.ordinality
+				FROM pg_catalog.jsonb_array_elements(icos._json_array(p, 'payments', 'order')) WITH ORDINALITY e LOOP
+		f := icos._payment_fields(l, pg_catalog.format('payment %s', n));
+		IF NOT EXISTS (SELECT 1 FROM icos.change_rule cr
+					   WHERE cr.status = 'awaiting_payment' AND cr.change_kind = 'payment' AND cr.allowed) THEN
+			PERFORM icos._check_change(o, 'payment');
+		END IF;
+		v_due := o.total_pence - v_paid;
+		IF v_due <= 0 THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC003',
+				MESSAGE = pg_catalog.format('nothing is owed on order %s', o.code),
+				DETAIL = pg_catalog.format('Payment %s of %s was not taken.', n, icos._pounds(f.amount));
+		END IF;
+		IF f.amount > v_due AND f.method <> 'cash' THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC003',
+				MESSAGE = pg_catalog.format('payment of %s is more than the %s owed on order %s',
+											icos._pounds(f.amount), icos._pounds(v_due), o.code),
+				DETAIL = 'Only cash can be tendered above the amount due (change is given).';
+		END IF;
+		v_apply := least(f.amount, v_due);
+		v_paid := v_paid + v_apply;
+		y_method := y_method || f.method;
+		y_amount := y_amount || v_apply;
+		y_tender := y_tender || f.amount;
+		y_ref := y_ref || f.reference;
+		e_kind := e_kind || 'payment'::text;
+		e_note := e_note || pg_catalog.format('%s %s%s', pg_catalog.replace(f.method, '_', ' '), icos._pounds(v_apply),
+			CASE WHEN f.amount > v_apply
+				 THEN pg_catalog.format(' (tendered %s, change %s)', icos._pounds(f.amount),
+										icos._pounds(f.amount - v_apply))
+				 ELSE '' END);
+		e_detail := e_detail || pg_catalog.jsonb_build_object('payment', n);
+	END LOOP;
+
+	-- Status, as icos._settle: paid in full and carried out is completed.
+	v_status := CASE WHEN o.total_pence - v_paid > 0 THEN 'awaiting_payment'
+					 WHEN v_carry THEN 'completed' ELSE 'placed' END;
+	IF v_status <> 'awaiting_payment' THEN
+		e_kind := e_kind || 'status'::text;
+		e_note := e_note || pg_catalog.format('%s -> %s', 'awaiting_payment', v_status);
+		e_detail := e_detail || pg_catalog.jsonb_build_object('from', 'awaiting_payment', 'to', v_status);
+	END IF;
+
+	-- Write: the order, its lines, payments and events, each in one statement.
+	INSERT INTO icos.orders (code, store_id, channel, customer_id, employee_id, status, delivery_method,
+							 delivery_address, collect_store, delivery_date, promised_date, gross_pence,
+							 discount_pence, total_pence, coupons, pricing)
+	VALUES (v_code, p_store.store_id, p_channel, p_customer, p_emp, v_status, p_method,
+			p_addr, p_collect, p_date, coalesce(p_date, v_earliest), o.gross_pence,
+			o.discount_pence, o.total_pence, p_coupons, v_price);
+	INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, reserved_qty, consumed_qty,
+								 unit_price_pence, discount_pence, net_pence)
+	SELECT p_store.store_id, v_code, x.i, x.upc, x.qty, x.ff,
+		   CASE WHEN x.mto THEN 'made_to_order' WHEN v_carry THEN 'fulfilled' ELSE 'reserved' END,
+		   CASE WHEN x.mto OR v_carry THEN 0 ELSE x.qty END,
+		   CASE WHEN v_carry THEN x.qty ELSE 0 END,
+		   coalesce((pr.unit_price * 100)::bigint, 0), coalesce((pr.discount * 100)::bigint, 0),
+		   coalesce((pr.net * 100)::bigint, 0)
+	FROM ROWS FROM (pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty), pg_catalog.unnest(a_ff), pg_catalog.unnest(a_mto)) WITH ORDINALITY AS x(upc, qty, ff, mto, i)
+	LEFT JOIN pg_catalog.jsonb_to_recordset(v_price -> 'lines')
+		AS pr(line int, unit_price numeric, discount numeric, net numeric) ON pr.line = x.i;
+	IF pg_catalog.cardinality(y_method) > 0 THEN
+		INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,
+										tendered_pence, reference, employee_id)
+		SELECT p_store.store_id, v_code, x.i, 'payment', x.m, x.a, x.t, x.r, p_emp
+		FROM ROWS FROM (pg_catalog.unnest(y_method), pg_catalog.unnest(y_amount), pg_catalog.unnest(y_tender), pg_catalog.unnest(y_ref)) WITH ORDINALITY AS x(m, a, t, r, i);
+	END IF;
+	INSERT INTO icos.order_event (store_id, code, kind, note, detail, employee_id, at_store)
+	SELECT p_store.store_id, v_code, x.k, x.t, x.d, p_emp, coalesce(p_emp_store, p_store.store_id)
+	FROM ROWS FROM (pg_catalog.unnest(e_kind), pg_catalog.unnest(e_note), pg_catalog.unnest(e_detail)) AS x(k, t, d);
+	RETURN v_code;
+END
+$$;
+COMMENT ON FUNCTION icos._place_simple(jsonb, icos.store, text, bigint, text, jsonb, int, date, jsonb, text[], int, int) IS
+	'The body of icos.place_order for orders without holds or back-order lines: validates the lines as icos._add_lines does, changes the stock of all lines in one engine call (carried goods are sold at once), prices, takes the payments and settles the status in memory, then writes the order, its lines, payments and events with one statement each';
+
 CREATE FUNCTION icos.place_order("order" jsonb) RETURNS icos.order_code
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1183,18 +1417,26 @@ DECLARE
 	v_ops      jsonb;
 	v_earliest date;
 	o          icos.orders;
+	v_emp      int;
+	v_emp_store int;
+	v_n        int;
 BEGIN
 	PERFORM icos._check_keys(p, ARRAY['store', 'channel', 'customer', 'lines', 'delivery', 'payments',
 									  'holds', 'coupons'], 'order');
-	IF icos._json_int(p, 'store', 'order') IS NULL THEN
+	v_n := icos._json_int(p, 'store', 'order');
+	IF v_n IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'order needs "store", the selling location';
 	END IF;
-	v_store := icos._store(icos._json_int(p, 'store', 'order'), 'selling store');
-	IF icos._current_store() IS DISTINCT FROM v_store.store_id AND icos._current_store() IS NOT NULL
+	v_store := icos._store(v_n, 'selling store');
+	-- The acting employee and their store (icos._current_employee and
+	-- icos._current_store in one look-up).
+	SELECT e.employee_id, e.store_id INTO v_emp, v_emp_store
+	FROM icos.employee e WHERE e.role_name = pg_catalog.session_user();
+	IF v_emp_store IS DISTINCT FROM v_store.store_id AND v_emp_store IS NOT NULL
 		AND NOT icos._sees_all_stores() THEN
 		RAISE EXCEPTION USING ERRCODE = '42501',
 			MESSAGE = pg_catalog.format('you cannot take orders for %s', v_store.name),
-			DETAIL = pg_catalog.format('Your employee record is at store %s.', icos._current_store()),
+			DETAIL = pg_catalog.format('Your employee record is at store %s.', v_emp_store),
 			HINT = 'Orders are placed for the store you work for; it may fulfil them from any store.';
 	END IF;
 	v_channel := icos._json_text(p, 'channel', 'order');
@@ -1302,6 +1544,16 @@ BEGIN
 		v_coupons := v_coupons || (h #>> '{}');
 	END LOOP;
 
+	-- Orders without holds or back-order lines (nearly all of them) take
+	-- the single-pass path: everything is computed first and each table is
+	-- written once.  Holds and back-orders take the general path below.
+	IF v_holds = '[]'::jsonb AND NOT EXISTS (
+			SELECT 1 FROM pg_catalog.jsonb_array_elements(v_lines) e
+			WHERE pg_catalog.jsonb_typeof(e) = 'object' AND e -> 'backorder' = 'true'::jsonb) THEN
+		RETURN icos._place_simple(p, v_store, v_channel, v_customer, v_method, v_addr, v_collect, v_date,
+								  v_lines, v_coupons, v_emp, v_emp_store);
+	END IF;
+
 	INSERT INTO icos.orders (code, store_id, channel, customer_id, employee_id, status, delivery_method,
 							 delivery_address, collect_store, delivery_date, promised_date, coupons)
 	VALUES (icos.next_order_code(), v_store.store_id, v_channel, v_customer, icos._current_employee(),
@@ -1338,10 +1590,10 @@ COMMENT ON FUNCTION icos.place_order(jsonb) IS
 	'Places an order for any channel (store, phone, web, pos): customer, lines reserved in (store, upc) order, delivery, payments; returns its code';
 
 CREATE FUNCTION icos._doc(p_code icos.order_code) RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT pg_catalog.jsonb_build_object(
+BEGIN
+	RETURN (SELECT pg_catalog.jsonb_build_object(
 		'code', o.code::text,
 		'status', o.status,
 		'channel', o.channel,
@@ -1379,7 +1631,8 @@ AS $$
 				'store', e.at_store) ORDER BY e.event_id)
 			FROM icos.order_event e WHERE e.code = o.code), '[]'::jsonb))
 	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
-	WHERE o.code = p_code
+	WHERE o.code = p_code);
+END
 $$;
 COMMENT ON FUNCTION icos._doc(icos.order_code) IS 'The order document returned by icos.order and the editing functions';
 
@@ -1404,7 +1657,6 @@ COMMENT ON FUNCTION icos."order"(icos.order_code) IS
 
 CREATE FUNCTION icos._receipt_row(p_label text, p_amount text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT pg_catalog.rpad(pg_catalog.left(p_label, 39 - length(p_amount)), 40 - length(p_amount)) || p_amount
 $$;
