@@ -48,6 +48,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "stock_slots.h"
 
@@ -1042,14 +1043,42 @@ stock_array_arg(FunctionCallInfo fcinfo, int argno, Oid elemtype, const char *wh
 	return n;
 }
 
+/* One line of icos._stock_lines, sorted into the fixed lock order. */
+typedef struct StockLine
+{
+	int32		store;
+	Datum		upc;
+	int32		qty;
+	int			pos;			/* position in the arrays given */
+} StockLine;
+
+/* (store, upc, position) with the btree order of icos.upc. */
+static int
+stock_line_cmp(const void *a, const void *b, void *arg)
+{
+	const StockLine *x = a;
+	const StockLine *y = b;
+	FmgrInfo   *cmp = arg;
+	int32		c;
+
+	if (x->store != y->store)
+		return x->store < y->store ? -1 : 1;
+	c = DatumGetInt32(FunctionCall2Coll(cmp, InvalidOid, x->upc, y->upc));
+	if (c != 0)
+		return c;
+	return x->pos < y->pos ? -1 : (x->pos > y->pos ? 1 : 0);
+}
+
 /*
  * icos._stock_lines(kind, stores, upcs, qtys, order, notes): the stock of
  * every line of one order in one call.  kind 'reserve' reserves qty units
  * (as icos._reserve); kind 'sale' sells qty unreserved units at once
  * (on_hand drops, one ledger row of kind sale), for goods carried out at the
  * till, instead of a reservation immediately consumed.  The arrays are
- * parallel, one element per line (notes may be null), and the caller sorts
- * them by (store, upc): the fixed lock order of every multi-item change.
+ * parallel, one element per line (notes may be null), in any order: the
+ * lines are changed sorted by (store, upc, position), the fixed lock order of
+ * every multi-item change (upc in the type's btree order, as in the ORDER BY
+ * of the SQL callers).
  * Each line is checked and changed in one atomic step exactly as one
  * icos._reserve would; the first line that cannot be served raises IC001
  * (or IC004 for an unknown store or product) and the caller's transaction
@@ -1072,6 +1101,8 @@ stock_lines(PG_FUNCTION_ARGS)
 			   *nnulls = NULL;
 	int			n,
 				i;
+	StockLine  *lines;
+	TypeCacheEntry *tce;
 	Datum	   *d_on_hand;
 	Datum	   *d_reserved;
 	ArrayType  *notes_a;
@@ -1130,18 +1161,30 @@ stock_lines(PG_FUNCTION_ARGS)
 	else
 		notes_a = PG_GETARG_ARRAYTYPE_P(5);
 
+	tce = lookup_type_cache(upc_oid, TYPECACHE_CMP_PROC_FINFO);
+	if (!OidIsValid(tce->cmp_proc_finfo.fn_oid))
+		elog(ERROR, "type icos.upc has no btree comparison function");
+	lines = palloc(sizeof(StockLine) * n);
+	for (i = 0; i < n; i++)
+	{
+		lines[i].store = DatumGetInt32(stores[i]);
+		lines[i].upc = upcs[i];
+		lines[i].qty = DatumGetInt32(qtys[i]);
+		lines[i].pos = i;
+	}
+	qsort_arg(lines, n, sizeof(StockLine), stock_line_cmp, &tce->cmp_proc_finfo);
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	for (i = 0; i < n; i++)
 	{
 		StockItem	item;
-		int32		qty = DatumGetInt32(qtys[i]);
 		int64		have = 0;
 
-		item.store = DatumGetInt32(stores[i]);
-		item.upc = upcs[i];
-		if (!stock_take(&item, op, qty, true, &have))
-			stock_report_short(&item, op, qty, have);
+		item.store = lines[i].store;
+		item.upc = lines[i].upc;
+		if (!stock_take(&item, op, lines[i].qty, true, &have))
+			stock_report_short(&item, op, lines[i].qty, have);
 	}
 
 	values[0] = PG_GETARG_DATUM(1);

@@ -315,13 +315,20 @@ BEGIN
 			MESSAGE = pg_catalog.format('%s is missing or not an amount', p_what),
 			HINT = 'Give an amount in pounds such as 12.50 or "12.50".';
 	END IF;
-	BEGIN
+	-- A JSON number, or a string spelled as one, converts without error: no
+	-- exception block (a subtransaction) is needed for those.
+	IF pg_catalog.jsonb_typeof(p_val) = 'number'
+		OR (p_val #>> '{}') ~ '^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*$' THEN
 		v := (p_val #>> '{}')::numeric;
-	EXCEPTION WHEN invalid_text_representation THEN
-		RAISE EXCEPTION USING ERRCODE = p_errcode,
-			MESSAGE = pg_catalog.format('%s "%s" is not an amount', p_what, p_val #>> '{}'),
-			HINT = 'Give an amount in pounds such as 12.50 or "12.50".';
-	END;
+	ELSE
+		BEGIN
+			v := (p_val #>> '{}')::numeric;
+		EXCEPTION WHEN invalid_text_representation THEN
+			RAISE EXCEPTION USING ERRCODE = p_errcode,
+				MESSAGE = pg_catalog.format('%s "%s" is not an amount', p_what, p_val #>> '{}'),
+				HINT = 'Give an amount in pounds such as 12.50 or "12.50".';
+		END;
+	END IF;
 	IF v <= 0 OR v >= 10000000000 OR v <> pg_catalog.round(v, 2) OR v = 'NaN'::numeric THEN
 		RAISE EXCEPTION USING ERRCODE = p_errcode,
 			MESSAGE = pg_catalog.format('%s %s is not a valid amount', p_what, p_val #>> '{}'),
@@ -354,6 +361,18 @@ $$;
 COMMENT ON FUNCTION icos._json_int(jsonb, text, text) IS
 	'The integer value of a key (null when absent); 22023 when it is not a whole JSON number';
 
+CREATE FUNCTION icos._is_count(p_val jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN pg_catalog.jsonb_typeof(p_val) OPERATOR(pg_catalog.=) 'number'
+					 AND (p_val OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.~) '^[0-9]{1,10}$'
+				THEN (p_val OPERATOR(pg_catalog.#>>) '{}')::pg_catalog.int8 OPERATOR(pg_catalog.>=) 1
+					 AND (p_val OPERATOR(pg_catalog.#>>) '{}')::pg_catalog.int8 OPERATOR(pg_catalog.<=) 2147483647
+				ELSE false END
+$$;
+COMMENT ON FUNCTION icos._is_count(jsonb) IS
+	'True when the value is a JSON whole number from 1 to 2147483647 written without sign, fraction or exponent (the fast paths'' test of a quantity, line or store number; never raises)';
+
 CREATE FUNCTION icos._json_array(p_obj jsonb, p_key text, p_what text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
 AS $$
@@ -378,6 +397,10 @@ AS $$
 DECLARE
 	k text;
 BEGIN
+	-- The common case without a query: removing the allowed keys leaves {}.
+	IF pg_catalog.jsonb_typeof(p_obj) = 'object' AND p_obj OPERATOR(pg_catalog.-) p_allowed = '{}'::jsonb THEN
+		RETURN;
+	END IF;
 	IF p_obj IS NULL OR pg_catalog.jsonb_typeof(p_obj) <> 'object' THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = pg_catalog.format('%s must be a JSON object', p_what),
@@ -514,8 +537,51 @@ DECLARE
 	v_price  bigint;
 	v_gross  bigint := 0;
 	v_lines  jsonb := '[]';
+	v_ok     boolean;
+	v_found  bigint;
 BEGIN
 	PERFORM icos._check_keys(p_basket, ARRAY['lines', 'store', 'channel', 'at', 'customer', 'coupons'], 'basket');
+	-- The usual basket in two queries: first check that every line is
+	-- well formed (without raising), then price them all at once.  Anything
+	-- else (a malformed line, an unknown product) takes the loop below,
+	-- which raises the precise error for the first bad line.
+	IF pg_catalog.jsonb_typeof(p_basket -> 'lines') = 'array' THEN
+		SELECT coalesce(bool_and(coalesce(
+				   CASE WHEN pg_catalog.jsonb_typeof(e.value) = 'object'
+							 AND e.value OPERATOR(pg_catalog.-) ARRAY['line', 'upc', 'qty'] = '{}'::jsonb
+							 AND pg_catalog.jsonb_typeof(e.value -> 'upc') = 'string'
+							 AND icos._is_count(e.value -> 'qty')
+							 AND (pg_catalog.jsonb_typeof(e.value -> 'line') IS NULL
+								  OR pg_catalog.jsonb_typeof(e.value -> 'line') = 'null'
+								  OR icos._is_count(e.value -> 'line'))
+						THEN icos.upc_is_valid(e.value ->> 'upc') END, false)),
+				   true)
+		INTO v_ok
+		FROM pg_catalog.jsonb_array_elements(p_basket -> 'lines') e;
+		IF v_ok THEN
+			SELECT count(*) - count(pr.price),
+				   coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+					   'line', x.line, 'upc', x.upc::text, 'qty', x.qty,
+					   'unit_price', icos._pounds(pr.price), 'gross', icos._pounds(pr.price * x.qty),
+					   'discount', icos._pounds(0), 'net', icos._pounds(pr.price * x.qty),
+					   'promotions', '[]'::jsonb) ORDER BY x.n), '[]'::jsonb),
+				   coalesce(sum(pr.price * x.qty), 0)::bigint
+			INTO v_found, v_lines, v_gross
+			FROM (SELECT e.ordinality AS n, coalesce((e.value ->> 'line')::int, e.ordinality::int) AS line,
+						 (e.value ->> 'upc')::icos.upc AS upc, (e.value ->> 'qty')::int AS qty
+				  FROM pg_catalog.jsonb_array_elements(p_basket -> 'lines') WITH ORDINALITY e) x
+			LEFT JOIN LATERAL (SELECT (p.price * 100)::bigint AS price FROM icos.product p
+							   WHERE p.upc = x.upc) pr ON true;
+			IF v_found = 0 THEN
+				RETURN pg_catalog.jsonb_build_object(
+					'lines', v_lines, 'gross', icos._pounds(v_gross), 'discount', icos._pounds(0),
+					'total', icos._pounds(v_gross), 'approximate', false,
+					'applied', '[]'::jsonb, 'not_applied', '[]'::jsonb);
+			END IF;
+			v_lines := '[]';
+			v_gross := 0;
+		END IF;
+	END IF;
 	FOR l, n IN SELECT e.value, e.ordinality
 				FROM pg_catalog.jsonb_array_elements(icos._json_array(p_basket, 'lines', 'basket')) WITH ORDINALITY e
 	LOOP
@@ -987,14 +1053,19 @@ BEGIN
 			HINT = 'A payment is {"method": ..., "amount": ..., "reference": ...}.';
 	END IF;
 	PERFORM icos._check_keys(p_pay, ARRAY['method', 'amount', 'reference'], p_what);
-	method := icos._json_text(p_pay, 'method', p_what);
+	-- A plain string needs no call of icos._json_text (same result).
+	method := CASE WHEN pg_catalog.jsonb_typeof(p_pay -> 'method') = 'string'
+				   THEN nullif(pg_catalog.btrim(p_pay ->> 'method'), '')
+				   ELSE icos._json_text(p_pay, 'method', p_what) END;
 	IF method IS NULL OR method NOT IN ('cash', 'visa', 'credit_card', 'debit_card', 'cheque', 'gift_card') THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC003',
 			MESSAGE = pg_catalog.format('unknown payment method "%s"', coalesce(method, '')),
 			HINT = 'The methods are cash, visa, credit_card, debit_card, cheque and gift_card.';
 	END IF;
 	amount := icos._money(p_pay -> 'amount', p_what || ' amount', 'IC003');
-	reference := icos._json_text(p_pay, 'reference', p_what);
+	reference := CASE WHEN pg_catalog.jsonb_typeof(p_pay -> 'reference') = 'string'
+					  THEN nullif(pg_catalog.btrim(p_pay ->> 'reference'), '')
+					  ELSE icos._json_text(p_pay, 'reference', p_what) END;
 	IF reference IS NOT NULL AND icos._looks_like_card_number(reference) THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC003',
 			MESSAGE = pg_catalog.format('%s reference looks like a card number', p_what),
@@ -1170,6 +1241,8 @@ DECLARE
 	s_qty      int[];
 	s_note     text[];
 	v_price    jsonb;
+	v_basket   jsonb;
+	v_logged   jsonb;
 	v_earliest date;
 	o          icos.orders;
 	f          record;
@@ -1184,9 +1257,52 @@ DECLARE
 	e_note     text[] := '{}';
 	e_detail   jsonb[] := '{}';
 	v_status   text;
+	v_ok       boolean;
 BEGIN
-	-- Lines: validated exactly as icos._add_lines does (same checks, same
-	-- order, same errors), collected into arrays instead of written one by one.
+	-- Lines, the usual case in two queries: every line well formed (checked
+	-- without raising), then products, fulfilment stores and their checks
+	-- for all lines at once.  When anything is unusual the loop below does
+	-- it line by line exactly as icos._add_lines does (same checks, same
+	-- order, same errors).
+	SELECT coalesce(bool_and(coalesce(
+			   CASE WHEN pg_catalog.jsonb_typeof(e.value) = 'object'
+						 AND e.value OPERATOR(pg_catalog.-) ARRAY['upc', 'qty', 'fulfil_from', 'backorder'] = '{}'::jsonb
+						 AND pg_catalog.jsonb_typeof(e.value -> 'upc') = 'string'
+						 AND icos._is_count(e.value -> 'qty')
+						 AND coalesce(pg_catalog.jsonb_typeof(e.value -> 'backorder'), 'boolean') = 'boolean'
+						 AND (pg_catalog.jsonb_typeof(e.value -> 'fulfil_from') IS NULL
+							  OR pg_catalog.jsonb_typeof(e.value -> 'fulfil_from') = 'null'
+							  OR icos._is_count(e.value -> 'fulfil_from'))
+					THEN icos.upc_is_valid(e.value ->> 'upc') END, false)),
+			   false)
+	INTO v_ok
+	FROM pg_catalog.jsonb_array_elements(p_lines) e;
+	IF v_ok THEN
+		-- The aggregates take the rows in line order from the sorted subquery
+		-- (one sort instead of one per aggregate).
+		SELECT pg_catalog.array_agg(z.upc), pg_catalog.array_agg(z.qty), pg_catalog.array_agg(z.ff),
+			   pg_catalog.array_agg(z.made_to_order), pg_catalog.array_agg(z.lead_time_days),
+			   bool_and(z.ok)
+		INTO a_upc, a_qty, a_ff, a_mto, a_lead, v_ok
+		FROM (SELECT y.n, y.upc, y.qty, y.ff, y.made_to_order, y.lead_time_days,
+					 coalesce(y.active AND fs.kind IN ('store', 'warehouse')
+							  AND NOT (v_carry AND (y.made_to_order OR y.ff <> p_store.store_id)), false) AS ok
+			  FROM (SELECT x.n, x.upc, x.qty, pr.made_to_order, pr.lead_time_days, pr.active,
+						   coalesce(x.ff, CASE WHEN p_store.kind IN ('store', 'warehouse') THEN p_store.store_id END,
+									CASE WHEN NOT pr.made_to_order THEN icos._best_store(x.upc, x.qty) END) AS ff
+					FROM (SELECT e.ordinality AS n, (e.value ->> 'upc')::icos.upc AS upc,
+								 (e.value ->> 'qty')::int AS qty, (e.value ->> 'fulfil_from')::int AS ff
+						  FROM pg_catalog.jsonb_array_elements(p_lines) WITH ORDINALITY e) x
+					LEFT JOIN icos.product pr ON pr.upc = x.upc) y
+			  LEFT JOIN icos.store fs ON fs.store_id = y.ff
+			  ORDER BY y.n) z;
+	END IF;
+	IF v_ok IS NOT TRUE THEN
+		a_upc := '{}';
+		a_qty := '{}';
+		a_ff := '{}';
+		a_mto := '{}';
+		a_lead := '{}';
 	FOR l, n IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(p_lines) WITH ORDINALITY e LOOP
 		v_what := 'line ' || n;
 		PERFORM icos._check_keys(l, ARRAY['upc', 'qty', 'fulfil_from', 'backorder'], v_what);
@@ -1262,36 +1378,42 @@ BEGIN
 		a_mto := a_mto || v_prod.made_to_order;
 		a_lead := a_lead || v_prod.lead_time_days;
 	END LOOP;
+	END IF;
 
-	-- Stock: every line in one call of the engine, in (store, upc) order.
-	-- Goods carried out are sold at once (no reservation to consume).
-	SELECT pg_catalog.array_agg(x.ff ORDER BY x.ff, x.upc, x.i), pg_catalog.array_agg(x.upc ORDER BY x.ff, x.upc, x.i),
-		   pg_catalog.array_agg(x.qty ORDER BY x.ff, x.upc, x.i),
+	-- From the lines, in one query: the stock changes (the engine sorts them
+	-- by (store, upc), the fixed lock order), the basket to price, the lines
+	-- for the event log, and the earliest date as icos._earliest computes it
+	-- (a day to move goods unless handed over where they are, plus the lead
+	-- time of what is made to order; carried goods are already gone).
+	SELECT pg_catalog.array_agg(x.ff) FILTER (WHERE NOT x.mto),
+		   pg_catalog.array_agg(x.upc) FILTER (WHERE NOT x.mto),
+		   pg_catalog.array_agg(x.qty) FILTER (WHERE NOT x.mto),
 		   pg_catalog.array_agg(CASE WHEN v_carry THEN 'order ' || v_code || ' line ' || x.i || ' carried out'
-									 ELSE 'order ' || v_code || ' line ' || x.i END ORDER BY x.ff, x.upc, x.i)
-	INTO s_ff, s_upc, s_qty, s_note
-	FROM ROWS FROM (pg_catalog.unnest(a_ff), pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty), pg_catalog.unnest(a_mto)) WITH ORDINALITY AS x(ff, upc, qty, mto, i)
-	WHERE NOT x.mto;
+									 ELSE 'order ' || v_code || ' line ' || x.i END) FILTER (WHERE NOT x.mto),
+		   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('line', x.i, 'upc', x.upc::text, 'qty', x.qty)
+								ORDER BY x.i),
+		   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'line', x.i, 'upc', x.upc::text, 'qty', x.qty, 'fulfil_from', x.ff,
+				'status', CASE WHEN x.mto THEN 'made_to_order' WHEN v_carry THEN 'fulfilled' ELSE 'reserved' END)
+								ORDER BY x.i),
+		   CURRENT_DATE + coalesce(max(CASE WHEN p_method = 'collect' AND x.ff = p_collect THEN 0 ELSE 1 END
+									   + CASE WHEN x.mto THEN greatest(x.lead, 1) ELSE 0 END)
+								   FILTER (WHERE NOT v_carry), 0)
+	INTO s_ff, s_upc, s_qty, s_note, v_basket, v_logged, v_earliest
+	FROM ROWS FROM (pg_catalog.unnest(a_ff), pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty),
+					pg_catalog.unnest(a_mto), pg_catalog.unnest(a_lead)) WITH ORDINALITY AS x(ff, upc, qty, mto, lead, i);
+
+	-- Stock: every line in one call of the engine.  Goods carried out are
+	-- sold at once (no reservation to consume).
 	IF s_ff IS NOT NULL THEN
 		PERFORM icos._stock_lines(CASE WHEN v_carry THEN 'sale' ELSE 'reserve' END,
 								  s_ff, s_upc, s_qty, v_code::text, s_note);
 	END IF;
 
-	-- Prices (the one pricing function) and the promised date.
+	-- Prices: the one pricing function.
 	v_price := icos.price_basket(pg_catalog.jsonb_build_object(
-		'lines', (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('line', x.i, 'upc', x.upc::text, 'qty', x.qty)
-											  ORDER BY x.i)
-				  FROM ROWS FROM (pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty)) WITH ORDINALITY AS x(upc, qty, i)),
-		'store', p_store.store_id, 'channel', p_channel, 'at', pg_catalog.now(),
+		'lines', v_basket, 'store', p_store.store_id, 'channel', p_channel, 'at', pg_catalog.now(),
 		'customer', p_customer, 'coupons', pg_catalog.to_jsonb(p_coupons)));
-	-- As icos._earliest: a day to move goods unless handed over where they
-	-- are, plus the lead time of what is made to order; carried goods are gone.
-	SELECT CURRENT_DATE + coalesce(max(
-		CASE WHEN p_method = 'collect' AND x.ff = p_collect THEN 0 ELSE 1 END
-		+ CASE WHEN x.mto THEN greatest(x.lead, 1) ELSE 0 END), 0)
-	INTO v_earliest
-	FROM ROWS FROM (pg_catalog.unnest(a_ff), pg_catalog.unnest(a_mto), pg_catalog.unnest(a_lead)) AS x(ff, mto, lead)
-	WHERE NOT v_carry;
 
 	o.code := v_code;
 	o.store_id := p_store.store_id;
@@ -1311,12 +1433,7 @@ BEGIN
 	e_kind := e_kind || 'placed'::text;
 	e_note := e_note || pg_catalog.format('%s order at %s: %s line(s), total %s', p_channel, p_store.name,
 										  pg_catalog.jsonb_array_length(p_lines), icos._pounds(o.total_pence));
-	e_detail := e_detail || pg_catalog.jsonb_build_object('lines', (
-		SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-			'line', x.i, 'upc', x.upc::text, 'qty', x.qty, 'fulfil_from', x.ff,
-			'status', CASE WHEN x.mto THEN 'made_to_order' WHEN v_carry THEN 'fulfilled' ELSE 'reserved' END)
-			ORDER BY x.i)
-		FROM ROWS FROM (pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty), pg_catalog.unnest(a_ff), pg_catalog.unnest(a_mto)) WITH ORDINALITY AS x(upc, qty, ff, mto, i)));
+	e_detail := e_detail || pg_catalog.jsonb_build_object('lines', v_logged);
 	FOR l, n IN SELECT e.value, e.ordinality
 				FROM pg_catalog.jsonb_array_elements(icos._json_array(p, 'payments', 'order')) WITH ORDINALITY e LOOP
 		f := icos._payment_fields(l, pg_catalog.format('payment %s', n));
@@ -1439,7 +1556,10 @@ BEGIN
 			DETAIL = pg_catalog.format('Your employee record is at store %s.', v_emp_store),
 			HINT = 'Orders are placed for the store you work for; it may fulfil them from any store.';
 	END IF;
-	v_channel := icos._json_text(p, 'channel', 'order');
+	-- A plain string needs no call of icos._json_text (same result).
+	v_channel := CASE WHEN pg_catalog.jsonb_typeof(p -> 'channel') = 'string'
+					  THEN nullif(pg_catalog.btrim(p ->> 'channel'), '')
+					  ELSE icos._json_text(p, 'channel', 'order') END;
 	IF v_channel IS NULL OR v_channel NOT IN ('store', 'phone', 'web', 'pos') THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = pg_catalog.format('unknown channel "%s"', coalesce(v_channel, '')),
@@ -1480,13 +1600,15 @@ BEGIN
 		d := '{"method": "carry"}';
 	END IF;
 	PERFORM icos._check_keys(d, ARRAY['method', 'address', 'collect_store', 'date'], 'delivery');
-	v_method := icos._json_text(d, 'method', 'delivery');
+	v_method := CASE WHEN pg_catalog.jsonb_typeof(d -> 'method') = 'string'
+					 THEN nullif(pg_catalog.btrim(d ->> 'method'), '')
+					 ELSE icos._json_text(d, 'method', 'delivery') END;
 	IF v_method IS NULL OR v_method NOT IN ('home', 'collect', 'carry') THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = pg_catalog.format('unknown delivery method "%s"', coalesce(v_method, '')),
 			HINT = 'The method is home, collect or carry.';
 	END IF;
-	v_date := icos._json_date(d, 'date', 'delivery');
+	v_date := CASE WHEN d ? 'date' THEN icos._json_date(d, 'date', 'delivery') END;
 	IF v_method = 'home' THEN
 		IF d ? 'address' AND pg_catalog.jsonb_typeof(d -> 'address') <> 'null' THEN
 			v_addr := icos._address(d -> 'address', 'delivery address');
