@@ -1477,30 +1477,34 @@ BEGIN
 		e_detail := e_detail || pg_catalog.jsonb_build_object('from', 'awaiting_payment', 'to', v_status);
 	END IF;
 
-	-- Write: the order, its lines, payments and events, each in one statement.
-	INSERT INTO icos.orders (code, store_id, channel, customer_id, employee_id, status, delivery_method,
-							 delivery_address, collect_store, delivery_date, promised_date, gross_pence,
-							 discount_pence, total_pence, coupons, pricing)
-	VALUES (v_code, p_store.store_id, p_channel, p_customer, p_emp, v_status, p_method,
-			p_addr, p_collect, p_date, coalesce(p_date, v_earliest), o.gross_pence,
-			o.discount_pence, o.total_pence, p_coupons, v_price);
-	INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, reserved_qty, consumed_qty,
-								 unit_price_pence, discount_pence, net_pence)
-	SELECT p_store.store_id, v_code, x.i, x.upc, x.qty, x.ff,
-		   CASE WHEN x.mto THEN 'made_to_order' WHEN v_carry THEN 'fulfilled' ELSE 'reserved' END,
-		   CASE WHEN x.mto OR v_carry THEN 0 ELSE x.qty END,
-		   CASE WHEN v_carry THEN x.qty ELSE 0 END,
-		   coalesce((pr.unit_price * 100)::bigint, 0), coalesce((pr.discount * 100)::bigint, 0),
-		   coalesce((pr.net * 100)::bigint, 0)
-	FROM ROWS FROM (pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty), pg_catalog.unnest(a_ff), pg_catalog.unnest(a_mto)) WITH ORDINALITY AS x(upc, qty, ff, mto, i)
-	LEFT JOIN pg_catalog.jsonb_to_recordset(v_price -> 'lines')
-		AS pr(line int, unit_price numeric, discount numeric, net numeric) ON pr.line = x.i;
-	IF pg_catalog.cardinality(y_method) > 0 THEN
+	-- Write the order, its lines, payments and events in one statement (the
+	-- foreign keys are checked at its end, when every row is there).
+	WITH o AS (
+		INSERT INTO icos.orders (code, store_id, channel, customer_id, employee_id, status, delivery_method,
+								 delivery_address, collect_store, delivery_date, promised_date, gross_pence,
+								 discount_pence, total_pence, coupons, pricing)
+		VALUES (v_code, p_store.store_id, p_channel, p_customer, p_emp, v_status, p_method,
+				p_addr, p_collect, p_date, coalesce(p_date, v_earliest), o.gross_pence,
+				o.discount_pence, o.total_pence, p_coupons, v_price)),
+	ol AS (
+		INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, reserved_qty,
+									 consumed_qty, unit_price_pence, discount_pence, net_pence)
+		SELECT p_store.store_id, v_code, x.i, x.upc, x.qty, x.ff,
+			   CASE WHEN x.mto THEN 'made_to_order' WHEN v_carry THEN 'fulfilled' ELSE 'reserved' END,
+			   CASE WHEN x.mto OR v_carry THEN 0 ELSE x.qty END,
+			   CASE WHEN v_carry THEN x.qty ELSE 0 END,
+			   coalesce((pr.unit_price * 100)::bigint, 0), coalesce((pr.discount * 100)::bigint, 0),
+			   coalesce((pr.net * 100)::bigint, 0)
+		FROM ROWS FROM (pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty), pg_catalog.unnest(a_ff),
+						pg_catalog.unnest(a_mto)) WITH ORDINALITY AS x(upc, qty, ff, mto, i)
+		LEFT JOIN pg_catalog.jsonb_to_recordset(v_price -> 'lines')
+			AS pr(line int, unit_price numeric, discount numeric, net numeric) ON pr.line = x.i),
+	op AS (
 		INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,
 										tendered_pence, reference, employee_id)
 		SELECT p_store.store_id, v_code, x.i, 'payment', x.m, x.a, x.t, x.r, p_emp
-		FROM ROWS FROM (pg_catalog.unnest(y_method), pg_catalog.unnest(y_amount), pg_catalog.unnest(y_tender), pg_catalog.unnest(y_ref)) WITH ORDINALITY AS x(m, a, t, r, i);
-	END IF;
+		FROM ROWS FROM (pg_catalog.unnest(y_method), pg_catalog.unnest(y_amount), pg_catalog.unnest(y_tender),
+						pg_catalog.unnest(y_ref)) WITH ORDINALITY AS x(m, a, t, r, i))
 	INSERT INTO icos.order_event (store_id, code, kind, note, detail, employee_id, at_store)
 	SELECT p_store.store_id, v_code, x.k, x.t, x.d, p_emp, coalesce(p_emp_store, p_store.store_id)
 	FROM ROWS FROM (pg_catalog.unnest(e_kind), pg_catalog.unnest(e_note), pg_catalog.unnest(e_detail)) AS x(k, t, d);
