@@ -1649,6 +1649,8 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'order has no lines',
 			HINT = 'Give "lines": [{"upc": "...", "qty": n}, ...].';
 	END IF;
+	-- (The loops run only when the key is there: no query otherwise.)
+	IF p ? 'holds' THEN
 	FOR h IN SELECT pg_catalog.jsonb_array_elements(icos._json_array(p, 'holds', 'order')) LOOP
 		IF pg_catalog.jsonb_typeof(h) <> 'number' OR h::text !~ '^[0-9]{1,18}$' THEN
 			RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'holds must be hold ids (whole numbers)',
@@ -1662,6 +1664,8 @@ BEGIN
 		v_holds := v_holds || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
 			'hold_id', v_hold.hold_id, 'store_id', v_hold.store_id, 'upc', v_hold.upc::text, 'qty', v_hold.qty));
 	END LOOP;
+	END IF;
+	IF p ? 'coupons' THEN
 	FOR h IN SELECT pg_catalog.jsonb_array_elements(icos._json_array(p, 'coupons', 'order')) LOOP
 		IF pg_catalog.jsonb_typeof(h) <> 'string' THEN
 			RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'coupons must be coupon codes (text)',
@@ -1669,13 +1673,13 @@ BEGIN
 		END IF;
 		v_coupons := v_coupons || (h #>> '{}');
 	END LOOP;
+	END IF;
 
 	-- Orders without holds or back-order lines (nearly all of them) take
 	-- the single-pass path: everything is computed first and each table is
 	-- written once.  Holds and back-orders take the general path below.
-	IF v_holds = '[]'::jsonb AND NOT EXISTS (
-			SELECT 1 FROM pg_catalog.jsonb_array_elements(v_lines) e
-			WHERE pg_catalog.jsonb_typeof(e) = 'object' AND e -> 'backorder' = 'true'::jsonb) THEN
+	IF v_holds = '[]'::jsonb
+		AND NOT pg_catalog.jsonb_path_exists(v_lines, 'strict $[*] ? (@.backorder == true)') THEN
 		RETURN icos._place_simple(p, v_store, v_channel, v_customer, v_method, v_addr, v_collect, v_date,
 								  v_lines, v_coupons, v_emp, v_emp_store);
 	END IF;
