@@ -10,7 +10,10 @@
  *	1. One statement locks the first slot, walking from the slot this backend
  *	   prefers (pid modulo N), that has enough and is not locked by another
  *	   session (FOR UPDATE SKIP LOCKED), and updates it.  Sessions buying the
- *	   same hot product thus take different row locks and never wait.
+ *	   same hot product thus take different row locks and never wait.  N is
+ *	   remembered per backend after the first look-up (it is fixed when the
+ *	   item is created; were it stale, only the slot tried first would
+ *	   differ, never what may be taken).
  *	2. When every slot with enough is locked by others, wait for one of them
  *	   (a plain UPDATE whose WHERE re-checks the counter after the wait).
  *	3. When no single slot has enough, lock every slot of the item in slot
@@ -46,7 +49,9 @@
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
@@ -103,6 +108,7 @@ typedef enum StockPlanId
 	SP_AVAILABLE,
 	SP_BEST,
 	SP_LEDGER_MANY,
+	SP_SLOTS,
 	SP_COUNT
 } StockPlanId;
 
@@ -118,14 +124,17 @@ typedef struct StockPlanDef
 } StockPlanDef;
 
 static const StockPlanDef plan_defs[SP_COUNT] = {
-	/* SP_FAST: store, upc, need, from_available, pid, d_on_hand, d_reserved */
+	/*
+	 * SP_FAST: store, upc, need, from_available, preferred slot, d_on_hand,
+	 * d_reserved.  The walk from the preferred slot p is p, p+1, ..., N-1,
+	 * 0, ..., p-1.
+	 */
 	{"iUibiii",
 		"WITH c AS ("
 		" SELECT s.slot FROM icos.stock_slot s"
-		" JOIN icos.stock_item i ON i.store_id = s.store_id AND i.upc OPERATOR(pg_catalog.=) s.upc"
 		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2"
 		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
-		" ORDER BY (s.slot - $5 % i.slots + i.slots) % i.slots"
+		" ORDER BY s.slot < $5, s.slot"
 		" LIMIT 1 FOR UPDATE OF s SKIP LOCKED)"
 		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + $6, reserved = s.reserved + $7"
 		" FROM c WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot = c.slot"
@@ -204,10 +213,29 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		" (store_id, upc, kind, d_on_hand, d_reserved, order_code, actor, reason)"
 		" SELECT x.s, x.u, $6, x.h, x.r, $7, session_user, x.n"
 	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS x(s, u, h, r, n)"},
+	/* SP_SLOTS: store, upc */
+	{"iU",
+		"SELECT i.slots FROM icos.stock_item i"
+	" WHERE i.store_id = $1 AND i.upc OPERATOR(pg_catalog.=) $2"},
 };
 
 static SPIPlanPtr plans[SP_COUNT];
 static Oid	plans_upc_oid = InvalidOid;
+
+/* Number of slots of the items this backend has used: (store, upc) -> N. */
+typedef struct SlotCountKey
+{
+	int32		store;
+	Datum		upc;
+} SlotCountKey;
+
+typedef struct SlotCountEntry
+{
+	SlotCountKey key;
+	int			slots;
+} SlotCountEntry;
+
+static HTAB *slot_counts = NULL;
 
 /* The item a change is about. */
 typedef struct StockItem
@@ -236,6 +264,11 @@ stock_set_upc_oid(Oid upc_oid)
 	}
 	if (upc_oid == plans_upc_oid)
 		return;
+	if (slot_counts != NULL)
+	{
+		hash_destroy(slot_counts);
+		slot_counts = NULL;
+	}
 	for (i = 0; i < SP_COUNT; i++)
 	{
 		if (plans[i] != NULL)
@@ -381,6 +414,55 @@ stock_update_slot(const StockItem *item, const StockOp *op, int slot, int32 amou
 	return n == 1;
 }
 
+/*
+ * The item's number of slots, looked up once per backend; 0 when the item
+ * has no stock row (yet), which is not remembered.
+ */
+static int
+stock_slot_count(const StockItem *item)
+{
+	SlotCountKey key;
+	SlotCountEntry *entry;
+	bool		found;
+	Datum		values[2];
+	int			slots = 0;
+
+	if (slot_counts == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(SlotCountKey);
+		ctl.entrysize = sizeof(SlotCountEntry);
+		ctl.hcxt = TopMemoryContext;
+		slot_counts = hash_create("icos stock slot counts", 256, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	key.store = item->store;
+	key.upc = item->upc;
+	entry = hash_search(slot_counts, &key, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry->slots;
+
+	values[0] = Int32GetDatum(item->store);
+	values[1] = item->upc;
+	if (stock_exec(SP_SLOTS, values, NULL, SPI_OK_SELECT) == 1)
+	{
+		bool		isnull;
+
+		slots = stock_get_int32(0, 1, &isnull);
+		if (isnull)
+			slots = 0;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	if (slots > 0)
+	{
+		entry = hash_search(slot_counts, &key, HASH_ENTER, &found);
+		entry->slots = slots;
+	}
+	return slots;
+}
+
 /* Step 1: one unlocked slot with enough, walking from the preferred one. */
 static bool
 stock_fast(const StockItem *item, const StockOp *op, int32 qty, int32 need)
@@ -392,7 +474,7 @@ stock_fast(const StockItem *item, const StockOp *op, int32 qty, int32 need)
 	values[1] = item->upc;
 	values[2] = Int32GetDatum(need);
 	values[3] = BoolGetDatum(op->from_available);
-	values[4] = Int32GetDatum(MyProcPid);
+	values[4] = Int32GetDatum(stock_preferred_slot(MyProcPid, stock_slot_count(item)));
 	values[5] = Int32GetDatum(op->on_hand_sign * qty);
 	values[6] = Int32GetDatum(op->reserved_sign * qty);
 	n = stock_exec(SP_FAST, values, NULL, SPI_OK_UPDATE_RETURNING);
