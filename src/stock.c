@@ -1187,7 +1187,15 @@ stock_lines(PG_FUNCTION_ARGS)
 	TypeCacheEntry *tce;
 	Datum	   *d_on_hand;
 	Datum	   *d_reserved;
-	ArrayType  *notes_a;
+	Datum	   *s_stores;
+	Datum	   *s_upcs;
+	Datum	   *s_notes;
+	bool	   *s_nnulls;
+	int16		upc_len;
+	bool		upc_byval;
+	char		upc_align;
+	int			dims[1];
+	int			lbs[1];
 	Datum		values[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
@@ -1219,29 +1227,8 @@ stock_lines(PG_FUNCTION_ARGS)
 	if (n == 0)
 		PG_RETURN_VOID();
 
-	d_on_hand = palloc(sizeof(Datum) * n);
-	d_reserved = palloc(sizeof(Datum) * n);
 	for (i = 0; i < n; i++)
-	{
-		int32		qty = DatumGetInt32(qtys[i]);
-
-		stock_require_qty(qty);
-		d_on_hand[i] = Int32GetDatum(op->on_hand_sign * qty);
-		d_reserved[i] = Int32GetDatum(op->reserved_sign * qty);
-	}
-	if (notes == NULL)
-	{
-		int			dims[1] = {n};
-		int			lbs[1] = {1};
-
-		notes = palloc0(sizeof(Datum) * n);
-		nnulls = palloc(sizeof(bool) * n);
-		memset(nnulls, true, sizeof(bool) * n);
-		notes_a = construct_md_array(notes, nnulls, 1, dims, lbs, TEXTOID, -1, false,
-									 TYPALIGN_INT);
-	}
-	else
-		notes_a = PG_GETARG_ARRAYTYPE_P(5);
+		stock_require_qty(DatumGetInt32(qtys[i]));
 
 	tce = lookup_type_cache(upc_oid, TYPECACHE_CMP_PROC_FINFO);
 	if (!OidIsValid(tce->cmp_proc_finfo.fn_oid))
@@ -1269,11 +1256,34 @@ stock_lines(PG_FUNCTION_ARGS)
 			stock_report_short(&item, op, lines[i].qty, have);
 	}
 
-	values[0] = PG_GETARG_DATUM(1);
-	values[1] = PG_GETARG_DATUM(2);
+	/* The ledger rows, in the order the lines were changed. */
+	s_stores = palloc(sizeof(Datum) * n);
+	s_upcs = palloc(sizeof(Datum) * n);
+	s_notes = palloc0(sizeof(Datum) * n);
+	s_nnulls = palloc(sizeof(bool) * n);
+	d_on_hand = palloc(sizeof(Datum) * n);
+	d_reserved = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+	{
+		int			pos = lines[i].pos;
+
+		s_stores[i] = Int32GetDatum(lines[i].store);
+		s_upcs[i] = lines[i].upc;
+		s_nnulls[i] = notes == NULL || nnulls[pos];
+		if (!s_nnulls[i])
+			s_notes[i] = notes[pos];
+		d_on_hand[i] = Int32GetDatum(op->on_hand_sign * lines[i].qty);
+		d_reserved[i] = Int32GetDatum(op->reserved_sign * lines[i].qty);
+	}
+	get_typlenbyvalalign(upc_oid, &upc_len, &upc_byval, &upc_align);
+	dims[0] = n;
+	lbs[0] = 1;
+	values[0] = PointerGetDatum(construct_array(s_stores, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(s_upcs, n, upc_oid, upc_len, upc_byval, upc_align));
 	values[2] = PointerGetDatum(construct_array(d_on_hand, n, INT4OID, 4, true, TYPALIGN_INT));
 	values[3] = PointerGetDatum(construct_array(d_reserved, n, INT4OID, 4, true, TYPALIGN_INT));
-	values[4] = PointerGetDatum(notes_a);
+	values[4] = PointerGetDatum(construct_md_array(s_notes, s_nnulls, 1, dims, lbs, TEXTOID, -1,
+												   false, TYPALIGN_INT));
 	values[5] = CStringGetTextDatum(strcmp(kind, "sale") == 0 ? "sale" : "reserve");
 	values[6] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
 	nulls[6] = PG_ARGISNULL(4) ? 'n' : ' ';
