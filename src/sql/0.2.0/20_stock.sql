@@ -226,7 +226,7 @@ CREATE FUNCTION icos._stock_lines(p_kind text, p_stores int[], p_upcs icos.upc[]
 RETURNS void AS 'MODULE_PATHNAME', 'stock_lines'
 LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION icos._stock_lines(text, int[], icos.upc[], int[], text, text[]) IS
-'internal: the stock of all lines of one order in one call; the arrays are parallel (one element per line) and sorted by (store, upc) by the caller.  p_kind reserve reserves each line as icos._reserve does; p_kind sale sells unreserved units at once (goods carried out at the till): on_hand drops in one atomic step and the ledger gets one row of kind sale with d_reserved 0.  IC001 for the first line that cannot be served, IC004 unknown store or product.';
+'internal: the stock of all lines of one order in one call; the arrays are parallel (one element per line), in any order: the engine changes and logs the lines sorted by (store, upc), the fixed lock order.  p_kind reserve reserves each line as icos._reserve does; p_kind sale sells unreserved units at once (goods carried out at the till): on_hand drops in one atomic step and the ledger gets one row of kind sale with d_reserved 0.  IC001 for the first line that cannot be served, IC004 unknown store or product.';
 
 CREATE FUNCTION icos._available(p_store int, p_upc icos.upc)
 RETURNS int AS 'MODULE_PATHNAME', 'stock_available'
