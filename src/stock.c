@@ -10,7 +10,10 @@
  *	1. One statement locks the first slot, walking from the slot this backend
  *	   prefers (pid modulo N), that has enough and is not locked by another
  *	   session (FOR UPDATE SKIP LOCKED), and updates it.  Sessions buying the
- *	   same hot product thus take different row locks and never wait.
+ *	   same hot product thus take different row locks and never wait.  N is
+ *	   remembered per backend after the first look-up (it is fixed when the
+ *	   item is created; were it stale, only the slot tried first would
+ *	   differ, never what may be taken).
  *	2. When every slot with enough is locked by others, wait for one of them
  *	   (a plain UPDATE whose WHERE re-checks the counter after the wait).
  *	3. When no single slot has enough, lock every slot of the item in slot
@@ -40,13 +43,17 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "stock_slots.h"
 
@@ -61,7 +68,9 @@ typedef enum StockOpKind
 	OP_CONSUME,					/* on_hand -= q, reserved -= q, needs q reserved */
 	OP_REMOVE,					/* on_hand -= q, needs q available */
 	OP_ADD_SPREAD,				/* on_hand += q, spread over the slots */
-	OP_ADD_ONE					/* on_hand += q, into one slot */
+	OP_ADD_ONE,					/* on_hand += q, into one slot */
+	OP_SELL						/* on_hand -= q, needs q available (a sale
+								 * of unreserved stock, e.g. carried out) */
 } StockOpKind;
 
 typedef struct StockOp
@@ -80,6 +89,7 @@ static const StockOp stock_ops[] = {
 	{OP_REMOVE, true, -1, 0, "remove"},
 	{OP_ADD_SPREAD, true, 1, 0, "add"},
 	{OP_ADD_ONE, true, 1, 0, "add"},
+	{OP_SELL, true, -1, 0, "sell"},
 };
 
 /* The prepared statements. */
@@ -97,12 +107,15 @@ typedef enum StockPlanId
 	SP_NAMES,
 	SP_AVAILABLE,
 	SP_BEST,
+	SP_LEDGER_MANY,
+	SP_SLOTS,
 	SP_COUNT
 } StockPlanId;
 
 /*
  * Argument types are spelled one letter per argument: i int4, l int8,
- * b bool, t text, U icos.upc (whose OID is only known at run time).
+ * b bool, t text, U icos.upc (whose OID is only known at run time), and
+ * the arrays I int4[], T text[], A icos.upc[].
  */
 typedef struct StockPlanDef
 {
@@ -111,14 +124,17 @@ typedef struct StockPlanDef
 } StockPlanDef;
 
 static const StockPlanDef plan_defs[SP_COUNT] = {
-	/* SP_FAST: store, upc, need, from_available, pid, d_on_hand, d_reserved */
+	/*
+	 * SP_FAST: store, upc, need, from_available, preferred slot, d_on_hand,
+	 * d_reserved.  The walk from the preferred slot p is p, p+1, ..., N-1,
+	 * 0, ..., p-1.
+	 */
 	{"iUibiii",
 		"WITH c AS ("
 		" SELECT s.slot FROM icos.stock_slot s"
-		" JOIN icos.stock_item i ON i.store_id = s.store_id AND i.upc OPERATOR(pg_catalog.=) s.upc"
 		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2"
 		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
-		" ORDER BY (s.slot - $5 % i.slots + i.slots) % i.slots"
+		" ORDER BY s.slot < $5, s.slot"
 		" LIMIT 1 FOR UPDATE OF s SKIP LOCKED)"
 		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + $6, reserved = s.reserved + $7"
 		" FROM c WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot = c.slot"
@@ -191,10 +207,35 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		" WHERE s.upc OPERATOR(pg_catalog.=) $1 AND st.kind IN ('store', 'warehouse') AND st.active"
 		" GROUP BY s.store_id) a"
 	" WHERE a.avail >= $2 ORDER BY a.avail DESC, a.store_id LIMIT 1"},
+	/* SP_LEDGER_MANY: stores, upcs, d_on_hands, d_reserveds, reasons, kind, order */
+	{"IAIITtt",
+		"INSERT INTO icos.stock_movement"
+		" (store_id, upc, kind, d_on_hand, d_reserved, order_code, actor, reason)"
+		" SELECT x.s, x.u, $6, x.h, x.r, $7, session_user, x.n"
+	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS x(s, u, h, r, n)"},
+	/* SP_SLOTS: store, upc */
+	{"iU",
+		"SELECT i.slots FROM icos.stock_item i"
+	" WHERE i.store_id = $1 AND i.upc OPERATOR(pg_catalog.=) $2"},
 };
 
 static SPIPlanPtr plans[SP_COUNT];
 static Oid	plans_upc_oid = InvalidOid;
+
+/* Number of slots of the items this backend has used: (store, upc) -> N. */
+typedef struct SlotCountKey
+{
+	int32		store;
+	Datum		upc;
+} SlotCountKey;
+
+typedef struct SlotCountEntry
+{
+	SlotCountKey key;
+	int			slots;
+} SlotCountEntry;
+
+static HTAB *slot_counts = NULL;
 
 /* The item a change is about. */
 typedef struct StockItem
@@ -208,9 +249,8 @@ typedef struct StockItem
  * changed (the extension was dropped and created again in this session).
  */
 static void
-stock_set_upc_type(FunctionCallInfo fcinfo, int argno)
+stock_set_upc_oid(Oid upc_oid)
 {
-	Oid			upc_oid = get_fn_expr_argtype(fcinfo->flinfo, argno);
 	int			i;
 
 	if (!OidIsValid(upc_oid))
@@ -224,6 +264,11 @@ stock_set_upc_type(FunctionCallInfo fcinfo, int argno)
 	}
 	if (upc_oid == plans_upc_oid)
 		return;
+	if (slot_counts != NULL)
+	{
+		hash_destroy(slot_counts);
+		slot_counts = NULL;
+	}
 	for (i = 0; i < SP_COUNT; i++)
 	{
 		if (plans[i] != NULL)
@@ -231,6 +276,12 @@ stock_set_upc_type(FunctionCallInfo fcinfo, int argno)
 		plans[i] = NULL;
 	}
 	plans_upc_oid = upc_oid;
+}
+
+static void
+stock_set_upc_type(FunctionCallInfo fcinfo, int argno)
+{
+	stock_set_upc_oid(get_fn_expr_argtype(fcinfo->flinfo, argno));
 }
 
 static SPIPlanPtr
@@ -263,6 +314,17 @@ stock_plan(StockPlanId id)
 					break;
 				case 'U':
 					argtypes[i] = plans_upc_oid;
+					break;
+				case 'I':
+					argtypes[i] = INT4ARRAYOID;
+					break;
+				case 'T':
+					argtypes[i] = TEXTARRAYOID;
+					break;
+				case 'A':
+					argtypes[i] = get_array_type(plans_upc_oid);
+					if (!OidIsValid(argtypes[i]))
+						elog(ERROR, "type icos.upc has no array type");
 					break;
 				default:
 					elog(ERROR, "bad argument type letter in stock plan %d", id);
@@ -352,6 +414,55 @@ stock_update_slot(const StockItem *item, const StockOp *op, int slot, int32 amou
 	return n == 1;
 }
 
+/*
+ * The item's number of slots, looked up once per backend; 0 when the item
+ * has no stock row (yet), which is not remembered.
+ */
+static int
+stock_slot_count(const StockItem *item)
+{
+	SlotCountKey key;
+	SlotCountEntry *entry;
+	bool		found;
+	Datum		values[2];
+	int			slots = 0;
+
+	if (slot_counts == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(SlotCountKey);
+		ctl.entrysize = sizeof(SlotCountEntry);
+		ctl.hcxt = TopMemoryContext;
+		slot_counts = hash_create("icos stock slot counts", 256, &ctl,
+								  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	memset(&key, 0, sizeof(key));
+	key.store = item->store;
+	key.upc = item->upc;
+	entry = hash_search(slot_counts, &key, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry->slots;
+
+	values[0] = Int32GetDatum(item->store);
+	values[1] = item->upc;
+	if (stock_exec(SP_SLOTS, values, NULL, SPI_OK_SELECT) == 1)
+	{
+		bool		isnull;
+
+		slots = stock_get_int32(0, 1, &isnull);
+		if (isnull)
+			slots = 0;
+	}
+	SPI_freetuptable(SPI_tuptable);
+	if (slots > 0)
+	{
+		entry = hash_search(slot_counts, &key, HASH_ENTER, &found);
+		entry->slots = slots;
+	}
+	return slots;
+}
+
 /* Step 1: one unlocked slot with enough, walking from the preferred one. */
 static bool
 stock_fast(const StockItem *item, const StockOp *op, int32 qty, int32 need)
@@ -363,7 +474,7 @@ stock_fast(const StockItem *item, const StockOp *op, int32 qty, int32 need)
 	values[1] = item->upc;
 	values[2] = Int32GetDatum(need);
 	values[3] = BoolGetDatum(op->from_available);
-	values[4] = Int32GetDatum(MyProcPid);
+	values[4] = Int32GetDatum(stock_preferred_slot(MyProcPid, stock_slot_count(item)));
 	values[5] = Int32GetDatum(op->on_hand_sign * qty);
 	values[6] = Int32GetDatum(op->reserved_sign * qty);
 	n = stock_exec(SP_FAST, values, NULL, SPI_OK_UPDATE_RETURNING);
@@ -621,7 +732,7 @@ stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_r
 	if (d_on_hand > 0 && d_reserved == 0)
 		op = &stock_ops[strcmp(kind, "return") == 0 ? OP_ADD_ONE : OP_ADD_SPREAD];
 	else if (d_on_hand < 0 && d_reserved == 0)
-		op = &stock_ops[OP_REMOVE];
+		op = &stock_ops[strcmp(kind, "sale") == 0 ? OP_SELL : OP_REMOVE];
 	else if (d_on_hand == 0 && d_reserved > 0)
 		op = &stock_ops[OP_RESERVE];
 	else if (d_on_hand == 0 && d_reserved < 0)
@@ -985,4 +1096,199 @@ Datum
 stock_slots_setting(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT32(stock_parse_slots(GetConfigOption("icos.stock_slots", true, false)));
+}
+
+/* The elements of a one-dimensional array argument without nulls. */
+static int
+stock_array_arg(FunctionCallInfo fcinfo, int argno, Oid elemtype, const char *what,
+				Datum **elems, bool **nulls, bool allow_nulls)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(argno);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			n,
+				i;
+
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("%s must be a one-dimensional array", what)));
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(a, elemtype, typlen, typbyval, typalign, elems, nulls, &n);
+	if (!allow_nulls)
+		for (i = 0; i < n; i++)
+			if ((*nulls)[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("%s must not contain nulls", what)));
+	return n;
+}
+
+/* One line of icos._stock_lines, sorted into the fixed lock order. */
+typedef struct StockLine
+{
+	int32		store;
+	Datum		upc;
+	int32		qty;
+	int			pos;			/* position in the arrays given */
+} StockLine;
+
+/* (store, upc, position) with the btree order of icos.upc. */
+static int
+stock_line_cmp(const void *a, const void *b, void *arg)
+{
+	const StockLine *x = a;
+	const StockLine *y = b;
+	FmgrInfo   *cmp = arg;
+	int32		c;
+
+	if (x->store != y->store)
+		return x->store < y->store ? -1 : 1;
+	c = DatumGetInt32(FunctionCall2Coll(cmp, InvalidOid, x->upc, y->upc));
+	if (c != 0)
+		return c;
+	return x->pos < y->pos ? -1 : (x->pos > y->pos ? 1 : 0);
+}
+
+/*
+ * icos._stock_lines(kind, stores, upcs, qtys, order, notes): the stock of
+ * every line of one order in one call.  kind 'reserve' reserves qty units
+ * (as icos._reserve); kind 'sale' sells qty unreserved units at once
+ * (on_hand drops, one ledger row of kind sale), for goods carried out at the
+ * till, instead of a reservation immediately consumed.  The arrays are
+ * parallel, one element per line (notes may be null), in any order: the
+ * lines are changed sorted by (store, upc, position), the fixed lock order of
+ * every multi-item change (upc in the type's btree order, as in the ORDER BY
+ * of the SQL callers).
+ * Each line is checked and changed in one atomic step exactly as one
+ * icos._reserve would; the first line that cannot be served raises IC001
+ * (or IC004 for an unknown store or product) and the caller's transaction
+ * keeps nothing.  The ledger rows are written by one multi-row INSERT.
+ */
+PG_FUNCTION_INFO_V1(stock_lines);
+Datum
+stock_lines(PG_FUNCTION_ARGS)
+{
+	char	   *kind;
+	const StockOp *op;
+	Oid			upc_oid;
+	Datum	   *stores,
+			   *upcs,
+			   *qtys,
+			   *notes = NULL;
+	bool	   *snulls,
+			   *unulls,
+			   *qnulls,
+			   *nnulls = NULL;
+	int			n,
+				i;
+	StockLine  *lines;
+	TypeCacheEntry *tce;
+	Datum	   *d_on_hand;
+	Datum	   *d_reserved;
+	Datum	   *s_stores;
+	Datum	   *s_upcs;
+	Datum	   *s_notes;
+	bool	   *s_nnulls;
+	int16		upc_len;
+	bool		upc_byval;
+	char		upc_align;
+	int			dims[1];
+	int			lbs[1];
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	stock_require(fcinfo, 0, "a stock movement kind");
+	stock_require(fcinfo, 1, "the stores of the lines");
+	stock_require(fcinfo, 2, "the product codes of the lines");
+	stock_require(fcinfo, 3, "the quantities of the lines");
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strcmp(kind, "reserve") == 0)
+		op = &stock_ops[OP_RESERVE];
+	else if (strcmp(kind, "sale") == 0)
+		op = &stock_ops[OP_SELL];
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown stock change \"%s\" for order lines", kind),
+				 errhint("Use reserve or sale.")));
+
+	upc_oid = ARR_ELEMTYPE(PG_GETARG_ARRAYTYPE_P(2));
+	stock_set_upc_oid(upc_oid);
+	n = stock_array_arg(fcinfo, 1, INT4OID, "stores", &stores, &snulls, false);
+	if (stock_array_arg(fcinfo, 2, upc_oid, "product codes", &upcs, &unulls, false) != n ||
+		stock_array_arg(fcinfo, 3, INT4OID, "quantities", &qtys, &qnulls, false) != n ||
+		(!PG_ARGISNULL(5) &&
+		 stock_array_arg(fcinfo, 5, TEXTOID, "notes", &notes, &nnulls, true) != n))
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("stores, product codes, quantities and notes must have one element per line")));
+	if (n == 0)
+		PG_RETURN_VOID();
+
+	for (i = 0; i < n; i++)
+		stock_require_qty(DatumGetInt32(qtys[i]));
+
+	tce = lookup_type_cache(upc_oid, TYPECACHE_CMP_PROC_FINFO);
+	if (!OidIsValid(tce->cmp_proc_finfo.fn_oid))
+		elog(ERROR, "type icos.upc has no btree comparison function");
+	lines = palloc(sizeof(StockLine) * n);
+	for (i = 0; i < n; i++)
+	{
+		lines[i].store = DatumGetInt32(stores[i]);
+		lines[i].upc = upcs[i];
+		lines[i].qty = DatumGetInt32(qtys[i]);
+		lines[i].pos = i;
+	}
+	qsort_arg(lines, n, sizeof(StockLine), stock_line_cmp, &tce->cmp_proc_finfo);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	for (i = 0; i < n; i++)
+	{
+		StockItem	item;
+		int64		have = 0;
+
+		item.store = lines[i].store;
+		item.upc = lines[i].upc;
+		if (!stock_take(&item, op, lines[i].qty, true, &have))
+			stock_report_short(&item, op, lines[i].qty, have);
+	}
+
+	/* The ledger rows, in the order the lines were changed. */
+	s_stores = palloc(sizeof(Datum) * n);
+	s_upcs = palloc(sizeof(Datum) * n);
+	s_notes = palloc0(sizeof(Datum) * n);
+	s_nnulls = palloc(sizeof(bool) * n);
+	d_on_hand = palloc(sizeof(Datum) * n);
+	d_reserved = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+	{
+		int			pos = lines[i].pos;
+
+		s_stores[i] = Int32GetDatum(lines[i].store);
+		s_upcs[i] = lines[i].upc;
+		s_nnulls[i] = notes == NULL || nnulls[pos];
+		if (!s_nnulls[i])
+			s_notes[i] = notes[pos];
+		d_on_hand[i] = Int32GetDatum(op->on_hand_sign * lines[i].qty);
+		d_reserved[i] = Int32GetDatum(op->reserved_sign * lines[i].qty);
+	}
+	get_typlenbyvalalign(upc_oid, &upc_len, &upc_byval, &upc_align);
+	dims[0] = n;
+	lbs[0] = 1;
+	values[0] = PointerGetDatum(construct_array(s_stores, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(s_upcs, n, upc_oid, upc_len, upc_byval, upc_align));
+	values[2] = PointerGetDatum(construct_array(d_on_hand, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(d_reserved, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[4] = PointerGetDatum(construct_md_array(s_notes, s_nnulls, 1, dims, lbs, TEXTOID, -1,
+												   false, TYPALIGN_INT));
+	values[5] = CStringGetTextDatum(strcmp(kind, "sale") == 0 ? "sale" : "reserve");
+	values[6] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
+	nulls[6] = PG_ARGISNULL(4) ? 'n' : ' ';
+	if (stock_exec(SP_LEDGER_MANY, values, nulls, SPI_OK_INSERT) != (uint64) n)
+		elog(ERROR, "stock ledger took fewer rows than lines");
+	SPI_finish();
+	PG_RETURN_VOID();
 }

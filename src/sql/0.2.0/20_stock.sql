@@ -17,8 +17,9 @@
 -- Ids that are unique across nodes without coordination: the node id in the
 -- top bits, a node-local sequence below (sequences are not replicated).
 CREATE FUNCTION icos._stock_next_id(seq regclass) RETURNS bigint
-LANGUAGE sql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT (icos.current_node()::bigint << 40) | pg_catalog.nextval($1)
+LANGUAGE sql VOLATILE AS $$
+	SELECT (icos.current_node()::pg_catalog.int8 OPERATOR(pg_catalog.<<) 40)
+		OPERATOR(pg_catalog.|) pg_catalog.nextval($1)
 $$;
 COMMENT ON FUNCTION icos._stock_next_id(regclass) IS
 'internal: a new id unique across nodes, (node id << 40) | nextval(seq); 2^40 ids per node';
@@ -80,7 +81,7 @@ CREATE TABLE icos.stock_movement (
 	CHECK (CASE kind
 		   WHEN 'receipt' THEN d_on_hand > 0 AND d_reserved = 0
 		   WHEN 'return' THEN d_on_hand > 0 AND d_reserved = 0
-		   WHEN 'sale' THEN d_on_hand < 0 AND d_reserved = d_on_hand
+		   WHEN 'sale' THEN d_on_hand < 0 AND d_reserved IN (d_on_hand, 0)
 		   WHEN 'reserve' THEN d_on_hand = 0 AND d_reserved > 0
 		   WHEN 'release' THEN d_on_hand = 0 AND d_reserved < 0
 		   WHEN 'hold' THEN d_on_hand = 0 AND d_reserved > 0 AND hold_id IS NOT NULL
@@ -220,6 +221,13 @@ LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION icos._take_hold(bigint, int, icos.upc, int, text) IS
 'internal: turn an unexpired active hold into order p_order''s reservation of p_qty without a moment in which the units are free; a smaller p_qty gives the rest back, a larger one reserves the difference (IC001 if short).  IC004 for an unknown, expired or used hold or one for another store or product.';
 
+CREATE FUNCTION icos._stock_lines(p_kind text, p_stores int[], p_upcs icos.upc[], p_qtys int[],
+								  p_order text, p_notes text[])
+RETURNS void AS 'MODULE_PATHNAME', 'stock_lines'
+LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION icos._stock_lines(text, int[], icos.upc[], int[], text, text[]) IS
+'internal: the stock of all lines of one order in one call; the arrays are parallel (one element per line), in any order: the engine changes and logs the lines sorted by (store, upc), the fixed lock order.  p_kind reserve reserves each line as icos._reserve does; p_kind sale sells unreserved units at once (goods carried out at the till): on_hand drops in one atomic step and the ledger gets one row of kind sale with d_reserved 0.  IC001 for the first line that cannot be served, IC004 unknown store or product.';
+
 CREATE FUNCTION icos._available(p_store int, p_upc icos.upc)
 RETURNS int AS 'MODULE_PATHNAME', 'stock_available'
 LANGUAGE C VOLATILE SET search_path = pg_catalog, pg_temp;
@@ -242,7 +250,7 @@ COMMENT ON FUNCTION icos._stock_apply(int, icos.upc, text, int, int, text, bigin
 -- Validation shared by the API functions.
 CREATE FUNCTION icos._stock_check(p_store int, p_upc icos.upc, p_qty int, p_needs_stock boolean)
 RETURNS void
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v_kind text;
 BEGIN
@@ -467,7 +475,7 @@ COMMENT ON FUNCTION icos.expire_holds() IS
 CREATE FUNCTION icos._availability(p_code icos.upc, p_store int)
 RETURNS TABLE(store_id int, store_name text, on_hand int, reserved int, available int,
 			  on_display boolean, lead_time_days int)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE
 	v_lead int;
 BEGIN

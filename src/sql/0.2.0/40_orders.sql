@@ -299,15 +299,13 @@ COMMENT ON COLUMN icos.change_kind.change_kind IS 'Name of the change, as used b
 
 CREATE FUNCTION icos._pounds(p_pence bigint) RETURNS numeric
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT (p_pence::numeric / 100)::numeric(12,2)
+	SELECT (p_pence::pg_catalog.numeric OPERATOR(pg_catalog./) 100)::pg_catalog.numeric(12,2)
 $$;
 COMMENT ON FUNCTION icos._pounds(bigint) IS 'Pence to numeric(12,2) pounds (the SQL/JSON surface)';
 
 CREATE FUNCTION icos._money(p_val jsonb, p_what text, p_errcode text) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v numeric;
@@ -317,13 +315,20 @@ BEGIN
 			MESSAGE = pg_catalog.format('%s is missing or not an amount', p_what),
 			HINT = 'Give an amount in pounds such as 12.50 or "12.50".';
 	END IF;
-	BEGIN
+	-- A JSON number, or a string spelled as one, converts without error: no
+	-- exception block (a subtransaction) is needed for those.
+	IF pg_catalog.jsonb_typeof(p_val) = 'number'
+		OR (p_val #>> '{}') ~ '^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,3})?\s*$' THEN
 		v := (p_val #>> '{}')::numeric;
-	EXCEPTION WHEN invalid_text_representation THEN
-		RAISE EXCEPTION USING ERRCODE = p_errcode,
-			MESSAGE = pg_catalog.format('%s "%s" is not an amount', p_what, p_val #>> '{}'),
-			HINT = 'Give an amount in pounds such as 12.50 or "12.50".';
-	END;
+	ELSE
+		BEGIN
+			v := (p_val #>> '{}')::numeric;
+		EXCEPTION WHEN invalid_text_representation THEN
+			RAISE EXCEPTION USING ERRCODE = p_errcode,
+				MESSAGE = pg_catalog.format('%s "%s" is not an amount', p_what, p_val #>> '{}'),
+				HINT = 'Give an amount in pounds such as 12.50 or "12.50".';
+		END;
+	END IF;
 	IF v <= 0 OR v >= 10000000000 OR v <> pg_catalog.round(v, 2) OR v = 'NaN'::numeric THEN
 		RAISE EXCEPTION USING ERRCODE = p_errcode,
 			MESSAGE = pg_catalog.format('%s %s is not a valid amount', p_what, p_val #>> '{}'),
@@ -337,7 +342,6 @@ COMMENT ON FUNCTION icos._money(jsonb, text, text) IS
 
 CREATE FUNCTION icos._json_int(p_obj jsonb, p_key text, p_what text) RETURNS int
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v jsonb := p_obj -> p_key;
@@ -357,9 +361,20 @@ $$;
 COMMENT ON FUNCTION icos._json_int(jsonb, text, text) IS
 	'The integer value of a key (null when absent); 22023 when it is not a whole JSON number';
 
+CREATE FUNCTION icos._is_count(p_val jsonb) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+	SELECT CASE WHEN pg_catalog.jsonb_typeof(p_val) OPERATOR(pg_catalog.=) 'number'
+					 AND (p_val OPERATOR(pg_catalog.#>>) '{}') OPERATOR(pg_catalog.~) '^[0-9]{1,10}$'
+				THEN (p_val OPERATOR(pg_catalog.#>>) '{}')::pg_catalog.int8 OPERATOR(pg_catalog.>=) 1
+					 AND (p_val OPERATOR(pg_catalog.#>>) '{}')::pg_catalog.int8 OPERATOR(pg_catalog.<=) 2147483647
+				ELSE false END
+$$;
+COMMENT ON FUNCTION icos._is_count(jsonb) IS
+	'True when the value is a JSON whole number from 1 to 2147483647 written without sign, fraction or exponent (the fast paths'' test of a quantity, line or store number; never raises)';
+
 CREATE FUNCTION icos._json_array(p_obj jsonb, p_key text, p_what text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p_obj IS NULL OR NOT p_obj ? p_key OR pg_catalog.jsonb_typeof(p_obj -> p_key) = 'null' THEN
@@ -378,11 +393,14 @@ COMMENT ON FUNCTION icos._json_array(jsonb, text, text) IS
 
 CREATE FUNCTION icos._check_keys(p_obj jsonb, p_allowed text[], p_what text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	k text;
 BEGIN
+	-- The common case without a query: removing the allowed keys leaves {}.
+	IF pg_catalog.jsonb_typeof(p_obj) = 'object' AND p_obj OPERATOR(pg_catalog.-) p_allowed = '{}'::jsonb THEN
+		RETURN;
+	END IF;
 	IF p_obj IS NULL OR pg_catalog.jsonb_typeof(p_obj) <> 'object' THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = pg_catalog.format('%s must be a JSON object', p_what),
@@ -401,7 +419,6 @@ COMMENT ON FUNCTION icos._check_keys(jsonb, text[], text) IS '22023 unless the v
 
 CREATE FUNCTION icos._json_upc(p_obj jsonb, p_what text) RETURNS icos.upc
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p_obj IS NULL OR NOT p_obj ? 'upc' OR pg_catalog.jsonb_typeof(p_obj -> 'upc') <> 'string' THEN
@@ -417,7 +434,6 @@ COMMENT ON FUNCTION icos._json_upc(jsonb, text) IS 'The "upc" key of an object a
 
 CREATE FUNCTION icos._looks_like_card_number(p_ref text) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	d   text := pg_catalog.regexp_replace(p_ref, '[[:space:]-]', '', 'g');
@@ -447,7 +463,6 @@ COMMENT ON FUNCTION icos._looks_like_card_number(text) IS
 
 CREATE FUNCTION icos._store(p_store int, p_what text) RETURNS icos.store
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	s icos.store;
@@ -465,7 +480,6 @@ COMMENT ON FUNCTION icos._store(int, text) IS 'The store row, or IC004 naming wh
 
 CREATE FUNCTION icos._lock_order(p_code icos.order_code) RETURNS icos.orders
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	o icos.orders;
@@ -484,22 +498,25 @@ COMMENT ON FUNCTION icos._lock_order(icos.order_code) IS
 	'Locks an order for a change (every change starts here, so changes to one order are serialised); IC004 when unknown';
 
 CREATE FUNCTION icos._paid(p_code icos.order_code) RETURNS bigint
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT coalesce(sum(CASE p.kind WHEN 'payment' THEN p.amount_pence ELSE -p.amount_pence END), 0)::bigint
-	FROM icos.order_payment p WHERE p.code = p_code
+BEGIN
+	-- PL/pgSQL rather than SQL: its plan is kept for the session.
+	RETURN (SELECT coalesce(sum(CASE p.kind WHEN 'payment' THEN p.amount_pence ELSE -p.amount_pence END), 0)::bigint
+			FROM icos.order_payment p WHERE p.code = p_code);
+END
 $$;
 COMMENT ON FUNCTION icos._paid(icos.order_code) IS 'Pence paid less refunded for an order';
 
 CREATE FUNCTION icos._log(p_order icos.orders, p_kind text, p_note text,
 						  p_detail jsonb DEFAULT NULL, p_topic text DEFAULT NULL) RETURNS void
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql VOLATILE
 AS $$
+BEGIN
 	INSERT INTO icos.order_event (store_id, code, kind, topic, note, detail, employee_id, at_store)
 	VALUES (p_order.store_id, p_order.code, p_kind, p_topic, p_note, p_detail,
-			icos._current_employee(), coalesce(icos._current_store(), p_order.store_id))
+			icos._current_employee(), coalesce(icos._current_store(), p_order.store_id));
+END
 $$;
 COMMENT ON FUNCTION icos._log(icos.orders, text, text, jsonb, text) IS
 	'Appends an event to the order''s log with the acting employee and store';
@@ -520,8 +537,51 @@ DECLARE
 	v_price  bigint;
 	v_gross  bigint := 0;
 	v_lines  jsonb := '[]';
+	v_ok     boolean;
+	v_found  bigint;
 BEGIN
 	PERFORM icos._check_keys(p_basket, ARRAY['lines', 'store', 'channel', 'at', 'customer', 'coupons'], 'basket');
+	-- The usual basket in two queries: first check that every line is
+	-- well formed (without raising), then price them all at once.  Anything
+	-- else (a malformed line, an unknown product) takes the loop below,
+	-- which raises the precise error for the first bad line.
+	IF pg_catalog.jsonb_typeof(p_basket -> 'lines') = 'array' THEN
+		SELECT coalesce(bool_and(coalesce(
+				   CASE WHEN pg_catalog.jsonb_typeof(e.value) = 'object'
+							 AND e.value OPERATOR(pg_catalog.-) ARRAY['line', 'upc', 'qty'] = '{}'::jsonb
+							 AND pg_catalog.jsonb_typeof(e.value -> 'upc') = 'string'
+							 AND icos._is_count(e.value -> 'qty')
+							 AND (pg_catalog.jsonb_typeof(e.value -> 'line') IS NULL
+								  OR pg_catalog.jsonb_typeof(e.value -> 'line') = 'null'
+								  OR icos._is_count(e.value -> 'line'))
+						THEN icos.upc_is_valid(e.value ->> 'upc') END, false)),
+				   true)
+		INTO v_ok
+		FROM pg_catalog.jsonb_array_elements(p_basket -> 'lines') e;
+		IF v_ok THEN
+			SELECT count(*) - count(pr.price),
+				   coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+					   'line', x.line, 'upc', x.upc::text, 'qty', x.qty,
+					   'unit_price', icos._pounds(pr.price), 'gross', icos._pounds(pr.price * x.qty),
+					   'discount', icos._pounds(0), 'net', icos._pounds(pr.price * x.qty),
+					   'promotions', '[]'::jsonb) ORDER BY x.n), '[]'::jsonb),
+				   coalesce(sum(pr.price * x.qty), 0)::bigint
+			INTO v_found, v_lines, v_gross
+			FROM (SELECT e.ordinality AS n, coalesce((e.value ->> 'line')::int, e.ordinality::int) AS line,
+						 (e.value ->> 'upc')::icos.upc AS upc, (e.value ->> 'qty')::int AS qty
+				  FROM pg_catalog.jsonb_array_elements(p_basket -> 'lines') WITH ORDINALITY e) x
+			LEFT JOIN LATERAL (SELECT (p.price * 100)::bigint AS price FROM icos.product p
+							   WHERE p.upc = x.upc) pr ON true;
+			IF v_found = 0 THEN
+				RETURN pg_catalog.jsonb_build_object(
+					'lines', v_lines, 'gross', icos._pounds(v_gross), 'discount', icos._pounds(0),
+					'total', icos._pounds(v_gross), 'approximate', false,
+					'applied', '[]'::jsonb, 'not_applied', '[]'::jsonb);
+			END IF;
+			v_lines := '[]';
+			v_gross := 0;
+		END IF;
+	END IF;
 	FOR l, n IN SELECT e.value, e.ordinality
 				FROM pg_catalog.jsonb_array_elements(icos._json_array(p_basket, 'lines', 'basket')) WITH ORDINALITY e
 	LOOP
@@ -561,7 +621,6 @@ COMMENT ON FUNCTION icos.price_basket(jsonb) IS
 CREATE FUNCTION icos._change_refusal(p_order icos.orders, p_kind text, p_arg jsonb DEFAULT NULL,
 									 OUT state text, OUT message text, OUT detail text)
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -663,7 +722,6 @@ COMMENT ON FUNCTION icos._change_refusal(icos.orders, text, jsonb) IS
 
 CREATE FUNCTION icos._check_change(p_order icos.orders, p_kind text, p_arg jsonb DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r record;
@@ -682,7 +740,6 @@ COMMENT ON FUNCTION icos._check_change(icos.orders, text, jsonb) IS
 CREATE FUNCTION icos._add_lines(p_order icos.orders, p_lines jsonb, p_holds jsonb, p_carry boolean)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -796,7 +853,6 @@ COMMENT ON FUNCTION icos._add_lines(icos.orders, jsonb, jsonb, boolean) IS
 CREATE FUNCTION icos._apply_stock(p_order icos.orders, p_ops jsonb, p_holds jsonb DEFAULT '[]')
 RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -886,7 +942,6 @@ COMMENT ON FUNCTION icos._apply_stock(icos.orders, jsonb, jsonb) IS
 
 CREATE FUNCTION icos._hand_over(p_order icos.orders, p_note text) RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -913,7 +968,6 @@ COMMENT ON FUNCTION icos._hand_over(icos.orders, text) IS
 
 CREATE FUNCTION icos._reserve_open_lines(p_order icos.orders) RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -934,25 +988,25 @@ COMMENT ON FUNCTION icos._reserve_open_lines(icos.orders) IS
 	'Reserves the stock of back-ordered and made-to-order lines (when an order is made ready for collection)';
 
 CREATE FUNCTION icos._earliest(p_order icos.orders) RETURNS date
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE
 AS $$
+BEGIN
 	-- A day to move goods unless they are handed over where they are, plus
 	-- the lead time of anything not in stock.
-	SELECT CURRENT_DATE + coalesce(max(
+	RETURN (SELECT CURRENT_DATE + coalesce(max(
 		CASE WHEN p_order.delivery_method = 'carry' THEN 0
 			 WHEN p_order.delivery_method = 'collect' AND l.fulfil_from = p_order.collect_store THEN 0
 			 ELSE 1 END
 		+ CASE WHEN l.status IN ('backorder', 'made_to_order') THEN greatest(p.lead_time_days, 1) ELSE 0 END), 0)
 	FROM icos.order_line l JOIN icos.product p ON p.upc = l.upc
-	WHERE l.code = p_order.code AND l.status IN ('reserved', 'backorder', 'made_to_order')
+	WHERE l.code = p_order.code AND l.status IN ('reserved', 'backorder', 'made_to_order'));
+END
 $$;
 COMMENT ON FUNCTION icos._earliest(icos.orders) IS
 	'Earliest delivery or collection date the order''s stock and lead times allow, counted from today';
 
 CREATE FUNCTION icos._reprice(p_order icos.orders) RETURNS icos.orders
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -992,7 +1046,6 @@ COMMENT ON FUNCTION icos._reprice(icos.orders) IS
 
 CREATE FUNCTION icos._payment_fields(p_pay jsonb, p_what text, OUT method text, OUT amount bigint, OUT reference text)
 LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	IF p_pay IS NULL OR pg_catalog.jsonb_typeof(p_pay) <> 'object' THEN
@@ -1000,14 +1053,19 @@ BEGIN
 			HINT = 'A payment is {"method": ..., "amount": ..., "reference": ...}.';
 	END IF;
 	PERFORM icos._check_keys(p_pay, ARRAY['method', 'amount', 'reference'], p_what);
-	method := icos._json_text(p_pay, 'method', p_what);
+	-- A plain string needs no call of icos._json_text (same result).
+	method := CASE WHEN pg_catalog.jsonb_typeof(p_pay -> 'method') = 'string'
+				   THEN nullif(pg_catalog.btrim(p_pay ->> 'method'), '')
+				   ELSE icos._json_text(p_pay, 'method', p_what) END;
 	IF method IS NULL OR method NOT IN ('cash', 'visa', 'credit_card', 'debit_card', 'cheque', 'gift_card') THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC003',
 			MESSAGE = pg_catalog.format('unknown payment method "%s"', coalesce(method, '')),
 			HINT = 'The methods are cash, visa, credit_card, debit_card, cheque and gift_card.';
 	END IF;
 	amount := icos._money(p_pay -> 'amount', p_what || ' amount', 'IC003');
-	reference := icos._json_text(p_pay, 'reference', p_what);
+	reference := CASE WHEN pg_catalog.jsonb_typeof(p_pay -> 'reference') = 'string'
+					  THEN nullif(pg_catalog.btrim(p_pay ->> 'reference'), '')
+					  ELSE icos._json_text(p_pay, 'reference', p_what) END;
 	IF reference IS NOT NULL AND icos._looks_like_card_number(reference) THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC003',
 			MESSAGE = pg_catalog.format('%s reference looks like a card number', p_what),
@@ -1025,7 +1083,6 @@ COMMENT ON FUNCTION icos._payment_fields(jsonb, text) IS
 
 CREATE FUNCTION icos._take_payments(p_order icos.orders, p_payments jsonb) RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1075,7 +1132,6 @@ COMMENT ON FUNCTION icos._take_payments(icos.orders, jsonb) IS
 CREATE FUNCTION icos._refund(p_order icos.orders, p_method text, p_amount bigint, p_reference text, p_why text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1098,7 +1154,6 @@ COMMENT ON FUNCTION icos._refund(icos.orders, text, bigint, text, text) IS
 
 CREATE FUNCTION icos._settle(p_order icos.orders) RETURNS icos.orders
 LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
@@ -1133,7 +1188,6 @@ COMMENT ON FUNCTION icos._settle(icos.orders) IS
 
 CREATE FUNCTION icos._json_date(p_obj jsonb, p_key text, p_what text) RETURNS date
 LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v text := icos._json_text(p_obj, p_key, p_what);
@@ -1159,6 +1213,307 @@ COMMENT ON FUNCTION icos._json_date(jsonb, text, text) IS 'A YYYY-MM-DD date fro
 
 -- The order API ------------------------------------------------------------
 
+CREATE FUNCTION icos._place_simple(p jsonb, p_store icos.store, p_channel text, p_customer bigint,
+								   p_method text, p_addr jsonb, p_collect int, p_date date, p_lines jsonb,
+								   p_coupons text[], p_emp int, p_emp_store int)
+RETURNS icos.order_code
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+	v_carry    boolean := p_method = 'carry';
+	v_code     icos.order_code := icos.next_order_code();
+	l          jsonb;
+	n          bigint;
+	v_what     text;
+	v_upc      icos.upc;
+	v_qty      int;
+	v_ff       int;
+	v_prod     icos.product;
+	v_ffs      icos.store;
+	a_upc      icos.upc[] := '{}';
+	a_qty      int[] := '{}';
+	a_ff       int[] := '{}';
+	a_mto      boolean[] := '{}';
+	a_lead     int[] := '{}';
+	s_ff       int[];
+	s_upc      icos.upc[];
+	s_qty      int[];
+	s_note     text[];
+	v_price    jsonb;
+	v_basket   jsonb;
+	v_logged   jsonb;
+	v_earliest date;
+	o          icos.orders;
+	f          record;
+	v_paid     bigint := 0;
+	v_due      bigint;
+	v_apply    bigint;
+	y_method   text[] := '{}';
+	y_amount   bigint[] := '{}';
+	y_tender   bigint[] := '{}';
+	y_ref      text[] := '{}';
+	e_kind     text[] := '{}';
+	e_note     text[] := '{}';
+	e_detail   jsonb[] := '{}';
+	v_status   text;
+	v_ok       boolean;
+BEGIN
+	-- Lines, the usual case in two queries: every line well formed (checked
+	-- without raising), then products, fulfilment stores and their checks
+	-- for all lines at once.  When anything is unusual the loop below does
+	-- it line by line exactly as icos._add_lines does (same checks, same
+	-- order, same errors).
+	SELECT coalesce(bool_and(coalesce(
+			   CASE WHEN pg_catalog.jsonb_typeof(e.value) = 'object'
+						 AND e.value OPERATOR(pg_catalog.-) ARRAY['upc', 'qty', 'fulfil_from', 'backorder'] = '{}'::jsonb
+						 AND pg_catalog.jsonb_typeof(e.value -> 'upc') = 'string'
+						 AND icos._is_count(e.value -> 'qty')
+						 AND coalesce(pg_catalog.jsonb_typeof(e.value -> 'backorder'), 'boolean') = 'boolean'
+						 AND (pg_catalog.jsonb_typeof(e.value -> 'fulfil_from') IS NULL
+							  OR pg_catalog.jsonb_typeof(e.value -> 'fulfil_from') = 'null'
+							  OR icos._is_count(e.value -> 'fulfil_from'))
+					THEN icos.upc_is_valid(e.value ->> 'upc') END, false)),
+			   false)
+	INTO v_ok
+	FROM pg_catalog.jsonb_array_elements(p_lines) e;
+	IF v_ok THEN
+		-- The aggregates take the rows in line order from the sorted subquery
+		-- (one sort instead of one per aggregate).
+		SELECT pg_catalog.array_agg(z.upc), pg_catalog.array_agg(z.qty), pg_catalog.array_agg(z.ff),
+			   pg_catalog.array_agg(z.made_to_order), pg_catalog.array_agg(z.lead_time_days),
+			   bool_and(z.ok)
+		INTO a_upc, a_qty, a_ff, a_mto, a_lead, v_ok
+		FROM (SELECT y.n, y.upc, y.qty, y.ff, y.made_to_order, y.lead_time_days,
+					 coalesce(y.active AND fs.kind IN ('store', 'warehouse')
+							  AND NOT (v_carry AND (y.made_to_order OR y.ff <> p_store.store_id)), false) AS ok
+			  FROM (SELECT x.n, x.upc, x.qty, pr.made_to_order, pr.lead_time_days, pr.active,
+						   coalesce(x.ff, CASE WHEN p_store.kind IN ('store', 'warehouse') THEN p_store.store_id END,
+									CASE WHEN NOT pr.made_to_order THEN icos._best_store(x.upc, x.qty) END) AS ff
+					FROM (SELECT e.ordinality AS n, (e.value ->> 'upc')::icos.upc AS upc,
+								 (e.value ->> 'qty')::int AS qty, (e.value ->> 'fulfil_from')::int AS ff
+						  FROM pg_catalog.jsonb_array_elements(p_lines) WITH ORDINALITY e) x
+					LEFT JOIN icos.product pr ON pr.upc = x.upc) y
+			  LEFT JOIN icos.store fs ON fs.store_id = y.ff
+			  ORDER BY y.n) z;
+	END IF;
+	IF v_ok IS NOT TRUE THEN
+		a_upc := '{}';
+		a_qty := '{}';
+		a_ff := '{}';
+		a_mto := '{}';
+		a_lead := '{}';
+	FOR l, n IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(p_lines) WITH ORDINALITY e LOOP
+		v_what := 'line ' || n;
+		PERFORM icos._check_keys(l, ARRAY['upc', 'qty', 'fulfil_from', 'backorder'], v_what);
+		v_upc := icos._json_upc(l, v_what);
+		v_qty := icos._json_int(l, 'qty', v_what);
+		IF v_qty IS NULL OR v_qty <= 0 THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s needs a quantity of at least 1', v_what),
+				DETAIL = pg_catalog.format('Got %s.', coalesce((l -> 'qty')::text, 'no "qty"'));
+		END IF;
+		IF l ? 'backorder' AND pg_catalog.jsonb_typeof(l -> 'backorder') <> 'boolean' THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s "backorder" must be true or false', v_what);
+		END IF;
+		SELECT * INTO v_prod FROM icos.product p WHERE p.upc = v_upc;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC004',
+				MESSAGE = pg_catalog.format('unknown product %s', v_upc),
+				DETAIL = pg_catalog.format('Line %s names a product code that is not in the catalogue.', n);
+		ELSIF NOT v_prod.active THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC004',
+				MESSAGE = pg_catalog.format('product %s (%s) is no longer sold', v_upc, v_prod.name);
+		END IF;
+		IF v_carry AND v_prod.made_to_order THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s (%s) cannot be taken away now', v_what, v_prod.name),
+				DETAIL = 'The product is made to order.',
+				HINT = 'Deliver the order to the home or have it collected instead.';
+		END IF;
+
+		-- Where the stock comes from.
+		v_ff := icos._json_int(l, 'fulfil_from', v_what);
+		IF v_ff IS NULL AND p_store.kind IN ('store', 'warehouse') THEN
+			v_ff := p_store.store_id;
+		END IF;
+		IF v_ff IS NULL AND NOT v_prod.made_to_order THEN
+			v_ff := icos._best_store(v_upc, v_qty);
+		END IF;
+		IF v_ff IS NULL THEN
+			IF NOT v_prod.made_to_order THEN
+				RAISE EXCEPTION USING ERRCODE = 'IC001',
+					MESSAGE = pg_catalog.format('not enough stock of %s (%s): no store has %s available',
+												v_prod.name, v_upc, v_qty),
+					HINT = 'Order it with "backorder": true to promise it by the lead time.';
+			END IF;
+			SELECT s.store_id INTO v_ff FROM icos.store s
+			WHERE s.kind IN ('store', 'warehouse')
+			ORDER BY s.store_id = p_collect DESC, s.kind = 'warehouse' DESC, s.store_id
+			LIMIT 1;
+			IF v_ff IS NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'IC004', MESSAGE = 'no store or warehouse can serve this order',
+					DETAIL = 'icos knows no store of kind store or warehouse.';
+			END IF;
+		END IF;
+		IF v_ff = p_store.store_id THEN
+			v_ffs := p_store;
+		ELSE
+			v_ffs := icos._store(v_ff, pg_catalog.format('fulfil_from store of line %s', n));
+		END IF;
+		IF v_ffs.kind NOT IN ('store', 'warehouse') THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s cannot be fulfilled from %s (%s)', v_what, v_ffs.name, v_ffs.kind),
+				DETAIL = 'Only stores and warehouses hold stock.';
+		END IF;
+		IF v_carry AND v_ff <> p_store.store_id THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s cannot be taken away now: its stock is at %s', v_what, v_ffs.name),
+				HINT = 'Deliver it to the home or have it collected instead.';
+		END IF;
+		a_upc := a_upc || v_upc;
+		a_qty := a_qty || v_qty;
+		a_ff := a_ff || v_ff;
+		a_mto := a_mto || v_prod.made_to_order;
+		a_lead := a_lead || v_prod.lead_time_days;
+	END LOOP;
+	END IF;
+
+	-- From the lines, in one query: the stock changes (the engine sorts them
+	-- by (store, upc), the fixed lock order), the basket to price, the lines
+	-- for the event log, and the earliest date as icos._earliest computes it
+	-- (a day to move goods unless handed over where they are, plus the lead
+	-- time of what is made to order; carried goods are already gone).
+	SELECT pg_catalog.array_agg(x.ff) FILTER (WHERE NOT x.mto),
+		   pg_catalog.array_agg(x.upc) FILTER (WHERE NOT x.mto),
+		   pg_catalog.array_agg(x.qty) FILTER (WHERE NOT x.mto),
+		   pg_catalog.array_agg(CASE WHEN v_carry THEN 'order ' || v_code || ' line ' || x.i || ' carried out'
+									 ELSE 'order ' || v_code || ' line ' || x.i END) FILTER (WHERE NOT x.mto),
+		   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('line', x.i, 'upc', x.upc::text, 'qty', x.qty)
+								ORDER BY x.i),
+		   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+				'line', x.i, 'upc', x.upc::text, 'qty', x.qty, 'fulfil_from', x.ff,
+				'status', CASE WHEN x.mto THEN 'made_to_order' WHEN v_carry THEN 'fulfilled' ELSE 'reserved' END)
+								ORDER BY x.i),
+		   CURRENT_DATE + coalesce(max(CASE WHEN p_method = 'collect' AND x.ff = p_collect THEN 0 ELSE 1 END
+									   + CASE WHEN x.mto THEN greatest(x.lead, 1) ELSE 0 END)
+								   FILTER (WHERE NOT v_carry), 0)
+	INTO s_ff, s_upc, s_qty, s_note, v_basket, v_logged, v_earliest
+	FROM ROWS FROM (pg_catalog.unnest(a_ff), pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty),
+					pg_catalog.unnest(a_mto), pg_catalog.unnest(a_lead)) WITH ORDINALITY AS x(ff, upc, qty, mto, lead, i);
+
+	-- Stock: every line in one call of the engine.  Goods carried out are
+	-- sold at once (no reservation to consume).
+	IF s_ff IS NOT NULL THEN
+		PERFORM icos._stock_lines(CASE WHEN v_carry THEN 'sale' ELSE 'reserve' END,
+								  s_ff, s_upc, s_qty, v_code::text, s_note);
+	END IF;
+
+	-- Prices: the one pricing function.
+	v_price := icos.price_basket(pg_catalog.jsonb_build_object(
+		'lines', v_basket, 'store', p_store.store_id, 'channel', p_channel, 'at', pg_catalog.now(),
+		'customer', p_customer, 'coupons', pg_catalog.to_jsonb(p_coupons)));
+
+	o.code := v_code;
+	o.store_id := p_store.store_id;
+	o.channel := p_channel;
+	o.status := 'awaiting_payment';
+	o.delivery_method := p_method;
+	o.collect_store := p_collect;
+	o.gross_pence := ((v_price ->> 'gross')::numeric * 100)::bigint;
+	o.discount_pence := ((v_price ->> 'discount')::numeric * 100)::bigint;
+	o.total_pence := ((v_price ->> 'total')::numeric * 100)::bigint;
+	IF p_date IS NOT NULL THEN
+		PERFORM icos._check_change(o, 'delivery_date',
+								   pg_catalog.jsonb_build_object('date', p_date, 'earliest', v_earliest));
+	END IF;
+
+	-- Payments, as icos._take_payments: each against what is still owed.
+	e_kind := e_kind || 'placed'::text;
+	e_note := e_note || pg_catalog.format('%s order at %s: %s line(s), total %s', p_channel, p_store.name,
+										  pg_catalog.jsonb_array_length(p_lines), icos._pounds(o.total_pence));
+	e_detail := e_detail || pg_catalog.jsonb_build_object('lines', v_logged);
+	FOR l, n IN SELECT e.value, e.ordinality
+				FROM pg_catalog.jsonb_array_elements(icos._json_array(p, 'payments', 'order')) WITH ORDINALITY e LOOP
+		f := icos._payment_fields(l, pg_catalog.format('payment %s', n));
+		IF NOT EXISTS (SELECT 1 FROM icos.change_rule cr
+					   WHERE cr.status = 'awaiting_payment' AND cr.change_kind = 'payment' AND cr.allowed) THEN
+			PERFORM icos._check_change(o, 'payment');
+		END IF;
+		v_due := o.total_pence - v_paid;
+		IF v_due <= 0 THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC003',
+				MESSAGE = pg_catalog.format('nothing is owed on order %s', o.code),
+				DETAIL = pg_catalog.format('Payment %s of %s was not taken.', n, icos._pounds(f.amount));
+		END IF;
+		IF f.amount > v_due AND f.method <> 'cash' THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC003',
+				MESSAGE = pg_catalog.format('payment of %s is more than the %s owed on order %s',
+											icos._pounds(f.amount), icos._pounds(v_due), o.code),
+				DETAIL = 'Only cash can be tendered above the amount due (change is given).';
+		END IF;
+		v_apply := least(f.amount, v_due);
+		v_paid := v_paid + v_apply;
+		y_method := y_method || f.method;
+		y_amount := y_amount || v_apply;
+		y_tender := y_tender || f.amount;
+		y_ref := y_ref || f.reference;
+		e_kind := e_kind || 'payment'::text;
+		e_note := e_note || pg_catalog.format('%s %s%s', pg_catalog.replace(f.method, '_', ' '), icos._pounds(v_apply),
+			CASE WHEN f.amount > v_apply
+				 THEN pg_catalog.format(' (tendered %s, change %s)', icos._pounds(f.amount),
+										icos._pounds(f.amount - v_apply))
+				 ELSE '' END);
+		e_detail := e_detail || pg_catalog.jsonb_build_object('payment', n);
+	END LOOP;
+
+	-- Status, as icos._settle: paid in full and carried out is completed.
+	v_status := CASE WHEN o.total_pence - v_paid > 0 THEN 'awaiting_payment'
+					 WHEN v_carry THEN 'completed' ELSE 'placed' END;
+	IF v_status <> 'awaiting_payment' THEN
+		e_kind := e_kind || 'status'::text;
+		e_note := e_note || pg_catalog.format('%s -> %s', 'awaiting_payment', v_status);
+		e_detail := e_detail || pg_catalog.jsonb_build_object('from', 'awaiting_payment', 'to', v_status);
+	END IF;
+
+	-- Write the order, its lines, payments and events in one statement (the
+	-- foreign keys are checked at its end, when every row is there).
+	WITH o AS (
+		INSERT INTO icos.orders (code, store_id, channel, customer_id, employee_id, status, delivery_method,
+								 delivery_address, collect_store, delivery_date, promised_date, gross_pence,
+								 discount_pence, total_pence, coupons, pricing)
+		VALUES (v_code, p_store.store_id, p_channel, p_customer, p_emp, v_status, p_method,
+				p_addr, p_collect, p_date, coalesce(p_date, v_earliest), o.gross_pence,
+				o.discount_pence, o.total_pence, p_coupons, v_price)),
+	ol AS (
+		INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, reserved_qty,
+									 consumed_qty, unit_price_pence, discount_pence, net_pence)
+		SELECT p_store.store_id, v_code, x.i, x.upc, x.qty, x.ff,
+			   CASE WHEN x.mto THEN 'made_to_order' WHEN v_carry THEN 'fulfilled' ELSE 'reserved' END,
+			   CASE WHEN x.mto OR v_carry THEN 0 ELSE x.qty END,
+			   CASE WHEN v_carry THEN x.qty ELSE 0 END,
+			   coalesce((pr.unit_price * 100)::bigint, 0), coalesce((pr.discount * 100)::bigint, 0),
+			   coalesce((pr.net * 100)::bigint, 0)
+		FROM ROWS FROM (pg_catalog.unnest(a_upc), pg_catalog.unnest(a_qty), pg_catalog.unnest(a_ff),
+						pg_catalog.unnest(a_mto)) WITH ORDINALITY AS x(upc, qty, ff, mto, i)
+		LEFT JOIN pg_catalog.jsonb_to_recordset(v_price -> 'lines')
+			AS pr(line int, unit_price numeric, discount numeric, net numeric) ON pr.line = x.i),
+	op AS (
+		INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,
+										tendered_pence, reference, employee_id)
+		SELECT p_store.store_id, v_code, x.i, 'payment', x.m, x.a, x.t, x.r, p_emp
+		FROM ROWS FROM (pg_catalog.unnest(y_method), pg_catalog.unnest(y_amount), pg_catalog.unnest(y_tender),
+						pg_catalog.unnest(y_ref)) WITH ORDINALITY AS x(m, a, t, r, i))
+	INSERT INTO icos.order_event (store_id, code, kind, note, detail, employee_id, at_store)
+	SELECT p_store.store_id, v_code, x.k, x.t, x.d, p_emp, coalesce(p_emp_store, p_store.store_id)
+	FROM ROWS FROM (pg_catalog.unnest(e_kind), pg_catalog.unnest(e_note), pg_catalog.unnest(e_detail)) AS x(k, t, d);
+	RETURN v_code;
+END
+$$;
+COMMENT ON FUNCTION icos._place_simple(jsonb, icos.store, text, bigint, text, jsonb, int, date, jsonb, text[], int, int) IS
+	'The body of icos.place_order for orders without holds or back-order lines: validates the lines as icos._add_lines does, changes the stock of all lines in one engine call (carried goods are sold at once), prices, takes the payments and settles the status in memory, then writes the order, its lines, payments and events with one statement each';
+
 CREATE FUNCTION icos.place_order("order" jsonb) RETURNS icos.order_code
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1183,21 +1538,32 @@ DECLARE
 	v_ops      jsonb;
 	v_earliest date;
 	o          icos.orders;
+	v_emp      int;
+	v_emp_store int;
+	v_n        int;
 BEGIN
 	PERFORM icos._check_keys(p, ARRAY['store', 'channel', 'customer', 'lines', 'delivery', 'payments',
 									  'holds', 'coupons'], 'order');
-	IF icos._json_int(p, 'store', 'order') IS NULL THEN
+	v_n := icos._json_int(p, 'store', 'order');
+	IF v_n IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'order needs "store", the selling location';
 	END IF;
-	v_store := icos._store(icos._json_int(p, 'store', 'order'), 'selling store');
-	IF icos._current_store() IS DISTINCT FROM v_store.store_id AND icos._current_store() IS NOT NULL
+	v_store := icos._store(v_n, 'selling store');
+	-- The acting employee and their store (icos._current_employee and
+	-- icos._current_store in one look-up).
+	SELECT e.employee_id, e.store_id INTO v_emp, v_emp_store
+	FROM icos.employee e WHERE e.role_name = pg_catalog.session_user();
+	IF v_emp_store IS DISTINCT FROM v_store.store_id AND v_emp_store IS NOT NULL
 		AND NOT icos._sees_all_stores() THEN
 		RAISE EXCEPTION USING ERRCODE = '42501',
 			MESSAGE = pg_catalog.format('you cannot take orders for %s', v_store.name),
-			DETAIL = pg_catalog.format('Your employee record is at store %s.', icos._current_store()),
+			DETAIL = pg_catalog.format('Your employee record is at store %s.', v_emp_store),
 			HINT = 'Orders are placed for the store you work for; it may fulfil them from any store.';
 	END IF;
-	v_channel := icos._json_text(p, 'channel', 'order');
+	-- A plain string needs no call of icos._json_text (same result).
+	v_channel := CASE WHEN pg_catalog.jsonb_typeof(p -> 'channel') = 'string'
+					  THEN nullif(pg_catalog.btrim(p ->> 'channel'), '')
+					  ELSE icos._json_text(p, 'channel', 'order') END;
 	IF v_channel IS NULL OR v_channel NOT IN ('store', 'phone', 'web', 'pos') THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = pg_catalog.format('unknown channel "%s"', coalesce(v_channel, '')),
@@ -1238,13 +1604,15 @@ BEGIN
 		d := '{"method": "carry"}';
 	END IF;
 	PERFORM icos._check_keys(d, ARRAY['method', 'address', 'collect_store', 'date'], 'delivery');
-	v_method := icos._json_text(d, 'method', 'delivery');
+	v_method := CASE WHEN pg_catalog.jsonb_typeof(d -> 'method') = 'string'
+					 THEN nullif(pg_catalog.btrim(d ->> 'method'), '')
+					 ELSE icos._json_text(d, 'method', 'delivery') END;
 	IF v_method IS NULL OR v_method NOT IN ('home', 'collect', 'carry') THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = pg_catalog.format('unknown delivery method "%s"', coalesce(v_method, '')),
 			HINT = 'The method is home, collect or carry.';
 	END IF;
-	v_date := icos._json_date(d, 'date', 'delivery');
+	v_date := CASE WHEN d ? 'date' THEN icos._json_date(d, 'date', 'delivery') END;
 	IF v_method = 'home' THEN
 		IF d ? 'address' AND pg_catalog.jsonb_typeof(d -> 'address') <> 'null' THEN
 			v_addr := icos._address(d -> 'address', 'delivery address');
@@ -1281,6 +1649,8 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'order has no lines',
 			HINT = 'Give "lines": [{"upc": "...", "qty": n}, ...].';
 	END IF;
+	-- (The loops run only when the key is there: no query otherwise.)
+	IF p ? 'holds' THEN
 	FOR h IN SELECT pg_catalog.jsonb_array_elements(icos._json_array(p, 'holds', 'order')) LOOP
 		IF pg_catalog.jsonb_typeof(h) <> 'number' OR h::text !~ '^[0-9]{1,18}$' THEN
 			RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'holds must be hold ids (whole numbers)',
@@ -1294,6 +1664,8 @@ BEGIN
 		v_holds := v_holds || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
 			'hold_id', v_hold.hold_id, 'store_id', v_hold.store_id, 'upc', v_hold.upc::text, 'qty', v_hold.qty));
 	END LOOP;
+	END IF;
+	IF p ? 'coupons' THEN
 	FOR h IN SELECT pg_catalog.jsonb_array_elements(icos._json_array(p, 'coupons', 'order')) LOOP
 		IF pg_catalog.jsonb_typeof(h) <> 'string' THEN
 			RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'coupons must be coupon codes (text)',
@@ -1301,6 +1673,16 @@ BEGIN
 		END IF;
 		v_coupons := v_coupons || (h #>> '{}');
 	END LOOP;
+	END IF;
+
+	-- Orders without holds or back-order lines (nearly all of them) take
+	-- the single-pass path: everything is computed first and each table is
+	-- written once.  Holds and back-orders take the general path below.
+	IF v_holds = '[]'::jsonb
+		AND NOT pg_catalog.jsonb_path_exists(v_lines, 'strict $[*] ? (@.backorder == true)') THEN
+		RETURN icos._place_simple(p, v_store, v_channel, v_customer, v_method, v_addr, v_collect, v_date,
+								  v_lines, v_coupons, v_emp, v_emp_store);
+	END IF;
 
 	INSERT INTO icos.orders (code, store_id, channel, customer_id, employee_id, status, delivery_method,
 							 delivery_address, collect_store, delivery_date, promised_date, coupons)
@@ -1338,10 +1720,10 @@ COMMENT ON FUNCTION icos.place_order(jsonb) IS
 	'Places an order for any channel (store, phone, web, pos): customer, lines reserved in (store, upc) order, delivery, payments; returns its code';
 
 CREATE FUNCTION icos._doc(p_code icos.order_code) RETURNS jsonb
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE plpgsql STABLE
 AS $$
-	SELECT pg_catalog.jsonb_build_object(
+BEGIN
+	RETURN (SELECT pg_catalog.jsonb_build_object(
 		'code', o.code::text,
 		'status', o.status,
 		'channel', o.channel,
@@ -1379,7 +1761,8 @@ AS $$
 				'store', e.at_store) ORDER BY e.event_id)
 			FROM icos.order_event e WHERE e.code = o.code), '[]'::jsonb))
 	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
-	WHERE o.code = p_code
+	WHERE o.code = p_code);
+END
 $$;
 COMMENT ON FUNCTION icos._doc(icos.order_code) IS 'The order document returned by icos.order and the editing functions';
 
@@ -1404,7 +1787,6 @@ COMMENT ON FUNCTION icos."order"(icos.order_code) IS
 
 CREATE FUNCTION icos._receipt_row(p_label text, p_amount text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT pg_catalog.rpad(pg_catalog.left(p_label, 39 - length(p_amount)), 40 - length(p_amount)) || p_amount
 $$;
