@@ -737,6 +737,103 @@ COMMENT ON FUNCTION icos._check_change(icos.orders, text, jsonb) IS
 
 -- Lines and their stock ------------------------------------------------------
 
+-- One requested line: checks its keys and values, finds the product, and
+-- chooses where it is fulfilled from (the line's fulfil_from, else a hold's
+-- store, else the selling store when it holds stock, else the store with the
+-- most available, else for made-to-order or back-ordered goods the collection
+-- store or a warehouse).  Raises the documented errors; writes nothing.
+CREATE FUNCTION icos._resolve_line(l jsonb, n bigint, p_sell icos.store, p_carry boolean,
+								   p_collect int, p_holds jsonb,
+								   OUT v_upc icos.upc, OUT v_qty int, OUT v_ff int, OUT v_back boolean,
+								   OUT v_prod icos.product)
+LANGUAGE plpgsql STABLE
+AS $$
+#variable_conflict use_column
+DECLARE
+	v_what  text;
+	v_ffs   icos.store;
+BEGIN
+	v_what := pg_catalog.format('line %s', n);
+	PERFORM icos._check_keys(l, ARRAY['upc', 'qty', 'fulfil_from', 'backorder'], v_what);
+	v_upc := icos._json_upc(l, v_what);
+	v_qty := icos._json_int(l, 'qty', v_what);
+	IF v_qty IS NULL OR v_qty <= 0 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = pg_catalog.format('%s needs a quantity of at least 1', v_what),
+			DETAIL = pg_catalog.format('Got %s.', coalesce((l -> 'qty')::text, 'no "qty"'));
+	END IF;
+	v_back := false;
+	IF l ? 'backorder' THEN
+		IF pg_catalog.jsonb_typeof(l -> 'backorder') <> 'boolean' THEN
+			RAISE EXCEPTION USING ERRCODE = '22023',
+				MESSAGE = pg_catalog.format('%s "backorder" must be true or false', v_what);
+		END IF;
+		v_back := (l ->> 'backorder')::boolean;
+	END IF;
+	SELECT * INTO v_prod FROM icos.product p WHERE p.upc = v_upc;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'IC004',
+			MESSAGE = pg_catalog.format('unknown product %s', v_upc),
+			DETAIL = pg_catalog.format('Line %s names a product code that is not in the catalogue.', n);
+	ELSIF NOT v_prod.active THEN
+		RAISE EXCEPTION USING ERRCODE = 'IC004',
+			MESSAGE = pg_catalog.format('product %s (%s) is no longer sold', v_upc, v_prod.name);
+	END IF;
+	IF p_carry AND (v_back OR v_prod.made_to_order) THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = pg_catalog.format('%s (%s) cannot be taken away now', v_what, v_prod.name),
+			DETAIL = CASE WHEN v_prod.made_to_order THEN 'The product is made to order.'
+					 ELSE 'A back-ordered line has no stock to hand over.' END,
+			HINT = 'Deliver the order to the home or have it collected instead.';
+	END IF;
+
+	-- Where the stock comes from.
+	v_ff := icos._json_int(l, 'fulfil_from', v_what);
+	IF v_ff IS NULL THEN
+		SELECT (h ->> 'store_id')::int INTO v_ff
+		FROM pg_catalog.jsonb_array_elements(p_holds) h
+		WHERE (h ->> 'upc')::icos.upc = v_upc LIMIT 1;
+	END IF;
+	IF v_ff IS NULL AND p_sell.kind IN ('store', 'warehouse') THEN
+		v_ff := p_sell.store_id;
+	END IF;
+	IF v_ff IS NULL AND NOT v_prod.made_to_order THEN
+		v_ff := icos._best_store(v_upc, v_qty);
+	END IF;
+	IF v_ff IS NULL THEN
+		IF NOT (v_back OR v_prod.made_to_order) THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC001',
+				MESSAGE = pg_catalog.format('not enough stock of %s (%s): no store has %s available',
+											v_prod.name, v_upc, v_qty),
+				HINT = 'Order it with "backorder": true to promise it by the lead time.';
+		END IF;
+		-- Made to order or back-ordered with no stock anywhere: served
+		-- where it is collected, else from the first warehouse or store.
+		SELECT s.store_id INTO v_ff FROM icos.store s
+		WHERE s.kind IN ('store', 'warehouse')
+		ORDER BY s.store_id = p_collect DESC, s.kind = 'warehouse' DESC, s.store_id
+		LIMIT 1;
+		IF v_ff IS NULL THEN
+			RAISE EXCEPTION USING ERRCODE = 'IC004', MESSAGE = 'no store or warehouse can serve this order',
+				DETAIL = 'icos knows no store of kind store or warehouse.';
+		END IF;
+	END IF;
+	v_ffs := icos._store(v_ff, pg_catalog.format('fulfil_from store of line %s', n));
+	IF v_ffs.kind NOT IN ('store', 'warehouse') THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = pg_catalog.format('%s cannot be fulfilled from %s (%s)', v_what, v_ffs.name, v_ffs.kind),
+			DETAIL = 'Only stores and warehouses hold stock.';
+	END IF;
+	IF p_carry AND v_ff <> p_sell.store_id THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = pg_catalog.format('%s cannot be taken away now: its stock is at %s', v_what, v_ffs.name),
+			HINT = 'Deliver it to the home or have it collected instead.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION icos._resolve_line(jsonb, bigint, icos.store, boolean, int, jsonb) IS
+	'Validates one requested order line and chooses the store it is fulfilled from (shared by icos._add_lines and icos._place_simple)';
+
 CREATE FUNCTION icos._add_lines(p_order icos.orders, p_lines jsonb, p_holds jsonb, p_carry boolean)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE
@@ -745,95 +842,24 @@ AS $$
 DECLARE
 	l       jsonb;
 	n       bigint;
-	v_what  text;
 	v_next  int;
 	v_upc   icos.upc;
 	v_qty   int;
 	v_ff    int;
 	v_back  boolean;
 	v_prod  icos.product;
-	v_ffs   icos.store;
 	v_sell  icos.store := icos._store(p_order.store_id, 'selling store');
 	v_ops   jsonb := '[]';
+	v_line  record;
 BEGIN
 	SELECT coalesce(max(ol.line), 0) + 1 INTO v_next FROM icos.order_line ol WHERE ol.code = p_order.code;
 	FOR l, n IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(p_lines) WITH ORDINALITY e LOOP
-		v_what := pg_catalog.format('line %s', n);
-		PERFORM icos._check_keys(l, ARRAY['upc', 'qty', 'fulfil_from', 'backorder'], v_what);
-		v_upc := icos._json_upc(l, v_what);
-		v_qty := icos._json_int(l, 'qty', v_what);
-		IF v_qty IS NULL OR v_qty <= 0 THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('%s needs a quantity of at least 1', v_what),
-				DETAIL = pg_catalog.format('Got %s.', coalesce((l -> 'qty')::text, 'no "qty"'));
-		END IF;
-		v_back := false;
-		IF l ? 'backorder' THEN
-			IF pg_catalog.jsonb_typeof(l -> 'backorder') <> 'boolean' THEN
-				RAISE EXCEPTION USING ERRCODE = '22023',
-					MESSAGE = pg_catalog.format('%s "backorder" must be true or false', v_what);
-			END IF;
-			v_back := (l ->> 'backorder')::boolean;
-		END IF;
-		SELECT * INTO v_prod FROM icos.product p WHERE p.upc = v_upc;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION USING ERRCODE = 'IC004',
-				MESSAGE = pg_catalog.format('unknown product %s', v_upc),
-				DETAIL = pg_catalog.format('Line %s names a product code that is not in the catalogue.', n);
-		ELSIF NOT v_prod.active THEN
-			RAISE EXCEPTION USING ERRCODE = 'IC004',
-				MESSAGE = pg_catalog.format('product %s (%s) is no longer sold', v_upc, v_prod.name);
-		END IF;
-		IF p_carry AND (v_back OR v_prod.made_to_order) THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('%s (%s) cannot be taken away now', v_what, v_prod.name),
-				DETAIL = CASE WHEN v_prod.made_to_order THEN 'The product is made to order.'
-						 ELSE 'A back-ordered line has no stock to hand over.' END,
-				HINT = 'Deliver the order to the home or have it collected instead.';
-		END IF;
-
-		-- Where the stock comes from.
-		v_ff := icos._json_int(l, 'fulfil_from', v_what);
-		IF v_ff IS NULL THEN
-			SELECT (h ->> 'store_id')::int INTO v_ff
-			FROM pg_catalog.jsonb_array_elements(p_holds) h
-			WHERE (h ->> 'upc')::icos.upc = v_upc LIMIT 1;
-		END IF;
-		IF v_ff IS NULL AND v_sell.kind IN ('store', 'warehouse') THEN
-			v_ff := v_sell.store_id;
-		END IF;
-		IF v_ff IS NULL AND NOT v_prod.made_to_order THEN
-			v_ff := icos._best_store(v_upc, v_qty);
-		END IF;
-		IF v_ff IS NULL THEN
-			IF NOT (v_back OR v_prod.made_to_order) THEN
-				RAISE EXCEPTION USING ERRCODE = 'IC001',
-					MESSAGE = pg_catalog.format('not enough stock of %s (%s): no store has %s available',
-												v_prod.name, v_upc, v_qty),
-					HINT = 'Order it with "backorder": true to promise it by the lead time.';
-			END IF;
-			-- Made to order or back-ordered with no stock anywhere: served
-			-- where it is collected, else from the first warehouse or store.
-			SELECT s.store_id INTO v_ff FROM icos.store s
-			WHERE s.kind IN ('store', 'warehouse')
-			ORDER BY s.store_id = p_order.collect_store DESC, s.kind = 'warehouse' DESC, s.store_id
-			LIMIT 1;
-			IF v_ff IS NULL THEN
-				RAISE EXCEPTION USING ERRCODE = 'IC004', MESSAGE = 'no store or warehouse can serve this order',
-					DETAIL = 'icos knows no store of kind store or warehouse.';
-			END IF;
-		END IF;
-		v_ffs := icos._store(v_ff, pg_catalog.format('fulfil_from store of line %s', n));
-		IF v_ffs.kind NOT IN ('store', 'warehouse') THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('%s cannot be fulfilled from %s (%s)', v_what, v_ffs.name, v_ffs.kind),
-				DETAIL = 'Only stores and warehouses hold stock.';
-		END IF;
-		IF p_carry AND v_ff <> p_order.store_id THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('%s cannot be taken away now: its stock is at %s', v_what, v_ffs.name),
-				HINT = 'Deliver it to the home or have it collected instead.';
-		END IF;
+		SELECT * INTO v_line FROM icos._resolve_line(l, n, v_sell, p_carry, p_order.collect_store, p_holds);
+		v_upc := v_line.v_upc;
+		v_qty := v_line.v_qty;
+		v_ff := v_line.v_ff;
+		v_back := v_line.v_back;
+		v_prod := v_line.v_prod;
 
 		INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
 		VALUES (p_order.store_id, p_order.code, v_next, v_upc, v_qty, v_ff,
@@ -1225,12 +1251,10 @@ DECLARE
 	v_code     icos.order_code := icos.next_order_code();
 	l          jsonb;
 	n          bigint;
-	v_what     text;
 	v_upc      icos.upc;
 	v_qty      int;
 	v_ff       int;
 	v_prod     icos.product;
-	v_ffs      icos.store;
 	a_upc      icos.upc[] := '{}';
 	a_qty      int[] := '{}';
 	a_ff       int[] := '{}';
@@ -1258,12 +1282,13 @@ DECLARE
 	e_detail   jsonb[] := '{}';
 	v_status   text;
 	v_ok       boolean;
+	v_line     record;
 BEGIN
 	-- Lines, the usual case in two queries: every line well formed (checked
 	-- without raising), then products, fulfilment stores and their checks
 	-- for all lines at once.  When anything is unusual the loop below does
-	-- it line by line exactly as icos._add_lines does (same checks, same
-	-- order, same errors).
+	-- it line by line with icos._resolve_line, as icos._add_lines does, so
+	-- the errors are the same.
 	SELECT coalesce(bool_and(coalesce(
 			   CASE WHEN pg_catalog.jsonb_typeof(e.value) = 'object'
 						 AND e.value OPERATOR(pg_catalog.-) ARRAY['upc', 'qty', 'fulfil_from', 'backorder'] = '{}'::jsonb
@@ -1304,79 +1329,12 @@ BEGIN
 		a_mto := '{}';
 		a_lead := '{}';
 	FOR l, n IN SELECT e.value, e.ordinality FROM pg_catalog.jsonb_array_elements(p_lines) WITH ORDINALITY e LOOP
-		v_what := 'line ' || n;
-		PERFORM icos._check_keys(l, ARRAY['upc', 'qty', 'fulfil_from', 'backorder'], v_what);
-		v_upc := icos._json_upc(l, v_what);
-		v_qty := icos._json_int(l, 'qty', v_what);
-		IF v_qty IS NULL OR v_qty <= 0 THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('%s needs a quantity of at least 1', v_what),
-				DETAIL = pg_catalog.format('Got %s.', coalesce((l -> 'qty')::text, 'no "qty"'));
-		END IF;
-		IF l ? 'backorder' AND pg_catalog.jsonb_typeof(l -> 'backorder') <> 'boolean' THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('%s "backorder" must be true or false', v_what);
-		END IF;
-		SELECT * INTO v_prod FROM icos.product p WHERE p.upc = v_upc;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION USING ERRCODE = 'IC004',
-				MESSAGE = pg_catalog.format('unknown product %s', v_upc),
-				DETAIL = pg_catalog.format('Line %s names a product code that is not in the catalogue.', n);
-		ELSIF NOT v_prod.active THEN
-			RAISE EXCEPTION USING ERRCODE = 'IC004',
-				MESSAGE = pg_catalog.format('product %s (%s) is no longer sold', v_upc, v_prod.name);
-		END IF;
-		IF v_carry AND v_prod.made_to_order THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('%s (%s) cannot be taken away now', v_what, v_prod.name),
-				DETAIL = 'The product is made to order.',
-				HINT = 'Deliver the order to the home or have it collected instead.';
-		END IF;
-
-		-- Where the stock comes from.
-		v_ff := icos._json_int(l, 'fulfil_from', v_what);
-		IF v_ff IS NULL AND p_store.kind IN ('store', 'warehouse') THEN
-			v_ff := p_store.store_id;
-		END IF;
-		IF v_ff IS NULL AND NOT v_prod.made_to_order THEN
-			v_ff := icos._best_store(v_upc, v_qty);
-		END IF;
-		IF v_ff IS NULL THEN
-			IF NOT v_prod.made_to_order THEN
-				RAISE EXCEPTION USING ERRCODE = 'IC001',
-					MESSAGE = pg_catalog.format('not enough stock of %s (%s): no store has %s available',
-												v_prod.name, v_upc, v_qty),
-					HINT = 'Order it with "backorder": true to promise it by the lead time.';
-			END IF;
-			SELECT s.store_id INTO v_ff FROM icos.store s
-			WHERE s.kind IN ('store', 'warehouse')
-			ORDER BY s.store_id = p_collect DESC, s.kind = 'warehouse' DESC, s.store_id
-			LIMIT 1;
-			IF v_ff IS NULL THEN
-				RAISE EXCEPTION USING ERRCODE = 'IC004', MESSAGE = 'no store or warehouse can serve this order',
-					DETAIL = 'icos knows no store of kind store or warehouse.';
-			END IF;
-		END IF;
-		IF v_ff = p_store.store_id THEN
-			v_ffs := p_store;
-		ELSE
-			v_ffs := icos._store(v_ff, pg_catalog.format('fulfil_from store of line %s', n));
-		END IF;
-		IF v_ffs.kind NOT IN ('store', 'warehouse') THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('%s cannot be fulfilled from %s (%s)', v_what, v_ffs.name, v_ffs.kind),
-				DETAIL = 'Only stores and warehouses hold stock.';
-		END IF;
-		IF v_carry AND v_ff <> p_store.store_id THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('%s cannot be taken away now: its stock is at %s', v_what, v_ffs.name),
-				HINT = 'Deliver it to the home or have it collected instead.';
-		END IF;
-		a_upc := a_upc || v_upc;
-		a_qty := a_qty || v_qty;
-		a_ff := a_ff || v_ff;
-		a_mto := a_mto || v_prod.made_to_order;
-		a_lead := a_lead || v_prod.lead_time_days;
+		SELECT * INTO v_line FROM icos._resolve_line(l, n, p_store, v_carry, p_collect, '[]'::jsonb);
+		a_upc := a_upc || v_line.v_upc;
+		a_qty := a_qty || v_line.v_qty;
+		a_ff := a_ff || v_line.v_ff;
+		a_mto := a_mto || (v_line.v_prod).made_to_order;
+		a_lead := a_lead || (v_line.v_prod).lead_time_days;
 	END LOOP;
 	END IF;
 
