@@ -122,19 +122,22 @@ SELECT count(*) FROM (SELECT code FROM oc GROUP BY code) g;
 RESET enable_sort;
 
 -- Binary COPY round trip.
-COPY (SELECT code, n FROM oc ORDER BY n) TO '/tmp/icos_oc.bin' (FORMAT binary);
+-- The file lives in the cluster's data directory: private to this server and
+-- always writable by it, whichever user runs the cluster.
+SELECT current_setting('data_directory') || '/icos_oc.bin' AS copyfile \gset
+COPY (SELECT code, n FROM oc ORDER BY n) TO :'copyfile' (FORMAT binary);
 CREATE TEMP TABLE oc_back (code icos.order_code, n int);
-COPY oc_back FROM '/tmp/icos_oc.bin' (FORMAT binary);
+COPY oc_back FROM :'copyfile' (FORMAT binary);
 SELECT count(*) AS rows, count(*) FILTER (WHERE a.code = b.code) AS equal
 FROM oc a JOIN oc_back b USING (n);
 -- Binary input checks the range (55 bits).
-COPY (SELECT (2::numeric ^ 55)::bigint) TO '/tmp/icos_oc.bin' (FORMAT binary);
+COPY (SELECT (2::numeric ^ 55)::bigint) TO :'copyfile' (FORMAT binary);
 CREATE TEMP TABLE oc_bad (code icos.order_code);
-COPY oc_bad FROM '/tmp/icos_oc.bin' (FORMAT binary);
-COPY (SELECT (-1)::bigint) TO '/tmp/icos_oc.bin' (FORMAT binary);
-COPY oc_bad FROM '/tmp/icos_oc.bin' (FORMAT binary);
-COPY (SELECT (2::numeric ^ 55 - 1)::bigint) TO '/tmp/icos_oc.bin' (FORMAT binary);
-COPY oc_bad FROM '/tmp/icos_oc.bin' (FORMAT binary);
+COPY oc_bad FROM :'copyfile' (FORMAT binary);
+COPY (SELECT (-1)::bigint) TO :'copyfile' (FORMAT binary);
+COPY oc_bad FROM :'copyfile' (FORMAT binary);
+COPY (SELECT (2::numeric ^ 55 - 1)::bigint) TO :'copyfile' (FORMAT binary);
+COPY oc_bad FROM :'copyfile' (FORMAT binary);
 SELECT code FROM oc_bad;
 SELECT icos.order_code_send('4HMA-SW91-AYDX') = int8send(x'1234567890abcd'::bigint) AS send_is_int8;
 

@@ -105,15 +105,18 @@ SELECT upc_hash('036000291452') = upc_hash('00036000291452') AS same_hash,
        upc_hash_extended('036000291452', 7) = upc_hash_extended('0036000291452', 7) AS same_extended_hash;
 
 -- Binary COPY round trip through a server-side file.
-COPY (SELECT u, name FROM upc_t ORDER BY u) TO '/tmp/icos_upc_regress.bin' (FORMAT binary);
+-- The file lives in the cluster's data directory: private to this server and
+-- always writable by it, whichever user runs the cluster.
+SELECT current_setting('data_directory') || '/icos_upc_regress.bin' AS copyfile \gset
+COPY (SELECT u, name FROM upc_t ORDER BY u) TO :'copyfile' (FORMAT binary);
 CREATE TABLE upc_copy (u upc, name text);
-COPY upc_copy FROM '/tmp/icos_upc_regress.bin' (FORMAT binary);
+COPY upc_copy FROM :'copyfile' (FORMAT binary);
 SELECT c.u, c.name, c.u = t.u AS same FROM upc_copy c JOIN upc_t t USING (name) ORDER BY c.u;
 -- Binary input validates: a bigint with a wrong check digit is refused.
-COPY (SELECT 36000291453::bigint, 'bad'::text) TO '/tmp/icos_upc_regress.bin' (FORMAT binary);
-COPY upc_copy FROM '/tmp/icos_upc_regress.bin' (FORMAT binary);
-COPY (SELECT (-1)::bigint, 'negative'::text) TO '/tmp/icos_upc_regress.bin' (FORMAT binary);
-COPY upc_copy FROM '/tmp/icos_upc_regress.bin' (FORMAT binary);
+COPY (SELECT 36000291453::bigint, 'bad'::text) TO :'copyfile' (FORMAT binary);
+COPY upc_copy FROM :'copyfile' (FORMAT binary);
+COPY (SELECT (-1)::bigint, 'negative'::text) TO :'copyfile' (FORMAT binary);
+COPY upc_copy FROM :'copyfile' (FORMAT binary);
 SELECT upc_send('036000291452') AS wire;
 
 -- Casts.
