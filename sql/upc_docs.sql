@@ -9,6 +9,9 @@ SELECT '036000291452'::upc = '0036000291452'::upc
    AND '0036000291452'::upc = '00036000291452'::upc AS same_product;
 
 SELECT '036000291453'::upc;
+-- ERROR:  invalid check digit in UPC "036000291453"
+-- DETAIL:  The check digit should be 2, not 3.
+-- HINT:  The code was probably mistyped or misscanned: compare the digits with the label, or scan it again.
 
 SELECT c, upc_is_valid(c) FROM (VALUES ('036000291452'), ('036000291453'), ('0360-0029')) v(c);
 
