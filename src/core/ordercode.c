@@ -34,6 +34,21 @@ const char	oc_alphabet[32] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 		v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32); \
 	} while (0)
 
+/*
+ * SipHash-2-4's last block b (the message tail and its length byte): two
+ * compression rounds, then the four finalisation rounds.  A macro, like
+ * SIPROUND, so the round function of the Feistel network stays inline.
+ */
+#define SIP_FINAL(v0, v1, v2, v3, b) \
+	do { \
+		v3 ^= (b); \
+		SIPROUND(v0, v1, v2, v3); SIPROUND(v0, v1, v2, v3); \
+		v0 ^= (b); \
+		v2 ^= 0xff; \
+		SIPROUND(v0, v1, v2, v3); SIPROUND(v0, v1, v2, v3); \
+		SIPROUND(v0, v1, v2, v3); SIPROUND(v0, v1, v2, v3); \
+	} while (0)
+
 static uint64_t
 load_le64(const uint8_t *p)
 {
@@ -88,15 +103,7 @@ oc_siphash24(const uint8_t key[OC_KEY_BYTES], const void *msg, size_t len)
 	for (i = full; i < len; i++)
 		b |= (uint64_t) in[i] << (8 * (i - full));
 
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	SIP_FINAL(v0, v1, v2, v3, b);
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 
@@ -115,15 +122,7 @@ siphash24_u32(const OcKey *key, uint32_t m)
 	uint64_t	v3 = key->v3;
 	const uint64_t b = (UINT64_C(4) << 56) | m;
 
-	v3 ^= b;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	v0 ^= b;
-	v2 ^= 0xff;
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
-	SIPROUND(v0, v1, v2, v3);
+	SIP_FINAL(v0, v1, v2, v3, b);
 	return v0 ^ v1 ^ v2 ^ v3;
 }
 

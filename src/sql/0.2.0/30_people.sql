@@ -252,13 +252,7 @@ BEGIN
 			MESSAGE = pg_catalog.format('%s must be an object', p_what),
 			HINT = 'An address is {"line1": ..., "line2": ..., "town": ..., "postcode": ...}.';
 	END IF;
-	FOR k IN SELECT pg_catalog.jsonb_object_keys(p_addr) LOOP
-		IF k NOT IN ('line1', 'line2', 'town', 'postcode') THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('unknown key "%s" in %s', k, p_what),
-				HINT = 'An address has the keys line1, line2, town and postcode.';
-		END IF;
-	END LOOP;
+	PERFORM icos._check_keys(p_addr, ARRAY['line1', 'line2', 'town', 'postcode'], p_what);
 	FOREACH k IN ARRAY ARRAY['line1', 'town', 'postcode'] LOOP
 		IF icos._json_text(p_addr, k, p_what) IS NULL THEN
 			RAISE EXCEPTION USING ERRCODE = '22023',
@@ -281,7 +275,6 @@ LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	k       text;
 	v_name  text := icos._json_text(p_customer, 'name', 'customer');
 	v_email text := pg_catalog.lower(icos._json_text(p_customer, 'email', 'customer'));
 	v_phone text := icos._norm_phone(icos._json_text(p_customer, 'phone', 'customer'));
@@ -293,13 +286,7 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'customer must be an object',
 			HINT = 'Give {"id": n} or {"name": ..., "email": ..., "phone": ..., "address": {...}}.';
 	END IF;
-	FOR k IN SELECT pg_catalog.jsonb_object_keys(p_customer) LOOP
-		IF k NOT IN ('name', 'email', 'phone', 'address') THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('unknown key "%s" in customer', k),
-				HINT = 'A customer has the keys name, email, phone and address.';
-		END IF;
-	END LOOP;
+	PERFORM icos._check_keys(p_customer, ARRAY['name', 'email', 'phone', 'address'], 'customer');
 	IF v_email IS NOT NULL AND v_email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = pg_catalog.format('"%s" is not an e-mail address', v_email);
