@@ -73,3 +73,11 @@ install-cli: src/cli/icos
 
 EXTRA_CLEAN += src/cli/icos
 # ---- end of client section --------------------------------------------------
+
+# ---- make soak: mixed traffic for minutes, then the invariants (test/soak) --
+test/soak/soak: test/soak/soak.c
+	$(CC) $(CLI_CFLAGS) -pthread -I$(CLI_LIBPQ_I) -o $@ $< -L$(CLI_LIBPQ_L) -lpq
+EXTRA_CLEAN += test/soak/soak
+.PHONY: soak
+soak:
+	@bash test/soak/run.sh

@@ -1,0 +1,637 @@
+/*-------------------------------------------------------------------------
+ *
+ * soak.c
+ *	  make soak's traffic generator: many clients sending the mixed traffic
+ *	  of a trading day to one or more icos nodes for a fixed time, then a
+ *	  table of throughput, p50/p99 latency per operation and errors by
+ *	  SQLSTATE.
+ *
+ * Every client thread has one connection per target.  A target is
+ * "CONNINFO|STORE|CHANNEL": the node, the selling store and the channel
+ * its orders are taken in (store/pos at a store node, web/phone at head
+ * office).  Operations, by weight:
+ *
+ *	 order      place_order (card for web/phone, cash at a till), after
+ *				pricing the basket with price_basket ("price" in the
+ *				table); every acknowledged code is written to --codes
+ *	 enquiry    icos.order of a code this target acknowledged earlier
+ *	 edit       edit_order: a new address, or one line cancelled
+ *	 cancel     cancel_order of a home-delivery order
+ *	 stock      icos.availability of a product in every store
+ *	 report     (with --reporter) sales_report of today by category
+ *	 promotion  (with --admin) head office changes a promotion's priority
+ *	 rollup     (with --admin) the scheduled icos.rollup_sales(), every 5 s
+ *				from the first client
+ *
+ * Business refusals (IC001 not enough stock, IC002 no longer changeable)
+ * are counted as expected; any other error is unexpected and makes the
+ * exit status 1.  Invariants are checked afterwards by test/soak/run.sh
+ * with the --codes file.
+ *
+ *-------------------------------------------------------------------------
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#define MAX_TARGETS 16
+#define MAX_UPCS	512
+#define MAX_STATES	16
+
+typedef enum op
+{
+	OP_ORDER,
+	OP_PRICE,
+	OP_ENQUIRY,
+	OP_EDIT,
+	OP_CANCEL,
+	OP_STOCK,
+	OP_REPORT,
+	OP_PROMOTION,
+	OP_ROLLUP,
+	N_OPS
+} op;
+
+static const char *const op_names[N_OPS] = {
+	"order", "price", "enquiry", "edit", "cancel", "stock", "report", "promotion",
+	"rollup"
+};
+
+/* price is not drawn on its own: every order prices its basket first */
+static const int op_weight[N_OPS] = {40, 0, 20, 10, 3, 20, 5, 2, 0};
+
+typedef struct target
+{
+	const char *conninfo;
+	int			store;
+	const char *channel;
+	char		upcs[MAX_UPCS][16];
+	int			nupcs;
+	/* codes acknowledged through this target (ring of the latest) */
+	pthread_mutex_t lock;
+	char		codes[4096][16];
+	bool		home[4096];
+	long		ncodes;
+} target;
+
+typedef struct state_count
+{
+	char		state[6];
+	long		n;
+} state_count;
+
+typedef struct op_stats
+{
+	double	   *ms;				/* latencies of successful calls */
+	long		n,
+				cap;
+	state_count errors[MAX_STATES];
+	int			nerrors;
+} op_stats;
+
+typedef struct client
+{
+	int			id;
+	unsigned int seed;
+	PGconn	   *conn[MAX_TARGETS];
+	PGconn	   *admin;
+	PGconn	   *reporter;
+	op_stats	stats[N_OPS];
+} client;
+
+static target targets[MAX_TARGETS];
+static int	ntargets;
+static const char *admin_conninfo;
+static const char *reporter_conninfo;
+static double deadline;
+static FILE *codes_out;
+static pthread_mutex_t codes_lock = PTHREAD_MUTEX_INITIALIZER;
+static int	npromotions;
+
+static void
+die(const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	fputs("soak: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static PGconn *
+connect_or_die(const char *conninfo)
+{
+	PGconn	   *c = PQconnectdb(conninfo);
+
+	if (PQstatus(c) != CONNECTION_OK)
+		die("cannot connect to \"%s\": %s", conninfo, PQerrorMessage(c));
+	return c;
+}
+
+static void
+record_ok(op_stats *s, double ms)
+{
+	if (s->n == s->cap)
+	{
+		s->cap = s->cap ? s->cap * 2 : 1024;
+		s->ms = realloc(s->ms, s->cap * sizeof(double));
+		if (!s->ms)
+			die("out of memory");
+	}
+	s->ms[s->n++] = ms;
+}
+
+static void
+record_error(op_stats *s, const char *state)
+{
+	int			i;
+
+	for (i = 0; i < s->nerrors; i++)
+		if (strcmp(s->errors[i].state, state) == 0)
+		{
+			s->errors[i].n++;
+			return;
+		}
+	if (s->nerrors < MAX_STATES)
+	{
+		snprintf(s->errors[s->nerrors].state, sizeof(s->errors[0].state), "%s", state);
+		s->errors[s->nerrors++].n = 1;
+	}
+}
+
+/*
+ * Run one parameterised statement, timing it.  Returns the result on
+ * success (caller clears it), NULL after recording the error.
+ */
+static PGresult *
+timed(client *cl, op o, PGconn *conn, const char *sql, int nparams,
+	  const char *const *params)
+{
+	double		t0 = now_ms();
+	PGresult   *r = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+	{
+		record_ok(&cl->stats[o], now_ms() - t0);
+		return r;
+	}
+	{
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		if (state == NULL)
+			state = PQstatus(conn) == CONNECTION_OK ? "?????" : "conn!";
+		record_error(&cl->stats[o], state);
+		if (strcmp(state, "IC001") != 0 && strcmp(state, "IC002") != 0)
+			fprintf(stderr, "soak: %s: %s", op_names[o], PQerrorMessage(conn));
+	}
+	PQclear(r);
+	if (PQstatus(conn) != CONNECTION_OK)
+		PQreset(conn);
+	return NULL;
+}
+
+static int
+pick(client *cl, int n)
+{
+	return (int) (rand_r(&cl->seed) % (unsigned) n);
+}
+
+/* A code acknowledged through target t, or false when there is none yet. */
+static bool
+some_code(client *cl, target *t, bool want_home, char *code)
+{
+	bool		found = false;
+	int			tries;
+
+	pthread_mutex_lock(&t->lock);
+	for (tries = 0; tries < 8 && t->ncodes > 0; tries++)
+	{
+		long		n = t->ncodes < 4096 ? t->ncodes : 4096;
+		long		i = pick(cl, (int) n);
+
+		if (want_home && !t->home[i])
+			continue;
+		strcpy(code, t->codes[i]);
+		found = true;
+		break;
+	}
+	pthread_mutex_unlock(&t->lock);
+	return found;
+}
+
+static void
+do_order(client *cl, int ti)
+{
+	target	   *t = &targets[ti];
+	bool		till = strcmp(t->channel, "pos") == 0 || strcmp(t->channel, "store") == 0;
+	bool		home = !till || pick(cl, 4) == 0;
+	char		lines[1024],
+				basket[1400],
+				order[2600],
+				customer[256];
+	const char *params[1];
+	int			nlines = 1 + pick(cl, 4),
+				i;
+	size_t		len = 0;
+	PGresult   *r;
+	char		total[32];
+
+	len += snprintf(lines + len, sizeof(lines) - len, "[");
+	for (i = 0; i < nlines; i++)
+		len += snprintf(lines + len, sizeof(lines) - len, "%s{\"upc\": \"%s\", \"qty\": %d}",
+						i ? ", " : "", t->upcs[pick(cl, t->nupcs)], 1 + pick(cl, 2));
+	snprintf(lines + len, sizeof(lines) - len, "]");
+
+	snprintf(basket, sizeof(basket),
+			 "{\"store\": %d, \"channel\": \"%s\", \"lines\": %s}",
+			 t->store, t->channel, lines);
+	params[0] = basket;
+	r = timed(cl, OP_PRICE, cl->conn[ti],
+			  "SELECT (icos.price_basket($1::jsonb)) ->> 'total'", 1, params);
+	if (!r)
+		return;
+	snprintf(total, sizeof(total), "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+
+	snprintf(customer, sizeof(customer),
+			 "{\"name\": \"Soak customer %d\", \"email\": \"soak%d.%d@example.com\", "
+			 "\"address\": {\"line1\": \"%d High Street\", \"town\": \"Leeds\", \"postcode\": \"LS1 4AP\"}}",
+			 cl->id, cl->id, pick(cl, 200), 1 + pick(cl, 300));
+	snprintf(order, sizeof(order),
+			 "{\"store\": %d, \"channel\": \"%s\", \"customer\": %s, \"lines\": %s, "
+			 "\"delivery\": {\"method\": \"%s\"}, "
+			 "\"payments\": [{\"method\": \"%s\", \"amount\": %s%s}]}",
+			 t->store, t->channel, customer, lines,
+			 home ? "home" : "carry",
+			 till ? "cash" : "visa", till ? "9999.00" : total,
+			 till ? "" : ", \"reference\": \"AUTH 1\"");
+	params[0] = order;
+	r = timed(cl, OP_ORDER, cl->conn[ti],
+			  "SELECT icos.place_order($1::jsonb)::text", 1, params);
+	if (!r)
+		return;
+	pthread_mutex_lock(&t->lock);
+	{
+		long		slot = t->ncodes % 4096;
+
+		snprintf(t->codes[slot], sizeof(t->codes[0]), "%s", PQgetvalue(r, 0, 0));
+		t->home[slot] = home;
+		t->ncodes++;
+	}
+	pthread_mutex_unlock(&t->lock);
+	pthread_mutex_lock(&codes_lock);
+	fprintf(codes_out, "%s\t%d\t%d\n", PQgetvalue(r, 0, 0), ti, nlines);
+	pthread_mutex_unlock(&codes_lock);
+	PQclear(r);
+}
+
+static void
+do_enquiry(client *cl, int ti)
+{
+	char		code[16];
+	const char *params[1] = {code};
+	PGresult   *r;
+
+	if (!some_code(cl, &targets[ti], false, code))
+		return;
+	r = timed(cl, OP_ENQUIRY, cl->conn[ti],
+			  "SELECT icos.order($1::icos.order_code) ->> 'status'", 1, params);
+	PQclear(r);
+}
+
+static void
+do_edit(client *cl, int ti)
+{
+	char		code[16],
+				changes[256];
+	const char *params[2] = {code, changes};
+	PGresult   *r;
+
+	if (!some_code(cl, &targets[ti], true, code))
+		return;
+	if (pick(cl, 2) == 0)
+		snprintf(changes, sizeof(changes),
+				 "{\"address\": {\"line1\": \"%d Station Road\", \"town\": \"York\", \"postcode\": \"YO1 7HH\"}}",
+				 1 + pick(cl, 99));
+	else
+		snprintf(changes, sizeof(changes), "{\"cancel_lines\": [1]}");
+	r = timed(cl, OP_EDIT, cl->conn[ti],
+			  "SELECT icos.edit_order($1::icos.order_code, $2::jsonb) ->> 'status'", 2, params);
+	PQclear(r);
+}
+
+static void
+do_cancel(client *cl, int ti)
+{
+	char		code[16];
+	const char *params[1] = {code};
+	PGresult   *r;
+
+	if (!some_code(cl, &targets[ti], true, code))
+		return;
+	r = timed(cl, OP_CANCEL, cl->conn[ti],
+			  "SELECT icos.cancel_order($1::icos.order_code, 'customer changed their mind') ->> 'status'",
+			  1, params);
+	PQclear(r);
+}
+
+static void
+do_stock(client *cl, int ti)
+{
+	target	   *t = &targets[ti];
+	const char *params[1] = {t->upcs[pick(cl, t->nupcs)]};
+	PGresult   *r = timed(cl, OP_STOCK, cl->conn[ti],
+						  "SELECT sum(available) FROM icos.availability($1::icos.upc)",
+						  1, params);
+
+	PQclear(r);
+}
+
+static void
+do_report(client *cl)
+{
+	PGresult   *r;
+
+	if (!cl->reporter)
+		return;
+	r = timed(cl, OP_REPORT, cl->reporter,
+			  "SELECT count(*) FROM icos.sales_report(current_date, current_date + 1, 'category')",
+			  0, NULL);
+	PQclear(r);
+}
+
+static void
+do_promotion(client *cl)
+{
+	char		id[16];
+	const char *params[1] = {id};
+	PGresult   *r;
+
+	if (!cl->admin || npromotions == 0)
+		return;
+	snprintf(id, sizeof(id), "%d", 1 + pick(cl, npromotions));
+	r = timed(cl, OP_PROMOTION, cl->admin,
+			  "UPDATE icos.promotion SET priority = (priority + 1) % 10 "
+			  "WHERE promotion_id = (SELECT promotion_id FROM icos.promotion "
+			  "ORDER BY promotion_id OFFSET $1::int - 1 LIMIT 1)", 1, params);
+	PQclear(r);
+}
+
+/* A weighted random operation against a random target. */
+static void
+random_op(client *cl, int total)
+{
+	int			w = pick(cl, total),
+				ti = pick(cl, ntargets);
+	op			o = 0;
+
+	while (w >= op_weight[o])
+		w -= op_weight[o++];
+	switch (o)
+	{
+		case OP_ORDER:
+			do_order(cl, ti);
+			break;
+		case OP_ENQUIRY:
+			do_enquiry(cl, ti);
+			break;
+		case OP_EDIT:
+			do_edit(cl, ti);
+			break;
+		case OP_CANCEL:
+			do_cancel(cl, ti);
+			break;
+		case OP_STOCK:
+			do_stock(cl, ti);
+			break;
+		case OP_REPORT:
+			do_report(cl);
+			break;
+		case OP_PROMOTION:
+			do_promotion(cl);
+			break;
+		case OP_PRICE:
+		case OP_ROLLUP:
+		case N_OPS:
+			break;
+	}
+}
+
+static void *
+client_main(void *arg)
+{
+	client	   *cl = arg;
+	int			total = 0,
+				i;
+	double		next_rollup = 0;
+
+	for (i = 0; i < N_OPS; i++)
+		total += op_weight[i];
+	for (i = 0; i < ntargets; i++)
+		cl->conn[i] = connect_or_die(targets[i].conninfo);
+	if (admin_conninfo)
+		cl->admin = connect_or_die(admin_conninfo);
+	if (reporter_conninfo)
+		cl->reporter = connect_or_die(reporter_conninfo);
+
+	while (now_ms() < deadline)
+	{
+		if (cl->id == 1 && cl->admin && now_ms() >= next_rollup)
+		{
+			PQclear(timed(cl, OP_ROLLUP, cl->admin, "SELECT icos.rollup_sales()", 0, NULL));
+			next_rollup = now_ms() + 5000;
+		}
+		random_op(cl, total);
+	}
+	for (i = 0; i < ntargets; i++)
+		PQfinish(cl->conn[i]);
+	if (cl->admin)
+		PQfinish(cl->admin);
+	if (cl->reporter)
+		PQfinish(cl->reporter);
+	return NULL;
+}
+
+static void
+load_target(target *t)
+{
+	PGconn	   *c = connect_or_die(t->conninfo);
+	PGresult   *r = PQexec(c, "SELECT upc::text FROM icos.product WHERE active "
+						   "AND NOT made_to_order ORDER BY upc LIMIT 512");
+	int			i;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0)
+		die("no products at \"%s\": %s", t->conninfo, PQerrorMessage(c));
+	for (i = 0; i < PQntuples(r); i++)
+		snprintf(t->upcs[i], sizeof(t->upcs[0]), "%s", PQgetvalue(r, i, 0));
+	t->nupcs = PQntuples(r);
+	PQclear(r);
+	PQfinish(c);
+	pthread_mutex_init(&t->lock, NULL);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double		x = *(const double *) a,
+				y = *(const double *) b;
+
+	return (x > y) - (x < y);
+}
+
+int
+main(int argc, char **argv)
+{
+	int			seconds = 60,
+				nclients = 8,
+				i,
+				o;
+	const char *codes_path = NULL;
+	client	   *clients;
+	pthread_t  *threads;
+	double		started,
+				elapsed;
+	long		unexpected = 0;
+
+	for (i = 1; i < argc; i++)
+	{
+		const char *a = argv[i];
+
+		if (strcmp(a, "--seconds") == 0 && i + 1 < argc)
+			seconds = atoi(argv[++i]);
+		else if (strcmp(a, "--clients") == 0 && i + 1 < argc)
+			nclients = atoi(argv[++i]);
+		else if (strcmp(a, "--admin") == 0 && i + 1 < argc)
+			admin_conninfo = argv[++i];
+		else if (strcmp(a, "--reporter") == 0 && i + 1 < argc)
+			reporter_conninfo = argv[++i];
+		else if (strcmp(a, "--codes") == 0 && i + 1 < argc)
+			codes_path = argv[++i];
+		else if (strcmp(a, "--target") == 0 && i + 1 < argc && ntargets < MAX_TARGETS)
+		{
+			char	   *spec = strdup(argv[++i]),
+					   *bar1 = strchr(spec, '|'),
+					   *bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
+
+			if (!bar2)
+				die("a target is CONNINFO|STORE|CHANNEL, got \"%s\"", argv[i]);
+			*bar1 = *bar2 = '\0';
+			targets[ntargets].conninfo = spec;
+			targets[ntargets].store = atoi(bar1 + 1);
+			targets[ntargets].channel = bar2 + 1;
+			ntargets++;
+		}
+		else
+		{
+			fprintf(stderr, "usage: soak --target 'CONNINFO|STORE|CHANNEL' [--target ...] "
+					"[--admin CONNINFO] [--reporter CONNINFO] [--seconds N] [--clients N] [--codes FILE]\n");
+			return 2;
+		}
+	}
+	if (ntargets == 0 || seconds <= 0 || nclients <= 0 || nclients > 256)
+		die("give at least one --target, a positive --seconds and 1..256 --clients");
+	codes_out = codes_path ? fopen(codes_path, "w") : fopen("/dev/null", "w");
+	if (!codes_out)
+		die("cannot write %s: %s", codes_path, strerror(errno));
+	for (i = 0; i < ntargets; i++)
+		load_target(&targets[i]);
+	if (admin_conninfo)
+	{
+		PGconn	   *c = connect_or_die(admin_conninfo);
+		PGresult   *r = PQexec(c, "SELECT count(*) FROM icos.promotion");
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			npromotions = atoi(PQgetvalue(r, 0, 0));
+		PQclear(r);
+		PQfinish(c);
+	}
+
+	clients = calloc(nclients, sizeof(client));
+	threads = calloc(nclients, sizeof(pthread_t));
+	if (!clients || !threads)
+		die("out of memory");
+	started = now_ms();
+	deadline = started + seconds * 1000.0;
+	for (i = 0; i < nclients; i++)
+	{
+		clients[i].id = i + 1;
+		clients[i].seed = 0x5eed + i;
+		if (pthread_create(&threads[i], NULL, client_main, &clients[i]) != 0)
+			die("cannot start client thread %d", i + 1);
+	}
+	for (i = 0; i < nclients; i++)
+		pthread_join(threads[i], NULL);
+	elapsed = (now_ms() - started) / 1000.0;
+	fclose(codes_out);
+
+	printf("| operation | calls | per second | p50 ms | p99 ms | errors (SQLSTATE: count) |\n");
+	printf("|---|---:|---:|---:|---:|---|\n");
+	for (o = 0; o < N_OPS; o++)
+	{
+		op_stats	all = {0};
+		char		errs[256] = "";
+		size_t		len = 0;
+		int			c,
+					e;
+
+		for (c = 0; c < nclients; c++)
+		{
+			op_stats   *s = &clients[c].stats[o];
+
+			for (i = 0; i < s->n; i++)
+				record_ok(&all, s->ms[i]);
+			for (e = 0; e < s->nerrors; e++)
+			{
+				int			k;
+
+				for (k = 0; k < s->errors[e].n; k++)
+					record_error(&all, s->errors[e].state);
+			}
+		}
+		for (e = 0; e < all.nerrors; e++)
+		{
+			bool		expected = strcmp(all.errors[e].state, "IC001") == 0 ||
+				strcmp(all.errors[e].state, "IC002") == 0;
+
+			len += snprintf(errs + len, sizeof(errs) - len, "%s%s: %ld%s",
+							e ? ", " : "", all.errors[e].state, all.errors[e].n,
+							expected ? "" : " (unexpected)");
+			if (!expected)
+				unexpected += all.errors[e].n;
+		}
+		if (all.n == 0 && all.nerrors == 0)
+			continue;
+		qsort(all.ms, all.n, sizeof(double), cmp_double);
+		printf("| %s | %ld | %.1f | %.2f | %.2f | %s |\n", op_names[o], all.n,
+			   all.n / elapsed,
+			   all.n ? all.ms[(long) (all.n * 0.50)] : 0.0,
+			   all.n ? all.ms[(long) ((all.n - 1) * 0.99)] : 0.0,
+			   len ? errs : "none");
+		free(all.ms);
+	}
+	printf("\n%d clients, %d targets, %.0f s; unexpected errors: %ld\n",
+		   nclients, ntargets, elapsed, unexpected);
+	return unexpected ? 1 : 0;
+}
