@@ -1673,6 +1673,9 @@ DECLARE
 	v_rule    text := pg_catalog.repeat('-', 40);
 	v_paid    bigint;
 	v_change  bigint;
+	pr        record;
+	v_named   bigint;
+	v_rows    text[];
 BEGIN
 	SELECT * INTO o FROM icos.orders WHERE code = p_code;
 	IF NOT FOUND THEN
@@ -1704,7 +1707,26 @@ BEGIN
 									CASE WHEN l.status = 'cancelled' THEN 'CANCELLED'
 										 ELSE icos._pounds(l.unit_price_pence * (l.qty - l.returned_qty))::text END);
 		IF l.discount_pence > 0 THEN
-			r := r || icos._receipt_row('  Discount', '-' || icos._pounds(l.discount_pence));
+			-- One row per promotion that discounted the line, named (the
+			-- order's last pricing); one plain row when that does not add up.
+			v_named := 0;
+			v_rows := '{}';
+			FOR pr IN SELECT (x ->> 'id') AS id, (x ->> 'amount')::numeric AS amount,
+							 (SELECT a ->> 'name'
+							  FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(o.pricing -> 'applied') = 'array'
+																		THEN o.pricing -> 'applied' ELSE '[]' END) a
+							  WHERE a ->> 'id' = x ->> 'id') AS name
+					  FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(o.pricing -> 'lines') = 'array'
+																THEN o.pricing -> 'lines' ELSE '[]' END) pl,
+						   pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(pl -> 'promotions') = 'array'
+																THEN pl -> 'promotions' ELSE '[]' END) x
+					  WHERE pl ->> 'line' = l.line::text
+					  ORDER BY (x ->> 'id')::int LOOP
+				v_rows := v_rows || icos._receipt_row('  ' || coalesce(pr.name, 'Promotion ' || pr.id), '-' || pr.amount::text);
+				v_named := v_named + (pr.amount * 100)::bigint;
+			END LOOP;
+			r := r || CASE WHEN v_named = l.discount_pence THEN v_rows
+						   ELSE ARRAY[icos._receipt_row('  Discount', '-' || icos._pounds(l.discount_pence))] END;
 		END IF;
 		IF l.returned_qty > 0 THEN
 			r := r || pg_catalog.format('  (%s returned)', l.returned_qty);
@@ -1750,7 +1772,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION icos.receipt(icos.order_code, boolean) IS
-	'A 40-column plain-text receipt for a till printer; reprint marks it REPRINT';
+	'A 40-column plain-text receipt for a till printer, each discounted item followed by the promotions that discounted it and their saving; reprint marks it REPRINT';
 
 CREATE FUNCTION icos.edit_order(code icos.order_code, changes jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
