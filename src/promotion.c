@@ -23,7 +23,9 @@
  * transaction or lock, and the callback registered here marks the index
  * stale.  Rolled-back changes send the same invalidation at abort.  An
  * invalidation that arrives while the index is being built marks the new
- * index stale at once, so it is built again by the next call.
+ * index stale at once, so it is built again by the next call.  The index
+ * is read with the latest snapshot (see promo_index_build), so it never
+ * caches an older state than the invalidations received say.
  *
  * Products (price, category) are read per call with one saved SPI plan:
  * prices change more often than promotions and are an index probe each.
@@ -39,6 +41,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
@@ -53,6 +56,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "promo.h"
@@ -258,8 +262,25 @@ promo_index_build(void)
 
 	PG_TRY();
 	{
-		/* From here, an invalidation means this index is already stale. */
+		/*
+		 * From here, an invalidation means this index is already stale.  The
+		 * index is read with the latest snapshot, not the statement's: a
+		 * change that committed before it is in the index, and one that
+		 * commits after it sends its invalidation after this point, so no
+		 * change is ever missed (an older snapshot, e.g. a repeatable read
+		 * transaction's, would cache a stale index for later transactions).
+		 * A parallel operation cannot take a new snapshot: there the index
+		 * is built from the current one and left marked stale, so it serves
+		 * this call only.
+		 */
 		promo_index_stale = false;
+		if (IsInParallelMode())
+		{
+			PushActiveSnapshot(GetTransactionSnapshot());
+			promo_index_stale = true;
+		}
+		else
+			PushActiveSnapshot(GetLatestSnapshot());
 		ix->promo_relid = icos_relid("promotion");
 		ix->category_relid = icos_relid("category");
 
@@ -385,6 +406,7 @@ promo_index_build(void)
 				 SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(ix->product_plan) != 0)
 			elog(ERROR, "icos: keeping the product query failed");
+		PopActiveSnapshot();
 	}
 	PG_CATCH();
 	{
