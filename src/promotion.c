@@ -27,14 +27,18 @@
  * is read with the latest snapshot (see promo_index_build), so it never
  * caches an older state than the invalidations received say.
  *
- * Products (price, category) are read per call with one saved SPI plan:
- * prices change more often than promotions and are an index probe each.
- * Every SPI statement schema-qualifies its tables, casts and operators, so
- * it means the same under any search_path.
+ * Products (price, category) are cached the same way, one by one: a
+ * basket's codes missing from the cache are read in one query (a saved SPI
+ * plan), and the whole cache is emptied when icos.product changes (the
+ * same trigger, on icos.product too).  Each call first takes the pending
+ * invalidations, so a committed change is seen by the next call even in
+ * the middle of a transaction.  Every SPI statement schema-qualifies its
+ * tables, casts and operators, so it means the same under any search_path.
  *
- * Per-call memory: everything price_basket allocates, the engine's working
- * memory included, is in a temporary context deleted before it returns;
- * only the result jsonb is built in the caller's context.
+ * Per-call memory: everything price_basket allocates is in a per-backend
+ * context emptied at the start and the end of each call (an error leaves it
+ * to the next call), and the engine works in a per-backend buffer reused
+ * by each call; only the result jsonb is built in the caller's context.
  *
  *-------------------------------------------------------------------------
  */
@@ -50,6 +54,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -99,6 +104,30 @@ static PromoIndex *promo_index = NULL;
 static bool promo_index_stale = true;
 static bool promo_callback_registered = false;
 
+/*
+ * Per-backend product cache: code -> price and category, filled on a miss
+ * (one query for all the basket's misses) and emptied when icos.product
+ * changes (same trigger and callback).  Bounded: emptied when it reaches
+ * PRODUCT_CACHE_MAX entries.
+ */
+#define PRODUCT_CACHE_MAX	200000
+
+typedef struct ProductRow
+{
+	int64		upc;			/* hash key */
+	int64		price;
+	int32		category;		/* -1: none */
+} ProductRow;
+
+static HTAB *product_cache = NULL;
+
+/* The engine's per-backend working memory (see price_basket). */
+#define EVAL_BUF_SIZE	(2 * 1024 * 1024)
+static void *eval_buf = NULL;
+static MemoryContext work_cxt = NULL;
+static bool product_cache_stale = true;
+static Oid	product_relid = InvalidOid;
+
 /* ---------------------------------------------------------------------
  * Allocation hooks for the core: palloc in a given context, no OOM throw.
  * ---------------------------------------------------------------------
@@ -136,6 +165,8 @@ promo_report_oom(void)
 static void
 promo_relcache_callback(Datum arg, Oid relid)
 {
+	if (relid == InvalidOid || relid == product_relid)
+		product_cache_stale = true;
 	if (promo_index == NULL)
 		return;
 	if (relid == InvalidOid || relid == promo_index->promo_relid ||
@@ -146,8 +177,9 @@ promo_relcache_callback(Datum arg, Oid relid)
 PG_FUNCTION_INFO_V1(promotion_changed);
 
 /*
- * Statement trigger on icos.promotion and icos.category: every backend's
- * promotion index is stale once this transaction commits (and this
+ * Statement trigger on icos.promotion, icos.category and icos.product: every
+ * backend's promotion index or product cache is stale once this
+ * transaction commits (and this
  * backend's at once).
  */
 Datum
@@ -283,6 +315,11 @@ promo_index_build(void)
 			PushActiveSnapshot(GetLatestSnapshot());
 		ix->promo_relid = icos_relid("promotion");
 		ix->category_relid = icos_relid("category");
+		if (icos_relid("product") != product_relid)
+		{
+			product_relid = icos_relid("product");
+			product_cache_stale = true;
+		}
 
 		/* Categories: the parent of each. */
 		if (SPI_execute("SELECT c.category_id, coalesce(c.parent_id, -1) FROM icos.category c "
@@ -862,13 +899,6 @@ ancestry(PromoIndex *ix, int32 c, size_t *n)
 	return out;
 }
 
-typedef struct ProductRow
-{
-	int64		upc;
-	int64		price;
-	int32		category;		/* -1: none */
-} ProductRow;
-
 static int
 cmp_product(const void *a, const void *b)
 {
@@ -897,12 +927,16 @@ price_basket(PG_FUNCTION_ARGS)
 	int			nlines;
 	ProductRow *products;
 	int			nproducts = 0;
+	Datum	   *missing;
+	int			nmissing = 0;
 	promo_line *plines;
 	promo_def  *cands;
 	int			ncands = 0;
 	bool	   *seen;
 	PromoIndex *ix;
 	promo_alloc hooks;
+	promo_arena arena;
+	promo_alloc arena_hooks;
 	promo_result res;
 	promo_error err;
 	promo_status st;
@@ -912,50 +946,104 @@ price_basket(PG_FUNCTION_ARGS)
 	int			i;
 	size_t		j;
 
-	work = AllocSetContextCreate(caller, "icos price_basket", ALLOCSET_DEFAULT_SIZES);
+	/* Changes committed since the last call mark the caches stale. */
+	AcceptInvalidationMessages();
+
+	/*
+	 * Per-call memory: a per-backend context emptied at the start and the
+	 * end of every call, whose first 256 kB block is kept (fresh memory on
+	 * every call would be paid for in page faults).
+	 */
+	if (work_cxt == NULL)
+		work_cxt = AllocSetContextCreate(TopMemoryContext, "icos price_basket",
+										 256 * 1024, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+	work = work_cxt;
+	MemoryContextReset(work);
 	MemoryContextSwitchTo(work);
 	hooks = promo_hooks(work);
 
 	read_basket(in, &basket, &lines, &nlines);
 
-	/* The index (built or rebuilt if stale) and the basket's products. */
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "icos: SPI_connect failed");
-	if (promo_index == NULL || promo_index_stale)
-		promo_index_build();
-	ix = promo_index;
-	if (nlines > 0)
+	/* The basket's products: from the cache, misses in one query. */
+	if (product_cache == NULL || product_cache_stale)
 	{
-		Datum	   *codes = MemoryContextAlloc(work, sizeof(Datum) * nlines);
-		ArrayType  *arr;
-		Datum		arg;
-		int			rc;
+		HASHCTL		ctl;
 
-		for (i = 0; i < nlines; i++)
-			codes[i] = Int64GetDatum(lines[i].upc);
-		arr = construct_array(codes, nlines, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
-		arg = PointerGetDatum(arr);
-		rc = SPI_execute_plan(ix->product_plan, &arg, NULL, true, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "icos: product query failed: %s", SPI_result_code_string(rc));
-		products = MemoryContextAlloc(work, sizeof(ProductRow) * (SPI_processed + 1));
-		for (j = 0; j < SPI_processed; j++)
-		{
-			HeapTuple	t = SPI_tuptable->vals[j];
-			TupleDesc	td = SPI_tuptable->tupdesc;
-			bool		isnull;
-			Datum		c;
-
-			products[j].upc = DatumGetInt64(SPI_getbinval(t, td, 1, &isnull));
-			products[j].price = DatumGetInt64(SPI_getbinval(t, td, 2, &isnull));
-			c = SPI_getbinval(t, td, 3, &isnull);
-			products[j].category = isnull ? -1 : DatumGetInt32(c);
-		}
-		nproducts = (int) SPI_processed;
+		if (product_cache != NULL)
+			hash_destroy(product_cache);
+		product_cache = NULL;
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(ProductRow);
+		ctl.hcxt = CacheMemoryContext;
+		product_cache = hash_create("icos product cache", 1024, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		product_cache_stale = false;
 	}
-	else
-		products = MemoryContextAlloc(work, sizeof(ProductRow));
-	SPI_finish();
+	products = palloc(sizeof(ProductRow) * (2 * nlines + 1));
+	missing = palloc(sizeof(Datum) * (nlines + 1));
+	for (i = 0; i < nlines; i++)
+	{
+		ProductRow *hit = hash_search(product_cache, &lines[i].upc, HASH_FIND, NULL);
+
+		if (hit)
+			products[nproducts++] = *hit;
+		else
+			missing[nmissing++] = Int64GetDatum(lines[i].upc);
+	}
+
+	/* The index (built or rebuilt if stale), and the misses. */
+	if (promo_index == NULL || promo_index_stale || nmissing > 0)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "icos: SPI_connect failed");
+		if (promo_index == NULL || promo_index_stale)
+			promo_index_build();
+		if (nmissing > 0)
+		{
+			ArrayType  *arr;
+			Datum		arg;
+			int			rc;
+			bool		cacheable = !IsInParallelMode();
+
+			/*
+			 * As for the index: rows read with the latest snapshot may be
+			 * cached (any later change sends an invalidation after it); in a
+			 * parallel operation read with the current one, cache nothing.
+			 */
+			arr = construct_array(missing, nmissing, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+			arg = PointerGetDatum(arr);
+			PushActiveSnapshot(cacheable ? GetLatestSnapshot() : GetTransactionSnapshot());
+			rc = SPI_execute_plan(promo_index->product_plan, &arg, NULL, true, 0);
+			PopActiveSnapshot();
+			if (rc != SPI_OK_SELECT)
+				elog(ERROR, "icos: product query failed: %s", SPI_result_code_string(rc));
+			if (hash_get_num_entries(product_cache) + (long) SPI_processed > PRODUCT_CACHE_MAX)
+				product_cache_stale = true; /* emptied by the next call */
+			for (j = 0; j < SPI_processed; j++)
+			{
+				HeapTuple	t = SPI_tuptable->vals[j];
+				TupleDesc	td = SPI_tuptable->tupdesc;
+				ProductRow *p = &products[nproducts++];
+				bool		isnull;
+				Datum		c;
+
+				p->upc = DatumGetInt64(SPI_getbinval(t, td, 1, &isnull));
+				p->price = DatumGetInt64(SPI_getbinval(t, td, 2, &isnull));
+				c = SPI_getbinval(t, td, 3, &isnull);
+				p->category = isnull ? -1 : DatumGetInt32(c);
+				if (cacheable && !product_cache_stale)
+				{
+					bool		found;
+					ProductRow *e = hash_search(product_cache, &p->upc, HASH_ENTER, &found);
+
+					*e = *p;
+				}
+			}
+		}
+		SPI_finish();
+	}
+	ix = promo_index;
 	MemoryContextSwitchTo(work);
 	qsort(products, nproducts, sizeof(ProductRow), cmp_product);
 
@@ -996,7 +1084,20 @@ price_basket(PG_FUNCTION_ARGS)
 
 	basket.lines = plines;
 	basket.nlines = nlines;
-	st = promo_evaluate(&basket, cands, ncands, NULL, &hooks, &res, &err);
+	/*
+	 * The engine's working memory: a per-backend buffer reused by every call
+	 * (a 50-line basket against a thousand promotions takes about 1 MB,
+	 * which as fresh memory per call cost more in page faults than the
+	 * search itself); a basket that needs more is evaluated again in the
+	 * call's context.
+	 */
+	if (eval_buf == NULL)
+		eval_buf = MemoryContextAlloc(TopMemoryContext, EVAL_BUF_SIZE);
+	promo_arena_init(&arena, eval_buf, EVAL_BUF_SIZE);
+	arena_hooks = promo_arena_hooks(&arena);
+	st = promo_evaluate(&basket, cands, ncands, NULL, &arena_hooks, &res, &err);
+	if (st == PROMO_ENOMEM)
+		st = promo_evaluate(&basket, cands, ncands, NULL, &hooks, &res, &err);
 	if (st == PROMO_ENOMEM)
 		promo_report_oom();
 	if (st != PROMO_OK)
@@ -1074,7 +1175,7 @@ price_basket(PG_FUNCTION_ARGS)
 
 	MemoryContextSwitchTo(caller);
 	out = JsonbValueToJsonb(root);
-	MemoryContextDelete(work);
+	MemoryContextReset(work);
 	PG_RETURN_JSONB_P(out);
 }
 

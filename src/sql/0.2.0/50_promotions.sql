@@ -49,7 +49,7 @@ COMMENT ON TRIGGER promotion_validate ON icos.promotion IS 'refuses a rule the e
 CREATE FUNCTION icos._promotion_changed() RETURNS trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'promotion_changed';
 COMMENT ON FUNCTION icos._promotion_changed() IS
-	'trigger function: marks every backend''s compiled promotion index stale (relcache invalidation of the table)';
+	'trigger function: marks every backend''s compiled promotion index or product cache stale (relcache invalidation of the table)';
 CREATE TRIGGER promotion_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON icos.promotion
 	FOR EACH STATEMENT EXECUTE FUNCTION icos._promotion_changed();
 COMMENT ON TRIGGER promotion_changed ON icos.promotion IS
@@ -58,10 +58,15 @@ CREATE TRIGGER promotion_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON
 	FOR EACH STATEMENT EXECUTE FUNCTION icos._promotion_changed();
 COMMENT ON TRIGGER promotion_changed ON icos.category IS
 	'category ancestry is part of price_basket''s per-backend index: rebuild it when the tree changes';
--- Store nodes receive promotions and categories by logical replication,
+CREATE TRIGGER promotion_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON icos.product
+	FOR EACH STATEMENT EXECUTE FUNCTION icos._promotion_changed();
+COMMENT ON TRIGGER promotion_changed ON icos.product IS
+	'price_basket caches prices and categories per backend: empty those caches when the catalogue changes';
+-- Store nodes receive promotions and the catalogue by logical replication,
 -- whose apply worker fires only ALWAYS triggers.
 ALTER TABLE icos.promotion ENABLE ALWAYS TRIGGER promotion_changed;
 ALTER TABLE icos.category ENABLE ALWAYS TRIGGER promotion_changed;
+ALTER TABLE icos.product ENABLE ALWAYS TRIGGER promotion_changed;
 
 -- Pricing: the one function that prices a basket --------------------------
 
