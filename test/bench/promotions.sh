@@ -141,7 +141,7 @@ SELECT format('C: gross %s, discount %s, %s promotions applied, %s reported not 
 			  r ->> 'gross', r ->> 'discount', jsonb_array_length(r -> 'applied'),
 			  jsonb_array_length(r -> 'not_applied'), r ->> 'approximate')
 FROM (SELECT icos.price_basket(b::jsonb) AS r FROM bench.pbasket) x;
-SELECT format('SQL reference (percent/amount off only): discount %s', r ->> 'discount')
+SELECT format('SQL reference (percent/amount off only): discount %s', (r ->> 'discount')::numeric(12,2))
 FROM (SELECT bench.price_basket_sql(b::jsonb) AS r FROM bench.pbasket) x;
 SQL
 
