@@ -225,13 +225,19 @@ SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 4}]}') ->> 'tota
 DELETE FROM icos.promotion;
 SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 4}]}') ->> 'total' AS without;
 -- Categories are part of the index: moving a product's category under
--- Food brings a Food promotion to it.
+-- Food brings a Food promotion to it, in the transaction that moves it;
+-- rolled back, it is gone again.  Prices are cached too: a new price is
+-- seen at once, and the old one after a rollback.
 INSERT INTO icos.promotion (promotion_id, name, kind, rule)
 VALUES (1, 'Food 10% off', 'percent_off', '{"target": {"category": [8010]}, "percent": 10}');
 SELECT icos.price_basket('{"lines": [{"upc": "20900090", "qty": 1}]}') ->> 'total' AS candle_not_food;
+BEGIN;
 UPDATE icos.category SET parent_id = 8010 WHERE category_id = 8030;
 SELECT icos.price_basket('{"lines": [{"upc": "20900090", "qty": 1}]}') ->> 'total' AS candle_now_food;
-UPDATE icos.category SET parent_id = NULL WHERE category_id = 8030;
+UPDATE icos.product SET price = 6.00 WHERE upc = '20900090';
+SELECT icos.price_basket('{"lines": [{"upc": "20900090", "qty": 1}]}') ->> 'total' AS candle_dearer;
+ROLLBACK;
+SELECT icos.price_basket('{"lines": [{"upc": "20900090", "qty": 1}]}') ->> 'total' AS candle_back;
 DELETE FROM icos.promotion;
 
 -- Input errors, as before promotions.
