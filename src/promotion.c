@@ -1103,8 +1103,7 @@ price_basket(PG_FUNCTION_ARGS)
 	if (st != PROMO_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("basket cannot be priced: %s", err.msg),
-				 errhint("Each basket line needs its own line number.")));
+				 errmsg("basket cannot be priced: %s", err.msg)));
 
 	/* The result document. */
 	pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);

@@ -5,7 +5,7 @@
 -- another session is seen (relcache invalidation, here within one
 -- transaction).
 BEGIN;
-SELECT plan(32);
+SELECT plan(35);
 \ir orders_fixture.psql
 
 INSERT INTO icos.category (category_id, parent_id, name) VALUES (9190, NULL, 'Televisions');
@@ -108,6 +108,25 @@ SELECT throws_ok($$UPDATE icos.promotion SET rule = '{"target": {"upc": ["400638
 RESET ROLE;
 SELECT is((icos.price_basket('{"lines": [{"upc": "4006381333931", "qty": 1}]}') ->> 'total')::numeric, 19.60,
 	'the admin''s change applies to the next basket');
+
+-- PUBLIC may not price baskets (price_basket runs as its caller, it is not
+-- SECURITY DEFINER, so it is revoked explicitly).
+SELECT ok(NOT has_function_privilege('public', 'icos.price_basket(jsonb)', 'EXECUTE'),
+	'PUBLIC may not execute price_basket');
+-- The caller's search_path cannot redirect price_basket's own queries.
+CREATE SCHEMA evil_promo;
+CREATE TABLE evil_promo.product (upc icos.upc, price numeric, category_id int);
+INSERT INTO evil_promo.product VALUES ('4006381333931', 0.01, NULL);
+CREATE TABLE evil_promo.promotion (LIKE icos.promotion);
+SET LOCAL search_path = evil_promo, pg_temp, icos, public;
+-- The promotion index and the product cache are both rebuilt under this path.
+UPDATE icos.product SET price = 25.00 WHERE upc = '4006381333931';
+UPDATE icos.promotion SET priority = 1 WHERE promotion_id = 9902;
+SELECT is((icos.price_basket('{"lines": [{"upc": "4006381333931", "qty": 1}]}') ->> 'total')::numeric, 20.00,
+	'a hostile search_path changes nothing: 25.00 less 20%');
+RESET search_path;
+SELECT is(icos.price_basket('{"lines": [{"upc": "4006381333931", "qty": 1}]}') -> 'lines' -> 0 -> 'promotions',
+	'[{"id": 9902, "amount": 5.00}]'::jsonb, 'the line names the promotion and its amount');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- icos 0.2.0: orders.  Orders, their lines, payments and the append-only
--- event log; the table of what may change in which status; the one pricing
--- function; and the order API (place, find, receipt, edit, cancel, notes,
--- fulfilment, returns).
+-- event log; the table of what may change in which status; and the order
+-- API (place, find, receipt, edit, cancel, notes, fulfilment, returns).
+-- Prices come from icos.price_basket (50_promotions.sql).
 --
 -- Money is integer pence in every table (bigint) and numeric(12,2) pounds at
 -- the JSON surface.  Every child table carries store_id, the selling store

@@ -13,7 +13,10 @@ REVOKE ALL ON icos.promotion FROM PUBLIC;
 GRANT SELECT ON icos.promotion TO icos_agent, icos_reporter;
 GRANT INSERT, UPDATE, DELETE ON icos.promotion TO icos_admin;
 
-REVOKE ALL ON FUNCTION icos.offers(date, date, int), icos.promotion_description(text, jsonb, text, int)
+-- price_basket is granted to agents and reporters by 90_security.sql; it is
+-- not SECURITY DEFINER, so that file's sweep did not take it from PUBLIC.
+REVOKE ALL ON FUNCTION icos.price_basket(jsonb), icos.offers(date, date, int),
+	icos.promotion_description(text, jsonb, text, int)
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION icos.offers(date, date, int), icos.promotion_description(text, jsonb, text, int)
 	TO icos_agent, icos_reporter;
