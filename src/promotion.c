@@ -256,13 +256,6 @@ icos_relid(const char *relname)
 	return relid;
 }
 
-/* Text of column c of the current SPI row, or NULL. */
-static char *
-spi_text(HeapTuple tup, TupleDesc td, int c)
-{
-	return SPI_getvalue(tup, td, c);
-}
-
 /*
  * Read the promotions and categories and build a new index (SPI must be
  * connected).  Replaces the old one only when everything succeeded.
@@ -272,6 +265,7 @@ promo_index_build(void)
 {
 	MemoryContext cxt;
 	MemoryContext old;
+	MemoryContext caller;
 	PromoIndex *ix;
 	promo_alloc hooks;
 	List	   *upc = NIL;
@@ -286,6 +280,7 @@ promo_index_build(void)
 		promo_callback_registered = true;
 	}
 
+	caller = CurrentMemoryContext;
 	cxt = AllocSetContextCreate(CacheMemoryContext, "icos promotion index",
 								ALLOCSET_DEFAULT_SIZES);
 	ix = MemoryContextAllocZero(cxt, sizeof(PromoIndex));
@@ -356,15 +351,15 @@ promo_index_build(void)
 			promo_rule *rule;
 			promo_error err;
 			promo_status st;
-			char	   *kind = spi_text(t, td, 3);
-			char	   *ruletext = spi_text(t, td, 4);
+			char	   *kind = SPI_getvalue(t, td, 3);
+			char	   *ruletext = SPI_getvalue(t, td, 4);
 			bool		isnull;
 			Datum		v;
 			bool		is_all = false;
 			size_t		j;
 
 			d->id = DatumGetInt32(SPI_getbinval(t, td, 1, &isnull));
-			ix->names[i] = spi_text(t, td, 2);
+			ix->names[i] = SPI_getvalue(t, td, 2);
 			st = promo_rule_compile(kind, ruletext, strlen(ruletext), NULL, NULL,
 									&hooks, &rule, &err);
 			if (st == PROMO_ENOMEM)
@@ -415,7 +410,7 @@ promo_index_build(void)
 				d->nchannels = n;
 			}
 			d->priority = DatumGetInt32(SPI_getbinval(t, td, 9, &isnull));
-			d->coupon = spi_text(t, td, 10);
+			d->coupon = SPI_getvalue(t, td, 10);
 			d->max_per_order = DatumGetInt32(SPI_getbinval(t, td, 11, &isnull));
 
 			/* Index every match of the rule. */
@@ -448,6 +443,7 @@ promo_index_build(void)
 	PG_CATCH();
 	{
 		promo_index_stale = true;
+		MemoryContextSwitchTo(caller);
 		MemoryContextDelete(cxt);
 		PG_RE_THROW();
 	}
