@@ -5,7 +5,7 @@
 -- another session is seen (relcache invalidation, here within one
 -- transaction).
 BEGIN;
-SELECT plan(35);
+SELECT plan(39);
 \ir orders_fixture.psql
 
 INSERT INTO icos.category (category_id, parent_id, name) VALUES (9190, NULL, 'Televisions');
@@ -127,6 +127,17 @@ SELECT is((icos.price_basket('{"lines": [{"upc": "4006381333931", "qty": 1}]}') 
 RESET search_path;
 SELECT is(icos.price_basket('{"lines": [{"upc": "4006381333931", "qty": 1}]}') -> 'lines' -> 0 -> 'promotions',
 	'[{"id": 9902, "amount": 5.00}]'::jsonb, 'the line names the promotion and its amount');
+
+-- SQLSTATEs of price_basket (API.md).
+SELECT throws_ok($$SELECT icos.price_basket('{"lines": [{"upc": "12345670", "qty": 1}]}')$$, 'IC004', NULL,
+	'unknown product: IC004');
+SELECT throws_ok($$SELECT icos.price_basket('{"lines": [{"upc": "4006381333932", "qty": 1}]}')$$, '22P02', NULL,
+	'malformed code: 22P02');
+SELECT throws_ok($$SELECT icos.price_basket('{"lines": [], "voucher": "X"}')$$, '22023', NULL,
+	'unknown key: 22023');
+SELECT throws_ok($$INSERT INTO icos.promotion (promotion_id, name, kind, rule)
+	VALUES (9903, 'bad', 'bundle', '{"items": [{"all": true}], "price": 1}')$$, 'IC005', NULL,
+	'invalid rule: IC005');
 
 SELECT * FROM finish();
 ROLLBACK;
