@@ -549,13 +549,13 @@ BEGIN
 		'made_to_order', p.made_to_order,
 		'active', p.active,
 		'description', p.description,
-		'offers', '[]'::jsonb,
+		'offers', icos._product_offers(p.upc, p.category_id, pg_catalog.now()),
 		'availability', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(a) ORDER BY a.store_id), '[]')
 						   FROM icos._availability(code, NULL) a));
 END
 $$;
 COMMENT ON FUNCTION icos.product_info(icos.upc) IS
-'Everything an employee needs about a product as JSON: upc, name, category_id, category (leaf name), category_path (names from the root), price (pounds), lead_time_days, made_to_order, active, description, offers and availability (one object per store, as icos.availability).  offers is always [] in 0.2.0: the promotions release adds the promotion table and fills it with the offers active now.  IC004 unknown product.';
+'Everything an employee needs about a product as JSON: upc, name, category_id, category (leaf name), category_path (names from the root), price (pounds), lead_time_days, made_to_order, active, description, offers (the promotions in force now that cover the product: id, name, description, starts_at, ends_at, stores, channels, coupon) and availability (one object per store, as icos.availability).  IC004 unknown product.';
 
 CREATE FUNCTION icos.verify_stock()
 RETURNS TABLE(store_id int, upc icos.upc, problem text)

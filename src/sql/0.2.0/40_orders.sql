@@ -1,7 +1,7 @@
 -- icos 0.2.0: orders.  Orders, their lines, payments and the append-only
--- event log; the table of what may change in which status; the one pricing
--- function; and the order API (place, find, receipt, edit, cancel, notes,
--- fulfilment, returns).
+-- event log; the table of what may change in which status; and the order
+-- API (place, find, receipt, edit, cancel, notes, fulfilment, returns).
+-- Prices come from icos.price_basket (50_promotions.sql).
 --
 -- Money is integer pence in every table (bigint) and numeric(12,2) pounds at
 -- the JSON surface.  Every child table carries store_id, the selling store
@@ -521,100 +521,7 @@ $$;
 COMMENT ON FUNCTION icos._log(icos.orders, text, text, jsonb, text) IS
 	'Appends an event to the order''s log with the acting employee and store';
 
--- Pricing: the one function that prices a basket ----------------------------
-
-CREATE FUNCTION icos.price_basket(basket jsonb) RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	p_basket jsonb := $1;
-	l        jsonb;
-	n        bigint;
-	v_line   int;
-	v_upc    icos.upc;
-	v_qty    int;
-	v_price  bigint;
-	v_gross  bigint := 0;
-	v_lines  jsonb := '[]';
-	v_ok     boolean;
-	v_found  bigint;
-BEGIN
-	PERFORM icos._check_keys(p_basket, ARRAY['lines', 'store', 'channel', 'at', 'customer', 'coupons'], 'basket');
-	-- The usual basket in two queries: first check that every line is
-	-- well formed (without raising), then price them all at once.  Anything
-	-- else (a malformed line, an unknown product) takes the loop below,
-	-- which raises the precise error for the first bad line.
-	IF pg_catalog.jsonb_typeof(p_basket -> 'lines') = 'array' THEN
-		SELECT coalesce(bool_and(coalesce(
-				   CASE WHEN pg_catalog.jsonb_typeof(e.value) = 'object'
-							 AND e.value OPERATOR(pg_catalog.-) ARRAY['line', 'upc', 'qty'] = '{}'::jsonb
-							 AND pg_catalog.jsonb_typeof(e.value -> 'upc') = 'string'
-							 AND icos._is_count(e.value -> 'qty')
-							 AND (pg_catalog.jsonb_typeof(e.value -> 'line') IS NULL
-								  OR pg_catalog.jsonb_typeof(e.value -> 'line') = 'null'
-								  OR icos._is_count(e.value -> 'line'))
-						THEN icos.upc_is_valid(e.value ->> 'upc') END, false)),
-				   true)
-		INTO v_ok
-		FROM pg_catalog.jsonb_array_elements(p_basket -> 'lines') e;
-		IF v_ok THEN
-			SELECT count(*) - count(pr.price),
-				   coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-					   'line', x.line, 'upc', x.upc::text, 'qty', x.qty,
-					   'unit_price', icos._pounds(pr.price), 'gross', icos._pounds(pr.price * x.qty),
-					   'discount', icos._pounds(0), 'net', icos._pounds(pr.price * x.qty),
-					   'promotions', '[]'::jsonb) ORDER BY x.n), '[]'::jsonb),
-				   coalesce(sum(pr.price * x.qty), 0)::bigint
-			INTO v_found, v_lines, v_gross
-			FROM (SELECT e.ordinality AS n, coalesce((e.value ->> 'line')::int, e.ordinality::int) AS line,
-						 (e.value ->> 'upc')::icos.upc AS upc, (e.value ->> 'qty')::int AS qty
-				  FROM pg_catalog.jsonb_array_elements(p_basket -> 'lines') WITH ORDINALITY e) x
-			LEFT JOIN LATERAL (SELECT (p.price * 100)::bigint AS price FROM icos.product p
-							   WHERE p.upc = x.upc) pr ON true;
-			IF v_found = 0 THEN
-				RETURN pg_catalog.jsonb_build_object(
-					'lines', v_lines, 'gross', icos._pounds(v_gross), 'discount', icos._pounds(0),
-					'total', icos._pounds(v_gross), 'approximate', false,
-					'applied', '[]'::jsonb, 'not_applied', '[]'::jsonb);
-			END IF;
-			v_lines := '[]';
-			v_gross := 0;
-		END IF;
-	END IF;
-	FOR l, n IN SELECT e.value, e.ordinality
-				FROM pg_catalog.jsonb_array_elements(icos._json_array(p_basket, 'lines', 'basket')) WITH ORDINALITY e
-	LOOP
-		PERFORM icos._check_keys(l, ARRAY['line', 'upc', 'qty'], pg_catalog.format('basket line %s', n));
-		v_line := coalesce(icos._json_int(l, 'line', 'basket line'), n::int);
-		v_upc := icos._json_upc(l, pg_catalog.format('basket line %s', n));
-		v_qty := icos._json_int(l, 'qty', 'basket line');
-		IF v_qty IS NULL OR v_qty <= 0 THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('basket line %s needs a quantity of at least 1', n);
-		END IF;
-		SELECT (p.price * 100)::bigint INTO v_price FROM icos.product p WHERE p.upc = v_upc;
-		IF NOT FOUND THEN
-			RAISE EXCEPTION USING ERRCODE = 'IC004',
-				MESSAGE = pg_catalog.format('unknown product %s', v_upc),
-				DETAIL = 'No product in the catalogue has this code.';
-		END IF;
-		v_gross := v_gross + v_price * v_qty;
-		v_lines := v_lines || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-			'line', v_line, 'upc', v_upc::text, 'qty', v_qty,
-			'unit_price', icos._pounds(v_price), 'gross', icos._pounds(v_price * v_qty),
-			'discount', icos._pounds(0), 'net', icos._pounds(v_price * v_qty),
-			'promotions', '[]'::jsonb));
-	END LOOP;
-	-- List prices only until the promotions engine replaces this function.
-	RETURN pg_catalog.jsonb_build_object(
-		'lines', v_lines, 'gross', icos._pounds(v_gross), 'discount', icos._pounds(0),
-		'total', icos._pounds(v_gross), 'approximate', false,
-		'applied', '[]'::jsonb, 'not_applied', '[]'::jsonb);
-END
-$$;
-COMMENT ON FUNCTION icos.price_basket(jsonb) IS
-	'Prices a basket (lines of upc and qty): the one pricing function of icos; list prices until promotions are evaluated';
+-- Pricing: icos.price_basket (C, with promotions) is in 50_promotions.sql.
 
 -- The change rules, consulted in one place --------------------------------
 
@@ -1766,6 +1673,9 @@ DECLARE
 	v_rule    text := pg_catalog.repeat('-', 40);
 	v_paid    bigint;
 	v_change  bigint;
+	pr        record;
+	v_named   bigint;
+	v_rows    text[];
 BEGIN
 	SELECT * INTO o FROM icos.orders WHERE code = p_code;
 	IF NOT FOUND THEN
@@ -1797,7 +1707,26 @@ BEGIN
 									CASE WHEN l.status = 'cancelled' THEN 'CANCELLED'
 										 ELSE icos._pounds(l.unit_price_pence * (l.qty - l.returned_qty))::text END);
 		IF l.discount_pence > 0 THEN
-			r := r || icos._receipt_row('  Discount', '-' || icos._pounds(l.discount_pence));
+			-- One row per promotion that discounted the line, named (the
+			-- order's last pricing); one plain row when that does not add up.
+			v_named := 0;
+			v_rows := '{}';
+			FOR pr IN SELECT (x ->> 'id') AS id, (x ->> 'amount')::numeric AS amount,
+							 (SELECT a ->> 'name'
+							  FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(o.pricing -> 'applied') = 'array'
+																		THEN o.pricing -> 'applied' ELSE '[]' END) a
+							  WHERE a ->> 'id' = x ->> 'id') AS name
+					  FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(o.pricing -> 'lines') = 'array'
+																THEN o.pricing -> 'lines' ELSE '[]' END) pl,
+						   pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(pl -> 'promotions') = 'array'
+																THEN pl -> 'promotions' ELSE '[]' END) x
+					  WHERE pl ->> 'line' = l.line::text
+					  ORDER BY (x ->> 'id')::int LOOP
+				v_rows := v_rows || icos._receipt_row('  ' || coalesce(pr.name, 'Promotion ' || pr.id), '-' || pr.amount::text);
+				v_named := v_named + (pr.amount * 100)::bigint;
+			END LOOP;
+			r := r || CASE WHEN v_named = l.discount_pence THEN v_rows
+						   ELSE ARRAY[icos._receipt_row('  Discount', '-' || icos._pounds(l.discount_pence))] END;
 		END IF;
 		IF l.returned_qty > 0 THEN
 			r := r || pg_catalog.format('  (%s returned)', l.returned_qty);
@@ -1843,7 +1772,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION icos.receipt(icos.order_code, boolean) IS
-	'A 40-column plain-text receipt for a till printer; reprint marks it REPRINT';
+	'A 40-column plain-text receipt for a till printer, each discounted item followed by the promotions that discounted it and their saving; reprint marks it REPRINT';
 
 CREATE FUNCTION icos.edit_order(code icos.order_code, changes jsonb) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Benchmark of icos.price_basket (issue 4), on the bench cluster: one
+# 50-line basket priced against 1,000 promotions in force (600 percent_off
+# and 200 amount_off on single products, 100 multibuys on product pairs,
+# 50 buy-one-get-one-half-price on 50 of the 100 leaf categories, 40
+# two-item bundles and 10 spend thresholds on the 5 departments) over 2,000
+# products.
+#   1. icos.price_basket (C, every kind, exact best-price search), with the
+#      JSON in and out (text -> jsonb -> text each call);
+#   2. a plain PL/pgSQL + SQL reference that only does percent_off and
+#      amount_off (best per-unit discount per line, through a GIN index on
+#      the rules' product codes), same JSON in and out.
+# Calls are timed one by one and interleaved in rounds; medians and p99.
+# Target: median < 0.5 ms for (1).
+set -u
+. "$(dirname "$0")/../../src/tools/common.sh"
+DB=icos_bench
+CALLS=${ICOS_BENCH_CALLS:-2000}
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $DB "$@"; }
+
+say "promotions: 2000 products, 1000 promotions in force, a 50-line basket; $CALLS timed calls per implementation"
+q <<'SQL' || exit 1
+SET client_min_messages = warning;
+INSERT INTO icos.category (category_id, parent_id, name)
+SELECT 97000 + r, NULL, 'Promo dept ' || r FROM generate_series(1, 5) r ON CONFLICT DO NOTHING;
+INSERT INTO icos.category (category_id, parent_id, name)
+SELECT 97100 + (r - 1) * 20 + c, 97000 + r, 'Promo dept ' || r || ' / ' || c
+FROM generate_series(1, 5) r, generate_series(1, 20) c ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS bench.pproducts(n int PRIMARY KEY, upc icos.upc NOT NULL, cat int, pence bigint);
+TRUNCATE bench.pproducts;
+INSERT INTO bench.pproducts
+SELECT n, (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
+					   FROM generate_series(1, 12) i) % 10) % 10)::icos.upc,
+	   97101 + n % 100, 99 + (n * 37) % 5000
+FROM (SELECT n, '5097' || lpad(n::text, 8, '0') AS d FROM generate_series(1, 2000) n) x;
+INSERT INTO icos.product (upc, name, category_id, price)
+SELECT upc, 'Promo bench item ' || n, cat, pence / 100.0 FROM bench.pproducts ON CONFLICT DO NOTHING;
+
+DELETE FROM icos.promotion WHERE promotion_id BETWEEN 970001 AND 971000;
+CREATE FUNCTION pg_temp.code(n int) RETURNS text LANGUAGE sql AS
+	$$SELECT upc::text FROM bench.pproducts WHERE pproducts.n = 1 + (code.n - 1) % 2000$$;
+INSERT INTO icos.promotion (promotion_id, name, kind, rule, starts_at, ends_at, priority)
+SELECT 970000 + i, 'Bench promotion ' || i,
+	   CASE WHEN i <= 600 THEN 'percent_off' WHEN i <= 800 THEN 'amount_off' WHEN i <= 900 THEN 'multibuy'
+			WHEN i <= 950 THEN 'buy_get' WHEN i <= 990 THEN 'bundle' ELSE 'spend_threshold' END,
+	   CASE WHEN i <= 600 THEN jsonb_build_object('target', jsonb_build_object('upc', jsonb_build_array(pg_temp.code(i * 3))),
+												  'percent', 5 + i % 46)
+			WHEN i <= 800 THEN jsonb_build_object('target', jsonb_build_object('upc', jsonb_build_array(pg_temp.code(i * 7))),
+												  'amount', round((10 + i % 190) / 100.0, 2))
+			WHEN i <= 900 THEN jsonb_build_object('target', jsonb_build_object('upc', jsonb_build_array(pg_temp.code(i * 11), pg_temp.code(i * 11 + 1))),
+												  'qty', 3, 'price', 5 + i % 20)
+			WHEN i <= 950 THEN jsonb_build_object('buy', jsonb_build_object('category', jsonb_build_array(97101 + (i - 901) * 2)),
+												  'buy_qty', 1, 'get_qty', 1, 'percent', 50)
+			WHEN i <= 990 THEN jsonb_build_object('items', jsonb_build_array(jsonb_build_object('upc', jsonb_build_array(pg_temp.code(i * 13))),
+																			 jsonb_build_object('upc', jsonb_build_array(pg_temp.code(i * 13 + 5)))),
+												  'price', 10 + i % 30)
+			ELSE jsonb_build_object('target', jsonb_build_object('category', jsonb_build_array(97000 + 1 + i % 5)),
+									'min_spend', CASE WHEN i % 2 = 0 THEN 50 ELSE 100 END,
+									'amount', CASE WHEN i % 2 = 0 THEN 5 ELSE 12 END) END,
+	   now() - interval '1 day', now() + interval '30 days', i % 3
+FROM generate_series(1, 1000) i;
+CREATE INDEX IF NOT EXISTS bench_promotion_upc ON icos.promotion USING gin ((rule -> 'target' -> 'upc'));
+ANALYZE icos.promotion; ANALYZE icos.product;
+
+-- The basket: 50 distinct products, quantities 1 to 3.
+CREATE TABLE IF NOT EXISTS bench.pbasket(b text);
+TRUNCATE bench.pbasket;
+INSERT INTO bench.pbasket
+SELECT jsonb_build_object('lines', jsonb_agg(jsonb_build_object('upc', pg_temp.code(1 + (i * 37) % 2000), 'qty', 1 + i % 3) ORDER BY i),
+						  'store', 1, 'channel', 'store')::text
+FROM generate_series(1, 50) i;
+
+-- The reference: percent_off and amount_off only, in PL/pgSQL and SQL.
+CREATE OR REPLACE FUNCTION bench.price_basket_sql(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $f$
+DECLARE
+	v_at timestamptz := coalesce((p ->> 'at')::timestamptz, now());
+BEGIN
+	RETURN (
+	WITH l AS (
+		SELECT e.n::int AS line, (e.v ->> 'upc')::icos.upc AS upc, (e.v ->> 'qty')::int AS qty
+		FROM jsonb_array_elements(p -> 'lines') WITH ORDINALITY e(v, n)),
+	lp AS (
+		SELECT l.*, (pr.price * 100)::bigint AS unit FROM l JOIN icos.product pr ON pr.upc = l.upc),
+	b AS (
+		SELECT lp.*, coalesce(d.per_unit, 0) AS per_unit, d.id
+		FROM lp LEFT JOIN LATERAL (
+			SELECT x.promotion_id AS id,
+				   least(lp.unit, CASE x.kind WHEN 'percent_off' THEN round(lp.unit * (x.rule ->> 'percent')::numeric / 100)
+											  ELSE ((x.rule ->> 'amount')::numeric * 100) END)::bigint AS per_unit
+			FROM icos.promotion x
+			WHERE x.rule -> 'target' -> 'upc' ? lp.upc::text
+			  AND x.kind IN ('percent_off', 'amount_off')
+			  AND (x.starts_at IS NULL OR x.starts_at <= v_at) AND (x.ends_at IS NULL OR x.ends_at > v_at)
+			ORDER BY 2 DESC, x.priority DESC, x.promotion_id LIMIT 1) d ON true)
+	SELECT jsonb_build_object(
+		'lines', jsonb_agg(jsonb_build_object('line', b.line, 'upc', b.upc::text, 'qty', b.qty,
+			'unit_price', b.unit / 100.0, 'gross', b.unit * b.qty / 100.0, 'discount', b.per_unit * b.qty / 100.0,
+			'net', (b.unit - b.per_unit) * b.qty / 100.0,
+			'promotions', CASE WHEN b.id IS NULL THEN '[]'::jsonb
+							   ELSE jsonb_build_array(jsonb_build_object('id', b.id, 'amount', b.per_unit * b.qty / 100.0)) END)
+			ORDER BY b.line),
+		'gross', sum(b.unit * b.qty) / 100.0, 'discount', sum(b.per_unit * b.qty) / 100.0,
+		'total', sum((b.unit - b.per_unit) * b.qty) / 100.0)
+	FROM b);
+END
+$f$;
+
+-- Per-call timings, interleaved in rounds of 100 calls each.
+CREATE OR REPLACE FUNCTION bench.time_calls(p_calls int) RETURNS TABLE(impl text, ms double precision)
+LANGUAGE plpgsql AS $f$
+DECLARE
+	v_b text := (SELECT b FROM bench.pbasket);
+	v text;
+	i int;
+	k int;
+	t0 timestamptz;
+BEGIN
+	-- Warm up both (the C function builds its promotion index once).
+	v := icos.price_basket(v_b::jsonb)::text;
+	v := bench.price_basket_sql(v_b::jsonb)::text;
+	FOR i IN 1 .. p_calls / 100 LOOP
+		FOR k IN 1 .. 100 LOOP
+			t0 := clock_timestamp();
+			v := icos.price_basket(v_b::jsonb)::text;
+			impl := 'c'; ms := extract(epoch FROM clock_timestamp() - t0) * 1000; RETURN NEXT;
+		END LOOP;
+		FOR k IN 1 .. 100 LOOP
+			t0 := clock_timestamp();
+			v := bench.price_basket_sql(v_b::jsonb)::text;
+			impl := 'sql'; ms := extract(epoch FROM clock_timestamp() - t0) * 1000; RETURN NEXT;
+		END LOOP;
+	END LOOP;
+END
+$f$;
+SQL
+
+# What the basket gets: promotions considered, applied, the search result.
+q <<'SQL' | sed 's/^/    /'
+SELECT format('C: gross %s, discount %s, %s promotions applied, %s reported not applied, approximate %s',
+			  r ->> 'gross', r ->> 'discount', jsonb_array_length(r -> 'applied'),
+			  jsonb_array_length(r -> 'not_applied'), r ->> 'approximate')
+FROM (SELECT icos.price_basket(b::jsonb) AS r FROM bench.pbasket) x;
+SELECT format('SQL reference (percent/amount off only): discount %s', (r ->> 'discount')::numeric(12,2))
+FROM (SELECT bench.price_basket_sql(b::jsonb) AS r FROM bench.pbasket) x;
+SQL
+
+q -F ' ' -c "SELECT impl, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms), percentile_cont(0.99) WITHIN GROUP (ORDER BY ms), count(*)
+			 FROM bench.time_calls($CALLS) GROUP BY impl ORDER BY impl" |
+awk '
+	{ med[$1] = $2; p99[$1] = $3; n[$1] = $4 }
+	END {
+		printf "\n| implementation | kinds | calls | median ms | p99 ms | median vs C | target |\n";
+		printf "|---|---|---|---|---|---|---|\n";
+		printf "| icos.price_basket (C) | all seven, exact search | %d | %.3f | %.3f | 1.0x | median < 0.5 ms: %s |\n",
+			n["c"], med["c"], p99["c"], (med["c"] < 0.5 ? "met" : "MISSED");
+		printf "| PL/pgSQL + SQL reference | percent_off, amount_off | %d | %.3f | %.3f | %.1fx slower | |\n",
+			n["sql"], med["sql"], p99["sql"], med["sql"] / med["c"];
+	}'
+
+q <<'SQL'
+SET client_min_messages = warning;
+DROP INDEX IF EXISTS icos.bench_promotion_upc;
+DELETE FROM icos.promotion WHERE promotion_id BETWEEN 970001 AND 971000;
+SQL
