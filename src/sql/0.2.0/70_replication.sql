@@ -194,8 +194,8 @@ BEGIN
 			PERFORM icos._log(o, 'note', pg_catalog.format('line %s: store %s %s the stock; the line stays back-ordered by lead time',
 														  r.line, r.fulfil_from,
 														  CASE r.status WHEN 'expired' THEN 'answered too late for' ELSE 'could not reserve' END),
-							  pg_catalog.jsonb_build_object('topic', 'service', 'line', r.line, 'request', r.request_id,
-															'status', r.status, 'detail', r.detail));
+							  pg_catalog.jsonb_build_object('line', r.line, 'request', r.request_id,
+															'status', r.status, 'detail', r.detail), 'service');
 		END IF;
 		n_applied := n_applied + 1;
 	END LOOP;
@@ -212,8 +212,8 @@ BEGIN
 		 WHERE l.code = r.code AND l.store_id = r.store_id AND l.line = r.line;
 		PERFORM icos._log(o, 'note', pg_catalog.format('line %s: store %s did not answer in time; the line stays back-ordered by lead time',
 													  r.line, r.fulfil_from),
-						  pg_catalog.jsonb_build_object('topic', 'service', 'line', r.line, 'request', r.request_id,
-														'status', 'expired'));
+						  pg_catalog.jsonb_build_object('line', r.line, 'request', r.request_id,
+														'status', 'expired'), 'service');
 		n_expired := n_expired + 1;
 	END LOOP;
 
@@ -254,7 +254,7 @@ BEGIN
 	SELECT v_store, v_upc, coalesce(sum(s.on_hand), 0), coalesce(sum(s.reserved), 0),
 		   coalesce(sum(s.on_hand) - sum(s.reserved), 0)
 	  FROM icos.stock_slot s
-	 WHERE s.store_id = v_store AND s.upc OPERATOR(icos.=) v_upc
+	 WHERE s.store_id = v_store AND s.upc OPERATOR(pg_catalog.=) v_upc
 	ON CONFLICT (store_id, upc) DO UPDATE
 	   SET on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved, available = EXCLUDED.available,
 		   changed_at = EXCLUDED.changed_at
@@ -277,7 +277,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 	SELECT st.store_id, st.name, st.node_id, coalesce(a.on_hand, 0), coalesce(a.reserved, 0),
 		   coalesce(a.available, 0), a.changed_at
 	  FROM icos.store st
-	  LEFT JOIN icos.stock_availability a ON a.store_id = st.store_id AND a.upc OPERATOR(icos.=) $1
+	  LEFT JOIN icos.stock_availability a ON a.store_id = st.store_id AND a.upc OPERATOR(pg_catalog.=) $1
 	 WHERE st.kind IN ('store', 'warehouse') AND st.active AND st.node_id <> icos.current_node()
 	 ORDER BY st.store_id
 $$;
@@ -670,6 +670,56 @@ $$;
 COMMENT ON FUNCTION icos.setup_replication() IS
 	'Prepares this database for replication according to its node kind (run by icos node init-hq / add-store; idempotent): replica identity of orders, ownership guard triggers (a store''s rows are written only by its node; at a store, head office''s tables are read-only), and at HQ the apply-time triggers deriving icos.stock_availability and the sales roll-up from what the stores send.  Superuser only.';
 
+CREATE FUNCTION icos.reseed_prepare(store_node int) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	me icos.node;
+	r record;
+	n bigint;
+	v_done jsonb := '{}';
+BEGIN
+	PERFORM icos._require_admin();
+	SELECT * INTO me FROM icos.node;
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_subscription s
+				WHERE s.subname IN (pg_catalog.format('icos_hq_to_%s', store_node),
+									pg_catalog.format('icos_store_%s_to_hq', store_node))) THEN
+		RAISE EXCEPTION USING ERRCODE = '55000',
+			MESSAGE = pg_catalog.format('node %s is still subscribed', store_node),
+			HINT = 'Run icos node remove-store first (icos node reseed does both).';
+	END IF;
+	-- Copies of the other side's rows go; the initial copy of the new
+	-- subscription brings them back.  Replica mode: the guards and the
+	-- append-only triggers are for live changes, not for dropping a copy.
+	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+	IF me.kind = 'hq' THEN
+		FOR r IN SELECT t.table_name, icos._publication_filter(t.filter_kind, t.filter_column, store_node) AS f
+				 FROM icos.replicated_tables() t WHERE t.owner = 'store'
+				 ORDER BY t.table_name DESC
+		LOOP
+			EXECUTE pg_catalog.format('DELETE FROM %s WHERE %s', r.table_name, r.f);
+			GET DIAGNOSTICS n = ROW_COUNT;
+			v_done := v_done || pg_catalog.jsonb_build_object(r.table_name, n);
+		END LOOP;
+	ELSE
+		FOR r IN SELECT DISTINCT t.table_name,
+						CASE WHEN t.table_name = 'icos.node_heartbeat' THEN 'node_id <> icos.current_node()'
+							 WHEN t.owner = 'route' THEN 'from_node <> icos.current_node()'
+							 ELSE 'true' END AS f
+				 FROM icos.replicated_tables() t WHERE t.owner IN ('hq', 'route')
+				 ORDER BY t.table_name DESC
+		LOOP
+			EXECUTE pg_catalog.format('DELETE FROM %s WHERE %s', r.table_name, r.f);
+			GET DIAGNOSTICS n = ROW_COUNT;
+			v_done := v_done || pg_catalog.jsonb_build_object(r.table_name, n);
+		END LOOP;
+	END IF;
+	PERFORM pg_catalog.set_config('session_replication_role', 'origin', true);
+	RETURN v_done;
+END
+$$;
+COMMENT ON FUNCTION icos.reseed_prepare(int) IS
+	'Before re-seeding store node store_node (icos node reseed; its subscriptions must be gone): at HQ deletes the copies of that node''s rows, at the store the copies of head office''s rows, and returns the rows deleted per table; the new subscriptions copy them again.  Superuser only.';
+
 -- Link status at head office -------------------------------------------------
 
 CREATE VIEW icos.node_status AS
@@ -732,7 +782,7 @@ COMMENT ON COLUMN icos.node_status.pending_requests IS 'order lines at the store
 
 REVOKE ALL ON icos.stock_request, icos.stock_response, icos.stock_availability, icos.node_heartbeat FROM PUBLIC;
 REVOKE ALL ON FUNCTION icos.process_requests(), icos.heartbeat(), icos.create_publications(int),
-	icos.check_publications(int), icos.drop_publications(int), icos.setup_replication(),
+	icos.check_publications(int), icos.drop_publications(int), icos.reseed_prepare(int), icos.setup_replication(),
 	icos.replicated_tables(), icos._publication_filter(text, text, int), icos._publication_sql(text, int, text),
 	icos._request_stock(icos.orders, int, icos.upc, int, int), icos._guard_hq_owned(), icos._guard_store_row(),
 	icos._guard_node_row(), icos._availability_derive(), icos._heartbeat_received(), icos._require_admin()
