@@ -172,6 +172,7 @@ like($out, qr/^\s+2\s+2,3\s+up\s/m, 'node status lists store node 2 with its two
 
 # Store 1 sells while its link to head office is down (HQ stopped), then
 # reconnects: every order arrives once.
+$s1->safe_psql('postgres', "SELECT icos.receive_stock(1, '$kettle', 50, 'delivery')");
 my $before = $hq->safe_psql('postgres', 'SELECT count(*) FROM icos.orders WHERE store_id = 1');
 $hq->stop('fast');
 my @codes;
@@ -215,8 +216,8 @@ for my $s ($s1, $s2)
 # stalls (apply errors at HQ) and resumes without loss once HQ upgrades.
 $s1->safe_psql('postgres', 'ALTER TABLE icos.orders ADD COLUMN till_no int');
 my $ucode = $s1->safe_psql('postgres', qq{SELECT icos.place_order('{"store": 1, "channel": "pos",
-	"lines": [{"upc": "$lamp", "qty": 1}], "delivery": {"method": "carry"},
-	"payments": [{"method": "cash", "amount": 24.50}]}')}) ;
+	"lines": [{"upc": "$kettle", "qty": 1}], "delivery": {"method": "carry"},
+	"payments": [{"method": "cash", "amount": 17.49}]}')});
 ok($hq->poll_query_until('postgres', q{SELECT coalesce(sum(apply_error_count), 0) > 0 FROM pg_stat_subscription_stats WHERE subname = 'icos_store_1_to_hq'}),
 	'publisher upgraded first: head office cannot apply the store\'s change');
 is($hq->safe_psql('postgres', "SELECT count(*) FROM icos.orders WHERE code = '$ucode'"), '0', 'the order waits');
