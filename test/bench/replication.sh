@@ -25,21 +25,16 @@ declare -A PORT=([hq]=$((BASE + 1)) [s1]=$((BASE + 2)) [s2]=$((BASE + 3)))
 dsn() { echo "host=$(cluster_host "bench_$1") port=${PORT[$1]} user=postgres dbname=icos_repl"; }
 q() { local n=$1; shift; psql -q -X -v ON_ERROR_STOP=1 "$(dsn "$n")" "$@"; }
 
+# Fresh clusters every run: a previous run's subscriptions would reconnect.
 for n in hq s1 s2; do
+	cluster_destroy "bench_$n" >/dev/null 2>&1
 	cluster_start "bench_$n" "${PORT[$n]}" "max_connections = 100" "wal_receiver_status_interval = 1s" >/dev/null ||
 		die "could not start bench_$n"
 done
-trap 'for n in hq s1 s2; do cluster_stop bench_$n; done' EXIT
+trap 'for n in hq s1 s2; do cluster_destroy bench_$n; done' EXIT
 for n in hq s1 s2; do
-	h=$(cluster_host "bench_$n")
-	for s in $(psql -X -At -h "$h" -p "${PORT[$n]}" -U postgres -d icos_repl \
-				-c 'SELECT subname FROM pg_subscription' 2>/dev/null); do
-		psql -q -X -h "$h" -p "${PORT[$n]}" -U postgres -d icos_repl -c "ALTER SUBSCRIPTION $s DISABLE" \
-			-c "ALTER SUBSCRIPTION $s SET (slot_name = NONE)" -c "DROP SUBSCRIPTION $s"
-	done
-	psql -q -X -h "$h" -p "${PORT[$n]}" -U postgres -d postgres -c 'SET client_min_messages = warning' \
-		-c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'icos\_%'" \
-		-c 'DROP DATABASE IF EXISTS icos_repl' -c 'CREATE DATABASE icos_repl' >/dev/null || die "createdb on $n failed"
+	psql -q -X -h "$(cluster_host "bench_$n")" -p "${PORT[$n]}" -U postgres -d postgres \
+		-c 'CREATE DATABASE icos_repl' >/dev/null || die "createdb on $n failed"
 	q "$n" -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION icos' -c 'CREATE SCHEMA bench' || die "setup of $n failed"
 done
 
