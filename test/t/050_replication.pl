@@ -56,7 +56,7 @@ sub heartbeat_all
 my ($rc, $out, $err) = icos('--dsn', $dsn{hq}, 'node', 'init-hq');
 is($rc, 0, 'node init-hq succeeds') or diag($err);
 
-# Store 2 has taken stock before it is linked: the initial copy brings it.
+# Store 2's database is set up as node 2 beforehand: add-store keeps that.
 $s2->safe_psql('postgres', q{SELECT icos.init_node(2, 'store', 'York')});
 
 ($rc, $out, $err) = icos('node', 'add-store', '--hq', $dsn{hq}, '--store-dsn', $dsn{s1}, '--store', '1', '--name', 'Leeds');
@@ -85,6 +85,8 @@ is($s1->safe_psql('postgres', 'SELECT count(*) FROM icos.stock_slot WHERE store_
 ok($s2->poll_query_until('postgres',
 	"SELECT available = 10 FROM icos.remote_availability('$kettle') WHERE store_id = 1"),
 	'stock received in store 1 shows in store 2\'s availability');
+is($s2->safe_psql('postgres', "SELECT string_agg(store_id || ':' || available, ',' ORDER BY store_id) FROM icos.availability('$kettle')"),
+	'1:10,2:4,3:0', 'icos.availability at store 2 shows store 1 from head office\'s figures');
 
 # Price change at HQ reaches both stores.
 $hq->safe_psql('postgres', "UPDATE icos.product SET price = 17.49 WHERE upc = '$kettle'");
