@@ -144,6 +144,42 @@ like($s2->safe_psql('postgres', "SELECT string_agg(e->>'note', '|') FROM jsonb_a
 ok($hq->poll_query_until('postgres', "SELECT count(*) = 2 FROM icos.order_line WHERE code = '$xcode' AND remote_status IN ('granted', 'refused')"),
 	'head office sees the answered lines');
 
+# Granted remote lines: handed over (the stock's node consumes) or
+# cancelled (it releases).
+my $stock1 = sub {
+	$s1->safe_psql('postgres', "SELECT on_hand || '/' || reserved FROM icos.stock WHERE store_id = 1 AND upc = '$kettle'");
+};
+my $s1_before = $stock1->();
+my ($h_on, $h_res) = split m{/}, $s1_before;
+my %remote;
+my %amount = (1 => '17.49', 2 => '34.98');
+for my $q (2, 1)
+{
+	$remote{$q} = $s2->safe_psql('postgres', qq{SELECT icos.place_order('{"store": 2, "channel": "phone",
+		"customer": {"name": "Carol Example", "email": "carol\@example.com"},
+		"lines": [{"upc": "$kettle", "qty": $q, "fulfil_from": 1}],
+		"delivery": {"method": "home", "address": {"line1": "1 High St", "town": "York", "postcode": "YO1 1AA"}},
+		"payments": [{"method": "cash", "amount": $amount{$q}}]}')});
+}
+ok($s1->poll_query_until('postgres', "SELECT count(*) = 2 FROM icos.stock_request WHERE code IN ('$remote{2}', '$remote{1}')"),
+	'two more requests reached store 1');
+$s1->safe_psql('postgres', 'SELECT icos.heartbeat()');
+ok($s2->poll_query_until('postgres', "SELECT count(*) = 2 FROM icos.stock_response r JOIN icos.stock_request q USING (request_id) WHERE q.code IN ('$remote{2}', '$remote{1}')"),
+	'both granted answers came back');
+$s2->safe_psql('postgres', 'SELECT icos.heartbeat()');
+is($s2->safe_psql('postgres', "SELECT string_agg(remote_status, ',') FROM icos.order_line WHERE code IN ('$remote{2}', '$remote{1}')"),
+	'granted,granted', 'both lines granted');
+$s2->safe_psql('postgres', "SELECT icos.advance_order('$remote{2}', 'dispatched')");
+$s2->safe_psql('postgres', "SELECT icos.cancel_order('$remote{1}', 'customer changed their mind')");
+is($s2->safe_psql('postgres', "SELECT string_agg(status || ':' || reserved_qty, ',' ORDER BY qty DESC) FROM icos.order_line WHERE code IN ('$remote{2}', '$remote{1}')"),
+	'fulfilled:0,cancelled:0', 'dispatched line fulfilled, cancelled line released, at store 2');
+ok($s1->poll_query_until('postgres', "SELECT count(*) = 2 FROM icos.stock_request WHERE code IN ('$remote{2}', '$remote{1}') AND kind <> 'reserve'"),
+	'the consume and release requests reached store 1');
+$s1->safe_psql('postgres', 'SELECT icos.heartbeat()');
+is($stock1->(), ($h_on - 2) . '/' . $h_res, 'store 1 consumed the dispatched units and released the cancelled one');
+is($s1->safe_psql('postgres', "SELECT string_agg(kind, ',' ORDER BY movement_id) FROM icos.stock_movement WHERE order_code IN ('$remote{2}', '$remote{1}')"),
+	'reserve,reserve,sale,release', 'store 1\'s ledger records each step against the order');
+
 # Expiry: a request that reaches its store too late is refused there; one
 # never answered is given up by the asking node.
 my $ecode = $s2->safe_psql('postgres', qq{SET icos.request_ttl = '1 second'; SELECT icos.place_order('{"store": 2, "channel": "store",

@@ -900,6 +900,11 @@ BEGIN
 		-- (replication, 70_replication.sql) Stock of a store another node
 		-- owns: the line becomes a reservation request answered there.
 		IF icos._store_node(op.store) IS DISTINCT FROM icos.current_node() THEN
+			IF op.qty < 0 AND op.set_qty IS NULL THEN
+				-- line cancelled: that node releases what it granted
+				PERFORM icos._request_stock(p_order, op.store, op.upc, op.line, -op.qty, 'release');
+				CONTINUE;
+			END IF;
 			IF op.qty < 0 OR op.set_qty IS NOT NULL THEN
 				RAISE EXCEPTION USING ERRCODE = 'IC002',
 					MESSAGE = pg_catalog.format('line %s is served by store %s of another node and cannot be changed here', op.line, op.store),
@@ -991,6 +996,12 @@ BEGIN
 			 WHERE ol.code = p_order.code AND ol.status IN ('reserved', 'backorder', 'made_to_order')
 			 ORDER BY ol.fulfil_from, ol.upc, ol.line
 	LOOP
+		-- (replication) another node's stock: that node consumes what it granted
+		IF icos._store_node(l.fulfil_from) IS DISTINCT FROM icos.current_node() THEN
+			PERFORM icos._remote_line_ready(p_order, l.line);
+			PERFORM icos._request_stock(p_order, l.fulfil_from, l.upc, l.line, l.qty, 'consume');
+			CONTINUE;
+		END IF;
 		IF l.reserved_qty < l.qty THEN
 			PERFORM icos._reserve(l.fulfil_from, l.upc, l.qty - l.reserved_qty, p_order.code::text,
 								  pg_catalog.format('order %s line %s', p_order.code, l.line));
@@ -1015,6 +1026,10 @@ BEGIN
 			 WHERE ol.code = p_order.code AND ol.status IN ('backorder', 'made_to_order')
 			 ORDER BY ol.fulfil_from, ol.upc, ol.line
 	LOOP
+		-- (replication) another node's stock is reserved there, by request
+		IF icos._store_node(l.fulfil_from) IS DISTINCT FROM icos.current_node() THEN
+			PERFORM icos._remote_line_ready(p_order, l.line);
+		END IF;
 		PERFORM icos._reserve(l.fulfil_from, l.upc, l.qty, p_order.code::text,
 							  pg_catalog.format('order %s line %s', p_order.code, l.line));
 		UPDATE icos.order_line ol SET reserved_qty = ol.qty, status = 'reserved'

@@ -40,6 +40,7 @@ CREATE TABLE icos.stock_request (
 	qty			int NOT NULL CHECK (qty > 0),
 	created_at	timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
 	expires_at	timestamptz NOT NULL,
+	kind		text NOT NULL DEFAULT 'reserve' CHECK (kind IN ('reserve', 'release', 'consume')),
 	CHECK (from_node <> to_node)
 );
 COMMENT ON TABLE icos.stock_request IS
@@ -54,6 +55,7 @@ COMMENT ON COLUMN icos.stock_request.fulfil_from IS 'the store whose stock is as
 COMMENT ON COLUMN icos.stock_request.upc IS 'the product';
 COMMENT ON COLUMN icos.stock_request.qty IS 'units asked for';
 COMMENT ON COLUMN icos.stock_request.created_at IS 'when the order line asked';
+COMMENT ON COLUMN icos.stock_request.kind IS 'reserve (the line asks for stock), release (a granted line was cancelled) or consume (a granted line''s goods left: dispatched or collected)';
 COMMENT ON COLUMN icos.stock_request.expires_at IS 'after this the stock''s node refuses it and the asking node gives up waiting (setting icos.request_ttl, default 10 minutes)';
 CREATE INDEX stock_request_to_idx ON icos.stock_request (to_node, request_id);
 COMMENT ON INDEX icos.stock_request_to_idx IS 'requests addressed to one node (icos.process_requests)';
@@ -111,7 +113,8 @@ $$;
 COMMENT ON FUNCTION icos._lines_all_local(icos.store, jsonb) IS
 	'internal: true when every line of an order will be served from this node''s stock (the place_order fast path condition); false when a line may be fulfilled from another node''s store, which only the general path turns into a reservation request';
 
-CREATE FUNCTION icos._request_stock(p_order icos.orders, p_store int, p_upc icos.upc, p_line int, p_qty int)
+CREATE FUNCTION icos._request_stock(p_order icos.orders, p_store int, p_upc icos.upc, p_line int, p_qty int,
+									 p_kind text DEFAULT 'reserve')
 RETURNS void
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -119,17 +122,47 @@ DECLARE
 	v_ttl interval := coalesce(NULLIF(pg_catalog.current_setting('icos.request_ttl', true), ''),
 							   '10 minutes')::interval;
 BEGIN
-	INSERT INTO icos.stock_request (from_node, to_node, code, store_id, line, fulfil_from, upc, qty, expires_at)
+	INSERT INTO icos.stock_request (from_node, to_node, code, store_id, line, fulfil_from, upc, qty, kind, expires_at)
 	VALUES (icos.current_node(), icos._store_node(p_store), p_order.code, p_order.store_id, p_line,
-			p_store, p_upc, p_qty, pg_catalog.clock_timestamp() + v_ttl)
+			p_store, p_upc, p_qty, p_kind,
+			CASE p_kind WHEN 'reserve' THEN pg_catalog.clock_timestamp() + v_ttl ELSE 'infinity' END)
 	RETURNING request_id INTO v_id;
-	UPDATE icos.order_line l
-	   SET status = 'backorder', remote_status = 'pending', request_id = v_id
-	 WHERE l.code = p_order.code AND l.store_id = p_order.store_id AND l.line = p_line;
+	IF p_kind = 'reserve' THEN
+		UPDATE icos.order_line l
+		   SET status = 'backorder', remote_status = 'pending', request_id = v_id
+		 WHERE l.code = p_order.code AND l.store_id = p_order.store_id AND l.line = p_line;
+	ELSIF p_kind = 'release' THEN
+		UPDATE icos.order_line l SET reserved_qty = l.reserved_qty - p_qty
+		 WHERE l.code = p_order.code AND l.store_id = p_order.store_id AND l.line = p_line;
+	ELSE
+		UPDATE icos.order_line l SET reserved_qty = 0, consumed_qty = l.qty, status = 'fulfilled'
+		 WHERE l.code = p_order.code AND l.store_id = p_order.store_id AND l.line = p_line;
+	END IF;
 END
 $$;
-COMMENT ON FUNCTION icos._request_stock(icos.orders, int, icos.upc, int, int) IS
-	'internal: an order line fulfilled from a store of another node: writes the reservation request (routed to that node) and marks the line pending, promised by lead time until the answer comes';
+COMMENT ON FUNCTION icos._request_stock(icos.orders, int, icos.upc, int, int, text) IS
+	'internal: an order line fulfilled from a store of another node sends that node a request and updates the line: reserve (line pending, promised by lead time until the answer), release (a granted line cancelled: reserved_qty drops) or consume (a granted line handed over: fulfilled)';
+
+CREATE FUNCTION icos._remote_line_ready(p_order icos.orders, p_line int) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	l icos.order_line;
+BEGIN
+	SELECT * INTO l FROM icos.order_line x
+	 WHERE x.code = p_order.code AND x.store_id = p_order.store_id AND x.line = p_line;
+	IF l.remote_status IS DISTINCT FROM 'granted' OR l.reserved_qty < l.qty THEN
+		RAISE EXCEPTION USING ERRCODE = 'IC001',
+			MESSAGE = pg_catalog.format('line %s is not reserved at store %s yet', p_line, l.fulfil_from),
+			DETAIL = CASE l.remote_status
+					 WHEN 'pending' THEN 'That store belongs to another node and has not answered the reservation request yet.'
+					 WHEN 'refused' THEN 'That store belongs to another node and refused the reservation (see the order''s events).'
+					 ELSE 'That store belongs to another node; its stock is reserved there by request only.' END,
+			HINT = 'Wait for the answer, or cancel the line and order it from a store that has it.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION icos._remote_line_ready(icos.orders, int) IS
+	'internal: IC001 unless a line served by another node''s store has been granted in full (before its goods are handed over or the order is made ready for collection)';
 
 CREATE FUNCTION icos.process_requests() RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -156,7 +189,23 @@ BEGIN
 			 ORDER BY q.fulfil_from, q.upc, q.request_id
 	LOOP
 		v_detail := NULL;
-		IF r.expires_at <= pg_catalog.clock_timestamp() THEN
+		IF r.kind <> 'reserve' THEN
+			BEGIN
+				IF r.kind = 'release' THEN
+					PERFORM icos._release(r.fulfil_from, r.upc, r.qty, r.code::text,
+										  pg_catalog.format('order %s line %s cancelled (node %s request %s)',
+															r.code, r.line, r.from_node, r.request_id));
+				ELSE
+					PERFORM icos._consume(r.fulfil_from, r.upc, r.qty, r.code::text,
+										  pg_catalog.format('order %s line %s handed over (node %s request %s)',
+															r.code, r.line, r.from_node, r.request_id));
+				END IF;
+				v_status := 'granted';
+			EXCEPTION WHEN SQLSTATE 'IC001' OR SQLSTATE 'IC004' THEN
+				v_status := 'refused';
+				v_detail := SQLERRM;
+			END;
+		ELSIF r.expires_at <= pg_catalog.clock_timestamp() THEN
 			v_status := 'expired';
 			v_detail := pg_catalog.format('The request reached store %s after it expired at %s.', r.fulfil_from, r.expires_at);
 		ELSE
@@ -178,16 +227,21 @@ BEGIN
 
 	-- 2. Answers to this node's pending lines (a line is updated once: it
 	-- stops being pending).
-	FOR r IN SELECT s.*, l.code, l.store_id, l.line, l.fulfil_from, l.upc
+	FOR r IN SELECT s.*, l.code, l.store_id, l.line, l.fulfil_from, l.upc, l.qty, l.status AS line_status
 			 FROM icos.stock_response s
 			 JOIN icos.order_line l ON l.request_id = s.request_id AND l.remote_status = 'pending'
 			 WHERE s.to_node = me
 			 ORDER BY l.code, l.line
 	LOOP
 		SELECT * INTO o FROM icos.orders x WHERE x.code = r.code FOR UPDATE;
-		IF r.status = 'granted' THEN
+		IF r.status = 'granted' AND r.line_status = 'backorder' THEN
 			UPDATE icos.order_line l SET remote_status = 'granted', status = 'reserved', reserved_qty = l.qty
-			 WHERE l.code = r.code AND l.store_id = r.store_id AND l.line = r.line AND l.status = 'backorder';
+			 WHERE l.code = r.code AND l.store_id = r.store_id AND l.line = r.line;
+		ELSIF r.status = 'granted' THEN
+			-- cancelled while the request travelled: give the stock back
+			UPDATE icos.order_line l SET remote_status = 'granted', reserved_qty = l.qty
+			 WHERE l.code = r.code AND l.store_id = r.store_id AND l.line = r.line;
+			PERFORM icos._request_stock(o, r.fulfil_from, r.upc, r.line, r.qty, 'release');
 		ELSE
 			UPDATE icos.order_line l SET remote_status = 'refused'
 			 WHERE l.code = r.code AND l.store_id = r.store_id AND l.line = r.line;
@@ -784,7 +838,7 @@ REVOKE ALL ON icos.stock_request, icos.stock_response, icos.stock_availability, 
 REVOKE ALL ON FUNCTION icos.process_requests(), icos.heartbeat(), icos.create_publications(int),
 	icos.check_publications(int), icos.drop_publications(int), icos.reseed_prepare(int), icos.setup_replication(),
 	icos.replicated_tables(), icos._publication_filter(text, text, int), icos._publication_sql(text, int, text),
-	icos._request_stock(icos.orders, int, icos.upc, int, int), icos._guard_hq_owned(), icos._guard_store_row(),
+	icos._request_stock(icos.orders, int, icos.upc, int, int, text), icos._remote_line_ready(icos.orders, int), icos._guard_hq_owned(), icos._guard_store_row(),
 	icos._guard_node_row(), icos._availability_derive(), icos._heartbeat_received(), icos._require_admin()
 	FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION icos.process_requests(), icos.heartbeat() TO icos_admin;
