@@ -180,6 +180,24 @@ is($stock1->(), ($h_on - 2) . '/' . $h_res, 'store 1 consumed the dispatched uni
 is($s1->safe_psql('postgres', "SELECT string_agg(kind, ',' ORDER BY movement_id) FROM icos.stock_movement WHERE order_code IN ('$remote{2}', '$remote{1}')"),
 	'reserve,reserve,sale,release', 'store 1\'s ledger records each step against the order');
 
+# A web order at head office, which holds no stock: the server picks the
+# store with the most stock (store 1, another node) and asks it.
+my $wcode = $hq->safe_psql('postgres', qq{SELECT icos.place_order('{"store": 9, "channel": "web",
+	"customer": {"name": "Dan Example", "email": "dan\@example.com"},
+	"lines": [{"upc": "$kettle", "qty": 1}],
+	"delivery": {"method": "home", "address": {"line1": "2 Low St", "town": "Leeds", "postcode": "LS1 1AA"}},
+	"payments": [{"method": "visa", "amount": 17.49, "reference": "auth 1234"}]}')});
+is($hq->safe_psql('postgres', "SELECT fulfil_from || ':' || remote_status FROM icos.order_line WHERE code = '$wcode'"),
+	'1:pending', 'web order line served by store 1, pending');
+ok($s1->poll_query_until('postgres', "SELECT count(*) = 1 FROM icos.stock_request WHERE code = '$wcode'"),
+	'the web order\'s request reached store 1');
+($rc, $out, $err) = icos('--dsn', $dsn{s1}, 'node', 'heartbeat');
+is($rc, 0, 'node heartbeat at store 1 succeeds');
+like($out, qr/"granted": 1/, 'and reports the request it granted');
+ok($hq->poll_query_until('postgres', "SELECT icos.process_requests() IS NOT NULL AND
+	(SELECT remote_status = 'granted' FROM icos.order_line WHERE code = '$wcode')"),
+	'head office applies the grant to its web order');
+
 # Expiry: a request that reaches its store too late is refused there; one
 # never answered is given up by the asking node.
 my $ecode = $s2->safe_psql('postgres', qq{SET icos.request_ttl = '1 second'; SELECT icos.place_order('{"store": 2, "channel": "store",
@@ -207,6 +225,8 @@ ok($hq->poll_query_until('postgres', "SELECT count(*) = 2 FROM icos.node_status 
 is($rc, 0, 'node status succeeds');
 like($out, qr/^\s+1\s+1\s+up\s/m, 'node status lists store node 1 as up');
 like($out, qr/^\s+2\s+2,3\s+up\s/m, 'node status lists store node 2 with its two stores');
+($rc, $out, $err) = icos('--dsn', $dsn{hq}, '--json', 'node', 'status');
+like($out, qr/"link_state": "up"/, 'node status --json gives the figures as JSON');
 
 # Store 1 sells while its link to head office is down (HQ stopped), then
 # reconnects: every order arrives once.
