@@ -38,6 +38,7 @@ static const Command commands[] = {
 	{"report", cmd_report},
 	{"employee", cmd_employee},
 	{"till", cmd_till},
+	{"node", cmd_node},
 	{NULL, NULL}
 };
 
@@ -62,6 +63,15 @@ print_usage(FILE *out)
 		  "                                       create an employee login (password prompted,\n"
 		  "                                       or ICOS_PASSWORD)\n"
 		  "  till --store N                       interactive till reading standard input\n"
+		  "  node init-hq                         prepare head office (--dsn HQ) for replication\n"
+		  "  node add-store --hq HQ --store-dsn STORE --store N [--name TEXT] [--timeout S]\n"
+		  "                                       link a store database to head office\n"
+		  "  node status                          per store node: link, lag, heartbeat, errors\n"
+		  "  node remove-store --hq HQ --store N [--store-dsn STORE]\n"
+		  "                                       unlink a store node\n"
+		  "  node reseed --hq HQ --store-dsn STORE --store N\n"
+		  "                                       copy a store node afresh (slot lost, restore)\n"
+		  "  node heartbeat [--every S]           beat (and process cross-store requests)\n"
 		  "\n"
 		  "Options:\n"
 		  "  --dsn CONNINFO   connection string or URI (default: libpq environment, e.g. PGHOST)\n"

@@ -499,17 +499,21 @@ BEGIN
 	END IF;
 	RETURN QUERY
 	SELECT st.store_id, st.name,
-		   coalesce(k.on_hand, 0), coalesce(k.reserved, 0), coalesce(k.available, 0),
+		   coalesce(k.on_hand, a.on_hand, 0), coalesce(k.reserved, a.reserved, 0),
+		   coalesce(k.available, a.available, 0),
 		   coalesce(k.on_display, false),
-		   CASE WHEN coalesce(k.available, 0) > 0 THEN 0 ELSE v_lead END
+		   CASE WHEN coalesce(k.available, a.available, 0) > 0 THEN 0 ELSE v_lead END
 	  FROM icos.store st
 	  LEFT JOIN icos.stock k ON k.store_id = st.store_id AND k.upc OPERATOR(pg_catalog.=) p_code
+	  -- (replication) stores of other nodes: head office's republished figures
+	  LEFT JOIN icos.stock_availability a ON k.store_id IS NULL AND a.store_id = st.store_id
+			AND a.upc OPERATOR(pg_catalog.=) p_code
 	 WHERE CASE WHEN p_store IS NULL THEN st.kind IN ('store', 'warehouse') AND st.active
 				ELSE st.store_id = p_store END
 	 ORDER BY st.store_id;
 END
 $$;
-COMMENT ON FUNCTION icos._availability(icos.upc, int) IS 'internal: the body of icos.availability';
+COMMENT ON FUNCTION icos._availability(icos.upc, int) IS 'internal: the body of icos.availability; stores whose stock rows this node does not hold (other nodes'' stores, at a store node) are shown from icos.stock_availability, head office''s republished figures';
 
 CREATE FUNCTION icos.availability(code icos.upc, store_id int DEFAULT NULL)
 RETURNS TABLE(store_id int, store_name text, on_hand int, reserved int, available int,

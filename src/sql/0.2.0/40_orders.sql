@@ -804,6 +804,23 @@ BEGIN
 				   AS x(store int, upc text, line int, qty int, backorder boolean, set_qty int)
 			  ORDER BY x.store, x.upc::icos.upc, x.line
 	LOOP
+		-- (replication, 70_replication.sql) Stock of a store another node
+		-- owns: the line becomes a reservation request answered there.
+		IF icos._store_node(op.store) IS DISTINCT FROM icos.current_node() THEN
+			IF op.qty < 0 AND op.set_qty IS NULL THEN
+				-- line cancelled: that node releases what it granted
+				PERFORM icos._request_stock(p_order, op.store, op.upc, op.line, -op.qty, 'release');
+				CONTINUE;
+			END IF;
+			IF op.qty < 0 OR op.set_qty IS NOT NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'IC002',
+					MESSAGE = pg_catalog.format('line %s is served by store %s of another node and cannot be changed here', op.line, op.store),
+					DETAIL = 'Its stock is reserved by that store''s node through a reservation request.',
+					HINT = 'Cancel the line and order the new quantity on a new line.';
+			END IF;
+			PERFORM icos._request_stock(p_order, op.store, op.upc, op.line, op.qty);
+			CONTINUE;
+		END IF;
 		IF op.qty < 0 THEN
 			PERFORM icos._release(op.store, op.upc, -op.qty, v_code,
 								  pg_catalog.format('order %s line %s', v_code, op.line));
@@ -886,6 +903,12 @@ BEGIN
 			 WHERE ol.code = p_order.code AND ol.status IN ('reserved', 'backorder', 'made_to_order')
 			 ORDER BY ol.fulfil_from, ol.upc, ol.line
 	LOOP
+		-- (replication) another node's stock: that node consumes what it granted
+		IF icos._store_node(l.fulfil_from) IS DISTINCT FROM icos.current_node() THEN
+			PERFORM icos._remote_line_ready(p_order, l.line);
+			PERFORM icos._request_stock(p_order, l.fulfil_from, l.upc, l.line, l.qty, 'consume');
+			CONTINUE;
+		END IF;
 		IF l.reserved_qty < l.qty THEN
 			PERFORM icos._reserve(l.fulfil_from, l.upc, l.qty - l.reserved_qty, p_order.code::text,
 								  pg_catalog.format('order %s line %s', p_order.code, l.line));
@@ -910,6 +933,10 @@ BEGIN
 			 WHERE ol.code = p_order.code AND ol.status IN ('backorder', 'made_to_order')
 			 ORDER BY ol.fulfil_from, ol.upc, ol.line
 	LOOP
+		-- (replication) another node's stock is reserved there, by request
+		IF icos._store_node(l.fulfil_from) IS DISTINCT FROM icos.current_node() THEN
+			PERFORM icos._remote_line_ready(p_order, l.line);
+		END IF;
 		PERFORM icos._reserve(l.fulfil_from, l.upc, l.qty, p_order.code::text,
 							  pg_catalog.format('order %s line %s', p_order.code, l.line));
 		UPDATE icos.order_line ol SET reserved_qty = ol.qty, status = 'reserved'
@@ -1544,7 +1571,8 @@ BEGIN
 	-- the single-pass path: everything is computed first and each table is
 	-- written once.  Holds and back-orders take the general path below.
 	IF v_holds = '[]'::jsonb
-		AND NOT pg_catalog.jsonb_path_exists(v_lines, 'strict $[*] ? (@.backorder == true)') THEN
+		AND NOT pg_catalog.jsonb_path_exists(v_lines, 'strict $[*] ? (@.backorder == true)')
+		AND icos._lines_all_local(v_store, v_lines) THEN  -- (replication) remote stock: general path
 		RETURN icos._place_simple(p, v_store, v_channel, v_customer, v_method, v_addr, v_collect, v_date,
 								  v_lines, v_coupons, v_emp, v_emp_store);
 	END IF;
@@ -1606,7 +1634,10 @@ BEGIN
 				'line', l.line, 'upc', l.upc::text, 'name', p.name, 'qty', l.qty,
 				'unit_price', icos._pounds(l.unit_price_pence), 'discount', icos._pounds(l.discount_pence),
 				'net', icos._pounds(l.net_pence), 'status', l.status, 'fulfil_from', l.fulfil_from,
-				'returned', l.returned_qty) ORDER BY l.line)
+				'returned', l.returned_qty)
+				-- (replication) lines served by another node's store say how its answer stands
+				|| CASE WHEN l.remote_status IS NULL THEN '{}'::jsonb
+						ELSE pg_catalog.jsonb_build_object('remote', l.remote_status) END ORDER BY l.line)
 			FROM icos.order_line l JOIN icos.product p ON p.upc = l.upc WHERE l.code = o.code), '[]'::jsonb),
 		'payments', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'payment', y.payment_no, 'kind', y.kind, 'method', y.method,

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Replication latency (docs/replication.md): head office and two store
+# nodes, three clusters on this machine linked with `icos node add-store`.
+# pgbench sells at both stores (till sales, 1-2 lines, rate-limited to
+# ICOS_BENCH_RATE orders/s in all, default 200) while a probe receives one
+# unit of a probe product at store 1 every 200 ms.  Measured:
+#   order -> HQ      from the order's transaction start at the store
+#                    (placed_at) to its arrival at HQ (apply-time trigger)
+#   stock -> store 2 from the probe's ledger row at store 1 to the arrival
+#                    at store 2 of head office's availability row carrying it
+#                    (store 1 -> HQ -> store 2: two hops)
+# Median and p99 (target p99 < 1 s).  Arrival times are taken by triggers
+# in a bench schema enabled ALWAYS (they fire in the apply worker); all
+# clusters share this machine's clock.
+set -u
+. "$(dirname "$0")/../../src/tools/common.sh"
+SECS=${ICOS_BENCH_SECONDS:-20}
+RATE=${ICOS_BENCH_RATE:-200}
+BASE=${ICOS_BENCH_PORT:-55460}
+W=$RUNDIR/bench-repl
+rm -rf "$W"; mkdir -p "$W"
+ICOS=$PWD/src/cli/icos
+
+declare -A PORT=([hq]=$((BASE + 1)) [s1]=$((BASE + 2)) [s2]=$((BASE + 3)))
+dsn() { echo "host=$(cluster_host "bench_$1") port=${PORT[$1]} user=postgres dbname=icos_repl"; }
+q() { local n=$1; shift; psql -q -X -v ON_ERROR_STOP=1 "$(dsn "$n")" "$@"; }
+
+# Fresh clusters every run: a previous run's subscriptions would reconnect.
+for n in hq s1 s2; do
+	cluster_destroy "bench_$n" >/dev/null 2>&1
+	cluster_start "bench_$n" "${PORT[$n]}" "max_connections = 100" "wal_receiver_status_interval = 1s" >/dev/null ||
+		die "could not start bench_$n"
+done
+trap 'for n in hq s1 s2; do cluster_destroy bench_$n; done' EXIT
+for n in hq s1 s2; do
+	psql -q -X -h "$(cluster_host "bench_$n")" -p "${PORT[$n]}" -U postgres -d postgres \
+		-c 'CREATE DATABASE icos_repl' >/dev/null || die "createdb on $n failed"
+	q "$n" -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION icos' -c 'CREATE SCHEMA bench' || die "setup of $n failed"
+done
+
+say "head office: stores 1 (node 1) and 2 (node 2), 100 products"
+q hq <<'SQL' || die "catalogue load failed"
+INSERT INTO icos.store (store_id, name, kind, node_id) VALUES (1, 'Leeds', 'store', 1), (2, 'York', 'store', 2);
+INSERT INTO icos.category (category_id, name) VALUES (1, 'Bench');
+CREATE TABLE bench.products (n int PRIMARY KEY, upc icos.upc NOT NULL);
+INSERT INTO bench.products
+SELECT n, (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
+					   FROM generate_series(1, 12) i) % 10) % 10)::icos.upc
+FROM (SELECT n, '5099999' || lpad(n::text, 5, '0') AS d FROM generate_series(0, 100) n) x;
+INSERT INTO icos.product (upc, name, category_id, price) SELECT upc, 'Bench item ' || n, 1, 1.00 + n % 20 FROM bench.products;
+-- arrival of the stores' orders
+CREATE TABLE bench.order_arrival (code icos.order_code PRIMARY KEY, placed_at timestamptz, arrived timestamptz);
+CREATE FUNCTION bench.order_arrived() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO bench.order_arrival VALUES (NEW.code, NEW.placed_at, pg_catalog.clock_timestamp());
+	RETURN NULL;
+END $$;
+CREATE TRIGGER order_arrived AFTER INSERT ON icos.orders FOR EACH ROW EXECUTE FUNCTION bench.order_arrived();
+ALTER TABLE icos.orders ENABLE ALWAYS TRIGGER order_arrived;
+SQL
+$ICOS --dsn "$(dsn hq)" node init-hq >/dev/null || die "init-hq failed"
+for s in 1 2; do
+	$ICOS node add-store --hq "$(dsn hq)" --store-dsn "$(dsn s$s)" --store $s >"$W/add$s.log" 2>&1 ||
+		{ cat "$W/add$s.log"; die "add-store $s failed"; }
+done
+
+# stock at the stores (products 1-100), the probe product 0 at store 1
+probe=$(q hq -At -c 'SELECT upc FROM bench.products WHERE n = 0')
+for s in 1 2; do
+	q s$s -c "SELECT count(icos.receive_stock($s, upc, 1000000, 'bench stock')) FROM icos.product WHERE upc <> '$probe'" >/dev/null
+done
+q s2 <<'SQL' || die "probe set-up failed"
+CREATE TABLE bench.stock_arrival (store_id int, upc icos.upc, on_hand int, arrived timestamptz);
+CREATE FUNCTION bench.stock_arrived() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO bench.stock_arrival VALUES (NEW.store_id, NEW.upc, NEW.on_hand, pg_catalog.clock_timestamp());
+	RETURN NULL;
+END $$;
+CREATE TRIGGER stock_arrived AFTER INSERT OR UPDATE ON icos.stock_availability
+	FOR EACH ROW WHEN (NEW.store_id = 1) EXECUTE FUNCTION bench.stock_arrived();
+ALTER TABLE icos.stock_availability ENABLE ALWAYS TRIGGER stock_arrived;
+SQL
+
+# till sales of two random products (codes inlined: no lookup per order)
+upcs=$(q hq -At -c "SELECT string_agg(quote_literal(upc::text), ',' ORDER BY n) FROM bench.products WHERE n BETWEEN 1 AND 100")
+for s in 1 2; do
+	cat >"$W/sell$s.sql" <<EOT
+\set a random(1, 100)
+\set b random(1, 100)
+SELECT icos.place_order(jsonb_build_object('store', $s, 'channel', 'pos',
+	'lines', jsonb_build_array(jsonb_build_object('upc', (ARRAY[$upcs])[:a], 'qty', 1),
+							   jsonb_build_object('upc', (ARRAY[$upcs])[:b], 'qty', 1)),
+	'delivery', jsonb_build_object('method', 'carry'),
+	'payments', jsonb_build_array(jsonb_build_object('method', 'cash', 'amount', 100.00))));
+EOT
+done
+
+say "selling at $RATE orders/s over both stores for $SECS s, probing store 1's stock every 200 ms"
+q s1 -c "SELECT icos.receive_stock(1, '$probe', 1, 'probe')" >/dev/null
+sleep 1
+for s in 1 2; do
+	pgbench -n -c 4 -j 2 -R $((RATE / 2)) -T "$SECS" -f "$W/sell$s.sql" "$(dsn s$s)" >"$W/pgbench$s.log" 2>&1 &
+done
+{
+	for _ in $(seq 1 $((SECS * 5))); do
+		echo "SELECT icos.receive_stock(1, '$probe', 1, 'probe');"
+		echo "SELECT pg_sleep(0.2);"
+	done
+} | q s1 >/dev/null
+wait
+sleep 3
+for s in 1 2; do
+	grep -E '^(tps|latency average|number of transactions actually)' "$W/pgbench$s.log" | sed "s/^/  store $s: /"
+	grep -qi 'aborted\|error' "$W/pgbench$s.log" && { grep -i error "$W/pgbench$s.log" | head -3; die "pgbench at store $s failed"; }
+done
+
+# Bring the probe's commit times to HQ's database and compute there.
+q s1 -At -c "COPY (SELECT at, sum(d_on_hand) OVER (ORDER BY movement_id) FROM icos.stock_movement
+				WHERE store_id = 1 AND upc = '$probe') TO STDOUT" >"$W/probe_sent.txt"
+q s2 -At -c "COPY (SELECT on_hand, arrived FROM bench.stock_arrival WHERE upc = '$probe') TO STDOUT" >"$W/probe_arrived.txt"
+q hq <<SQL
+CREATE TABLE bench.probe_sent (at timestamptz, on_hand int);
+CREATE TABLE bench.probe_arrived (on_hand int, arrived timestamptz);
+\copy bench.probe_sent FROM '$W/probe_sent.txt'
+\copy bench.probe_arrived FROM '$W/probe_arrived.txt'
+\pset footer off
+\pset format unaligned
+\echo
+\echo '| measure | count | median ms | p99 ms | max ms | target |'
+\echo '|---|---:|---:|---:|---:|---|'
+SELECT format('| order visible at HQ | %s | %s | %s | %s | p99 < 1000: %s |', count(*),
+			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+			  round(max(ms)::numeric, 1),
+			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < 1000 THEN 'met' ELSE 'missed' END)
+  FROM (SELECT extract(epoch FROM arrived - placed_at) * 1000 AS ms FROM bench.order_arrival) x \g (tuples_only)
+SELECT format('| stock change at store 1 visible at store 2 | %s | %s | %s | %s | p99 < 1000: %s |', count(*),
+			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+			  round(max(ms)::numeric, 1),
+			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < 1000 THEN 'met' ELSE 'missed' END)
+  FROM (SELECT extract(epoch FROM a.arrived - s.at) * 1000 AS ms
+		  FROM bench.probe_sent s JOIN bench.probe_arrived a USING (on_hand)) x \g (tuples_only)
+SQL
+orders_hq=$(q hq -At -c "SELECT count(*) FROM icos.orders")
+orders_st=$(( $(q s1 -At -c "SELECT count(*) FROM icos.orders") + $(q s2 -At -c "SELECT count(*) FROM icos.orders") ))
+echo
+echo "orders at the stores: $orders_st; at head office: $orders_hq"
+[ "$orders_hq" = "$orders_st" ] || die "head office is missing orders"
