@@ -105,6 +105,12 @@ main(int argc, char **argv)
 	bool		options_done = false;
 
 	/*
+	 * Line by line even into a pipe or a file, so progress and results keep
+	 * their order with the server's notices and errors on stderr.
+	 */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+
+	/*
 	 * First pass: the global options.  --dsn is taken from anywhere (before
 	 * "--"); --json and --help before the command.
 	 */

@@ -410,14 +410,12 @@ node_status(int argc, char **argv)
 		{"json", false, NULL, &opts.json},
 		{NULL}
 	};
+	/* for people: lags as "seconds, size"; every figure is in --json */
 	static const Column cols[] = {
-		{"node", COL_NUM}, {"stores", COL_TEXT}, {"link", COL_TEXT},
-		{"to store B", COL_NUM}, {"to store s", COL_NUM},
-		{"from store B", COL_NUM}, {"from store s", COL_NUM},
-		{"last heartbeat", COL_TEXT}, {"age s", COL_NUM},
-		{"errors hq", COL_NUM}, {"errors store", COL_NUM},
-		{"WAL kept hq", COL_NUM}, {"WAL kept store", COL_NUM},
-		{"slot", COL_TEXT}, {"pending", COL_NUM}
+		{"Node", COL_NUM}, {"Stores", COL_TEXT}, {"Link", COL_TEXT},
+		{"HQ -> store lag", COL_TEXT}, {"store -> HQ lag", COL_TEXT},
+		{"Last heartbeat", COL_TEXT}, {"Apply errors (HQ/store)", COL_TEXT},
+		{"WAL kept (HQ/store)", COL_TEXT}, {"Slot", COL_TEXT}, {"Pending", COL_NUM}
 	};
 	PGconn	   *conn;
 	PGresult   *res;
@@ -434,11 +432,14 @@ node_status(int argc, char **argv)
 						"FROM icos.node_status s", 0, NULL);
 	else
 		res = run_query(conn,
-						"SELECT node_id, stores, link_state, to_store_lag_bytes, to_store_lag_s, "
-						"from_store_lag_bytes, from_store_lag_s, "
-						"to_char(last_heartbeat, 'YYYY-MM-DD HH24:MI:SS'), heartbeat_age_s, "
-						"hq_apply_errors, store_apply_errors, hq_retained_wal_bytes, "
-						"store_retained_wal_bytes, wal_status, pending_requests "
+						"SELECT node_id, stores, link_state, "
+						"coalesce(round(to_store_lag_s, 1) || ' s, ' || pg_size_pretty(to_store_lag_bytes), '-'), "
+						"coalesce(round(from_store_lag_s, 1) || ' s, ' || pg_size_pretty(from_store_lag_bytes), '-'), "
+						"coalesce(to_char(last_heartbeat, 'HH24:MI:SS') || ' (' || round(heartbeat_age_s, 1) || ' s ago)', 'never'), "
+						"coalesce(hq_apply_errors::text, '-') || ' / ' || coalesce(store_apply_errors::text, '-'), "
+						"coalesce(pg_size_pretty(hq_retained_wal_bytes), '-') || ' / ' || "
+						"coalesce(pg_size_pretty(store_retained_wal_bytes), '-'), "
+						"coalesce(wal_status, '-'), pending_requests "
 						"FROM icos.node_status ORDER BY node_id", 0, NULL);
 	if (res == NULL)
 	{

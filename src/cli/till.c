@@ -879,8 +879,6 @@ cmd_till(int argc, char **argv)
 		usage_error("till: --store N is required");
 	if (opts.json)
 		usage_error("till: --json is not available for the till");
-	/* keep the till's output in order with the server's messages on stderr */
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	memset(&t, 0, sizeof(t));
 	t.store = parse_int_arg("till", "--store", store);
 	snprintf(t.store_text, sizeof(t.store_text), "%d", t.store);

@@ -1,4 +1,4 @@
--- Loading the catalogue: stores, categories, a few hundred products, stock
+-- Head office loads the catalogue: stores, categories, a few hundred products
 -- Demo data that looks like a real retailer's.  Product codes are valid
 -- EAN-13s under a (fictional) GS1 UK company prefix 50-12345.
 \set ON_ERROR_STOP 1
@@ -11,13 +11,16 @@ LANGUAGE sql IMMUTABLE AS $$
 	FROM (SELECT '5012345' || lpad(item::text, 5, '0') AS d) x
 $$;
 
-INSERT INTO icos.store (store_id, name, kind) VALUES
-	(1, 'Website', 'web'),
-	(2, 'Call centre', 'callcentre'),
-	(10, 'London Oxford Street', 'store'),
-	(11, 'Manchester Arndale', 'store'),
-	(12, 'Leeds Trinity', 'store'),
-	(90, 'Daventry warehouse', 'warehouse');
+-- node_id: the database that serves the store.  Head office (node 0) serves
+-- the website, the call centre, Manchester and the warehouse; London Oxford
+-- Street (node 1) and Leeds Trinity (node 2) have databases of their own.
+INSERT INTO icos.store (store_id, name, kind, node_id) VALUES
+	(1, 'Website', 'web', 0),
+	(2, 'Call centre', 'callcentre', 0),
+	(10, 'London Oxford Street', 'store', 1),
+	(11, 'Manchester Arndale', 'store', 0),
+	(12, 'Leeds Trinity', 'store', 2),
+	(90, 'Daventry warehouse', 'warehouse', 0);
 
 INSERT INTO icos.category (category_id, parent_id, name) VALUES
 	(1, NULL, 'Clothing'), (2, NULL, 'Food'), (3, NULL, 'Home'), (4, NULL, 'Electricals'),
@@ -95,25 +98,6 @@ FROM (VALUES
 	('Inkjet printer', 44, 89.00, 5)
 ) v(name, category, price, lead);
 
--- Stock in every store and the warehouse, deterministic but uneven; made-to-
--- order items are never stocked.  The 77in OLED is held only at the
--- warehouse and Leeds, and is on display nowhere.
-CREATE TEMP TABLE demo_stock AS
-SELECT s.store_id, p.upc,
-	   CASE WHEN p.name LIKE 'Lumen 77in%' THEN
-				CASE s.store_id WHEN 90 THEN 3 WHEN 12 THEN 1 ELSE 0 END
-			WHEN s.kind = 'warehouse' THEN 20 + abs(hashtext(p.upc::text)) % 40
-			ELSE abs(hashtext(p.upc::text || s.store_id)) % 12 END AS qty
-FROM icos.product p CROSS JOIN icos.store s
-WHERE s.kind IN ('store', 'warehouse') AND NOT p.made_to_order;
-
-SELECT count(icos.receive_stock(store_id, upc, qty, 'opening stock'))
-FROM demo_stock WHERE qty > 0 \gset
-SELECT count(icos.set_display(s.store_id, p.upc, true))
-FROM icos.product p JOIN icos.store s ON s.kind = 'store'
-WHERE p.name NOT LIKE 'Lumen 77in%' AND abs(hashtext(p.upc::text || s.store_id)) % 3 <> 0 \gset
-
 SELECT (SELECT count(*) FROM icos.store) AS stores,
 	   (SELECT count(*) FROM icos.category) AS categories,
-	   (SELECT count(*) FROM icos.product) AS products,
-	   (SELECT sum(qty) FROM demo_stock) AS units_in_stock;
+	   (SELECT count(*) FROM icos.product) AS products;

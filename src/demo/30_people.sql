@@ -1,4 +1,4 @@
--- Employees: every employee logs in as themselves
+-- Head office adds the employees: every employee logs in as themselves
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 -- The verifiers were computed by src/tools/scram-verifier.pl on this side:
@@ -7,6 +7,7 @@ SET client_min_messages = warning;
 SELECT icos.create_employee(101, 'Priya Shah', 10, 'agent', :'verifier');
 SELECT icos.create_employee(102, 'Tom Okafor', 10, 'manager', :'verifier');
 SELECT icos.create_employee(201, 'Grace Lee', 2, 'agent', :'verifier');
+SELECT icos.create_employee(202, 'Sam Patel', 2, 'manager', :'verifier');
 SELECT icos.create_employee(301, 'Dan Murphy', 12, 'agent', :'verifier');
 SELECT icos.create_employee(111, 'Website', 1, 'agent', :'verifier');
 SELECT icos.create_employee(900, 'Head office admin', 1, 'admin', :'verifier');

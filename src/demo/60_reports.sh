@@ -1,6 +1,8 @@
-# Reports: televisions sold today, and sales by channel
+# Head office reports on every store: televisions sold today, sales by channel
 # sales_report is exact and current: it adds the daily rollup to the sales
-# not yet folded into it, so it needs no batch job to be right.
+# not yet folded into it, so it needs no batch job to be right.  The stores'
+# sales reach head office by replication; wait until both are in step.
+in_step_at_hq demo_s1 1 && in_step_at_hq demo_s2 2 || { echo "a store is not in step"; exit 1; }
 today=$(date +%F)
 echo "Televisions sold today (the category includes OLED and LED sub-categories):"
 psql -X -q -h "$(cluster_host demo)" -U postgres -P footer=off -c "
@@ -9,4 +11,7 @@ psql -X -q -h "$(cluster_host demo)" -U postgres -P footer=off -c "
 	WHERE label LIKE 'Electricals > Televisions%'"
 echo "\$ icos report --from $today --to $today --by channel"
 PGHOST=127.0.0.1 PGUSER=emp_900 PGPASSWORD=demo \
-	"$PG_BINDIR/icos" report --from "$today" --to "$today" --by channel
+	"$ICOS" report --from "$today" --to "$today" --by channel
+echo
+echo "\$ icos node status      (head office's view of its stores)"
+"$ICOS" --dsn "$HQ" node status

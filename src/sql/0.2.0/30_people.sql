@@ -142,6 +142,44 @@ $$;
 COMMENT ON FUNCTION icos._store_visible(int) IS
 	'Row-level security test: may the session read rows owned by this store?';
 
+CREATE FUNCTION icos._create_login(p_id int, p_name text, p_position text, p_password text)
+RETURNS name
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_role name := pg_catalog.format('emp_%s', p_id);
+BEGIN
+	IF p_password IS NULL
+		OR p_password !~ '^SCRAM-SHA-256\$[0-9]+:[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*:[A-Za-z0-9+/]+=*$' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = 'password must be a SCRAM-SHA-256 verifier, not a plain password',
+			DETAIL = 'icos never receives employees'' plain passwords: only the verifier computed from it is stored.',
+			HINT = 'Use "icos employee add", which prompts for the password and sends its verifier, or compute one in psql with \password on a scratch role and copy rolpassword from pg_authid.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = v_role) THEN
+		RAISE EXCEPTION USING ERRCODE = '23505',
+			MESSAGE = pg_catalog.format('employee %s already has a login (%s)', p_id, v_role),
+			HINT = 'Choose another employee id, or drop the old role if nobody uses it.';
+	END IF;
+	EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I',
+							  v_role, p_password, 'icos_' || p_position);
+	-- PostgreSQL hashes a password it cannot parse as a verifier: make sure
+	-- what it stored is exactly the verifier given.
+	IF (SELECT a.rolpassword FROM pg_catalog.pg_authid a WHERE a.rolname = v_role) IS DISTINCT FROM p_password THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = 'password is not a valid SCRAM-SHA-256 verifier',
+			DETAIL = 'PostgreSQL could not read the salt or keys of the verifier given.',
+			HINT = 'Use "icos employee add", which prompts for the password and sends its verifier, or compute one in psql with \password on a scratch role and copy rolpassword from pg_authid.';
+	END IF;
+	EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', v_role,
+							  pg_catalog.format('icos employee %s: %s', p_id, p_name));
+	RETURN v_role;
+END
+$$;
+COMMENT ON FUNCTION icos._create_login(int, text, text, text) IS
+	'The login role emp_<id> (member of icos_<position>) with a SCRAM-SHA-256 verifier, for icos.create_employee and icos.create_employee_login; 22023 for anything but a verifier, 23505 when the role exists';
+
 CREATE FUNCTION icos.create_employee(employee_id int, full_name text, store_id int,
 									 "position" text, password text)
 RETURNS void
@@ -176,39 +214,39 @@ BEGIN
 			MESSAGE = pg_catalog.format('unknown store %s', coalesce(p_store::text, 'null')),
 			DETAIL = 'An employee must work for an existing store.';
 	END IF;
-	IF p_password IS NULL
-		OR p_password !~ '^SCRAM-SHA-256\$[0-9]+:[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*:[A-Za-z0-9+/]+=*$' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = 'password must be a SCRAM-SHA-256 verifier, not a plain password',
-			DETAIL = 'icos never receives employees'' plain passwords: only the verifier computed from it is stored.',
-			HINT = 'Use "icos employee add", which prompts for the password and sends its verifier, or compute one in psql with \password on a scratch role and copy rolpassword from pg_authid.';
-	END IF;
-	v_role := pg_catalog.format('emp_%s', p_id);
-	IF EXISTS (SELECT 1 FROM icos.employee e WHERE e.employee_id = p_id)
-		OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = v_role) THEN
+	IF EXISTS (SELECT 1 FROM icos.employee e WHERE e.employee_id = p_id) THEN
 		RAISE EXCEPTION USING ERRCODE = '23505',
 			MESSAGE = pg_catalog.format('employee %s already exists', p_id),
 			HINT = 'Choose another employee id.';
 	END IF;
-
-	EXECUTE pg_catalog.format('CREATE ROLE %I LOGIN PASSWORD %L IN ROLE %I',
-							  v_role, p_password, 'icos_' || p_position);
-	-- PostgreSQL hashes a password it cannot parse as a verifier: make sure
-	-- what it stored is exactly the verifier given.
-	IF (SELECT a.rolpassword FROM pg_catalog.pg_authid a WHERE a.rolname = v_role) IS DISTINCT FROM p_password THEN
-		RAISE EXCEPTION USING ERRCODE = '22023',
-			MESSAGE = 'password is not a valid SCRAM-SHA-256 verifier',
-			DETAIL = 'PostgreSQL could not read the salt or keys of the verifier given.',
-			HINT = 'Use "icos employee add", which prompts for the password and sends its verifier, or compute one in psql with \password on a scratch role and copy rolpassword from pg_authid.';
-	END IF;
-	EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', v_role,
-							  pg_catalog.format('icos employee %s: %s', p_id, p_name));
+	v_role := icos._create_login(p_id, p_name, p_position, p_password);
 	INSERT INTO icos.employee (employee_id, full_name, store_id, position, role_name)
 	VALUES (p_id, pg_catalog.btrim(p_name), p_store, p_position, v_role);
 END
 $$;
 COMMENT ON FUNCTION icos.create_employee(int, text, int, text, text) IS
 	'Admin only: records an employee and creates its login role emp_<id> (member of icos_<position>) with a SCRAM-SHA-256 verifier';
+
+CREATE FUNCTION icos.create_employee_login(employee_id int, password text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	e icos.employee;
+BEGIN
+	SELECT * INTO e FROM icos.employee x WHERE x.employee_id = $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'IC004',
+			MESSAGE = pg_catalog.format('employee %s is not known here', coalesce($1::text, 'null')),
+			DETAIL = 'Employees are added at head office with icos.create_employee; store nodes receive them by replication.',
+			HINT = 'Add the employee at head office first, or wait until replication has brought the record here.';
+	END IF;
+	PERFORM icos._create_login(e.employee_id, e.full_name, e.position, $2);
+END
+$$;
+COMMENT ON FUNCTION icos.create_employee_login(int, text) IS
+	'Admin only, on a store node: creates the login role of an employee whose record came from head office (login roles belong to a cluster and are not replicated); password is a SCRAM-SHA-256 verifier';
 
 -- Customers: one place that creates or updates them ------------------------
 

@@ -383,11 +383,13 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	me int := icos.current_node();
 	v_req jsonb;
+	v_at timestamptz;
 BEGIN
 	v_req := icos.process_requests();
+	v_at := pg_catalog.clock_timestamp();
 	INSERT INTO icos.node_heartbeat AS h (node_id, beat_at, wal_lsn, apply_errors, sync_errors,
 										  outbound_lag_bytes, retained_wal_bytes, pending_requests)
-	SELECT me, pg_catalog.clock_timestamp(), pg_catalog.pg_current_wal_lsn(),
+	SELECT me, v_at, pg_catalog.pg_current_wal_lsn(),
 		   coalesce((SELECT sum(st.apply_error_count) FROM pg_catalog.pg_stat_subscription_stats st
 					  WHERE st.subname LIKE 'icos\_%'), 0),
 		   coalesce((SELECT sum(st.sync_error_count) FROM pg_catalog.pg_stat_subscription_stats st
@@ -401,11 +403,11 @@ BEGIN
 	   SET beat_at = EXCLUDED.beat_at, wal_lsn = EXCLUDED.wal_lsn, apply_errors = EXCLUDED.apply_errors,
 		   sync_errors = EXCLUDED.sync_errors, outbound_lag_bytes = EXCLUDED.outbound_lag_bytes,
 		   retained_wal_bytes = EXCLUDED.retained_wal_bytes, pending_requests = EXCLUDED.pending_requests;
-	RETURN v_req || pg_catalog.jsonb_build_object('node', me, 'at', pg_catalog.clock_timestamp());
+	RETURN v_req || pg_catalog.jsonb_build_object('node', me, 'at', v_at);
 END
 $$;
 COMMENT ON FUNCTION icos.heartbeat() IS
-	'Call every few seconds on every node (icos node heartbeat, cron or a scheduler): processes cross-store requests (icos.process_requests) and writes this node''s icos.node_heartbeat row, which replication carries to the other side; returns the request counts with the node and time';
+	'Call every few seconds on every node (icos node heartbeat, cron or a scheduler): processes cross-store requests (icos.process_requests) and writes this node''s icos.node_heartbeat row, which replication carries to the other side; returns the request counts with the node and the heartbeat''s beat_at as "at" (for icos.wait_for_heartbeat)';
 
 -- Ownership guards -------------------------------------------------------------
 
@@ -834,12 +836,44 @@ COMMENT ON COLUMN icos.node_status.store_retained_wal_bytes IS 'WAL the store ke
 COMMENT ON COLUMN icos.node_status.wal_status IS 'wal_status of HQ''s slot for the store: reserved, extended, unreserved or lost (re-seed)';
 COMMENT ON COLUMN icos.node_status.pending_requests IS 'order lines at the store waiting for an answer from another node';
 
+-- Waiting for another node -----------------------------------------------------
+
+CREATE FUNCTION icos.wait_for_heartbeat(node_id int, since timestamptz,
+										timeout interval DEFAULT '30 seconds')
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_until timestamptz := pg_catalog.clock_timestamp() + $3;
+BEGIN
+	-- Replication applies a node's transactions in commit order: once its
+	-- heartbeat of time "since" or later is here, so is everything that
+	-- node committed before that heartbeat.  Each statement of this loop
+	-- reads a fresh snapshot (read committed).
+	LOOP
+		IF EXISTS (SELECT 1 FROM icos.node_heartbeat h WHERE h.node_id = $1 AND h.beat_at >= $2) THEN
+			RETURN true;
+		END IF;
+		IF pg_catalog.clock_timestamp() >= v_until THEN
+			RETURN false;
+		END IF;
+		PERFORM pg_catalog.pg_sleep(0.05);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION icos.wait_for_heartbeat(int, timestamptz, interval) IS
+	'Waits (up to timeout) until node node_id''s heartbeat written at or after since has arrived on this node, so everything that node committed before it is here too; true when it arrived.  Read committed only.  For scripts, tests and the demo: call icos.heartbeat() on the other node, then this with the "at" it returned';
+
 REVOKE ALL ON icos.stock_request, icos.stock_response, icos.stock_availability, icos.node_heartbeat FROM PUBLIC;
 REVOKE ALL ON FUNCTION icos.process_requests(), icos.heartbeat(), icos.create_publications(int),
 	icos.check_publications(int), icos.drop_publications(int), icos.reseed_prepare(int), icos.setup_replication(),
 	icos.replicated_tables(), icos._publication_filter(text, text, int), icos._publication_sql(text, int, text),
 	icos._request_stock(icos.orders, int, icos.upc, int, int, text), icos._remote_line_ready(icos.orders, int), icos._guard_hq_owned(), icos._guard_store_row(),
-	icos._guard_node_row(), icos._availability_derive(), icos._heartbeat_received(), icos._require_admin()
+	icos._guard_node_row(), icos._availability_derive(), icos._heartbeat_received(), icos._require_admin(),
+	icos.wait_for_heartbeat(int, timestamptz, interval)
 	FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION icos.process_requests(), icos.heartbeat() TO icos_admin;
+GRANT EXECUTE ON FUNCTION icos.process_requests(), icos.heartbeat(),
+	icos.wait_for_heartbeat(int, timestamptz, interval) TO icos_admin;
 GRANT SELECT ON icos.node_status, icos.node_heartbeat, icos.stock_availability TO icos_admin;
+

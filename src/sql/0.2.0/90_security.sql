@@ -125,6 +125,7 @@ GRANT EXECUTE ON FUNCTION icos.product_info(icos.upc), icos.availability(icos.up
 	TO icos_reporter;
 
 -- Head office.
-GRANT EXECUTE ON FUNCTION icos.create_employee(int, text, int, text, text), icos.verify_stock(),
+GRANT EXECUTE ON FUNCTION icos.create_employee(int, text, int, text, text), icos.create_employee_login(int, text),
+	icos.verify_stock(),
 	icos.expire_holds()
 	TO icos_admin;
