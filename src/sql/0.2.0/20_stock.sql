@@ -290,6 +290,29 @@ $$;
 COMMENT ON FUNCTION icos._stock_check(int, icos.upc, int, boolean) IS
 'internal: validates a store, a product and a quantity for the stock API (IC004 unknown store or product, 22023 bad quantity or a location without stock, 22004 missing value)';
 
+-- Attack tests (test/t/060_bad_input.pl): the counters are spread over
+-- slots, so repeated huge receipts could push an item's total past the int
+-- range of icos.stock and icos.availability, which then failed with 22003
+-- for that product at every till.  Refuse the receipt instead.
+CREATE FUNCTION icos._stock_room(p_store int, p_upc icos.upc, p_add int)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_on_hand bigint;
+BEGIN
+	SELECT coalesce(sum(s.on_hand), 0) INTO v_on_hand FROM icos.stock_slot s
+	WHERE s.store_id = p_store AND s.upc OPERATOR(pg_catalog.=) p_upc;
+	IF v_on_hand + p_add > 2147483647 THEN
+		RAISE EXCEPTION USING ERRCODE = '22003',
+			MESSAGE = pg_catalog.format('store %s cannot hold %s more units of %s', p_store, p_add, p_upc::text),
+			DETAIL = pg_catalog.format('It has %s on hand; a store''s count of one product stays below 2147483648.', v_on_hand),
+			HINT = 'Check the quantity entered: it is probably a mistake.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION icos._stock_room(int, icos.upc, int) IS
+'internal: 22003 when adding units would take an item''s on-hand total past the int range of icos.stock and icos.availability';
+
 CREATE FUNCTION icos.receive_stock(store_id int, code icos.upc, qty int, reason text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -299,6 +322,7 @@ BEGIN
 			HINT = 'Enter how many units were received.';
 	END IF;
 	PERFORM icos._stock_check(receive_stock.store_id, code, qty, true);
+	PERFORM icos._stock_room(receive_stock.store_id, code, qty);
 	PERFORM icos._stock_apply(receive_stock.store_id, code, 'receipt', qty, 0, NULL, NULL,
 							  coalesce(reason, 'goods received'));
 END
@@ -351,6 +375,9 @@ BEGIN
 			HINT = 'Say why the count changed, for example "stock count" or "damaged".';
 	END IF;
 	PERFORM icos._stock_check(adjust_stock.store_id, code, NULL, true);
+	IF delta > 0 THEN
+		PERFORM icos._stock_room(adjust_stock.store_id, code, delta);
+	END IF;
 	PERFORM icos._stock_apply(adjust_stock.store_id, code, 'adjustment', delta, 0, NULL, NULL, reason);
 END
 $$;
@@ -369,6 +396,7 @@ BEGIN
 	END IF;
 	PERFORM icos._stock_check(from_store, code, qty, true);
 	PERFORM icos._stock_check(to_store, code, qty, true);
+	PERFORM icos._stock_room(to_store, code, qty);
 	IF from_store = to_store THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a transfer needs two different stores',
 			HINT = 'Give the store the goods leave and the store they go to.';
