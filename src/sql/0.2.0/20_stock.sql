@@ -290,6 +290,28 @@ $$;
 COMMENT ON FUNCTION icos._stock_check(int, icos.upc, int, boolean) IS
 'internal: validates a store, a product and a quantity for the stock API (IC004 unknown store or product, 22023 bad quantity or a location without stock, 22004 missing value)';
 
+-- Attack tests (test/pgtap/attack_manager.sql): a manager could receive,
+-- write off or move any store's stock.  As place_order does for sales, an
+-- employee changes only the stock of the store on its employee record;
+-- head office (admins, reporters, superusers) and sessions that are not
+-- employees (maintenance, the extension owner) change any store's.
+CREATE FUNCTION icos._own_stock(p_store int, p_what text)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_mine int := icos._current_store();
+BEGIN
+	IF v_mine IS NOT NULL AND v_mine IS DISTINCT FROM p_store AND NOT icos._sees_all_stores() THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = pg_catalog.format('you cannot %s at store %s', p_what, p_store),
+			DETAIL = pg_catalog.format('Your employee record is at store %s.', v_mine),
+			HINT = 'A store''s stock is changed by its own managers or by head office.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION icos._own_stock(int, text) IS
+'internal: 42501 when the session is an employee of another store (head office may change any store''s stock)';
+
 -- Attack tests (test/t/060_bad_input.pl): the counters are spread over
 -- slots, so repeated huge receipts could push an item's total past the int
 -- range of icos.stock and icos.availability, which then failed with 22003
@@ -322,6 +344,7 @@ BEGIN
 			HINT = 'Enter how many units were received.';
 	END IF;
 	PERFORM icos._stock_check(receive_stock.store_id, code, qty, true);
+	PERFORM icos._own_stock(receive_stock.store_id, 'receive stock');
 	PERFORM icos._stock_room(receive_stock.store_id, code, qty);
 	PERFORM icos._stock_apply(receive_stock.store_id, code, 'receipt', qty, 0, NULL, NULL,
 							  coalesce(reason, 'goods received'));
@@ -342,6 +365,7 @@ BEGIN
 			HINT = 'Say true when a unit is on the shop floor, false when it is not.';
 	END IF;
 	PERFORM icos._stock_check(v_store, code, NULL, true);
+	PERFORM icos._own_stock(v_store, 'change the display');
 	INSERT INTO icos.stock_item AS i (store_id, upc, slots, on_display, display_changed_at)
 	VALUES (v_store, code, icos._stock_slots_setting(), v_show, pg_catalog.clock_timestamp())
 	ON CONFLICT ON CONSTRAINT stock_item_pkey DO UPDATE
@@ -375,6 +399,7 @@ BEGIN
 			HINT = 'Say why the count changed, for example "stock count" or "damaged".';
 	END IF;
 	PERFORM icos._stock_check(adjust_stock.store_id, code, NULL, true);
+	PERFORM icos._own_stock(adjust_stock.store_id, 'adjust stock');
 	IF delta > 0 THEN
 		PERFORM icos._stock_room(adjust_stock.store_id, code, delta);
 	END IF;
@@ -395,6 +420,7 @@ BEGIN
 			HINT = 'Enter how many units move.';
 	END IF;
 	PERFORM icos._stock_check(from_store, code, qty, true);
+	PERFORM icos._own_stock(from_store, 'send stock');
 	PERFORM icos._stock_check(to_store, code, qty, true);
 	PERFORM icos._stock_room(to_store, code, qty);
 	IF from_store = to_store THEN
