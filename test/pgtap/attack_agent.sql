@@ -4,7 +4,7 @@
 -- the catalog, so objects added later (promotions, replication) are covered
 -- without editing this file.  Everything rolls back.
 BEGIN;
-SELECT plan(40);
+SELECT plan(43);
 \ir orders_fixture.psql
 
 SELECT icos.create_employee(9301, 'Eve Agent', 9101, 'agent', pg_temp.verifier('eve'));
@@ -157,6 +157,20 @@ SELECT is((SELECT array_agg(v ORDER BY v) FROM pg_temp.loot), ARRAY['liam@exampl
 SELECT is((SELECT count(*)::int FROM icos.customer_orders(
 	(SELECT (icos.order(current_setting('t.york')::icos.order_code) -> 'customer' ->> 'id')::bigint))), 0,
 	'customer_orders lists none of a York customer''s York orders to Leeds');
+RESET SESSION AUTHORIZATION;
+
+-- Holds: ids are sequential; another store's agent cannot release them.
+SET SESSION AUTHORIZATION emp_9302;
+SELECT set_config('t.hold', icos.hold_stock(9102, '036000291452', 1)::text, false);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION emp_9301;
+SELECT throws_ok($$SELECT icos.release_hold(current_setting('t.hold')::bigint)$$, '42501', NULL,
+	'the Leeds agent cannot release a York hold');
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT status FROM icos.stock_hold WHERE hold_id = current_setting('t.hold')::bigint), 'active',
+	'the hold is still active');
+SET SESSION AUTHORIZATION emp_9302;
+SELECT lives_ok($$SELECT icos.release_hold(current_setting('t.hold')::bigint)$$, 'the York agent who placed it releases it');
 RESET SESSION AUTHORIZATION;
 
 -- ---------------------------------------------------------------------------

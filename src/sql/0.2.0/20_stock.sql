@@ -472,12 +472,26 @@ RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	h icos.stock_hold;
+	v_mine int;
 BEGIN
 	SELECT * INTO h FROM icos.stock_hold x WHERE x.hold_id = release_hold.hold_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC004',
 			MESSAGE = pg_catalog.format('hold %s does not exist', coalesce(release_hold.hold_id::text, 'null')),
 			HINT = 'Check the hold number given when the goods were held.';
+	END IF;
+	-- Attack tests: hold ids are sequential, so any agent could release every
+	-- hold of the chain.  A hold is released by whoever placed it, the staff
+	-- of the store it holds stock at or of the placer's store, or head office.
+	v_mine := icos._current_store();
+	IF v_mine IS NOT NULL AND h.actor IS DISTINCT FROM session_user AND v_mine IS DISTINCT FROM h.store_id
+		AND NOT EXISTS (SELECT 1 FROM icos.employee e WHERE e.role_name = h.actor AND e.store_id = v_mine)
+		AND NOT icos._sees_all_stores() THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = pg_catalog.format('you cannot release hold %s', h.hold_id),
+			DETAIL = pg_catalog.format('It holds stock at store %s for %s; your employee record is at store %s.',
+									   h.store_id, h.actor, v_mine),
+			HINT = 'Ask the store that holds the stock, or whoever placed the hold, to release it.';
 	END IF;
 	IF h.status = 'taken' THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC002',
