@@ -290,6 +290,51 @@ $$;
 COMMENT ON FUNCTION icos._stock_check(int, icos.upc, int, boolean) IS
 'internal: validates a store, a product and a quantity for the stock API (IC004 unknown store or product, 22023 bad quantity or a location without stock, 22004 missing value)';
 
+-- Attack tests (test/pgtap/attack_manager.sql): a manager could receive,
+-- write off or move any store's stock.  As place_order does for sales, an
+-- employee changes only the stock of the store on its employee record;
+-- head office (admins, reporters, superusers) and sessions that are not
+-- employees (maintenance, the extension owner) change any store's.
+CREATE FUNCTION icos._own_stock(p_store int, p_what text)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_mine int := icos._current_store();
+BEGIN
+	IF v_mine IS NOT NULL AND v_mine IS DISTINCT FROM p_store AND NOT icos._sees_all_stores() THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = pg_catalog.format('you cannot %s at store %s', p_what, p_store),
+			DETAIL = pg_catalog.format('Your employee record is at store %s.', v_mine),
+			HINT = 'A store''s stock is changed by its own managers or by head office.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION icos._own_stock(int, text) IS
+'internal: 42501 when the session is an employee of another store (head office may change any store''s stock)';
+
+-- Attack tests (test/t/060_bad_input.pl): the counters are spread over
+-- slots, so repeated huge receipts could push an item's total past the int
+-- range of icos.stock and icos.availability, which then failed with 22003
+-- for that product at every till.  Refuse the receipt instead.
+CREATE FUNCTION icos._stock_room(p_store int, p_upc icos.upc, p_add int)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_on_hand bigint;
+BEGIN
+	SELECT coalesce(sum(s.on_hand), 0) INTO v_on_hand FROM icos.stock_slot s
+	WHERE s.store_id = p_store AND s.upc OPERATOR(pg_catalog.=) p_upc;
+	IF v_on_hand + p_add > 2147483647 THEN
+		RAISE EXCEPTION USING ERRCODE = '22003',
+			MESSAGE = pg_catalog.format('store %s cannot hold %s more units of %s', p_store, p_add, p_upc::text),
+			DETAIL = pg_catalog.format('It has %s on hand; a store''s count of one product stays below 2147483648.', v_on_hand),
+			HINT = 'Check the quantity entered: it is probably a mistake.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION icos._stock_room(int, icos.upc, int) IS
+'internal: 22003 when adding units would take an item''s on-hand total past the int range of icos.stock and icos.availability';
+
 CREATE FUNCTION icos.receive_stock(store_id int, code icos.upc, qty int, reason text)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -299,6 +344,8 @@ BEGIN
 			HINT = 'Enter how many units were received.';
 	END IF;
 	PERFORM icos._stock_check(receive_stock.store_id, code, qty, true);
+	PERFORM icos._own_stock(receive_stock.store_id, 'receive stock');
+	PERFORM icos._stock_room(receive_stock.store_id, code, qty);
 	PERFORM icos._stock_apply(receive_stock.store_id, code, 'receipt', qty, 0, NULL, NULL,
 							  coalesce(reason, 'goods received'));
 END
@@ -318,6 +365,7 @@ BEGIN
 			HINT = 'Say true when a unit is on the shop floor, false when it is not.';
 	END IF;
 	PERFORM icos._stock_check(v_store, code, NULL, true);
+	PERFORM icos._own_stock(v_store, 'change the display');
 	INSERT INTO icos.stock_item AS i (store_id, upc, slots, on_display, display_changed_at)
 	VALUES (v_store, code, icos._stock_slots_setting(), v_show, pg_catalog.clock_timestamp())
 	ON CONFLICT ON CONSTRAINT stock_item_pkey DO UPDATE
@@ -351,6 +399,10 @@ BEGIN
 			HINT = 'Say why the count changed, for example "stock count" or "damaged".';
 	END IF;
 	PERFORM icos._stock_check(adjust_stock.store_id, code, NULL, true);
+	PERFORM icos._own_stock(adjust_stock.store_id, 'adjust stock');
+	IF delta > 0 THEN
+		PERFORM icos._stock_room(adjust_stock.store_id, code, delta);
+	END IF;
 	PERFORM icos._stock_apply(adjust_stock.store_id, code, 'adjustment', delta, 0, NULL, NULL, reason);
 END
 $$;
@@ -368,7 +420,9 @@ BEGIN
 			HINT = 'Enter how many units move.';
 	END IF;
 	PERFORM icos._stock_check(from_store, code, qty, true);
+	PERFORM icos._own_stock(from_store, 'send stock');
 	PERFORM icos._stock_check(to_store, code, qty, true);
+	PERFORM icos._stock_room(to_store, code, qty);
 	IF from_store = to_store THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a transfer needs two different stores',
 			HINT = 'Give the store the goods leave and the store they go to.';
@@ -418,12 +472,26 @@ RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	h icos.stock_hold;
+	v_mine int;
 BEGIN
 	SELECT * INTO h FROM icos.stock_hold x WHERE x.hold_id = release_hold.hold_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC004',
 			MESSAGE = pg_catalog.format('hold %s does not exist', coalesce(release_hold.hold_id::text, 'null')),
 			HINT = 'Check the hold number given when the goods were held.';
+	END IF;
+	-- Attack tests: hold ids are sequential, so any agent could release every
+	-- hold of the chain.  A hold is released by whoever placed it, the staff
+	-- of the store it holds stock at or of the placer's store, or head office.
+	v_mine := icos._current_store();
+	IF v_mine IS NOT NULL AND h.actor IS DISTINCT FROM session_user AND v_mine IS DISTINCT FROM h.store_id
+		AND NOT EXISTS (SELECT 1 FROM icos.employee e WHERE e.role_name = h.actor AND e.store_id = v_mine)
+		AND NOT icos._sees_all_stores() THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = pg_catalog.format('you cannot release hold %s', h.hold_id),
+			DETAIL = pg_catalog.format('It holds stock at store %s for %s; your employee record is at store %s.',
+									   h.store_id, h.actor, v_mine),
+			HINT = 'Ask the store that holds the stock, or whoever placed the hold, to release it.';
 	END IF;
 	IF h.status = 'taken' THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC002',

@@ -29,6 +29,10 @@ REVOKE ALL ON SEQUENCE icos.stock_movement_seq, icos.stock_hold_seq, icos.custom
 GRANT SELECT ON icos.store, icos.category, icos.product, icos.stock, icos.change_rule, icos.change_kind
 	TO icos_agent, icos_reporter;
 GRANT SELECT ON icos.stock_item, icos.stock_slot, icos.stock_movement, icos.stock_hold TO icos_reporter;
+-- The GS1 reference tables of 0.1.0 behind icos.upc_class and
+-- icos.upc_variable_price (functions anyone may run): without a read grant
+-- those functions failed with 42501 for every employee (attack tests).
+GRANT SELECT ON icos.upc_prefix, icos.upc_price_layout TO icos_agent, icos_reporter;
 GRANT INSERT, UPDATE, DELETE ON icos.store, icos.category, icos.product TO icos_admin;
 GRANT UPDATE (allowed, reason) ON icos.change_rule TO icos_admin;
 -- People and orders: reads limited by the policies below.
