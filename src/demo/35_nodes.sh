@@ -2,10 +2,7 @@
 # Run by src/demo/demo.sh with HQ, S1 and S2 set to superuser conninfos.
 # Head office's publications are checked before any store subscribes; each
 # add-store copies the order-code key and waits for the initial copy.
-run() { printf '$ %s\n' "$*"; "$@"; }
-run "$ICOS" --dsn "$HQ" node init-hq || exit 1
-run "$ICOS" node add-store --hq "$HQ" --store-dsn "$S1" --store 1 --name 'London Oxford Street' || exit 1
-run "$ICOS" node add-store --hq "$HQ" --store-dsn "$S2" --store 2 --name 'Leeds Trinity' || exit 1
+fleet_link 'London Oxford Street' 'Leeds Trinity' || exit 1
 # Login roles belong to a cluster: each store creates the logins of its own
 # staff, whose records came from head office.
 echo "SELECT icos.create_employee_login(e, :'verifier') FROM unnest(ARRAY[101, 102]) e" |

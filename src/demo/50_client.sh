@@ -2,7 +2,7 @@
 # Run by src/demo/demo.sh.  Priya (emp_101) logs in to her store's own
 # database (London Oxford Street, node 1) over TCP with her password, as a
 # till would.
-export PGHOST=127.0.0.1 PGPORT=$(node_port demo_s1) PGUSER=emp_101 PGPASSWORD=demo
+export PGHOST=127.0.0.1 PGPORT=$(fleet_port 1) PGUSER=emp_101 PGPASSWORD=demo
 upc_of() {
 	psql -X -At "$S1" -c "SELECT upc FROM icos.product WHERE name = '$1'"
 }

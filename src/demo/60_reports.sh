@@ -2,7 +2,7 @@
 # sales_report is exact and current: it adds the daily rollup to the sales
 # not yet folded into it, so it needs no batch job to be right.  The stores'
 # sales reach head office by replication; wait until both are in step.
-in_step_at_hq demo_s1 1 && in_step_at_hq demo_s2 2 || { echo "a store is not in step"; exit 1; }
+fleet_in_step 1 0 && fleet_in_step 2 0 || { echo "a store is not in step with head office"; exit 1; }
 today=$(date +%F)
 echo "Televisions sold today (the category includes OLED and LED sub-categories):"
 psql -X -q -h "$(cluster_host demo)" -U postgres -P footer=off -c "

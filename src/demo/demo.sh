@@ -7,34 +7,16 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$TOP"
 . src/tools/common.sh
+. src/tools/fleet.sh
 
+# Head office (cluster "demo") and the store nodes London Oxford Street
+# (demo_s1) and Leeds Trinity (demo_s2) on ports PORT, PORT+1, PORT+2.
 PORT=${ICOS_DEMO_PORT:-55450}
-DB=icos_demo
-# Head office and two store nodes, each its own cluster: demo (head office,
-# PORT), demo_s1 (London Oxford Street, PORT+1), demo_s2 (Leeds, PORT+2).
-NODES="demo demo_s1 demo_s2"
-node_port() { case $1 in demo) echo "$PORT" ;; demo_s1) echo $((PORT + 1)) ;; demo_s2) echo $((PORT + 2)) ;; esac; }
-node_dsn() { echo "host=$(cluster_host "$1") port=$(node_port "$1") user=postgres dbname=$DB"; }
-HEARTBEATS=$RUNDIR/demo-heartbeats.pids
-
-# in_step_at_hq CLUSTER NODE_ID: a heartbeat at the store, then wait until
-# head office has it (and so everything the store committed before it).
-in_step_at_hq() {
-	local beat
-	beat=$(psql -X -At -v ON_ERROR_STOP=1 "$(node_dsn "$1")" -c 'SELECT icos.heartbeat() IS NULL' \
-		-c 'SELECT beat_at FROM icos.node_heartbeat WHERE node_id = icos.current_node()' | tail -1) || return 1
-	[ "$(psql -X -At "$(node_dsn demo)" -c "SELECT icos.wait_for_heartbeat($2, '$beat')")" = t ]
-}
-
-stop_heartbeats() {
-	[ -f "$HEARTBEATS" ] || return 0
-	while read -r pid; do kill "$pid" 2>/dev/null; done <"$HEARTBEATS"
-	rm -f "$HEARTBEATS"
-}
+FLEET=demo FLEET_PORT=$PORT FLEET_DB=icos_demo
+DB=$FLEET_DB
 
 if [ "${1:-}" = stop ]; then
-	stop_heartbeats
-	for n in $NODES; do cluster_stop "$n"; done
+	fleet_stop
 	say "demo clusters stopped (their files stay in $RUNDIR; make demo starts afresh)"
 	exit 0
 fi
@@ -42,19 +24,9 @@ fi
 ensure_packages
 build_and_install
 ICOS=$PG_BINDIR/icos
-# Every run starts from new clusters: a previous run's subscriptions and
-# slots would otherwise reconnect to the databases being recreated.
-stop_heartbeats
 say "starting head office (port $PORT) and two store nodes (ports $((PORT + 1)), $((PORT + 2)))"
-for n in $NODES; do
-	cluster_destroy "$n"
-	cluster_start "$n" "$(node_port "$n")"
-	psql -q -X -h "$(cluster_host "$n")" -p "$(node_port "$n")" -U postgres -d postgres \
-		-c "CREATE DATABASE $DB" || die "could not create $DB on $n"
-	psql -q -X -v ON_ERROR_STOP=1 "$(node_dsn "$n")" -c 'CREATE EXTENSION icos' ||
-		die "CREATE EXTENSION failed on $n"
-done
-HQ=$(node_dsn demo) S1=$(node_dsn demo_s1) S2=$(node_dsn demo_s2)
+fleet_create
+HQ=$(fleet_dsn 0) S1=$(fleet_dsn 1) S2=$(fleet_dsn 2)
 export PGHOST PGPORT=$PORT PGUSER=postgres PGDATABASE=$DB
 PGHOST=$(cluster_host demo)
 
@@ -64,11 +36,11 @@ for part in src/demo/[0-9]*; do
 	say "$(sed -n '1s/^[-#]* *//p' "$part")"
 	case "$part" in
 	*_stock.sql)		# every node receives the stock of its own stores
-		for n in $NODES; do
-			psql -X -q -v ON_ERROR_STOP=1 -f "$part" "$(node_dsn "$n")" ||
-				die "demo step $part failed on $n"
+		for n in 0 1 2; do
+			psql -X -q -v ON_ERROR_STOP=1 -f "$part" "$(fleet_dsn $n)" ||
+				die "demo step $part failed on node $n"
 		done
-		in_step_at_hq demo_s1 1 && in_step_at_hq demo_s2 2 ||
+		fleet_in_step 1 0 && fleet_in_step 2 0 ||
 			die "the stores' stock did not reach head office" ;;
 	*.sql)
 		psql -X -q -v ON_ERROR_STOP=1 -v verifier="$VERIFIER" \
@@ -81,10 +53,7 @@ done
 
 # Heartbeats keep the nodes answering each other's stock requests while the
 # demo stays up (make demo-stop ends them).
-for n in $NODES; do
-	nohup "$ICOS" --dsn "$(node_dsn "$n")" node heartbeat --every 5 >/dev/null 2>&1 &
-	echo $! >>"$HEARTBEATS"
-done
+fleet_heartbeats_start 5
 
 cat <<EOT
 

@@ -127,6 +127,15 @@ my $xcode = $s2->safe_psql('postgres', qq{SELECT icos.place_order('{"store": 2, 
 	"delivery": {"method": "collect", "collect_store": 2}}')});
 is($s2->safe_psql('postgres', "SELECT string_agg(coalesce(l->>'remote', '-'), ',') FROM jsonb_array_elements(icos.order('$xcode')->'lines') l"),
 	'pending,pending,-', 'remote lines are pending, the local one is not');
+# The same customer registers at both stores: each keeps its own record, and
+# head office receives both without its subscriptions stopping on the e-mail.
+$s1->safe_psql('postgres', qq{SELECT icos.place_order('{"store": 1, "channel": "pos",
+	"customer": {"name": "Ann Example", "email": "ANN\@example.com"},
+	"lines": [{"upc": "$kettle", "qty": 1}], "delivery": {"method": "carry"},
+	"payments": [{"method": "cash", "amount": 20.00}]}')});
+$s1->safe_psql('postgres', "SELECT icos.receive_stock(1, '$kettle', 1, 'restocked after the sale above')");
+ok($hq->poll_query_until('postgres', "SELECT count(*) = 2 FROM icos.customer WHERE lower(email) = 'ann\@example.com'"),
+	'a customer registered at two stores reaches head office from both');
 ok($s1->poll_query_until('postgres', "SELECT count(*) = 2 FROM icos.stock_request WHERE code = '$xcode'"),
 	'the requests reached store 1 through head office');
 $s1->safe_psql('postgres', 'SELECT icos.process_requests()');

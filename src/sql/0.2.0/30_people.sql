@@ -49,10 +49,15 @@ COMMENT ON COLUMN icos.customer.store_id IS
 	'The store that registered the customer (row-level security: its agents may list them)';
 COMMENT ON COLUMN icos.customer.email IS 'E-mail address, matched case-insensitively by upsert_customer';
 COMMENT ON COLUMN icos.customer.phone IS 'Phone number, digits only with an optional leading +';
-CREATE UNIQUE INDEX customer_email_key ON icos.customer (pg_catalog.lower(email));
+-- One record per e-mail address per registering node (the node is the top
+-- bits of customer_id).  Each node writes only the customers it registered,
+-- and head office receives every store's: a customer who registers at two
+-- nodes has a record at each, and a global key would stop replication at
+-- head office on the second one.
+CREATE UNIQUE INDEX customer_email_key ON icos.customer (pg_catalog.lower(email), (customer_id >> 40));
 CREATE INDEX customer_phone_idx ON icos.customer (phone);
 CREATE INDEX customer_store_idx ON icos.customer (store_id);
-COMMENT ON INDEX icos.customer_email_key IS 'One customer per e-mail address';
+COMMENT ON INDEX icos.customer_email_key IS 'One customer per e-mail address among those a node registered (customer_id >> 40 is the node)';
 COMMENT ON INDEX icos.customer_phone_idx IS 'Finds a customer by phone when no e-mail is given';
 COMMENT ON INDEX icos.customer_store_idx IS 'Row-level security lookups by registering store';
 
@@ -343,14 +348,17 @@ BEGIN
 			HINT = 'They identify the customer next time; or give {"id": n} for a known customer.';
 	END IF;
 
-	-- The customer is found by e-mail, else by phone.
+	-- The customer is found by e-mail, else by phone, among the customers
+	-- this node registered: only those may it update (one writer per row).
 	IF v_email IS NOT NULL THEN
 		SELECT c.customer_id INTO v_id FROM icos.customer c
-		WHERE pg_catalog.lower(c.email) = v_email FOR UPDATE;
+		WHERE pg_catalog.lower(c.email) = v_email AND (c.customer_id >> 40) = icos.current_node()
+		FOR UPDATE;
 	END IF;
 	IF v_id IS NULL AND v_phone IS NOT NULL THEN
 		SELECT c.customer_id INTO v_id FROM icos.customer c
-		WHERE c.phone = v_phone ORDER BY c.customer_id LIMIT 1 FOR UPDATE;
+		WHERE c.phone = v_phone AND (c.customer_id >> 40) = icos.current_node()
+		ORDER BY c.customer_id LIMIT 1 FOR UPDATE;
 	END IF;
 
 	IF v_id IS NULL THEN
