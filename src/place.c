@@ -61,7 +61,16 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "utils/date.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "gtin.h"
 #include "stock.h"
+
+/* From src/order_code.c. */
+extern Datum next_order_code(PG_FUNCTION_ARGS);
+extern Datum order_code_out(PG_FUNCTION_ARGS);
 
 #define ERRCODE_ICOS_PAYMENT	MAKE_SQLSTATE('I','C','0','0','3')
 
@@ -74,126 +83,33 @@ typedef enum PlacePlanId
 } PlacePlanId;
 
 /*
- * PF_READ: $1 the order.  One row: plain, store_id, store name, channel,
- * customer, employee, employee's store, method, collect store, promised
- * date, upcs[], qtys[], fulfil_from[], the basket lines to price, the lines
- * for the event log, payment methods[], payment pence[], order code (only
- * when plain).  Every cast is guarded by the test that makes it safe, so the
- * query never raises for any input.
+ * PF_READ: $1 selling store, $2 upcs, $3 fulfil_from as given (null
+ * elements where not given), $4 customer id (null: none), $5 collect store
+ * (null: none).  No row when the selling store does not exist; else the
+ * store's name and kind, the session's employee and their store, whether the
+ * customer exists, the collect store's kind, whether payments are allowed
+ * while awaiting payment, and per line (in line order) the store it is
+ * fulfilled from and whether it is a plain line: product active and not made
+ * to order, fulfilled from a store or warehouse of this node.
  */
 static const char *const place_read_sql =
-"WITH o AS ("
-" SELECT $1 AS j,"
-"  pg_catalog.jsonb_typeof($1) = 'object'"
-"  AND $1 OPERATOR(pg_catalog.-) ARRAY['store', 'channel', 'customer', 'lines', 'delivery', 'payments']"
-"      = '{}'::pg_catalog.jsonb AS keys_ok),"
-" h AS ("
-" SELECT o.j, o.keys_ok, st.store_id, st.name, st.kind,"
-"  CASE WHEN pg_catalog.jsonb_typeof(o.j -> 'channel') = 'string' THEN o.j ->> 'channel' END AS channel,"
-"  o.j -> 'customer' AS c, o.j -> 'delivery' AS d"
-" FROM o LEFT JOIN icos.store st"
-"  ON st.store_id = CASE WHEN o.keys_ok AND icos._is_count(o.j -> 'store') THEN (o.j ->> 'store')::pg_catalog.int4 END),"
-" e AS ("
-" SELECT h.*,"
-"  (SELECT em.employee_id FROM icos.employee em"
-"   WHERE em.role_name = pg_catalog.session_user()) AS emp_id,"
-"  (SELECT em.store_id FROM icos.employee em"
-"   WHERE em.role_name = pg_catalog.session_user()) AS emp_store,"
-"  CASE WHEN h.d IS NULL OR pg_catalog.jsonb_typeof(h.d) = 'null'"
-"        THEN CASE WHEN h.channel = 'pos' THEN 'carry' END"
-"       WHEN pg_catalog.jsonb_typeof(h.d) = 'object'"
-"        AND h.d OPERATOR(pg_catalog.-) ARRAY['method', 'collect_store'] = '{}'::pg_catalog.jsonb"
-"        AND pg_catalog.jsonb_typeof(h.d -> 'method') = 'string'"
-"        AND h.d ->> 'method' IN ('carry', 'collect')"
-"        THEN h.d ->> 'method' END AS method,"
-"  CASE WHEN h.c IS NULL OR pg_catalog.jsonb_typeof(h.c) = 'null'"
-"        THEN CASE WHEN h.channel = 'pos' THEN 0::pg_catalog.int8 END"
-"       WHEN pg_catalog.jsonb_typeof(h.c) = 'object'"
-"        AND h.c OPERATOR(pg_catalog.-) 'id'::pg_catalog.text = '{}'::pg_catalog.jsonb"
-"        AND pg_catalog.jsonb_typeof(h.c -> 'id') = 'number' AND (h.c ->> 'id') OPERATOR(pg_catalog.~) '^[0-9]{1,18}$'"
-"        THEN (SELECT cu.customer_id FROM icos.customer cu"
-"              WHERE cu.customer_id = (h.c ->> 'id')::pg_catalog.int8) END AS cust"
-" FROM h),"
-" m AS ("
-" SELECT e.*,"
-"  CASE WHEN e.method = 'collect' THEN"
-"   (SELECT cs.store_id FROM icos.store cs"
-"    WHERE cs.kind = 'store' AND cs.store_id = CASE"
-"     WHEN e.d -> 'collect_store' IS NULL OR pg_catalog.jsonb_typeof(e.d -> 'collect_store') = 'null'"
-"      THEN CASE WHEN e.kind = 'store' THEN e.store_id END"
-"     WHEN icos._is_count(e.d -> 'collect_store') THEN (e.d ->> 'collect_store')::pg_catalog.int4 END) END AS collect"
-" FROM e),"
-" l AS ("
-" SELECT x.i, x.upc, x.qty, x.ff, coalesce(x.wf"
-"  AND pr.active AND NOT pr.made_to_order AND fs.kind IN ('store', 'warehouse')"
-"  AND fs.node_id = icos.current_node() AND (m.method <> 'carry' OR x.ff = m.store_id), false) AS ok"
-" FROM m, LATERAL ("
-"  SELECT w.i, w.wf,"
-"   CASE WHEN w.wf THEN (w.v ->> 'upc')::icos.upc END AS upc,"
-"   CASE WHEN w.wf THEN (w.v ->> 'qty')::pg_catalog.int4 END AS qty,"
-"   coalesce(CASE WHEN w.wf THEN (w.v ->> 'fulfil_from')::pg_catalog.int4 END,"
-"            CASE WHEN m.kind IN ('store', 'warehouse') THEN m.store_id END) AS ff"
-"  FROM (SELECT a.ordinality::pg_catalog.int4 AS i, a.value AS v,"
-"         coalesce(pg_catalog.jsonb_typeof(a.value) = 'object'"
-"          AND a.value OPERATOR(pg_catalog.-) ARRAY['upc', 'qty', 'fulfil_from'] = '{}'::pg_catalog.jsonb"
-"          AND pg_catalog.jsonb_typeof(a.value -> 'upc') = 'string'"
-"          AND icos._is_count(a.value -> 'qty')"
-"          AND (pg_catalog.jsonb_typeof(a.value -> 'fulfil_from') IS NULL"
-"               OR pg_catalog.jsonb_typeof(a.value -> 'fulfil_from') = 'null'"
-"               OR icos._is_count(a.value -> 'fulfil_from'))"
-"          AND icos.upc_is_valid(a.value ->> 'upc'), false) AS wf"
-"        FROM pg_catalog.jsonb_array_elements(CASE WHEN pg_catalog.jsonb_typeof(m.j -> 'lines') = 'array'"
-"                                                  THEN m.j -> 'lines' ELSE '[]' END) WITH ORDINALITY a"
-"        OFFSET 0) w) x"
-" LEFT JOIN icos.product pr ON pr.upc OPERATOR(pg_catalog.=) x.upc"
-" LEFT JOIN icos.store fs ON fs.store_id = x.ff),"
-" p AS ("
-" SELECT pg_catalog.array_agg(y.method ORDER BY y.n) AS methods,"
-"  pg_catalog.array_agg(CASE WHEN y.amt > 0 AND y.amt < 10000000000 AND y.amt = pg_catalog.round(y.amt, 2)"
-"                       THEN (y.amt * 100)::pg_catalog.int8 END ORDER BY y.n) AS pence,"
-"  coalesce(bool_and(y.method IS NOT NULL AND y.amt > 0 AND y.amt < 10000000000"
-"                    AND y.amt = pg_catalog.round(y.amt, 2)), true) AS ok"
-" FROM (SELECT b.n, CASE WHEN b.wf AND b.v ->> 'method' IN"
-"               ('cash', 'visa', 'credit_card', 'debit_card', 'cheque', 'gift_card') THEN b.v ->> 'method' END AS method,"
-"        CASE WHEN b.wf THEN (b.v ->> 'amount')::pg_catalog.numeric END AS amt"
-"       FROM (SELECT q.ordinality AS n, q.value AS v,"
-"              coalesce(pg_catalog.jsonb_typeof(q.value) = 'object'"
-"               AND q.value OPERATOR(pg_catalog.-) ARRAY['method', 'amount'] = '{}'::pg_catalog.jsonb"
-"               AND pg_catalog.jsonb_typeof(q.value -> 'method') = 'string'"
-"               AND pg_catalog.jsonb_typeof(q.value -> 'amount') = 'number', false) AS wf"
-"             FROM o, pg_catalog.jsonb_array_elements(CASE"
-"               WHEN pg_catalog.jsonb_typeof(o.j -> 'payments') = 'array' THEN o.j -> 'payments'"
-"               WHEN o.j -> 'payments' IS NULL OR pg_catalog.jsonb_typeof(o.j -> 'payments') = 'null' THEN '[]'"
-"               END) WITH ORDINALITY q OFFSET 0) b) y),"
-" g AS ("
-" SELECT count(*) AS n, coalesce(bool_and(l.ok), false) AS ok,"
-"  pg_catalog.array_agg(l.upc ORDER BY l.i) AS upcs,"
-"  pg_catalog.array_agg(l.qty ORDER BY l.i) AS qtys,"
-"  pg_catalog.array_agg(l.ff ORDER BY l.i) AS ffs,"
-"  max(CASE WHEN m.method = 'collect' AND l.ff = m.collect THEN 0 ELSE 1 END) AS days,"
-"  pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('line', l.i, 'upc', l.upc::pg_catalog.text, 'qty', l.qty)"
-"                       ORDER BY l.i) AS basket,"
-"  pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('line', l.i, 'upc', l.upc::pg_catalog.text, 'qty', l.qty,"
-"                       'fulfil_from', l.ff, 'status', CASE WHEN m.method = 'carry' THEN 'fulfilled' ELSE 'reserved' END)"
-"                       ORDER BY l.i) AS logged"
-" FROM m, l),"
-" r AS ("
-" SELECT m.keys_ok AND m.store_id IS NOT NULL"
-"  AND m.channel IN ('store', 'phone', 'web', 'pos') AND m.cust IS NOT NULL"
-"  AND (m.emp_store IS NULL OR m.emp_store = m.store_id)"
-"  AND (m.j -> 'payments' IS NULL OR pg_catalog.jsonb_typeof(m.j -> 'payments') IN ('null', 'array'))"
-"  AND (m.method = 'carry' AND m.kind = 'store' OR m.method = 'collect' AND m.collect IS NOT NULL)"
-"  AND g.n > 0 AND g.ok AND p.ok IS NOT FALSE"
-"  AND (p.methods IS NULL OR EXISTS (SELECT 1 FROM icos.change_rule cr"
-"       WHERE cr.status = 'awaiting_payment' AND cr.change_kind = 'payment' AND cr.allowed)) AS plain,"
-"  m.*, g.*, p.methods, p.pence"
-" FROM m, g, p)"
-"SELECT r.plain, r.store_id, r.name, r.channel, nullif(r.cust, 0), r.emp_id, r.emp_store,"
-" r.method, r.collect,"
-" CURRENT_DATE + CASE WHEN r.method = 'carry' THEN 0 ELSE r.days END,"
-" r.upcs, r.qtys, r.ffs, r.basket, r.logged, r.methods, r.pence,"
-" CASE WHEN r.plain THEN icos.next_order_code()::pg_catalog.text END"
-" FROM r";
+"SELECT st.name, st.kind, em.employee_id, em.store_id,"
+" $4 IS NULL OR EXISTS (SELECT 1 FROM icos.customer cu WHERE cu.customer_id = $4),"
+" (SELECT cs.kind FROM icos.store cs WHERE cs.store_id = $5),"
+" EXISTS (SELECT 1 FROM icos.change_rule cr"
+"  WHERE cr.status = 'awaiting_payment' AND cr.change_kind = 'payment' AND cr.allowed),"
+" l.ffs, l.ok"
+" FROM icos.store st"
+" LEFT JOIN icos.employee em ON em.role_name = pg_catalog.session_user()"
+" CROSS JOIN LATERAL ("
+"  SELECT pg_catalog.array_agg(y.ff ORDER BY y.i) AS ffs,"
+"   pg_catalog.array_agg(coalesce(pr.active AND NOT pr.made_to_order"
+"    AND fs.kind IN ('store', 'warehouse') AND fs.node_id = icos.current_node(), false) ORDER BY y.i) AS ok"
+"  FROM (SELECT x.i, x.upc, coalesce(x.ff, CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END) AS ff"
+"        FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS x(upc, ff, i)) y"
+"  LEFT JOIN icos.product pr ON pr.upc OPERATOR(pg_catalog.=) y.upc"
+"  LEFT JOIN icos.store fs ON fs.store_id = y.ff) l"
+" WHERE st.store_id = $1";
 
 /* PF_PRICE: $1 basket lines, $2 store, $3 channel, $4 customer. */
 static const char *const place_price_sql =
@@ -282,7 +198,7 @@ place_plan(PlacePlanId id, Oid upc_oid)
 	if (place_plans[id] == NULL)
 	{
 		Oid			upc_array = get_array_type(upc_oid);
-		Oid			read_args[1] = {JSONBOID};
+		Oid			read_args[5] = {INT4OID, upc_array, INT4ARRAYOID, INT8OID, INT4OID};
 		Oid			price_args[4] = {JSONBOID, INT4OID, TEXTOID, INT8OID};
 		Oid			write_args[23] = {
 			TEXTOID, INT4OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TEXTOID, INT4OID,
@@ -297,7 +213,7 @@ place_plan(PlacePlanId id, Oid upc_oid)
 		switch (id)
 		{
 			case PF_READ:
-				plan = SPI_prepare(place_read_sql, 1, read_args);
+				plan = SPI_prepare(place_read_sql, 5, read_args);
 				break;
 			case PF_PRICE:
 				plan = SPI_prepare(place_price_sql, 4, price_args);
@@ -354,7 +270,7 @@ place_array(Datum a, Oid elemtype, Datum **elems)
 }
 
 static Datum
-place_text_array(char **items, int n)
+place_text_array(char *const *items, int n)
 {
 	Datum	   *d = palloc(sizeof(Datum) * n);
 	int			i;
@@ -375,6 +291,342 @@ place_int8_array(int64 *items, int n)
 	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
+/* ------------------------------------------------ reading the document */
+
+/* The value of key in an object container, or NULL. */
+static JsonbValue *
+place_key(JsonbContainer *obj, const char *key, JsonbValue *buf)
+{
+	return getKeyJsonValueFromContainer(obj, key, strlen(key), buf);
+}
+
+/* True when v is absent or JSON null. */
+static bool
+place_absent(const JsonbValue *v)
+{
+	return v == NULL || v->type == jbvNull;
+}
+
+/* The container of an object or array value, or NULL when v is not one. */
+static JsonbContainer *
+place_container(const JsonbValue *v, bool object)
+{
+	if (v == NULL || v->type != jbvBinary)
+		return NULL;
+	if (object ? !JsonContainerIsObject(v->val.binary.data) :
+		!JsonContainerIsArray(v->val.binary.data))
+		return NULL;
+	return v->val.binary.data;
+}
+
+/* True when every key of the object is one of the NULL-ended list. */
+static bool
+place_keys_ok(JsonbContainer *obj, const char *const *allowed)
+{
+	JsonbIterator *it = JsonbIteratorInit(obj);
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		const char *const *a;
+
+		if (tok != WJB_KEY)
+			continue;
+		for (a = allowed; *a != NULL; a++)
+			if (strlen(*a) == (size_t) v.val.string.len &&
+				memcmp(*a, v.val.string.val, v.val.string.len) == 0)
+				break;
+		if (*a == NULL)
+			return false;
+	}
+	return true;
+}
+
+/* A JSON string equal to one of the NULL-ended list: its index, else -1. */
+static int
+place_word(const JsonbValue *v, const char *const *words)
+{
+	int			i;
+
+	if (v == NULL || v->type != jbvString)
+		return -1;
+	for (i = 0; words[i] != NULL; i++)
+		if (strlen(words[i]) == (size_t) v->val.string.len &&
+			memcmp(words[i], v->val.string.val, v->val.string.len) == 0)
+			return i;
+	return -1;
+}
+
+/* The text of a JSON number as the server prints it (as #>> '{}' does). */
+static char *
+place_number_text(const JsonbValue *v)
+{
+	return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+}
+
+/*
+ * icos._is_count: a JSON number written as 1 to 10 digits, from 1 to
+ * 2147483647.
+ */
+static bool
+place_count(const JsonbValue *v, int32 *out)
+{
+	char	   *t;
+	int64		n = 0;
+	int			len;
+
+	if (v == NULL || v->type != jbvNumeric)
+		return false;
+	t = place_number_text(v);
+	len = strlen(t);
+	if (len < 1 || len > 10 || strspn(t, "0123456789") != (size_t) len)
+		return false;
+	n = strtoll(t, NULL, 10);
+	if (n < 1 || n > PG_INT32_MAX)
+		return false;
+	*out = (int32) n;
+	return true;
+}
+
+/*
+ * A payment amount as icos._money accepts it from a JSON number: more than
+ * zero, below 10,000,000,000 pounds, at most two (non-zero) decimals; pence.
+ */
+static bool
+place_amount(const JsonbValue *v, int64 *pence)
+{
+	char	   *t;
+	char	   *dot;
+	size_t		ilen;
+	int64		units = 0;
+	int			frac = 0;
+	size_t		i;
+
+	if (v == NULL || v->type != jbvNumeric)
+		return false;
+	t = place_number_text(v);
+	dot = strchr(t, '.');
+	ilen = dot ? (size_t) (dot - t) : strlen(t);
+	if (ilen < 1 || ilen > 10 || strspn(t, "0123456789") != ilen)
+		return false;
+	for (i = 0; i < ilen; i++)
+		units = units * 10 + (t[i] - '0');
+	if (dot != NULL)
+	{
+		const char *f = dot + 1;
+
+		if (strspn(f, "0123456789") != strlen(f))
+			return false;
+		for (i = 0; f[i] != '\0'; i++)
+		{
+			if (i < 2)
+				frac = frac * 10 + (f[i] - '0');
+			else if (f[i] != '0')
+				return false;
+		}
+		if (i == 1)
+			frac *= 10;
+	}
+	if (units >= INT64CONST(10000000000))
+		return false;
+	*pence = units * 100 + frac;
+	return *pence > 0;
+}
+
+/* The plain order as read from the document. */
+typedef struct PlaceDoc
+{
+	int32		store;
+	int			channel;		/* index in place_channels */
+	bool		has_customer;
+	int64		customer;
+	bool		carry;
+	bool		has_collect;
+	int32		collect;
+	int			nlines;
+	Datum	   *upcs;			/* icos.upc (int64 by value) */
+	Datum	   *ffs;			/* fulfil_from as given */
+	bool	   *ff_nulls;
+	int32	   *qtys;
+	int			npay;
+	const char **pay_methods;
+	int64	   *pay_pence;
+} PlaceDoc;
+
+static const char *const place_channels[] = {"store", "phone", "web", "pos", NULL};
+static const char *const place_methods[] = {"cash", "visa", "credit_card", "debit_card",
+"cheque", "gift_card", NULL};
+
+/*
+ * Read the order document into *d; false (nothing to do here) when it is
+ * not plain.  Never raises for any input.
+ */
+static bool
+place_read_doc(Jsonb *order, PlaceDoc *d)
+{
+	static const char *const order_keys[] = {"store", "channel", "customer", "lines",
+	"delivery", "payments", NULL};
+	static const char *const line_keys[] = {"upc", "qty", "fulfil_from", NULL};
+	static const char *const pay_keys[] = {"method", "amount", NULL};
+	static const char *const id_keys[] = {"id", NULL};
+	static const char *const delivery_keys[] = {"method", "collect_store", NULL};
+	static const char *const delivery_methods[] = {"carry", "collect", NULL};
+	JsonbContainer *root = &order->root;
+	JsonbContainer *c;
+	JsonbValue	buf,
+			   *v;
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n;
+
+	memset(d, 0, sizeof(*d));
+	if (!JB_ROOT_IS_OBJECT(order) || JB_ROOT_IS_SCALAR(order) ||
+		!place_keys_ok(root, order_keys))
+		return false;
+	if (!place_count(place_key(root, "store", &buf), &d->store))
+		return false;
+	if ((d->channel = place_word(place_key(root, "channel", &buf), place_channels)) < 0)
+		return false;
+
+	/* customer: none (a till sale), or {"id": n} */
+	v = place_key(root, "customer", &buf);
+	if (place_absent(v))
+	{
+		if (strcmp(place_channels[d->channel], "pos") != 0)
+			return false;
+	}
+	else
+	{
+		char	   *t;
+		JsonbValue	idbuf;
+		JsonbValue *id;
+		size_t		len;
+
+		if ((c = place_container(v, true)) == NULL || !place_keys_ok(c, id_keys))
+			return false;
+		id = place_key(c, "id", &idbuf);
+		if (id == NULL || id->type != jbvNumeric)
+			return false;
+		t = place_number_text(id);
+		len = strlen(t);
+		if (len < 1 || len > 18 || strspn(t, "0123456789") != len)
+			return false;
+		d->has_customer = true;
+		d->customer = strtoll(t, NULL, 10);
+	}
+
+	/* delivery: none (a till sale: carry), carry, or collect */
+	v = place_key(root, "delivery", &buf);
+	if (place_absent(v))
+	{
+		if (strcmp(place_channels[d->channel], "pos") != 0)
+			return false;
+		d->carry = true;
+	}
+	else
+	{
+		JsonbValue	mbuf;
+		JsonbValue *cs;
+		int			m;
+
+		if ((c = place_container(v, true)) == NULL || !place_keys_ok(c, delivery_keys))
+			return false;
+		if ((m = place_word(place_key(c, "method", &mbuf), delivery_methods)) < 0)
+			return false;
+		d->carry = m == 0;
+		if (!d->carry)
+		{
+			cs = place_key(c, "collect_store", &mbuf);
+			if (!place_absent(cs))
+			{
+				if (!place_count(cs, &d->collect))
+					return false;
+				d->has_collect = true;
+			}
+		}
+	}
+
+	/* lines: at least one, each {"upc", "qty", "fulfil_from"?} */
+	if ((c = place_container(place_key(root, "lines", &buf), false)) == NULL)
+		return false;
+	n = JsonContainerSize(c);
+	if (n < 1)
+		return false;
+	d->upcs = palloc(sizeof(Datum) * n);
+	d->ffs = palloc(sizeof(Datum) * n);
+	d->ff_nulls = palloc(sizeof(bool) * n);
+	d->qtys = palloc(sizeof(int32) * n);
+	it = JsonbIteratorInit(c);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		JsonbContainer *lc;
+		JsonbValue	lbuf;
+		JsonbValue *u;
+		gtin_parse_result r;
+		int32		ff;
+
+		if (tok != WJB_ELEM)
+			continue;
+		if (d->nlines >= n || (lc = place_container(&e, true)) == NULL ||
+			!place_keys_ok(lc, line_keys))
+			return false;
+		u = place_key(lc, "upc", &lbuf);
+		if (u == NULL || u->type != jbvString ||
+			gtin_parse(u->val.string.val, u->val.string.len, GTIN_KIND_ANY, &r) != GTIN_OK)
+			return false;
+		d->upcs[d->nlines] = Int64GetDatum(r.value);
+		if (!place_count(place_key(lc, "qty", &lbuf), &d->qtys[d->nlines]))
+			return false;
+		u = place_key(lc, "fulfil_from", &lbuf);
+		d->ff_nulls[d->nlines] = place_absent(u);
+		if (!place_absent(u))
+		{
+			if (!place_count(u, &ff))
+				return false;
+			d->ffs[d->nlines] = Int32GetDatum(ff);
+		}
+		else
+			d->ffs[d->nlines] = (Datum) 0;
+		d->nlines++;
+	}
+	if (d->nlines != n)
+		return false;
+
+	/* payments: none, or each {"method", "amount"} with a JSON number */
+	v = place_key(root, "payments", &buf);
+	if (!place_absent(v))
+	{
+		if ((c = place_container(v, false)) == NULL)
+			return false;
+		n = JsonContainerSize(c);
+		d->pay_methods = palloc(sizeof(char *) * (n + 1));
+		d->pay_pence = palloc(sizeof(int64) * (n + 1));
+		it = JsonbIteratorInit(c);
+		while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		{
+			JsonbContainer *pc;
+			JsonbValue	pbuf;
+			int			m;
+
+			if (tok != WJB_ELEM)
+				continue;
+			if (d->npay >= n || (pc = place_container(&e, true)) == NULL ||
+				!place_keys_ok(pc, pay_keys))
+				return false;
+			if ((m = place_word(place_key(pc, "method", &pbuf), place_methods)) < 0)
+				return false;
+			if (!place_amount(place_key(pc, "amount", &pbuf), &d->pay_pence[d->npay]))
+				return false;
+			d->pay_methods[d->npay++] = place_methods[m];
+		}
+		if (d->npay != n)
+			return false;
+	}
+	return true;
+}
+
 /*
  * icos._place_fast(order jsonb) returns text: the order code of a plain
  * order, placed; NULL (nothing done) when the order is not plain.
@@ -384,47 +636,43 @@ Datum
 place_fast(PG_FUNCTION_ARGS)
 {
 	Oid			upc_oid = place_type_oid("upc");
-	Datum		arg;
+	PlaceDoc	doc;
 	bool		isnull;
-	bool		plain;
 	int32		store_id;
 	char	   *store_name;
-	char	   *channel;
+	char	   *store_kind;
+	const char *channel;
 	Datum		customer;
 	bool		no_customer;
 	Datum		emp;
 	bool		no_emp;
 	Datum		emp_store;
 	bool		no_emp_store;
-	char	   *method;
-	Datum		collect;
-	bool		no_collect;
+	const char *method;
+	char	   *collect_kind;
 	Datum		promised;
-	Datum	   *upcs;
-	Datum	   *qtys;
 	Datum	   *ffs;
+	Datum	   *oks;
 	int			n,
 				i;
 	Datum		basket;
-	Datum		a_upcs;
-	Datum		a_qtys;
-	Datum		a_ffs;
 	char	   *logged;
-	Datum	   *pay_methods = NULL;
-	Datum	   *pay_pence = NULL;
-	int			npay = 0;
 	char	   *code;
 	text	   *code_text;
 	int32	   *i_stores;
-	int32	   *i_qtys;
 	text	  **notes;
 	bool		carry;
+	Datum		a_upcs;
+	Datum		a_qtys;
+	Datum		a_ffs;
 	Datum		pricing;
 	int64		gross,
 				discount,
 				total,
 				paid = 0;
-	char	  **y_method;
+	int			days = 0;
+	int			npay;
+	const char **y_method;
 	int64	   *y_amount;
 	int64	   *y_tender;
 	char	  **e_kind;
@@ -435,68 +683,157 @@ place_fast(PG_FUNCTION_ARGS)
 	Datum		values[23];
 	char		nulls[23];
 	text	   *result;
+	StringInfoData sb;
+	StringInfoData sl;
+	int16		upc_len;
+	bool		upc_byval;
+	char		upc_align;
+	Datum	   *qd;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	arg = PG_GETARG_DATUM(0);
+	if (!place_read_doc(PG_GETARG_JSONB_P(0), &doc))
+		PG_RETURN_NULL();
+	n = doc.nlines;
+	store_id = doc.store;
+	channel = place_channels[doc.channel];
+	carry = doc.carry;
+	method = carry ? "carry" : "collect";
+	customer = Int64GetDatum(doc.customer);
+	no_customer = !doc.has_customer;
+	npay = doc.npay;
+
+	get_typlenbyvalalign(upc_oid, &upc_len, &upc_byval, &upc_align);
+	a_upcs = PointerGetDatum(construct_array(doc.upcs, n, upc_oid, upc_len, upc_byval, upc_align));
+	qd = palloc(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+		qd[i] = Int32GetDatum(doc.qtys[i]);
+	a_qtys = PointerGetDatum(construct_array(qd, n, INT4OID, 4, true, TYPALIGN_INT));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* 1: validate and look everything up; NULL when not plain */
-	if (SPI_execute_plan(place_plan(PF_READ, upc_oid), &arg, NULL, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "placement: the order query returned no row");
-	plain = DatumGetBool(place_col(1, &isnull));
-	if (isnull || !plain)
+	/* 1: look up the store, employee, customer, products and stores */
+	{
+		int			dims[1] = {n};
+		int			lbs[1] = {1};
+
+		values[0] = Int32GetDatum(store_id);
+		values[1] = a_upcs;
+		values[2] = PointerGetDatum(construct_md_array(doc.ffs, doc.ff_nulls, 1, dims, lbs,
+													   INT4OID, 4, true, TYPALIGN_INT));
+		values[3] = customer;
+		values[4] = Int32GetDatum(doc.collect);
+		memset(nulls, ' ', sizeof(nulls));
+		nulls[3] = no_customer ? 'n' : ' ';
+		nulls[4] = doc.has_collect ? ' ' : 'n';
+		if (!carry && !doc.has_collect)
+		{
+			/* collection at the selling store: decided below by its kind */
+			values[4] = Int32GetDatum(store_id);
+			nulls[4] = ' ';
+		}
+	}
+	if (SPI_execute_plan(place_plan(PF_READ, upc_oid), values, nulls, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "placement: the look-up query failed");
+	if (SPI_processed != 1)
+	{
+		/* unknown selling store */
+		SPI_finish();
+		PG_RETURN_NULL();
+	}
+	store_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	store_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	emp = place_col(3, &no_emp);
+	emp_store = place_col(4, &no_emp_store);
+	collect_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+	a_ffs = place_col(8, &isnull);
+	if (isnull || place_array(a_ffs, INT4OID, &ffs) != n ||
+		place_array(place_col(9, &isnull), BOOLOID, &oks) != n)
+		elog(ERROR, "placement: line arrays differ in length");
+
+	/*
+	 * Plain: the customer exists; the employee (if any) works here; carry at
+	 * a store of kind store, collect at a store of kind store; payments
+	 * allowed; every line plain, and carried out from the selling store.
+	 */
+	if (!DatumGetBool(place_col(5, &isnull)) ||
+		(!no_emp_store && DatumGetInt32(emp_store) != store_id) ||
+		(carry && strcmp(store_kind, "store") != 0) ||
+		(!carry && (collect_kind == NULL || strcmp(collect_kind, "store") != 0)) ||
+		(npay > 0 && !DatumGetBool(place_col(7, &isnull))))
 	{
 		SPI_finish();
 		PG_RETURN_NULL();
 	}
-	store_id = DatumGetInt32(place_col(2, &isnull));
-	store_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-	channel = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-	customer = place_col(5, &no_customer);
-	emp = place_col(6, &no_emp);
-	emp_store = place_col(7, &no_emp_store);
-	method = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
-	collect = place_col(9, &no_collect);
-	promised = place_col(10, &isnull);
-	n = place_array(place_col(11, &isnull), upc_oid, &upcs);
-	if (place_array(place_col(12, &isnull), INT4OID, &qtys) != n ||
-		place_array(place_col(13, &isnull), INT4OID, &ffs) != n)
-		elog(ERROR, "placement: line arrays differ in length");
-	basket = place_col(14, &isnull);
-	logged = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 15);
-	a_upcs = place_col(11, &isnull);
-	a_qtys = place_col(12, &isnull);
-	a_ffs = place_col(13, &isnull);
-	(void) place_col(16, &isnull);
-	if (!isnull)
+	for (i = 0; i < n; i++)
 	{
-		npay = place_array(place_col(16, &isnull), TEXTOID, &pay_methods);
-		if (place_array(place_col(17, &isnull), INT8OID, &pay_pence) != npay)
-			elog(ERROR, "placement: payment arrays differ in length");
+		if (!DatumGetBool(oks[i]) || (carry && DatumGetInt32(ffs[i]) != store_id))
+		{
+			SPI_finish();
+			PG_RETURN_NULL();
+		}
 	}
-	code = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 18);
+	if (!carry && !doc.has_collect)
+		doc.collect = store_id;
+
+	/*
+	 * The earliest date as icos._earliest computes it: a day to move goods
+	 * unless collected where they are; carried goods are already gone.
+	 */
+	if (!carry)
+		for (i = 0; i < n; i++)
+			if (DatumGetInt32(ffs[i]) != doc.collect)
+				days = 1;
+	promised = DateADTGetDatum(GetSQLCurrentDate() + days);
+
+	/* The order code. */
+	{
+		LOCAL_FCINFO(cfc, 0);
+		Datum		c;
+
+		InitFunctionCallInfoData(*cfc, NULL, 0, InvalidOid, NULL, NULL);
+		c = next_order_code(cfc);
+		code = DatumGetCString(DirectFunctionCall1(order_code_out, c));
+	}
 	code_text = cstring_to_text(code);
-	carry = strcmp(method, "carry") == 0;
+
+	/* The basket to price and the lines for the event log. */
+	initStringInfo(&sb);
+	initStringInfo(&sl);
+	appendStringInfoChar(&sb, '[');
+	appendStringInfoChar(&sl, '[');
+	for (i = 0; i < n; i++)
+	{
+		char		u[GTIN_BUFSIZE];
+
+		if (!gtin_format(DatumGetInt64(doc.upcs[i]), GTIN_STYLE_CANONICAL, u))
+			elog(ERROR, "placement: a parsed product code has no canonical form");
+
+		appendStringInfo(&sb, "%s{\"line\": %d, \"upc\": \"%s\", \"qty\": %d}",
+						 i ? ", " : "", i + 1, u, doc.qtys[i]);
+		appendStringInfo(&sl, "%s{\"line\": %d, \"upc\": \"%s\", \"qty\": %d, \"fulfil_from\": %d, \"status\": \"%s\"}",
+						 i ? ", " : "", i + 1, u, doc.qtys[i], DatumGetInt32(ffs[i]),
+						 carry ? "fulfilled" : "reserved");
+	}
+	appendStringInfoChar(&sb, ']');
+	appendStringInfoChar(&sl, ']');
+	basket = DirectFunctionCall1(jsonb_in, CStringGetDatum(sb.data));
+	logged = sl.data;
 
 	/*
 	 * 2: the stock of every line, as icos._place_simple's call of
 	 * icos._stock_lines (carried goods are sold at once).
 	 */
 	i_stores = palloc(sizeof(int32) * n);
-	i_qtys = palloc(sizeof(int32) * n);
 	notes = palloc(sizeof(text *) * n);
 	for (i = 0; i < n; i++)
 	{
 		i_stores[i] = DatumGetInt32(ffs[i]);
-		i_qtys[i] = DatumGetInt32(qtys[i]);
 		notes[i] = cstring_to_text(psprintf("order %s line %d%s", code, i + 1,
 											carry ? " carried out" : ""));
 	}
-	stock_order_lines(carry, n, i_stores, upcs, i_qtys, upc_oid, code_text, notes);
+	stock_order_lines(carry, n, i_stores, doc.upcs, doc.qtys, upc_oid, code_text, notes);
 
 	/* 3: prices, from the one pricing function */
 	values[0] = basket;
@@ -519,7 +856,7 @@ place_fast(PG_FUNCTION_ARGS)
 	 * Payments, as icos._place_simple takes them: each against what is still
 	 * owed; only cash may be tendered above it (change is given).
 	 */
-	y_method = palloc(sizeof(char *) * (npay + 1));
+	y_method = palloc(sizeof(const char *) * (npay + 1));
 	y_amount = palloc(sizeof(int64) * (npay + 1));
 	y_tender = palloc(sizeof(int64) * (npay + 1));
 	e_kind = palloc(sizeof(char *) * (npay + 2));
@@ -531,8 +868,8 @@ place_fast(PG_FUNCTION_ARGS)
 	e_detail[nev++] = psprintf("{\"lines\": %s}", logged);
 	for (i = 0; i < npay; i++)
 	{
-		char	   *m = TextDatumGetCString(pay_methods[i]);
-		int64		amount = DatumGetInt64(pay_pence[i]);
+		const char *m = doc.pay_methods[i];
+		int64		amount = doc.pay_pence[i];
 		int64		due = total - paid;
 		int64		apply;
 		char	   *spoken;
@@ -586,8 +923,8 @@ place_fast(PG_FUNCTION_ARGS)
 	nulls[4] = no_emp ? 'n' : ' ';
 	values[5] = CStringGetTextDatum(status);
 	values[6] = CStringGetTextDatum(method);
-	values[7] = collect;
-	nulls[7] = no_collect ? 'n' : ' ';
+	values[7] = Int32GetDatum(doc.collect);
+	nulls[7] = carry ? 'n' : ' ';
 	values[8] = promised;
 	values[9] = Int64GetDatum(gross);
 	values[10] = Int64GetDatum(discount);
@@ -596,7 +933,7 @@ place_fast(PG_FUNCTION_ARGS)
 	values[13] = a_upcs;
 	values[14] = a_qtys;
 	values[15] = a_ffs;
-	values[16] = place_text_array(y_method, npay);
+	values[16] = place_text_array((char *const *) y_method, npay);
 	values[17] = place_int8_array(y_amount, npay);
 	values[18] = place_int8_array(y_tender, npay);
 	values[19] = place_text_array(e_kind, nev);
