@@ -1323,3 +1323,35 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 		elog(ERROR, "stock ledger took fewer rows than lines");
 	SPI_finish();
 }
+
+/*
+ * icos._stock_movement_fits(kind, d_on_hand, d_reserved, has_hold): the
+ * CHECK constraint stock_movement_check of the ledger, exactly the CASE
+ * expression it replaced (see its comment in 20_stock.sql).
+ */
+PG_FUNCTION_INFO_V1(stock_movement_fits);
+Datum
+stock_movement_fits(PG_FUNCTION_ARGS)
+{
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		h = PG_GETARG_INT32(1);
+	int32		r = PG_GETARG_INT32(2);
+	bool		hold = PG_GETARG_BOOL(3);
+	bool		fits;
+
+	if (strcmp(kind, "receipt") == 0 || strcmp(kind, "return") == 0)
+		fits = h > 0 && r == 0;
+	else if (strcmp(kind, "sale") == 0)
+		fits = h < 0 && (r == h || r == 0);
+	else if (strcmp(kind, "reserve") == 0)
+		fits = h == 0 && r > 0;
+	else if (strcmp(kind, "release") == 0)
+		fits = h == 0 && r < 0;
+	else if (strcmp(kind, "hold") == 0)
+		fits = h == 0 && r > 0 && hold;
+	else if (strcmp(kind, "hold_release") == 0)
+		fits = h == 0 && r < 0 && hold;
+	else
+		fits = h != 0 && r == 0;
+	PG_RETURN_BOOL(fits);
+}
