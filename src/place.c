@@ -61,7 +61,12 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/date.h"
+#include "utils/json.h"
+#include "utils/timestamp.h"
+#include "access/xact.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
@@ -77,7 +82,6 @@ extern Datum order_code_out(PG_FUNCTION_ARGS);
 typedef enum PlacePlanId
 {
 	PF_READ,
-	PF_PRICE,
 	PF_WRITE,
 	PF_COUNT
 } PlacePlanId;
@@ -110,15 +114,6 @@ static const char *const place_read_sql =
 "  LEFT JOIN icos.product pr ON pr.upc OPERATOR(pg_catalog.=) y.upc"
 "  LEFT JOIN icos.store fs ON fs.store_id = y.ff) l"
 " WHERE st.store_id = $1";
-
-/* PF_PRICE: $1 basket lines, $2 store, $3 channel, $4 customer. */
-static const char *const place_price_sql =
-"SELECT p, ((p ->> 'gross')::pg_catalog.numeric * 100)::pg_catalog.int8,"
-" ((p ->> 'discount')::pg_catalog.numeric * 100)::pg_catalog.int8,"
-" ((p ->> 'total')::pg_catalog.numeric * 100)::pg_catalog.int8"
-" FROM (SELECT icos.price_basket(pg_catalog.jsonb_build_object("
-"  'lines', $1, 'store', $2, 'channel', $3, 'at', pg_catalog.now(),"
-"  'customer', $4, 'coupons', '[]'::pg_catalog.jsonb)) AS p OFFSET 0) x";
 
 /*
  * PF_WRITE: $1 code, $2 store, $3 channel, $4 customer, $5 employee,
@@ -162,6 +157,7 @@ static const char *const place_write_sql =
 
 static SPIPlanPtr place_plans[PF_COUNT];
 static Oid	place_upc_oid = InvalidOid;
+static Oid	place_price_oid = InvalidOid;	/* icos.price_basket(jsonb) */
 
 /* The OID of type icos.<name>. */
 static Oid
@@ -194,12 +190,12 @@ place_plan(PlacePlanId id, Oid upc_oid)
 			place_plans[i] = NULL;
 		}
 		place_upc_oid = upc_oid;
+		place_price_oid = InvalidOid;
 	}
 	if (place_plans[id] == NULL)
 	{
 		Oid			upc_array = get_array_type(upc_oid);
 		Oid			read_args[5] = {INT4OID, upc_array, INT4ARRAYOID, INT8OID, INT4OID};
-		Oid			price_args[4] = {JSONBOID, INT4OID, TEXTOID, INT8OID};
 		Oid			write_args[23] = {
 			TEXTOID, INT4OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TEXTOID, INT4OID,
 			DATEOID, INT8OID, INT8OID, INT8OID, JSONBOID, upc_array, INT4ARRAYOID,
@@ -214,9 +210,6 @@ place_plan(PlacePlanId id, Oid upc_oid)
 		{
 			case PF_READ:
 				plan = SPI_prepare(place_read_sql, 5, read_args);
-				break;
-			case PF_PRICE:
-				plan = SPI_prepare(place_price_sql, 4, price_args);
 				break;
 			case PF_WRITE:
 				plan = SPI_prepare(place_write_sql, 23, write_args);
@@ -289,6 +282,51 @@ place_int8_array(int64 *items, int n)
 	for (i = 0; i < n; i++)
 		d[i] = Int64GetDatum(items[i]);
 	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/*
+ * The OID of icos.price_basket(jsonb), looked up once per backend (again
+ * when the plans are dropped because the extension was created again).
+ */
+static Oid
+place_price_basket_oid(void)
+{
+	if (!OidIsValid(place_price_oid))
+	{
+		Oid			argtypes[1] = {JSONBOID};
+
+		place_price_oid = LookupFuncName(list_make2(makeString("icos"),
+													makeString("price_basket")),
+										 1, argtypes, false);
+	}
+	return place_price_oid;
+}
+
+/*
+ * A money amount of the pricing result in pence, as icos._place_simple
+ * reads it: ((p ->> key)::numeric * 100)::bigint.
+ */
+static int64
+place_pence(Datum pricing, const char *key)
+{
+	Jsonb	   *p = DatumGetJsonbP(pricing);
+	JsonbValue	buf;
+	JsonbValue *v = NULL;
+	Datum		num;
+
+	if (JB_ROOT_IS_OBJECT(p))
+		v = getKeyJsonValueFromContainer(&p->root, key, strlen(key), &buf);
+	if (v == NULL || (v->type != jbvNumeric && v->type != jbvString))
+		elog(ERROR, "icos.price_basket returned no \"%s\" amount", key);
+	if (v->type == jbvNumeric)
+		num = NumericGetDatum(v->val.numeric);
+	else
+		num = DirectFunctionCall3(numeric_in,
+								  CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len)),
+								  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	num = DirectFunctionCall2(numeric_mul, num,
+							  DirectFunctionCall1(int4_numeric, Int32GetDatum(100)));
+	return DatumGetInt64(DirectFunctionCall1(numeric_int8, num));
 }
 
 /* ------------------------------------------------ reading the document */
@@ -655,7 +693,6 @@ place_fast(PG_FUNCTION_ARGS)
 	Datum	   *oks;
 	int			n,
 				i;
-	Datum		basket;
 	char	   *logged;
 	char	   *code;
 	text	   *code_text;
@@ -818,7 +855,6 @@ place_fast(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoChar(&sb, ']');
 	appendStringInfoChar(&sl, ']');
-	basket = DirectFunctionCall1(jsonb_in, CStringGetDatum(sb.data));
 	logged = sl.data;
 
 	/*
@@ -835,22 +871,30 @@ place_fast(PG_FUNCTION_ARGS)
 	}
 	stock_order_lines(carry, n, i_stores, doc.upcs, doc.qtys, upc_oid, code_text, notes);
 
-	/* 3: prices, from the one pricing function */
-	values[0] = basket;
-	values[1] = Int32GetDatum(store_id);
-	values[2] = CStringGetTextDatum(channel);
-	values[3] = customer;
-	memset(nulls, ' ', sizeof(nulls));
-	nulls[3] = no_customer ? 'n' : ' ';
-	if (SPI_execute_plan(place_plan(PF_PRICE, upc_oid), values, nulls, false, 1) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "placement: pricing returned no row");
-	pricing = place_col(1, &isnull);
-	gross = DatumGetInt64(place_col(2, &isnull));
-	discount = DatumGetInt64(place_col(3, &isnull));
-	total = DatumGetInt64(place_col(4, &isnull));
-	if (isnull)
-		elog(ERROR, "placement: icos.price_basket returned no total");
+	/*
+	 * 3: prices, from the one pricing function, called through the function
+	 * manager with the basket icos._place_simple gives it.
+	 */
+	{
+		StringInfoData pb;
+		char	   *at = JsonEncodeDateTime(NULL,
+											TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+											TIMESTAMPTZOID, NULL);
+
+		initStringInfo(&pb);
+		appendStringInfo(&pb, "{\"lines\": %s, \"store\": %d, \"channel\": \"%s\", \"at\": \"%s\", ",
+						 sb.data, store_id, channel, at);
+		if (no_customer)
+			appendStringInfoString(&pb, "\"customer\": null, ");
+		else
+			appendStringInfo(&pb, "\"customer\": " INT64_FORMAT ", ", doc.customer);
+		appendStringInfoString(&pb, "\"coupons\": []}");
+		pricing = OidFunctionCall1(place_price_basket_oid(),
+								   DirectFunctionCall1(jsonb_in, CStringGetDatum(pb.data)));
+	}
+	gross = place_pence(pricing, "gross");
+	discount = place_pence(pricing, "discount");
+	total = place_pence(pricing, "total");
 
 	/*
 	 * Payments, as icos._place_simple takes them: each against what is still
