@@ -93,8 +93,10 @@ typedef enum PlacePlanId
  * store's name and kind, the session's employee and their store, whether the
  * customer exists, the collect store's kind, whether payments are allowed
  * while awaiting payment, and per line (in line order) the store it is
- * fulfilled from and whether it is a plain line: product active and not made
- * to order, fulfilled from a store or warehouse of this node.
+ * fulfilled from (-1, never a store number, when the selling store holds no
+ * stock and none was given: the server must choose, not plain) and whether
+ * it is a plain line: product active and not made to order, fulfilled from
+ * a store or warehouse of this node.
  */
 static const char *const place_read_sql =
 "SELECT st.name, st.kind, em.employee_id, em.store_id,"
@@ -106,7 +108,7 @@ static const char *const place_read_sql =
 " FROM icos.store st"
 " LEFT JOIN icos.employee em ON em.role_name = pg_catalog.session_user()"
 " CROSS JOIN LATERAL ("
-"  SELECT pg_catalog.array_agg(y.ff ORDER BY y.i) AS ffs,"
+"  SELECT pg_catalog.array_agg(coalesce(y.ff, -1) ORDER BY y.i) AS ffs,"
 "   pg_catalog.array_agg(coalesce(pr.active AND NOT pr.made_to_order"
 "    AND fs.kind IN ('store', 'warehouse') AND fs.node_id = icos.current_node(), false) ORDER BY y.i) AS ok"
 "  FROM (SELECT x.i, x.upc, coalesce(x.ff, CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END) AS ff"
