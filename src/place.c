@@ -121,10 +121,13 @@ static const char *const place_read_sql =
  * PF_WRITE: $1 code, $2 store, $3 channel, $4 customer, $5 employee,
  * $6 status, $7 method, $8 collect store, $9 promised date, $10 gross,
  * $11 discount, $12 total, $13 pricing, $14 upcs, $15 qtys, $16 fulfil_from,
- * $17 payment methods, $18 amounts, $19 tendered, $20 event kinds,
- * $21 event notes, $22 event details, $23 employee's store.  The statement
- * of icos._place_simple with the plain subset's constants (no address, no
- * delivery date, no coupons, nothing made to order).
+ * $17 unit prices, $18 discounts, $19 nets (pence, per line), $20 payment
+ * methods, $21 amounts, $22 tendered, $23 event kinds, $24 event notes,
+ * $25 event details, $26 employee's store, and the stock ledger rows in the
+ * order the engine changed the lines: $27 kind, $28 stores, $29 upcs,
+ * $30 d_on_hand, $31 d_reserved, $32 reasons.  The rows icos._place_simple
+ * and icos._stock_lines write, with the plain subset's constants (no
+ * address, no delivery date, no coupons, nothing made to order).
  */
 static const char *const place_write_sql =
 "WITH c AS (SELECT $1::icos.order_code AS code),"
@@ -139,23 +142,26 @@ static const char *const place_write_sql =
 " SELECT $2, c.code, x.i, x.upc, x.qty, x.ff,"
 "  CASE WHEN $7 = 'carry' THEN 'fulfilled' ELSE 'reserved' END,"
 "  CASE WHEN $7 = 'carry' THEN 0 ELSE x.qty END,"
-"  CASE WHEN $7 = 'carry' THEN x.qty ELSE 0 END,"
-"  coalesce((pr.unit_price * 100)::pg_catalog.int8, 0), coalesce((pr.discount * 100)::pg_catalog.int8, 0),"
-"  coalesce((pr.net * 100)::pg_catalog.int8, 0)"
-" FROM c, ROWS FROM (pg_catalog.unnest($14), pg_catalog.unnest($15), pg_catalog.unnest($16))"
-"  WITH ORDINALITY AS x(upc, qty, ff, i)"
-" LEFT JOIN pg_catalog.jsonb_to_recordset($13 -> 'lines')"
-"  AS pr(line pg_catalog.int4, unit_price pg_catalog.numeric, discount pg_catalog.numeric, net pg_catalog.numeric)"
-"  ON pr.line = x.i),"
+"  CASE WHEN $7 = 'carry' THEN x.qty ELSE 0 END, x.up, x.dp, x.np"
+" FROM c, ROWS FROM (pg_catalog.unnest($14), pg_catalog.unnest($15), pg_catalog.unnest($16),"
+"  pg_catalog.unnest($17), pg_catalog.unnest($18), pg_catalog.unnest($19))"
+"  WITH ORDINALITY AS x(upc, qty, ff, up, dp, np, i)),"
 " op AS ("
 " INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,"
 "  tendered_pence, reference, employee_id)"
 " SELECT $2, c.code, x.i, 'payment', x.m, x.a, x.t, NULL, $5"
-" FROM c, ROWS FROM (pg_catalog.unnest($17), pg_catalog.unnest($18), pg_catalog.unnest($19))"
-"  WITH ORDINALITY AS x(m, a, t, i))"
+" FROM c, ROWS FROM (pg_catalog.unnest($20), pg_catalog.unnest($21), pg_catalog.unnest($22))"
+"  WITH ORDINALITY AS x(m, a, t, i)),"
+" sm AS ("
+" INSERT INTO icos.stock_movement (store_id, upc, kind, d_on_hand, d_reserved, order_code, actor, reason)"
+" SELECT x.s, x.u, $27, x.h, x.r, $1, session_user, x.n"
+" FROM ROWS FROM (pg_catalog.unnest($28), pg_catalog.unnest($29), pg_catalog.unnest($30),"
+"  pg_catalog.unnest($31), pg_catalog.unnest($32)) AS x(s, u, h, r, n))"
 "INSERT INTO icos.order_event (store_id, code, kind, note, detail, employee_id, at_store)"
-"SELECT $2, c.code, x.k, x.t, x.d::pg_catalog.jsonb, $5, coalesce($23, $2)"
-" FROM c, ROWS FROM (pg_catalog.unnest($20), pg_catalog.unnest($21), pg_catalog.unnest($22)) AS x(k, t, d)";
+"SELECT $2, c.code, x.k, x.t, x.d, $5, coalesce($26, $2)"
+" FROM c, ROWS FROM (pg_catalog.unnest($23), pg_catalog.unnest($24), pg_catalog.unnest($25)) AS x(k, t, d)";
+
+#define PLACE_WRITE_ARGS 32
 
 static SPIPlanPtr place_plans[PF_COUNT];
 static Oid	place_upc_oid = InvalidOid;
@@ -198,11 +204,14 @@ place_plan(PlacePlanId id, Oid upc_oid)
 	{
 		Oid			upc_array = get_array_type(upc_oid);
 		Oid			read_args[5] = {INT4OID, upc_array, INT4ARRAYOID, INT8OID, INT4OID};
-		Oid			write_args[23] = {
+		Oid			jsonb_array = get_array_type(JSONBOID);
+		Oid			write_args[PLACE_WRITE_ARGS] = {
 			TEXTOID, INT4OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TEXTOID, INT4OID,
 			DATEOID, INT8OID, INT8OID, INT8OID, JSONBOID, upc_array, INT4ARRAYOID,
-			INT4ARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
-			TEXTARRAYOID, TEXTARRAYOID, INT4OID
+			INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
+			INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, jsonb_array,
+			INT4OID, TEXTOID, INT4ARRAYOID, upc_array, INT4ARRAYOID, INT4ARRAYOID,
+			TEXTARRAYOID
 		};
 		SPIPlanPtr	plan;
 
@@ -214,7 +223,7 @@ place_plan(PlacePlanId id, Oid upc_oid)
 				plan = SPI_prepare(place_read_sql, 5, read_args);
 				break;
 			case PF_WRITE:
-				plan = SPI_prepare(place_write_sql, 23, write_args);
+				plan = SPI_prepare(place_write_sql, PLACE_WRITE_ARGS, write_args);
 				break;
 			default:
 				elog(ERROR, "unknown placement plan %d", id);
@@ -306,29 +315,88 @@ place_price_basket_oid(void)
 
 /*
  * A money amount of the pricing result in pence, as icos._place_simple
- * reads it: ((p ->> key)::numeric * 100)::bigint.
+ * reads it: ((p ->> key)::numeric * 100)::bigint.  NULL v is 0 (as the
+ * coalesce of a line without a price there).
  */
+static int64
+place_value_pence(const JsonbValue *v, const char *key)
+{
+	Datum		num;
+
+	if (v == NULL || v->type == jbvNull)
+		return 0;
+	if (v->type == jbvNumeric)
+		num = NumericGetDatum(v->val.numeric);
+	else if (v->type == jbvString)
+		num = DirectFunctionCall3(numeric_in,
+								  CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len)),
+								  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	else
+		elog(ERROR, "icos.price_basket returned a \"%s\" that is not an amount", key);
+	num = DirectFunctionCall2(numeric_mul, num,
+							  DirectFunctionCall1(int4_numeric, Int32GetDatum(100)));
+	return DatumGetInt64(DirectFunctionCall1(numeric_int8, num));
+}
+
 static int64
 place_pence(Datum pricing, const char *key)
 {
 	Jsonb	   *p = DatumGetJsonbP(pricing);
 	JsonbValue	buf;
 	JsonbValue *v = NULL;
-	Datum		num;
 
 	if (JB_ROOT_IS_OBJECT(p))
 		v = getKeyJsonValueFromContainer(&p->root, key, strlen(key), &buf);
-	if (v == NULL || (v->type != jbvNumeric && v->type != jbvString))
+	if (v == NULL || v->type == jbvNull)
 		elog(ERROR, "icos.price_basket returned no \"%s\" amount", key);
-	if (v->type == jbvNumeric)
-		num = NumericGetDatum(v->val.numeric);
-	else
-		num = DirectFunctionCall3(numeric_in,
-								  CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len)),
-								  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-	num = DirectFunctionCall2(numeric_mul, num,
-							  DirectFunctionCall1(int4_numeric, Int32GetDatum(100)));
-	return DatumGetInt64(DirectFunctionCall1(numeric_int8, num));
+	return place_value_pence(v, key);
+}
+
+/*
+ * The unit price, discount and net of each line (1..n) from the pricing
+ * result's "lines", matched by "line" as icos._place_simple joins them; 0
+ * for a line it does not list.
+ */
+static void
+place_line_prices(Datum pricing, int n, int64 *unit, int64 *discount, int64 *net)
+{
+	Jsonb	   *p = DatumGetJsonbP(pricing);
+	JsonbValue	buf;
+	JsonbValue *lines = NULL;
+	JsonbIterator *it;
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+
+	memset(unit, 0, sizeof(int64) * n);
+	memset(discount, 0, sizeof(int64) * n);
+	memset(net, 0, sizeof(int64) * n);
+	if (JB_ROOT_IS_OBJECT(p))
+		lines = getKeyJsonValueFromContainer(&p->root, "lines", 5, &buf);
+	if (lines == NULL || lines->type != jbvBinary || !JsonContainerIsArray(lines->val.binary.data))
+		return;
+	it = JsonbIteratorInit(lines->val.binary.data);
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+	{
+		JsonbContainer *lc;
+		JsonbValue	lbuf;
+		JsonbValue *v;
+		int64		line;
+
+		if (tok != WJB_ELEM || e.type != jbvBinary || !JsonContainerIsObject(e.val.binary.data))
+			continue;
+		lc = e.val.binary.data;
+		v = getKeyJsonValueFromContainer(lc, "line", 4, &lbuf);
+		if (v == NULL || v->type != jbvNumeric)
+			continue;
+		line = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v->val.numeric)));
+		if (line < 1 || line > n)
+			continue;
+		unit[line - 1] = place_value_pence(getKeyJsonValueFromContainer(lc, "unit_price", 10, &lbuf),
+										   "unit_price");
+		discount[line - 1] = place_value_pence(getKeyJsonValueFromContainer(lc, "discount", 8, &lbuf),
+											   "discount");
+		net[line - 1] = place_value_pence(getKeyJsonValueFromContainer(lc, "net", 3, &lbuf), "net");
+	}
 }
 
 /* ------------------------------------------------ reading the document */
@@ -719,8 +787,18 @@ place_fast(PG_FUNCTION_ARGS)
 	char	  **e_detail;
 	int			nev = 0;
 	const char *status;
-	Datum		values[23];
-	char		nulls[23];
+	int		   *ledger_order;
+	int64	   *l_unit;
+	int64	   *l_discount;
+	int64	   *l_net;
+	Datum	   *d_detail;
+	Datum	   *m_stores;
+	Datum	   *m_upcs;
+	Datum	   *m_on_hand;
+	Datum	   *m_reserved;
+	char	  **m_notes;
+	Datum		values[PLACE_WRITE_ARGS];
+	char		nulls[PLACE_WRITE_ARGS];
 	text	   *result;
 	StringInfoData sb;
 	StringInfoData sl;
@@ -871,7 +949,9 @@ place_fast(PG_FUNCTION_ARGS)
 		notes[i] = cstring_to_text(psprintf("order %s line %d%s", code, i + 1,
 											carry ? " carried out" : ""));
 	}
-	stock_order_lines(carry, n, i_stores, doc.upcs, doc.qtys, upc_oid, code_text, notes);
+	ledger_order = palloc(sizeof(int) * n);
+	stock_order_lines(carry, n, i_stores, doc.upcs, doc.qtys, upc_oid, code_text, notes,
+					  ledger_order);
 
 	/*
 	 * 3: prices, from the one pricing function, called through the function
@@ -958,7 +1038,10 @@ place_fast(PG_FUNCTION_ARGS)
 		e_detail[nev++] = psprintf("{\"from\": \"awaiting_payment\", \"to\": \"%s\"}", status);
 	}
 
-	/* 4: the order, its lines, payments and events in one statement */
+	/*
+	 * 4: the order, its lines, payments and events, and the stock ledger, in
+	 * one statement
+	 */
 	memset(nulls, ' ', sizeof(nulls));
 	values[0] = PointerGetDatum(code_text);
 	values[1] = Int32GetDatum(store_id);
@@ -979,14 +1062,47 @@ place_fast(PG_FUNCTION_ARGS)
 	values[13] = a_upcs;
 	values[14] = a_qtys;
 	values[15] = a_ffs;
-	values[16] = place_text_array((char *const *) y_method, npay);
-	values[17] = place_int8_array(y_amount, npay);
-	values[18] = place_int8_array(y_tender, npay);
-	values[19] = place_text_array(e_kind, nev);
-	values[20] = place_text_array(e_note, nev);
-	values[21] = place_text_array(e_detail, nev);
-	values[22] = emp_store;
-	nulls[22] = no_emp_store ? 'n' : ' ';
+	l_unit = palloc(sizeof(int64) * n);
+	l_discount = palloc(sizeof(int64) * n);
+	l_net = palloc(sizeof(int64) * n);
+	place_line_prices(pricing, n, l_unit, l_discount, l_net);
+	values[16] = place_int8_array(l_unit, n);
+	values[17] = place_int8_array(l_discount, n);
+	values[18] = place_int8_array(l_net, n);
+	values[19] = place_text_array((char *const *) y_method, npay);
+	values[20] = place_int8_array(y_amount, npay);
+	values[21] = place_int8_array(y_tender, npay);
+	values[22] = place_text_array(e_kind, nev);
+	values[23] = place_text_array(e_note, nev);
+	d_detail = palloc(sizeof(Datum) * nev);
+	for (i = 0; i < nev; i++)
+		d_detail[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(e_detail[i]));
+	values[24] = PointerGetDatum(construct_array(d_detail, nev, JSONBOID, -1, false, TYPALIGN_INT));
+	values[25] = emp_store;
+	nulls[25] = no_emp_store ? 'n' : ' ';
+
+	/* the ledger rows, in the order the engine changed the lines */
+	m_stores = palloc(sizeof(Datum) * n);
+	m_upcs = palloc(sizeof(Datum) * n);
+	m_on_hand = palloc(sizeof(Datum) * n);
+	m_reserved = palloc(sizeof(Datum) * n);
+	m_notes = palloc(sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+	{
+		int			pos = ledger_order[i];
+
+		m_stores[i] = Int32GetDatum(i_stores[pos]);
+		m_upcs[i] = doc.upcs[pos];
+		m_on_hand[i] = Int32GetDatum(carry ? -doc.qtys[pos] : 0);
+		m_reserved[i] = Int32GetDatum(carry ? 0 : doc.qtys[pos]);
+		m_notes[i] = text_to_cstring(notes[pos]);
+	}
+	values[26] = CStringGetTextDatum(carry ? "sale" : "reserve");
+	values[27] = PointerGetDatum(construct_array(m_stores, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[28] = PointerGetDatum(construct_array(m_upcs, n, upc_oid, upc_len, upc_byval, upc_align));
+	values[29] = PointerGetDatum(construct_array(m_on_hand, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[30] = PointerGetDatum(construct_array(m_reserved, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[31] = place_text_array(m_notes, n);
 	if (SPI_execute_plan(place_plan(PF_WRITE, upc_oid), values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "placement: the order was not written");
 

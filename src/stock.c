@@ -1223,7 +1223,7 @@ stock_lines(PG_FUNCTION_ARGS)
 			t_notes[i] = DatumGetTextPP(notes[i]);
 	}
 	stock_order_lines(sale, n, i_stores, upcs, i_qtys, upc_oid,
-					  PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4), t_notes);
+					  PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4), t_notes, NULL);
 	PG_RETURN_VOID();
 }
 
@@ -1232,10 +1232,17 @@ stock_lines(PG_FUNCTION_ARGS)
  * fast path (src/place.c): n lines of one order, parallel arrays in any
  * order (notes[i] may be NULL), sale or reserve.  Runs its statements in its
  * own SPI connection (nested when the caller has one).
+ *
+ * With ledger_order NULL the ledger rows are written here.  Otherwise the
+ * caller takes that duty over, in the same transaction and before anything
+ * else can see the counters (the placement path writes them in its one
+ * INSERT statement with the order): ledger_order[i] is set to the position
+ * of the i-th line changed, the order the rows must be written in.
  */
 void
 stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
-				  const int32 *qtys, Oid upc_oid, text *order, text *const *notes)
+				  const int32 *qtys, Oid upc_oid, text *order, text *const *notes,
+				  int *ledger_order)
 {
 	const StockOp *op = &stock_ops[sale ? OP_SELL : OP_RESERVE];
 	int			i;
@@ -1286,6 +1293,13 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 		item.upc = lines[i].upc;
 		if (!stock_take(&item, op, lines[i].qty, true, &have))
 			stock_report_short(&item, op, lines[i].qty, have);
+	}
+	if (ledger_order != NULL)
+	{
+		for (i = 0; i < n; i++)
+			ledger_order[i] = lines[i].pos;
+		SPI_finish();
+		return;
 	}
 
 	/* The ledger rows, in the order the lines were changed. */
