@@ -89,10 +89,11 @@ typedef enum PlacePlanId
 /*
  * PF_READ: $1 selling store, $2 upcs, $3 fulfil_from as given (null
  * elements where not given), $4 customer id (null: none), $5 collect store
- * (null: none).  No row when the selling store does not exist; else the
- * store's name and kind, the session's employee and their store, whether the
- * customer exists, the collect store's kind, whether payments are allowed
- * while awaiting payment, and per line (in line order) the store it is
+ * (null: none).  No row when the selling store does not exist; else one row
+ * per line (in any order) with the store's name and kind, the session's
+ * employee and their store, whether the customer exists, the collect store's
+ * kind, whether payments are allowed while awaiting payment (the same in
+ * every row), the line's number, the store it is
  * fulfilled from (-1, never a store number, when the selling store holds no
  * stock and none was given: the server must choose, not plain) and whether
  * it is a plain line: product active and not made to order, fulfilled from
@@ -104,17 +105,16 @@ static const char *const place_read_sql =
 " (SELECT cs.kind FROM icos.store cs WHERE cs.store_id = $5),"
 " EXISTS (SELECT 1 FROM icos.change_rule cr"
 "  WHERE cr.status = 'awaiting_payment' AND cr.change_kind = 'payment' AND cr.allowed),"
-" l.ffs, l.ok"
+" x.i::pg_catalog.int4,"
+" coalesce(x.ff, CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END, -1),"
+" coalesce(pr.active AND NOT pr.made_to_order AND fs.kind IN ('store', 'warehouse')"
+"  AND fs.node_id = icos.current_node(), false)"
 " FROM icos.store st"
 " LEFT JOIN icos.employee em ON em.role_name = pg_catalog.session_user()"
-" CROSS JOIN LATERAL ("
-"  SELECT pg_catalog.array_agg(coalesce(y.ff, -1) ORDER BY y.i) AS ffs,"
-"   pg_catalog.array_agg(coalesce(pr.active AND NOT pr.made_to_order"
-"    AND fs.kind IN ('store', 'warehouse') AND fs.node_id = icos.current_node(), false) ORDER BY y.i) AS ok"
-"  FROM (SELECT x.i, x.upc, coalesce(x.ff, CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END) AS ff"
-"        FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS x(upc, ff, i)) y"
-"  LEFT JOIN icos.product pr ON pr.upc OPERATOR(pg_catalog.=) y.upc"
-"  LEFT JOIN icos.store fs ON fs.store_id = y.ff) l"
+" CROSS JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS x(upc, ff, i)"
+" LEFT JOIN icos.product pr ON pr.upc OPERATOR(pg_catalog.=) x.upc"
+" LEFT JOIN icos.store fs"
+"  ON fs.store_id = coalesce(x.ff, CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END)"
 " WHERE st.store_id = $1";
 
 /*
@@ -251,26 +251,6 @@ static Datum
 place_col(int col, bool *isnull)
 {
 	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, isnull);
-}
-
-/* The elements of a one-dimensional array column without nulls. */
-static int
-place_array(Datum a, Oid elemtype, Datum **elems)
-{
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-	bool	   *nulls;
-	int			n,
-				i;
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	deconstruct_array(DatumGetArrayTypeP(a), elemtype, typlen, typbyval, typalign,
-					  elems, &nulls, &n);
-	for (i = 0; i < n; i++)
-		if (nulls[i])
-			elog(ERROR, "placement: unexpected null in a plain order's lines");
-	return n;
 }
 
 static Datum
@@ -851,9 +831,9 @@ place_fast(PG_FUNCTION_ARGS)
 			nulls[4] = ' ';
 		}
 	}
-	if (SPI_execute_plan(place_plan(PF_READ, upc_oid), values, nulls, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(place_plan(PF_READ, upc_oid), values, nulls, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "placement: the look-up query failed");
-	if (SPI_processed != 1)
+	if (SPI_processed != (uint64) n)
 	{
 		/* unknown selling store */
 		SPI_finish();
@@ -864,10 +844,20 @@ place_fast(PG_FUNCTION_ARGS)
 	emp = place_col(3, &no_emp);
 	emp_store = place_col(4, &no_emp_store);
 	collect_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
-	a_ffs = place_col(8, &isnull);
-	if (isnull || place_array(a_ffs, INT4OID, &ffs) != n ||
-		place_array(place_col(9, &isnull), BOOLOID, &oks) != n)
-		elog(ERROR, "placement: line arrays differ in length");
+	ffs = palloc0(sizeof(Datum) * n);
+	oks = palloc0(sizeof(Datum) * n);
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		int32		line = DatumGetInt32(SPI_getbinval(row, desc, 8, &isnull));
+
+		if (isnull || line < 1 || line > n)
+			elog(ERROR, "placement: the look-up returned line %d of %d", line, n);
+		ffs[line - 1] = SPI_getbinval(row, desc, 9, &isnull);
+		oks[line - 1] = SPI_getbinval(row, desc, 10, &isnull);
+	}
+	a_ffs = PointerGetDatum(construct_array(ffs, n, INT4OID, 4, true, TYPALIGN_INT));
 
 	/*
 	 * Plain: the customer exists; the employee (if any) works here; carry at
