@@ -7,22 +7,29 @@
  * icos.place_order validates an order with a dozen PL/pgSQL steps and then
  * writes it through icos._place_simple; together some forty statements and
  * function calls per order.  This file does the same work for plain orders
- * with four statements prepared once per backend and kept (SPI_keepplan):
+ * with two statements prepared once per backend and kept (SPI_keepplan),
+ * the stock engine's own statements and one call of the pricing function:
  *
- *	1. PF_READ: validates the whole order document, looks up the selling
- *	   store, the employee, the customer, every product and every fulfilment
- *	   store in one query, and takes the order code.  It answers "not plain"
- *	   (nothing done, nothing locked, no code taken) for anything outside the
- *	   plain subset below; icos.place_order then goes on with its general
- *	   code, which gives every error exactly as before.
+ *	0. place_read_doc reads the order document in C (jsonb) with the tests
+ *	   of the general path (icos._is_count, icos._money, the key lists) and
+ *	   answers "not plain" for anything outside the plain subset below.
+ *	1. PF_READ looks up the selling store, the employee, the customer, every
+ *	   product and every fulfilment store in one query.  "Not plain" again
+ *	   for an unknown store or product, a product made to order, a store of
+ *	   another node and so on.  Until here nothing was done: no lock, no
+ *	   order code; icos.place_order goes on with its general code, which
+ *	   gives every error exactly as before.
  *	2. The stock engine (stock_order_lines in src/stock.c, the body of
  *	   icos._stock_lines): every line reserved, or sold when carried out,
  *	   sorted by (store, upc), each check-and-change one atomic statement;
- *	   IC001/IC004 as always.
- *	3. PF_PRICE: icos.price_basket, the one pricing function, called through
- *	   SQL exactly as icos._place_simple calls it (after the stock, as there).
- *	4. PF_WRITE: the order, its lines, payments and events in one statement,
- *	   the same rows icos._place_simple writes.
+ *	   IC001/IC004 as always.  The engine hands the ledger rows back to be
+ *	   written by statement 4.
+ *	3. icos.price_basket, the one pricing function, called through the
+ *	   function manager with the basket icos._place_simple gives it (after the
+ *	   stock, as there); the payments are then taken against its total.
+ *	4. PF_WRITE: the order, its lines, payments, events and the stock ledger
+ *	   rows in one statement: the rows icos._place_simple and
+ *	   icos._stock_lines write.
  *
  * The plain subset (anything else returns NULL: the general path):
  *	- keys store, channel, customer, lines, delivery, payments only (no holds,
