@@ -1476,7 +1476,7 @@ CREATE FUNCTION icos._place_fast(p jsonb) RETURNS text
 AS 'MODULE_PATHNAME', 'place_fast'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION icos._place_fast(jsonb) IS
-	'internal (src/place.c): places a plain order (no holds, coupons, back-orders, made-to-order lines, dates, addresses or payment references; carry or collect; every line from stock of this node) with four kept statements and returns its code; returns null, having done nothing, for any other order, which icos.place_order then places by its general code';
+	'internal (src/place.c): places a plain order (no holds, coupons, back-orders, made-to-order lines, dates, addresses or payment references; carry or collect; every line from stock of this node) with one look-up, the stock engine, icos.price_basket and one write statement, and returns its code; returns null, having done nothing, for any other order, which icos.place_order then places by its general code';
 
 CREATE FUNCTION icos.place_order("order" jsonb) RETURNS icos.order_code
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
