@@ -55,6 +55,7 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
+#include "stock.h"
 #include "stock_slots.h"
 
 #define ERRCODE_ICOS_NOT_ENOUGH_STOCK	MAKE_SQLSTATE('I','C','0','0','1')
@@ -1171,7 +1172,7 @@ Datum
 stock_lines(PG_FUNCTION_ARGS)
 {
 	char	   *kind;
-	const StockOp *op;
+	bool		sale;
 	Oid			upc_oid;
 	Datum	   *stores,
 			   *upcs,
@@ -1183,6 +1184,68 @@ stock_lines(PG_FUNCTION_ARGS)
 			   *nnulls = NULL;
 	int			n,
 				i;
+	int32	   *i_stores;
+	int32	   *i_qtys;
+	text	  **t_notes;
+
+	stock_require(fcinfo, 0, "a stock movement kind");
+	stock_require(fcinfo, 1, "the stores of the lines");
+	stock_require(fcinfo, 2, "the product codes of the lines");
+	stock_require(fcinfo, 3, "the quantities of the lines");
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (strcmp(kind, "reserve") == 0)
+		sale = false;
+	else if (strcmp(kind, "sale") == 0)
+		sale = true;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown stock change \"%s\" for order lines", kind),
+				 errhint("Use reserve or sale.")));
+
+	upc_oid = ARR_ELEMTYPE(PG_GETARG_ARRAYTYPE_P(2));
+	n = stock_array_arg(fcinfo, 1, INT4OID, "stores", &stores, &snulls, false);
+	if (stock_array_arg(fcinfo, 2, upc_oid, "product codes", &upcs, &unulls, false) != n ||
+		stock_array_arg(fcinfo, 3, INT4OID, "quantities", &qtys, &qnulls, false) != n ||
+		(!PG_ARGISNULL(5) &&
+		 stock_array_arg(fcinfo, 5, TEXTOID, "notes", &notes, &nnulls, true) != n))
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("stores, product codes, quantities and notes must have one element per line")));
+	i_stores = palloc(sizeof(int32) * (n + 1));
+	i_qtys = palloc(sizeof(int32) * (n + 1));
+	t_notes = palloc0(sizeof(text *) * (n + 1));
+	for (i = 0; i < n; i++)
+	{
+		i_stores[i] = DatumGetInt32(stores[i]);
+		i_qtys[i] = DatumGetInt32(qtys[i]);
+		if (notes != NULL && !nnulls[i])
+			t_notes[i] = DatumGetTextPP(notes[i]);
+	}
+	stock_order_lines(sale, n, i_stores, upcs, i_qtys, upc_oid,
+					  PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4), t_notes, NULL);
+	PG_RETURN_VOID();
+}
+
+/*
+ * The body of icos._stock_lines, also called directly by the placement
+ * fast path (src/place.c): n lines of one order, parallel arrays in any
+ * order (notes[i] may be NULL), sale or reserve.  Runs its statements in its
+ * own SPI connection (nested when the caller has one).
+ *
+ * With ledger_order NULL the ledger rows are written here.  Otherwise the
+ * caller takes that duty over, in the same transaction and before anything
+ * else can see the counters (the placement path writes them in its one
+ * INSERT statement with the order): ledger_order[i] is set to the position
+ * of the i-th line changed, the order the rows must be written in.
+ */
+void
+stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
+				  const int32 *qtys, Oid upc_oid, text *order, text *const *notes,
+				  int *ledger_order)
+{
+	const StockOp *op = &stock_ops[sale ? OP_SELL : OP_RESERVE];
+	int			i;
 	StockLine  *lines;
 	TypeCacheEntry *tce;
 	Datum	   *d_on_hand;
@@ -1199,36 +1262,12 @@ stock_lines(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 
-	stock_require(fcinfo, 0, "a stock movement kind");
-	stock_require(fcinfo, 1, "the stores of the lines");
-	stock_require(fcinfo, 2, "the product codes of the lines");
-	stock_require(fcinfo, 3, "the quantities of the lines");
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	if (strcmp(kind, "reserve") == 0)
-		op = &stock_ops[OP_RESERVE];
-	else if (strcmp(kind, "sale") == 0)
-		op = &stock_ops[OP_SELL];
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown stock change \"%s\" for order lines", kind),
-				 errhint("Use reserve or sale.")));
-
-	upc_oid = ARR_ELEMTYPE(PG_GETARG_ARRAYTYPE_P(2));
 	stock_set_upc_oid(upc_oid);
-	n = stock_array_arg(fcinfo, 1, INT4OID, "stores", &stores, &snulls, false);
-	if (stock_array_arg(fcinfo, 2, upc_oid, "product codes", &upcs, &unulls, false) != n ||
-		stock_array_arg(fcinfo, 3, INT4OID, "quantities", &qtys, &qnulls, false) != n ||
-		(!PG_ARGISNULL(5) &&
-		 stock_array_arg(fcinfo, 5, TEXTOID, "notes", &notes, &nnulls, true) != n))
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("stores, product codes, quantities and notes must have one element per line")));
 	if (n == 0)
-		PG_RETURN_VOID();
+		return;
 
 	for (i = 0; i < n; i++)
-		stock_require_qty(DatumGetInt32(qtys[i]));
+		stock_require_qty(qtys[i]);
 
 	tce = lookup_type_cache(upc_oid, TYPECACHE_CMP_PROC_FINFO);
 	if (!OidIsValid(tce->cmp_proc_finfo.fn_oid))
@@ -1236,9 +1275,9 @@ stock_lines(PG_FUNCTION_ARGS)
 	lines = palloc(sizeof(StockLine) * n);
 	for (i = 0; i < n; i++)
 	{
-		lines[i].store = DatumGetInt32(stores[i]);
+		lines[i].store = stores[i];
 		lines[i].upc = upcs[i];
-		lines[i].qty = DatumGetInt32(qtys[i]);
+		lines[i].qty = qtys[i];
 		lines[i].pos = i;
 	}
 	qsort_arg(lines, n, sizeof(StockLine), stock_line_cmp, &tce->cmp_proc_finfo);
@@ -1255,6 +1294,13 @@ stock_lines(PG_FUNCTION_ARGS)
 		if (!stock_take(&item, op, lines[i].qty, true, &have))
 			stock_report_short(&item, op, lines[i].qty, have);
 	}
+	if (ledger_order != NULL)
+	{
+		for (i = 0; i < n; i++)
+			ledger_order[i] = lines[i].pos;
+		SPI_finish();
+		return;
+	}
 
 	/* The ledger rows, in the order the lines were changed. */
 	s_stores = palloc(sizeof(Datum) * n);
@@ -1269,9 +1315,9 @@ stock_lines(PG_FUNCTION_ARGS)
 
 		s_stores[i] = Int32GetDatum(lines[i].store);
 		s_upcs[i] = lines[i].upc;
-		s_nnulls[i] = notes == NULL || nnulls[pos];
+		s_nnulls[i] = notes[pos] == NULL;
 		if (!s_nnulls[i])
-			s_notes[i] = notes[pos];
+			s_notes[i] = PointerGetDatum(notes[pos]);
 		d_on_hand[i] = Int32GetDatum(op->on_hand_sign * lines[i].qty);
 		d_reserved[i] = Int32GetDatum(op->reserved_sign * lines[i].qty);
 	}
@@ -1284,11 +1330,42 @@ stock_lines(PG_FUNCTION_ARGS)
 	values[3] = PointerGetDatum(construct_array(d_reserved, n, INT4OID, 4, true, TYPALIGN_INT));
 	values[4] = PointerGetDatum(construct_md_array(s_notes, s_nnulls, 1, dims, lbs, TEXTOID, -1,
 												   false, TYPALIGN_INT));
-	values[5] = CStringGetTextDatum(strcmp(kind, "sale") == 0 ? "sale" : "reserve");
-	values[6] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
-	nulls[6] = PG_ARGISNULL(4) ? 'n' : ' ';
+	values[5] = CStringGetTextDatum(sale ? "sale" : "reserve");
+	values[6] = order ? PointerGetDatum(order) : (Datum) 0;
+	nulls[6] = order ? ' ' : 'n';
 	if (stock_exec(SP_LEDGER_MANY, values, nulls, SPI_OK_INSERT) != (uint64) n)
 		elog(ERROR, "stock ledger took fewer rows than lines");
 	SPI_finish();
-	PG_RETURN_VOID();
+}
+
+/*
+ * icos._stock_movement_fits(kind, d_on_hand, d_reserved, has_hold): the
+ * CHECK constraint stock_movement_check of the ledger, exactly the CASE
+ * expression it replaced (see its comment in 20_stock.sql).
+ */
+PG_FUNCTION_INFO_V1(stock_movement_fits);
+Datum
+stock_movement_fits(PG_FUNCTION_ARGS)
+{
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	int32		h = PG_GETARG_INT32(1);
+	int32		r = PG_GETARG_INT32(2);
+	bool		hold = PG_GETARG_BOOL(3);
+	bool		fits;
+
+	if (strcmp(kind, "receipt") == 0 || strcmp(kind, "return") == 0)
+		fits = h > 0 && r == 0;
+	else if (strcmp(kind, "sale") == 0)
+		fits = h < 0 && (r == h || r == 0);
+	else if (strcmp(kind, "reserve") == 0)
+		fits = h == 0 && r > 0;
+	else if (strcmp(kind, "release") == 0)
+		fits = h == 0 && r < 0;
+	else if (strcmp(kind, "hold") == 0)
+		fits = h == 0 && r > 0 && hold;
+	else if (strcmp(kind, "hold_release") == 0)
+		fits = h == 0 && r < 0 && hold;
+	else
+		fits = h != 0 && r == 0;
+	PG_RETURN_BOOL(fits);
 }
