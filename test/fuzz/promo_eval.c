@@ -17,6 +17,9 @@
  *	  lists are sorted by promotion id;
  *	- the result does not depend on the order of the lines nor on the order
  *	  of the promotions (a permutation of each, chosen by the input);
+ *	- best price: the item promotions (all kinds but spend_threshold) give
+ *	  together at least what any one of them gives alone, when neither
+ *	  search ran out of budget;
  *	- nothing leaks.
  */
 #include <inttypes.h>
@@ -375,6 +378,49 @@ check_result(const fuzz_case *fc, const promo_result *res)
 			  "not_applied list unsorted at %zu", i);
 }
 
+/* The discount of item promotions (every kind but spend_threshold). */
+static int64_t
+item_discount(const fuzz_case *fc, const promo_result *res)
+{
+	int64_t		sum = 0;
+	size_t		i,
+				j;
+
+	for (i = 0; i < res->napplied; i++)
+		for (j = 0; j < fc->npromos; j++)
+			if (fc->promos[j].id == res->applied[i].id &&
+				fc->promos[j].rule->kind != PROMO_SPEND_THRESHOLD)
+				sum += res->applied[i].amount;
+	return sum;
+}
+
+/* Each item promotion alone gives no more than all of them together. */
+static void
+check_singles(const fuzz_case *fc, const promo_result *all)
+{
+	size_t		p;
+	int64_t		together = item_discount(fc, all);
+
+	if (all->approximate)
+		return;
+	for (p = 0; p < fc->npromos; p++)
+	{
+		promo_result one;
+		promo_error err;
+		int64_t		alone;
+
+		if (fc->promos[p].rule->kind == PROMO_SPEND_THRESHOLD)
+			continue;
+		CHECK(promo_evaluate(&fc->basket, &fc->promos[p], 1, &fc->opts, &A, &one, &err) == PROMO_OK,
+			  "promotion %d alone refused: %s", fc->promos[p].id, err.msg);
+		alone = item_discount(fc, &one);
+		CHECK(one.approximate || alone <= together,
+			  "promotion %d alone gives %lld, all together only %lld", fc->promos[p].id,
+			  (long long) alone, (long long) together);
+		promo_result_free(&one, &A);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -407,6 +453,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(st == PROMO_OK, "evaluate refused a valid basket: %s", err.msg);
 	check_result(&fc, &res);
+	check_singles(&fc, &res);
 
 	/* the same basket with lines and promotions in another order */
 	shuffled = fc;
