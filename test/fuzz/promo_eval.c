@@ -210,7 +210,7 @@ decode(fuzz_reader *in, fuzz_case *fc)
 	if (b >= 240)
 		fc->opts.budget = 1 + fuzz_u8(in) % 64;
 	else
-		fc->opts.budget = 20000;
+		fc->opts.budget = 5000;
 
 	n = 1 + fuzz_u8(in) % MAXL;
 	for (i = 0; i < n; i++)
@@ -221,7 +221,7 @@ decode(fuzz_reader *in, fuzz_case *fc)
 		l->line = (int32_t) i + 1;
 		l->item = 1 + fuzz_u8(in) % 6;
 		l->unit_price = fuzz_money(in);
-		l->qty = q >= 250 ? 1 + (int64_t) fuzz_u64(in, 3) % PROMO_MAX_QTY : 1 + q % 5;
+		l->qty = q == 255 ? 1 + (int64_t) fuzz_u64(in, 3) % PROMO_MAX_QTY : 1 + q % 5;
 		fc->cats[i][0] = l->item / 3;	/* category 0, 1 or 2 */
 		fc->cats[i][1] = 100;			/* under category 100 */
 		l->categories = fc->cats[i];

@@ -26,7 +26,14 @@ ensure_packages valgrind
 command -v valgrind >/dev/null || die "valgrind not found"
 build_and_install
 
+# Shutting down under valgrind can take longer than pg_ctl's default minute.
+vg_stop() {
+	[ -f "$RUNDIR/valgrind/data/postmaster.pid" ] || return 0
+	as_owner pg_ctl -D "$RUNDIR/valgrind/data" -m fast -w -t 600 stop >/dev/null 2>&1 || true
+}
+
 owner_can_read "$SUPP" || die "the cluster owner cannot read $SUPP (see make test's copy rule)"
+vg_stop
 cluster_destroy valgrind
 rm -rf "$OUT"
 make_rundir "$OUT"
@@ -44,7 +51,7 @@ as_owner valgrind --tool=memcheck --leak-check=no --track-origins=yes \
 	--error-markers=VALGRINDERROR-BEGIN,VALGRINDERROR-END \
 	--log-file="$OUT/logs/%p.log" \
 	postgres -D "$data" >"$OUT/postmaster.log" 2>&1 &
-trap 'cluster_stop valgrind' EXIT
+trap vg_stop EXIT
 
 export PGHOST PGPORT=$PORT PGUSER=postgres
 PGHOST=$(cluster_host valgrind)
@@ -63,7 +70,7 @@ status=0
 	$tests >"$OUT/regress.log" 2>&1 || status=$?
 grep -E '\.\.\. ' "$OUT/regress.log"
 elapsed=$(( $(date +%s) - start ))
-cluster_stop valgrind
+vg_stop
 trap - EXIT
 
 # ---- summary ----
