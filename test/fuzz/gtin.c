@@ -177,7 +177,9 @@ check_number(const uint8_t *data, size_t size)
 	}
 	if (st == GTIN_BAD_CHECK)
 	{
-		CHECK(e != f && e == (int) (v % 10 + 10 - f + e) % 10, "check %d/%d", e, f);
+		/* the found check is the last digit, and differs from the expected */
+		CHECK(e != f && f == (int) (v % 10) && e >= 0 && e <= 9, "check %d/%d of %lld",
+			  e, f, (long long) v);
 		v = v - f + e;
 		st = gtin_validate(v, &e, &f);
 	}
