@@ -32,12 +32,15 @@ vg_stop() {
 	as_owner pg_ctl -D "$RUNDIR/valgrind/data" -m fast -w -t 600 stop >/dev/null 2>&1 || true
 }
 
-owner_can_read "$SUPP" || die "the cluster owner cannot read $SUPP (see make test's copy rule)"
 vg_stop
 cluster_destroy valgrind
 rm -rf "$OUT"
 make_rundir "$OUT"
 make_rundir "$OUT/logs"
+# valgrind runs as the cluster owner, who may not read the checkout (root's)
+cp "$SUPP" "$OUT/postgresql.supp"
+chmod a+r "$OUT/postgresql.supp"
+SUPP=$OUT/postgresql.supp
 # initdb and the configuration, then stop: the real start is under valgrind
 cluster_start valgrind "$PORT" "jit = off" "max_connections = 20" \
 	"shared_buffers = 64MB" "log_min_messages = warning" "log_line_prefix = '%m %p '"
@@ -46,7 +49,7 @@ data=$RUNDIR/valgrind/data
 
 say "starting PostgreSQL under valgrind on port $PORT (slow)"
 as_owner valgrind --tool=memcheck --leak-check=no --track-origins=yes \
-	--error-exitcode=128 --trace-children=yes --num-callers=40 \
+	--error-exitcode=128 --trace-children=yes --num-callers=40 --fullpath-after= \
 	--suppressions="$SUPP" --gen-suppressions=all \
 	--error-markers=VALGRINDERROR-BEGIN,VALGRINDERROR-END \
 	--log-file="$OUT/logs/%p.log" \
@@ -86,7 +89,7 @@ for f in "$OUT"/logs/*.log; do
 	# one error per BEGIN..END block; attribute it to icos when icos.so is on its stack
 	awk -v file="$(basename "$f")" '
 		/VALGRINDERROR-BEGIN/ { block = ""; inb = 1; next }
-		/VALGRINDERROR-END/ { if (block ~ /icos\.so|src\/(core\/)?[a-z_]+\.c/) print "==== " file "\n" block; inb = 0; next }
+		/VALGRINDERROR-END/ { if (block ~ /icos\.so|\/src\/(core\/)?[a-z_]+\.c:/) print "==== " file "\n" block; inb = 0; next }
 		inb { block = block $0 "\n" }' "$f" >>"$OUT/icos-errors.txt"
 done
 icos_errors=$(grep -c '^==== ' "$OUT/icos-errors.txt")
