@@ -7,9 +7,10 @@
 # Targets default to every test/fuzz/*.c.  Each run starts from the committed
 # seed corpus test/fuzz/corpus/TARGET (read only) plus a working corpus in
 # $RUNDIR/fuzz/TARGET/corpus, which a long run keeps and later runs reuse
-# (the short run of make test starts from the seeds alone).  A crash, leak,
-# sanitizer report, timeout or broken invariant saves the input as
-# $RUNDIR/fuzz/TARGET/crash-* (or leak-*, timeout-*) and fails the target.
+# (the short run of make test starts from the seeds alone, in
+# $RUNDIR/fuzz-short).  A crash, leak, sanitizer report, timeout or broken
+# invariant saves the input as crash-* (or leak-*, timeout-*) in that
+# directory and fails the target.
 # Prints one TAP line per target and exits non-zero if any failed.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,8 +45,12 @@ n=0
 failed=0
 for t in $targets; do
 	n=$((n + 1))
-	dir=$RUNDIR/fuzz/$t
-	$short && rm -rf "$dir"
+	if $short; then
+		dir=$RUNDIR/fuzz-short/$t
+		rm -rf "$dir"
+	else
+		dir=$RUNDIR/fuzz/$t
+	fi
 	mkdir -p "$dir/corpus" test/fuzz/corpus/"$t"
 	rm -f "$dir"/crash-* "$dir"/leak-* "$dir"/timeout-* "$dir"/oom-*
 	log=$dir/fuzz.log
