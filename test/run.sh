@@ -2,6 +2,7 @@
 # make test: every test layer against throwaway clusters.
 #
 #   unit       server-free C unit tests of src/core (TAP)
+#   fuzz       a short libFuzzer run of each test/fuzz target (TAP)
 #   regress    pg_regress: sql/*.sql against expected/*.out
 #   isolation  pg_isolation_regress: test/isolation/specs/*.spec
 #   pgtap      pg_prove: test/pgtap/*.sql (pgTAP)
@@ -29,7 +30,7 @@ if ! owner_can_read "$TOP/test/run.sh"; then
 	exec bash "$copy/test/run.sh" "$@"
 fi
 
-LAYERS=${ICOS_TEST_LAYERS:-unit regress isolation pgtap tap}
+LAYERS=${ICOS_TEST_LAYERS:-unit fuzz regress isolation pgtap tap}
 PORT=${ICOS_TEST_PORT:-55432}
 FILTER=${ICOS_TESTS:-.}
 PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
@@ -144,6 +145,18 @@ layer_tap() {
 	[ $status -ne 0 ] && { grep -B3 -A12 'not ok' "$log" | head -80; tail -20 "$log"; }
 	tap_tally tap "$log" $status
 }
+
+# ---- fuzz layer: test/fuzz/run.sh --short (see docs/reliability.md) ----
+layer_fuzz() {
+	local log=$OUT/fuzz.log status=0 targets
+	targets=$(files test/fuzz/*.c | xargs -r -n1 basename | sed 's/\.c$//')
+	[ -z "$targets" ] && return
+	bash test/fuzz/run.sh --short $targets >"$log" 2>&1 || status=$?
+	grep -E '^(not )?ok [0-9]' "$log"
+	[ $status -ne 0 ] && grep -vE '^(not )?ok [0-9]' "$log" | tail -40
+	tap_tally fuzz "$log" $status
+}
+# ---- end of fuzz layer ----
 
 for layer in $LAYERS; do
 	say "layer: $layer"

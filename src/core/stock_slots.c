@@ -21,11 +21,13 @@ clamp0(int64_t v)
 int
 stock_preferred_slot(long pid, int nslots)
 {
+	unsigned long upid;
+
 	if (nslots <= 1)
 		return 0;
-	if (pid < 0)
-		pid = -pid;
-	return (int) (pid % nslots);
+	/* negate in unsigned arithmetic: -LONG_MIN does not fit in a long */
+	upid = pid < 0 ? 0UL - (unsigned long) pid : (unsigned long) pid;
+	return (int) (upid % (unsigned long) nslots);
 }
 
 int

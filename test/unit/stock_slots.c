@@ -6,6 +6,7 @@
 #include "tap.h"
 #include "stock_slots.h"
 
+#include <limits.h>
 #include <string.h>
 
 /* Reference: take one unit at a time from the fullest slot (lowest index on ties). */
@@ -88,6 +89,9 @@ main(void)
 	ok(stock_preferred_slot(1234, 8) == 1234 % 8, "preferred slot is pid modulo slots");
 	ok(stock_preferred_slot(77, 1) == 0, "one slot: always slot 0");
 	ok(stock_preferred_slot(-5, 4) == 1, "negative pid does not give a negative slot");
+	/* found by test/fuzz/stock_slots.c: -LONG_MIN overflowed (undefined) */
+	ok(stock_preferred_slot(LONG_MIN, 8) == 0 && stock_preferred_slot(LONG_MIN, 7) == 1,
+	   "the most negative pid gives |pid| modulo slots without overflow");
 
 	ok(stock_parse_slots(NULL) == STOCK_DEFAULT_SLOTS, "no setting: default slots");
 	ok(stock_parse_slots("") == STOCK_DEFAULT_SLOTS, "empty setting: default slots");
