@@ -75,4 +75,40 @@ fuzz_remaining(const fuzz_reader *r)
 	return r->len - r->pos;
 }
 
+/*
+ * A counting allocator for the cores' allocation hooks (each target is one
+ * translation unit, so these are per target): fuzz_live is the number of
+ * blocks not yet freed, for leak checks; allocation number fuzz_fail_at
+ * (counted in fuzz_nalloc) returns NULL, to drive the out-of-memory paths;
+ * -1 never fails.
+ */
+static long fuzz_live;
+static long fuzz_nalloc;
+static long fuzz_fail_at = -1;
+
+static inline void *
+fuzz_alloc(void *ctx, size_t size)
+{
+	void	   *p;
+
+	(void) ctx;
+	if (fuzz_nalloc++ == fuzz_fail_at)
+		return NULL;
+	p = malloc(size ? size : 1);
+	if (p)
+		fuzz_live++;
+	return p;
+}
+
+static inline void
+fuzz_free(void *ctx, void *p)
+{
+	(void) ctx;
+	if (p)
+	{
+		fuzz_live--;
+		free(p);
+	}
+}
+
 #endif							/* ICOS_FUZZ_H */

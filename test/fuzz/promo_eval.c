@@ -31,32 +31,7 @@
 #define MAXL 8
 #define MAXP 6
 
-static long live;
-
-static void *
-f_alloc(void *ctx, size_t size)
-{
-	void	   *p;
-
-	(void) ctx;
-	p = malloc(size ? size : 1);
-	if (p)
-		live++;
-	return p;
-}
-
-static void
-f_free(void *ctx, void *p)
-{
-	(void) ctx;
-	if (p)
-	{
-		live--;
-		free(p);
-	}
-}
-
-static const promo_alloc A = {f_alloc, f_free, NULL};
+static const promo_alloc A = {fuzz_alloc, fuzz_free, NULL};
 
 /* Item codes in the generated rules are item ids ("1" .. "6"). */
 static bool
@@ -434,7 +409,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		i;
 	int64_t		gross = 0;
 
-	live = 0;
+	fuzz_live = 0;
 	fuzz_reader_init(&in, data, size);
 	decode(&in, &fc);
 
@@ -448,7 +423,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			  (long long) gross, (int) st);
 		for (i = 0; i < fc.npromos; i++)
 			promo_rule_free(fc.rules[i], &A);
-		CHECK(live == 0, "%ld allocations leaked on a refused basket", live);
+		CHECK(fuzz_live == 0, "%ld allocations leaked on a refused basket", fuzz_live);
 		return 0;
 	}
 	CHECK(st == PROMO_OK, "evaluate refused a valid basket: %s", err.msg);
@@ -489,6 +464,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	promo_result_free(&res2, &A);
 	for (i = 0; i < fc.npromos; i++)
 		promo_rule_free(fc.rules[i], &A);
-	CHECK(live == 0, "%ld allocations leaked", live);
+	CHECK(fuzz_live == 0, "%ld allocations leaked", fuzz_live);
 	return 0;
 }

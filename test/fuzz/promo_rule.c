@@ -23,36 +23,7 @@
 #include "promo.h"
 #include "fuzz.h"
 
-static long live;
-static long fail_at;			/* allocation number that fails, or -1 */
-static long nalloc;
-
-static void *
-f_alloc(void *ctx, size_t size)
-{
-	void	   *p;
-
-	(void) ctx;
-	if (nalloc++ == fail_at)
-		return NULL;
-	p = malloc(size ? size : 1);
-	if (p)
-		live++;
-	return p;
-}
-
-static void
-f_free(void *ctx, void *p)
-{
-	(void) ctx;
-	if (p)
-	{
-		live--;
-		free(p);
-	}
-}
-
-static const promo_alloc A = {f_alloc, f_free, NULL};
+static const promo_alloc A = {fuzz_alloc, fuzz_free, NULL};
 
 static const char *const kinds[] = {
 	"percent_off", "amount_off", "fixed_price", "multibuy", "buy_get",
@@ -169,12 +140,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 2)
 		return 0;
 	kind = kinds[data[0] % 8];
-	fail_at = data[1] < 16 ? data[1] : -1;
+	fuzz_fail_at = data[1] < 16 ? data[1] : -1;
 	len = size - 2;
 	text = malloc(len ? len : 1);
 	memcpy(text, data + 2, len);
 
-	live = nalloc = 0;
+	fuzz_live = fuzz_nalloc = 0;
 	memset(&err, 0, sizeof(err));
 	st = promo_rule_compile(kind, text, len, NULL, NULL, &A, &rule, &err);
 	if (st == PROMO_OK)
@@ -188,14 +159,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(rule == NULL, "a rule on status %d", (int) st);
 		CHECK(st == PROMO_ENOMEM || st == PROMO_EJSON || st == PROMO_ERULE,
 			  "status %d", (int) st);
-		CHECK(st != PROMO_ENOMEM || fail_at >= 0, "out of memory without a failing allocation");
+		CHECK(st != PROMO_ENOMEM || fuzz_fail_at >= 0, "out of memory without a failing allocation");
 		if (st != PROMO_ENOMEM)
 			check_error(&err, len);
 	}
-	CHECK(live == 0, "%ld allocations leaked (status %d)", live, (int) st);
+	CHECK(fuzz_live == 0, "%ld allocations leaked (status %d)", fuzz_live, (int) st);
 
-	live = nalloc = 0;
-	fail_at = -1;
+	fuzz_live = fuzz_nalloc = 0;
+	fuzz_fail_at = -1;
 	memset(&doc, 0, sizeof(doc));
 	st = promo_json_parse(text, len, &A, &doc, &err);
 	if (st == PROMO_OK)
@@ -206,7 +177,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_error(&err, len);
 	}
 	promo_json_free(&doc, &A);
-	CHECK(live == 0, "json reader leaked %ld allocations", live);
+	CHECK(fuzz_live == 0, "json reader leaked %ld allocations", fuzz_live);
 
 	if (promo_money_from_text(text, len, &pence))
 		CHECK(pence >= 0 && pence <= PROMO_MAX_MONEY, "money %lld", (long long) pence);

@@ -22,33 +22,7 @@
 #include "gtin.h"
 #include "fuzz.h"
 
-static long live;
-static long fail_at;
-static long nalloc;
-
-static void *
-f_alloc(void *ctx, size_t size)
-{
-	void	   *p;
-
-	(void) ctx;
-	if (nalloc++ == fail_at)
-		return NULL;
-	p = malloc(size ? size : 1);
-	if (p)
-		live++;
-	return p;
-}
-
-static void
-f_release(void *ctx, void *p)
-{
-	(void) ctx;
-	live--;
-	free(p);
-}
-
-static const sa_allocator A = {f_alloc, f_release, NULL};
+static const sa_allocator A = {fuzz_alloc, fuzz_free, NULL};
 
 static uint8_t *
 summary_bytes(const sa_summary *s, size_t *len)
@@ -84,12 +58,12 @@ check_summary_state(const uint8_t *buf, size_t len)
 
 	if (st != SA_OK)
 	{
-		CHECK(live == 0, "refused state (%s) leaks %ld blocks", sa_strerror(st), live);
-		CHECK(st != SA_NO_MEMORY || fail_at >= 0, "no memory without a failing allocation");
+		CHECK(fuzz_live == 0, "refused state (%s) leaks %ld blocks", sa_strerror(st), fuzz_live);
+		CHECK(st != SA_NO_MEMORY || fuzz_fail_at >= 0, "no memory without a failing allocation");
 		CHECK(sa_strerror(st) != NULL, "no message for status %d", (int) st);
 		return;
 	}
-	fail_at = -1;
+	fuzz_fail_at = -1;
 	again = summary_bytes(&s, &alen);
 	CHECK(alen == len && memcmp(again, buf, len) == 0, "accepted summary is not canonical");
 	free(again);
@@ -123,11 +97,11 @@ check_top_state(const uint8_t *buf, size_t len)
 
 	if (st != SA_OK)
 	{
-		CHECK(live == 0, "refused state (%s) leaks %ld blocks", sa_strerror(st), live);
-		CHECK(st != SA_NO_MEMORY || fail_at >= 0, "no memory without a failing allocation");
+		CHECK(fuzz_live == 0, "refused state (%s) leaks %ld blocks", sa_strerror(st), fuzz_live);
+		CHECK(st != SA_NO_MEMORY || fuzz_fail_at >= 0, "no memory without a failing allocation");
 		return;
 	}
-	fail_at = -1;
+	fuzz_fail_at = -1;
 	again = top_bytes(&t, &alen);
 	CHECK(alen == len && memcmp(again, buf, len) == 0, "accepted top state is not canonical");
 	free(again);
@@ -198,7 +172,7 @@ check_rows(fuzz_reader *in, bool summary)
 	size_t		xl,
 				yl;
 
-	fail_at = -1;
+	fuzz_fail_at = -1;
 	sa_summary_init(&all);
 	sa_top_init(&tall);
 	for (i = 0; i < 2; i++)
@@ -278,8 +252,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
-	live = nalloc = 0;
-	fail_at = data[1] < 8 ? data[1] : -1;
+	fuzz_live = fuzz_nalloc = 0;
+	fuzz_fail_at = data[1] < 8 ? data[1] : -1;
 	/* an exact-size copy, so that reading one byte too far is caught */
 	buf = malloc(size - 2 ? size - 2 : 1);
 	memcpy(buf, data + 2, size - 2);
@@ -297,6 +271,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 	}
 	free(buf);
-	CHECK(live == 0, "%ld blocks leaked", live);
+	CHECK(fuzz_live == 0, "%ld blocks leaked", fuzz_live);
 	return 0;
 }
