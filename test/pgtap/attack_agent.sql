@@ -4,7 +4,7 @@
 -- the catalog, so objects added later (promotions, replication) are covered
 -- without editing this file.  Everything rolls back.
 BEGIN;
-SELECT plan(43);
+SELECT plan(44);
 \ir orders_fixture.psql
 
 SELECT icos.create_employee(9301, 'Eve Agent', 9101, 'agent', pg_temp.verifier('eve'));
@@ -166,6 +166,13 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION emp_9301;
 SELECT throws_ok($$SELECT icos.release_hold(current_setting('t.hold')::bigint)$$, '42501', NULL,
 	'the Leeds agent cannot release a York hold');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION emp_9301;
+SELECT throws_ok(format($$SELECT icos.place_order('{"store": 9101, "channel": "store",
+	"customer": {"name": "Hold Taker", "email": "taker@example.com"},
+	"lines": [{"upc": "036000291452", "qty": 1, "fulfil_from": 9102}], "holds": [%s],
+	"delivery": {"method": "collect", "collect_store": 9101}}')$$, current_setting('t.hold')),
+	'42501', NULL, 'the Leeds agent cannot take a York hold into an order either');
 RESET SESSION AUTHORIZATION;
 SELECT is((SELECT status FROM icos.stock_hold WHERE hold_id = current_setting('t.hold')::bigint), 'active',
 	'the hold is still active');

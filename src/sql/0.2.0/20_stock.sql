@@ -471,12 +471,37 @@ $$;
 COMMENT ON FUNCTION icos.hold_stock(int, icos.upc, int, interval) IS
 'Set qty units aside at a store for hold_for (default 15 minutes) and return the hold id, which place_order accepts under "holds".  IC001 when fewer are available (the message says how many), IC004 unknown store or product, 22023 qty <= 0 or a negative time.';
 
+CREATE FUNCTION icos._check_hold_access(h icos.stock_hold, p_what text)
+RETURNS void
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_mine int := icos._current_store();
+BEGIN
+	-- Hold ids are sequential, so any agent could otherwise release, or take
+	-- into an order, every hold of the chain (found by the attack tests).  A
+	-- hold is used by whoever placed it, the staff of the store it holds
+	-- stock at or of the placer's store, or head office.
+	IF v_mine IS NOT NULL AND h.actor IS DISTINCT FROM session_user AND v_mine IS DISTINCT FROM h.store_id
+		AND NOT EXISTS (SELECT 1 FROM icos.employee e WHERE e.role_name = h.actor AND e.store_id = v_mine)
+		AND NOT icos._sees_all_stores() THEN
+		RAISE EXCEPTION USING ERRCODE = '42501',
+			MESSAGE = pg_catalog.format('you cannot %s hold %s', p_what, h.hold_id),
+			DETAIL = pg_catalog.format('It holds stock at store %s for %s; your employee record is at store %s.',
+									   h.store_id, h.actor, v_mine),
+			HINT = 'Ask the store that holds the stock, or whoever placed the hold, to release it or take it into an order.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION icos._check_hold_access(icos.stock_hold, text) IS
+	'internal: 42501 unless the session may use the hold (its placer, staff of its store or of the placer''s store, head office); p_what names the use in the message (release, use)';
+
 CREATE FUNCTION icos.release_hold(hold_id bigint)
 RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	h icos.stock_hold;
-	v_mine int;
 BEGIN
 	SELECT * INTO h FROM icos.stock_hold x WHERE x.hold_id = release_hold.hold_id FOR UPDATE;
 	IF NOT FOUND THEN
@@ -484,19 +509,7 @@ BEGIN
 			MESSAGE = pg_catalog.format('hold %s does not exist', coalesce(release_hold.hold_id::text, 'null')),
 			HINT = 'Check the hold number given when the goods were held.';
 	END IF;
-	-- Attack tests: hold ids are sequential, so any agent could release every
-	-- hold of the chain.  A hold is released by whoever placed it, the staff
-	-- of the store it holds stock at or of the placer's store, or head office.
-	v_mine := icos._current_store();
-	IF v_mine IS NOT NULL AND h.actor IS DISTINCT FROM session_user AND v_mine IS DISTINCT FROM h.store_id
-		AND NOT EXISTS (SELECT 1 FROM icos.employee e WHERE e.role_name = h.actor AND e.store_id = v_mine)
-		AND NOT icos._sees_all_stores() THEN
-		RAISE EXCEPTION USING ERRCODE = '42501',
-			MESSAGE = pg_catalog.format('you cannot release hold %s', h.hold_id),
-			DETAIL = pg_catalog.format('It holds stock at store %s for %s; your employee record is at store %s.',
-									   h.store_id, h.actor, v_mine),
-			HINT = 'Ask the store that holds the stock, or whoever placed the hold, to release it.';
-	END IF;
+	PERFORM icos._check_hold_access(h, 'release');
 	IF h.status = 'taken' THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC002',
 			MESSAGE = pg_catalog.format('hold %s already belongs to order %s', h.hold_id, h.order_code),

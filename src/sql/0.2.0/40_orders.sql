@@ -487,7 +487,7 @@ BEGIN
 	SELECT * INTO o FROM icos.orders WHERE code = p_code FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC004',
-			MESSAGE = pg_catalog.format('unknown order %s', p_code),
+			MESSAGE = pg_catalog.format('unknown order %s', coalesce(p_code::text, '(no code given)')),
 			DETAIL = 'No order has this code.',
 			HINT = 'Check the code on the receipt; orders placed at another node appear here once replicated.';
 	END IF;
@@ -1432,7 +1432,7 @@ DECLARE
 	v_holds    jsonb := '[]';
 	v_coupons  text[] := '{}';
 	h          jsonb;
-	v_hold     record;
+	v_hold     icos.stock_hold;
 	v_ops      jsonb;
 	v_earliest date;
 	o          icos.orders;
@@ -1561,11 +1561,11 @@ BEGIN
 			RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'holds must be hold ids (whole numbers)',
 				DETAIL = pg_catalog.format('Got %s.', h);
 		END IF;
-		SELECT hh.hold_id, hh.store_id, hh.upc, hh.qty INTO v_hold
-		FROM icos.stock_hold hh WHERE hh.hold_id = h::text::bigint;
+		SELECT * INTO v_hold FROM icos.stock_hold hh WHERE hh.hold_id = h::text::bigint;
 		IF NOT FOUND THEN
 			RAISE EXCEPTION USING ERRCODE = 'IC004', MESSAGE = pg_catalog.format('unknown hold %s', h);
 		END IF;
+		PERFORM icos._check_hold_access(v_hold, 'use');
 		v_holds := v_holds || pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
 			'hold_id', v_hold.hold_id, 'store_id', v_hold.store_id, 'upc', v_hold.upc::text, 'qty', v_hold.qty));
 	END LOOP;
@@ -1689,7 +1689,7 @@ DECLARE
 BEGIN
 	IF v IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC004',
-			MESSAGE = pg_catalog.format('unknown order %s', $1),
+			MESSAGE = pg_catalog.format('unknown order %s', coalesce($1::text, '(no code given)')),
 			DETAIL = 'No order has this code.',
 			HINT = 'Check the code on the receipt; orders placed at another node appear here once replicated.';
 	END IF;
@@ -1728,7 +1728,7 @@ DECLARE
 BEGIN
 	SELECT * INTO o FROM icos.orders WHERE code = p_code;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION USING ERRCODE = 'IC004', MESSAGE = pg_catalog.format('unknown order %s', p_code),
+		RAISE EXCEPTION USING ERRCODE = 'IC004', MESSAGE = pg_catalog.format('unknown order %s', coalesce(p_code::text, '(no code given)')),
 			DETAIL = 'No order has this code.';
 	END IF;
 	SELECT * INTO s FROM icos.store WHERE store_id = o.store_id;
