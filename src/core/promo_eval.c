@@ -18,6 +18,8 @@
  *	   each type each promotion role takes" finds the best assignment, with
  *	   a greedy answer as the first incumbent.  Past the node budget the
  *	   best answer found so far is kept and the result is approximate.
+ *	   A promotion's groups are valued a run of identical groups at a time,
+ *	   so a node costs the same for 10 units as for 1,000,000.
  *	4. The chosen units are materialised onto lines (lowest line number
  *	   first); a group discount is spread over its lines by largest
  *	   remainder; then spend thresholds are applied on the net.
