@@ -1357,6 +1357,98 @@ test_budget(void)
 	ok(bounded, "with a 50-node budget it stops, stays consistent and says approximate");
 }
 
+/*
+ * Huge quantities.  Groups drawn from the same units are valued a run at a
+ * time, so 1,000,000 units cost about as much as 10; and the node budget
+ * bounds the whole evaluation.  The count may pass the budget only by the
+ * greedy steps of groups solved after it ran out and by the walks of the
+ * node that hit it; HUGE_SLACK is a generous bound on that (at most 6
+ * nodes over 14,000 evaluations of random baskets, docs/promotions-engine.md).
+ */
+#define HUGE_SLACK 64
+
+static void
+test_huge(void)
+{
+	int			i;
+	int64_t		t1 = 0,
+				t2 = 0;
+	bool		good;
+
+	/* 1,000,000 units on "3 for 2.00": 333,333 groups of 1.00 off */
+	reset();
+	promo(1, 0, "multibuy", "{\"target\": {\"upc\": [\"1\"]}, \"qty\": 3, \"price\": 2.00}");
+	line(1, 1, 100, 1000000);
+	good = price() && consistent() && !res.approximate;
+	ok(good && res.discount == 33333300 && applied(1, &t1) == 33333300 &&
+	   t1 == 333333 && res.total == 66666700 && res.nodes < 100,
+	   "1,000,000 units on 3 for 2.00: 333,333.00 off exactly, in %llu nodes",
+	   (unsigned long long) res.nodes);
+	done();
+
+	/*
+	 * The same units on two lines of 500,000: 166,666 groups in each line,
+	 * and one group of two units of line 1 and one of line 2, whose 1.00 is
+	 * spread 0.67 / 0.33 (largest remainder).
+	 */
+	reset();
+	promo(1, 0, "multibuy", "{\"target\": {\"upc\": [\"1\"]}, \"qty\": 3, \"price\": 2.00}");
+	line(1, 1, 100, 500000);
+	line(2, 1, 100, 500000);
+	good = price() && consistent() && !res.approximate;
+	ok(good && res.discount == 33333300 && line_discount(1) == 16666667 &&
+	   line_discount(2) == 16666633,
+	   "split over two lines: 166,666.67 and 166,666.33 off");
+	done();
+
+	/* buy one get one half price, rounded per group: 499,999 x 0.50 */
+	reset();
+	promo(2, 0, "buy_get", "{\"buy\": {\"upc\": [\"1\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": 50}");
+	line(1, 1, 99, 999999);
+	good = price() && consistent() && !res.approximate;
+	ok(good && applied(2, &t2) == 24999950 && t2 == 499999 && res.nodes < 100,
+	   "999,999 units at 0.99 on buy one get one half price: 249,999.50 off");
+	done();
+
+	/* a two-item bundle over two lines of 1,000,000: 1,000,000 x 0.50 */
+	reset();
+	promo(3, 0, "bundle", "{\"items\": [{\"upc\": [\"1\"]}, {\"upc\": [\"2\"]}], \"price\": 2.00}");
+	line(1, 1, 150, 1000000);
+	line(2, 2, 100, 1000000);
+	good = price() && consistent() && !res.approximate;
+	ok(good && applied(3, &t1) == 50000000 && t1 == 1000000 &&
+	   line_discount(1) == 30000000 && line_discount(2) == 20000000,
+	   "1,000,000 bundles of 1.50 + 1.00 for 2.00: 500,000.00 off, spread 3:2");
+	done();
+
+	/*
+	 * The worst case found by fuzzing: 8 lines of 1,000,000 units, two
+	 * multibuys, a three-item bundle and a buy-2-get-1.  It used to take
+	 * about 1 s and report 1.4 million nodes against 200,000.
+	 */
+	reset();
+	promo(1, 0, "multibuy", "{\"target\": {\"category\": [1000]}, \"qty\": 3, \"price\": 2.00}");
+	promo(2, 0, "multibuy", "{\"target\": {\"category\": [0]}, \"qty\": 2, \"price\": 1.50}");
+	promo(3, 0, "bundle", "{\"items\": [{\"category\": [0]}, {\"upc\": [\"4\"]}, {\"category\": [1000]}], \"price\": 2.50}");
+	promo(4, 0, "buy_get", "{\"buy\": {\"category\": [1000]}, \"buy_qty\": 2, \"get_qty\": 1, \"percent\": 100}");
+	for (i = 0; i < 8; i++)
+		line(i + 1, i < 4 ? 1 + i : 11 + i, 60 + 37 * i, 1000000);
+	good = price() && consistent();
+	ok(good && res.nodes <= PROMO_SEARCH_BUDGET + HUGE_SLACK &&
+	   (res.approximate || res.nodes <= PROMO_SEARCH_BUDGET) &&
+	   res.discount >= 959000000,
+	   "8 lines of 1,000,000 units, four group offers: %llu nodes (budget %d), %s, %lld off",
+	   (unsigned long long) res.nodes, PROMO_SEARCH_BUDGET,
+	   res.approximate ? "approximate" : "exact", (long long) res.discount);
+	done();
+	good = price_opts(1000) && consistent();
+	ok(good && res.approximate && res.nodes <= 1000 + HUGE_SLACK &&
+	   res.discount >= 959000000,
+	   "with a budget of 1,000 it stops after %llu nodes, approximate",
+	   (unsigned long long) res.nodes);
+	done();
+}
+
 int
 main(void)
 {
@@ -1370,6 +1462,7 @@ main(void)
 	test_input_errors();
 	test_permutations();
 	test_budget();
+	test_huge();
 	test_memory();
 	test_line_detail();
 	test_ordinary();
