@@ -30,6 +30,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
+use IcosCrash;
 
 my $top = $ENV{ICOS_TOP} // File::Spec->rel2abs(dirname(__FILE__) . '/../..');
 my $icos = "$top/src/cli/icos";
@@ -128,44 +129,6 @@ sub converge
 				WHERE q.to_node = 1 AND NOT EXISTS (SELECT 1 FROM icos.stock_response r WHERE r.request_id = q.request_id)}) eq '0';
 	}
 	return undef;
-}
-
-# PIDs of the children of a process (Linux /proc).
-sub children
-{
-	my ($ppid) = @_;
-	my @kids;
-	for my $stat (glob '/proc/[0-9]*/stat')
-	{
-		open my $fh, '<', $stat or next;
-		my $line = <$fh>;
-		close $fh;
-		push @kids, $1 if defined $line && $line =~ /^(\d+) \(.*\) \S (\d+) / && $2 == $ppid;
-	}
-	return @kids;
-}
-
-# A process crash: the postmaster (stopped first, so it forks nobody while
-# its children are listed) and every child get SIGKILL at once; returns once
-# they are all gone.
-sub kill_node
-{
-	my ($n) = @_;
-	my $pm = $n->{_pid};
-	kill 'STOP', $pm;
-	my @kids = children($pm);
-	kill 'KILL', @kids;
-	$n->kill9;
-	kill 'CONT', $pm;
-	for my $pid ($pm, @kids)
-	{
-		for (1 .. 200)
-		{
-			last unless -e "/proc/$pid";
-			usleep(50_000);
-		}
-	}
-	return scalar @kids;
 }
 
 # Restart a killed node and check it went through crash recovery.
@@ -448,7 +411,7 @@ heartbeat_client($hq, 'hqbeat');
 heartbeat_client($store, 'stbeat');
 my $wait = 2 + rand(2);
 pump_for($wait);
-my $n_kids = kill_node($store);
+my $n_kids = kill_cluster($store);
 note(sprintf('phase 1: killed the store (%d children) after %.1f s', $n_kids, $wait));
 # The store's clients and heartbeat die with it; head office goes on.
 for my $c (grep { $_->{node} == $store } @clients) { eval { $c->{h}->finish }; delete $c->{h} }
@@ -464,7 +427,7 @@ $wait = 0.5 + rand(1.5);
 pump_for($wait);
 my $behind = $store->safe_psql('postgres', q{SELECT coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), -1)
 	FROM pg_replication_slots WHERE slot_name = 'icos_store_1_to_hq'});
-$n_kids = kill_node($store);
+$n_kids = kill_cluster($store);
 note(sprintf('phase 1: killed the store again (%d children) after %.1f s, head office %s bytes behind',
 	$n_kids, $wait, $behind));
 reap_clients($store);
@@ -480,7 +443,7 @@ heartbeat_client($hq, 'hqbeat3');
 heartbeat_client($store, 'stbeat3');
 $wait = 1.5 + rand(2);
 pump_for($wait);
-$n_kids = kill_node($hq);
+$n_kids = kill_cluster($hq);
 note(sprintf('phase 2: killed head office (%d children) after %.1f s', $n_kids, $wait));
 for my $c (grep { $_->{node} == $hq && $_->{h} } @clients) { eval { $c->{h}->finish }; delete $c->{h} }
 restart_node($hq, 'phase 2');
