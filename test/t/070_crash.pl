@@ -16,6 +16,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(usleep time);
+use IcosCrash;
 
 my $SEED = $ENV{ICOS_CRASH_SEED} // 8;
 my $CLIENTS = 8;
@@ -88,22 +89,6 @@ sub client_script
 	return ($sql, \%expect);
 }
 
-# PIDs of the children of a process (Linux /proc).
-sub children
-{
-	my ($ppid) = @_;
-	my @kids;
-	for my $stat (glob '/proc/[0-9]*/stat')
-	{
-		open my $fh, '<', $stat or next;
-		my $line = <$fh>;
-		close $fh;
-		next unless defined $line && $line =~ /^(\d+) \(.*\) \S (\d+) /;
-		push @kids, $1 if $2 == $ppid;
-	}
-	return @kids;
-}
-
 my $ledger_sql = q{
 	WITH sold AS (
 		SELECT l.fulfil_from AS store_id, l.upc, sum(l.consumed_qty - l.returned_qty) AS gone,
@@ -143,26 +128,11 @@ for my $round (1 .. $ROUNDS)
 		eval { $_->pump_nb } for @h;
 	}
 	# The power cut: the postmaster and every backend at once.
-	# The postmaster is stopped first so that it forks nobody while its
-	# children are listed.
 	my $pm = $node->{_pid};
-	kill 'STOP', $pm;
-	my @kids = children($pm);
-	kill 'KILL', @kids;
-	$node->kill9;
-	kill 'CONT', $pm;
-	# Wait for every killed process to be gone before restarting.
-	for my $pid ($pm, @kids)
-	{
-		for (1 .. 200)
-		{
-			last unless -e "/proc/$pid";
-			usleep(50_000);
-		}
-	}
+	my $n_kids = kill_cluster($node);
 	# Each psql stops at its first error, the lost connection.
 	eval { $_->finish } for @h;
-	note(sprintf('round %d: killed postmaster %d and %d children after %.1f s', $round, $pm, scalar(@kids), $wait));
+	note(sprintf('round %d: killed postmaster %d and %d children after %.1f s', $round, $pm, $n_kids, $wait));
 
 	my %acked;
 	for my $c (1 .. $CLIENTS)
