@@ -1706,6 +1706,38 @@ AS $$
 $$;
 COMMENT ON FUNCTION icos._receipt_row(text, text) IS 'A 40-column receipt row: label left, amount right';
 
+CREATE FUNCTION icos._receipt_rows(p_label text, p_amount text) RETURNS text[]
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_indent text := pg_catalog.substring(p_label, '^ *');
+	v_rows text[] := '{}';
+	v_line text := '';
+	w text;
+BEGIN
+	-- A label too long for the amount's row is wrapped at spaces onto rows
+	-- of its own (continuations indented two more), the amount on the last.
+	IF pg_catalog.length(p_label) + pg_catalog.length(p_amount) < 40 THEN
+		RETURN ARRAY[icos._receipt_row(p_label, p_amount)];
+	END IF;
+	FOR w IN SELECT x FROM pg_catalog.regexp_split_to_table(pg_catalog.btrim(p_label), ' +') x LOOP
+		IF v_line <> '' AND pg_catalog.length(v_line) + 1 + pg_catalog.length(w) > 40 THEN
+			v_rows := v_rows || v_line;
+			v_line := v_indent || '  ' || w;
+		ELSE
+			v_line := CASE WHEN v_line = '' THEN v_indent || w ELSE v_line || ' ' || w END;
+		END IF;
+	END LOOP;
+	IF pg_catalog.length(v_line) + pg_catalog.length(p_amount) < 40 THEN
+		RETURN v_rows || icos._receipt_row(v_line, p_amount);
+	END IF;
+	RETURN v_rows || pg_catalog.left(v_line, 40) || icos._receipt_row('', p_amount);
+END
+$$;
+COMMENT ON FUNCTION icos._receipt_rows(text, text) IS
+	'Receipt rows for a label and an amount: one 40-column row when they fit, else the label wrapped at spaces with the amount on its last row';
+
 CREATE FUNCTION icos.receipt(code icos.order_code, reprint boolean DEFAULT false) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -1771,7 +1803,7 @@ BEGIN
 																THEN pl -> 'promotions' ELSE '[]' END) x
 					  WHERE pl ->> 'line' = l.line::text
 					  ORDER BY (x ->> 'id')::int LOOP
-				v_rows := v_rows || icos._receipt_row('  ' || coalesce(pr.name, 'Promotion ' || pr.id), '-' || pr.amount::text);
+				v_rows := v_rows || icos._receipt_rows('  ' || coalesce(pr.name, 'Promotion ' || pr.id), '-' || pr.amount::text);
 				v_named := v_named + (pr.amount * 100)::bigint;
 			END LOOP;
 			r := r || CASE WHEN v_named = l.discount_pence THEN v_rows
