@@ -17,9 +17,10 @@
  * The index lives in its own memory context under CacheMemoryContext.
  *
  * Invalidation: a statement trigger on icos.promotion and icos.category
- * (icos._promotion_changed, enabled ALWAYS so it also fires when logical
- * replication applies head office's changes on a store node) sends a
- * relcache invalidation for its table; it reaches every backend at its next
+ * (icos._promotion_changed; the replication apply worker fires no
+ * statement trigger, so on a store node a row trigger enabled for replica
+ * sessions does the same for head office's changes) sends a relcache
+ * invalidation for its table; it reaches every backend at its next
  * transaction or lock, and the callback registered here marks the index
  * stale.  Rolled-back changes send the same invalidation at abort.  An
  * invalidation that arrives while the index is being built marks the new
@@ -177,10 +178,10 @@ promo_relcache_callback(Datum arg, Oid relid)
 PG_FUNCTION_INFO_V1(promotion_changed);
 
 /*
- * Statement trigger on icos.promotion, icos.category and icos.product: every
- * backend's promotion index or product cache is stale once this
- * transaction commits (and this
- * backend's at once).
+ * Trigger on icos.promotion, icos.category and icos.product (per statement,
+ * and per row in the replication apply worker): every backend's promotion
+ * index or product cache is stale once this transaction commits (and this
+ * backend's at its next command).
  */
 Datum
 promotion_changed(PG_FUNCTION_ARGS)
