@@ -130,7 +130,9 @@ static bool product_cache_stale = true;
 static Oid	product_relid = InvalidOid;
 
 /* ---------------------------------------------------------------------
- * Allocation hooks for the core: palloc in a given context, no OOM throw.
+ * Allocation hooks for the core: palloc in a given context, no OOM throw;
+ * what the core frees (e.g. a rule's parse tree once it is compiled) is
+ * pfree'd, so it does not stay in a long-lived context.
  * ---------------------------------------------------------------------
  */
 static void *
@@ -140,13 +142,20 @@ promo_palloc(void *ctx, size_t size)
 									  MCXT_ALLOC_NO_OOM);
 }
 
+static void
+promo_pfree(void *ctx, void *ptr)
+{
+	if (ptr != NULL)
+		pfree(ptr);
+}
+
 static promo_alloc
 promo_hooks(MemoryContext cxt)
 {
 	promo_alloc a;
 
 	a.alloc = promo_palloc;
-	a.free = NULL;				/* released with the context */
+	a.free = promo_pfree;
 	a.ctx = cxt;
 	return a;
 }
@@ -233,9 +242,9 @@ add_match_keys(const promo_match *m, int32 promo, List **upc, List **cat,
 }
 
 static PromoKey *
-keys_to_array(List *l, int *n)
+keys_to_array(MemoryContext cxt, List *l, int *n)
 {
-	PromoKey   *arr = palloc(sizeof(PromoKey) * (list_length(l) + 1));
+	PromoKey   *arr = MemoryContextAlloc(cxt, sizeof(PromoKey) * (list_length(l) + 1));
 	ListCell   *lc;
 	int			i = 0;
 
@@ -273,6 +282,7 @@ promo_index_build(void)
 	List	   *cat = NIL;
 	int32	   *all;
 	int			i;
+	Oid			relid;
 	Oid			argtypes[1] = {INT8ARRAYOID};
 
 	if (!promo_callback_registered)
@@ -311,10 +321,16 @@ promo_index_build(void)
 			PushActiveSnapshot(GetLatestSnapshot());
 		ix->promo_relid = icos_relid("promotion");
 		ix->category_relid = icos_relid("category");
-		if (icos_relid("product") != product_relid)
+		relid = icos_relid("product");
+		if (relid != product_relid)
 		{
-			product_relid = icos_relid("product");
-			product_cache_stale = true;
+			/*
+			 * icos.product was created again (the extension was): drop what
+			 * was cached.  Before the first build nothing was cached yet.
+			 */
+			if (OidIsValid(product_relid))
+				product_cache_stale = true;
+			product_relid = relid;
 		}
 
 		/* Categories: the parent of each. */
@@ -333,7 +349,11 @@ promo_index_build(void)
 			ix->category_parent[i] = DatumGetInt32(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
 		}
 
-		/* Promotions, compiled. */
+		/*
+		 * Promotions, compiled.  What the index keeps is allocated in cxt;
+		 * the rule texts and the key lists only in the caller's (SPI)
+		 * context.
+		 */
 		if (SPI_execute("SELECT p.promotion_id, p.name, p.kind, p.rule::pg_catalog.text, "
 						"p.starts_at, p.ends_at, p.stores, p.channels, p.priority, "
 						"p.coupon, coalesce(p.max_per_order, 0) "
@@ -354,6 +374,7 @@ promo_index_build(void)
 			promo_status st;
 			char	   *kind = SPI_getvalue(t, td, 3);
 			char	   *ruletext = SPI_getvalue(t, td, 4);
+			MemoryContext keep;
 			bool		isnull;
 			Datum		v;
 			bool		is_all = false;
@@ -372,6 +393,8 @@ promo_index_build(void)
 						 errdetail("The rule was saved without validation (the validation trigger was disabled)."),
 						 errhint("Correct or delete promotion %d.", d->id)));
 			d->rule = rule;
+			pfree(kind);
+			pfree(ruletext);
 			v = SPI_getbinval(t, td, 5, &isnull);
 			d->has_start = !isnull;
 			d->starts_at = isnull ? 0 : DatumGetTimestampTz(v);
@@ -381,7 +404,7 @@ promo_index_build(void)
 			v = SPI_getbinval(t, td, 7, &isnull);
 			if (!isnull)
 			{
-				ArrayType  *a = DatumGetArrayTypePCopy(v);
+				ArrayType  *a = DatumGetArrayTypeP(v);
 				Datum	   *elems;
 				bool	   *nulls;
 				int			n;
@@ -391,13 +414,17 @@ promo_index_build(void)
 				stores = palloc(sizeof(int32) * (n + 1));
 				for (j = 0; j < (size_t) n; j++)
 					stores[j] = nulls[j] ? -1 : DatumGetInt32(elems[j]);
+				pfree(elems);
+				pfree(nulls);
+				if ((Pointer) a != DatumGetPointer(v))
+					pfree(a);
 				d->stores = stores;
 				d->nstores = n;
 			}
 			v = SPI_getbinval(t, td, 8, &isnull);
 			if (!isnull)
 			{
-				ArrayType  *a = DatumGetArrayTypePCopy(v);
+				ArrayType  *a = DatumGetArrayTypeP(v);
 				Datum	   *elems;
 				bool	   *nulls;
 				int			n;
@@ -407,6 +434,10 @@ promo_index_build(void)
 				ch = palloc(sizeof(char *) * (n + 1));
 				for (j = 0; j < (size_t) n; j++)
 					ch[j] = nulls[j] ? "" : TextDatumGetCString(elems[j]);
+				pfree(elems);
+				pfree(nulls);
+				if ((Pointer) a != DatumGetPointer(v))
+					pfree(a);
 				d->channels = ch;
 				d->nchannels = n;
 			}
@@ -415,16 +446,20 @@ promo_index_build(void)
 			d->max_per_order = DatumGetInt32(SPI_getbinval(t, td, 11, &isnull));
 
 			/* Index every match of the rule. */
+			keep = MemoryContextSwitchTo(caller);
 			add_match_keys(&rule->target, i, &upc, &cat, &is_all);
 			if (rule->kind == PROMO_BUY_GET && !rule->get_is_buy)
 				add_match_keys(&rule->get, i, &upc, &cat, &is_all);
 			for (j = 0; j < rule->nitems; j++)
 				add_match_keys(&rule->items[j], i, &upc, &cat, &is_all);
+			MemoryContextSwitchTo(keep);
 			if (is_all)
 				all[ix->nall++] = i;
 		}
-		ix->upc = keys_to_array(upc, &ix->nupc);
-		ix->cat = keys_to_array(cat, &ix->ncat);
+		ix->upc = keys_to_array(cxt, upc, &ix->nupc);
+		ix->cat = keys_to_array(cxt, cat, &ix->ncat);
+		list_free_deep(upc);
+		list_free_deep(cat);
 		ix->all = all;
 		MemoryContextSwitchTo(old);
 
