@@ -381,3 +381,16 @@ SELECT icos.product_info('20900106') -> 'offers' AS mug_offers;
 DELETE FROM icos.promotion;
 DELETE FROM icos.product WHERE upc::text LIKE '2090%';
 DELETE FROM icos.category WHERE category_id BETWEEN 8010 AND 8030;
+
+-- A call that fails (an unknown product, after 20000 lines were read) does
+-- not keep its working memory once its transaction is over, even when the
+-- error was caught.
+DO $$
+BEGIN
+	PERFORM icos.price_basket(jsonb_build_object('lines',
+		(SELECT jsonb_agg(jsonb_build_object('upc', '20900991', 'qty', 1)) FROM generate_series(1, 20000))));
+EXCEPTION WHEN SQLSTATE 'IC004' THEN
+	RAISE WARNING 'not priced: %', SQLERRM;
+END
+$$;
+SELECT total_bytes <= 256 * 1024 AS emptied FROM pg_backend_memory_contexts WHERE name = 'icos price_basket';

@@ -37,9 +37,11 @@
  * tables, casts and operators, so it means the same under any search_path.
  *
  * Per-call memory: everything price_basket allocates is in a per-backend
- * context emptied at the start and the end of each call (an error leaves it
- * to the next call), and the engine works in a per-backend buffer reused
- * by each call; only the result jsonb is built in the caller's context.
+ * context emptied at the start and the end of each call and at the end of
+ * every transaction (so what a call that failed had allocated is not kept
+ * once its transaction is over), and the engine works in a per-backend
+ * buffer reused by each call; only the result jsonb is built in the
+ * caller's context.
  *
  *-------------------------------------------------------------------------
  */
@@ -158,6 +160,31 @@ promo_hooks(MemoryContext cxt)
 	a.free = promo_pfree;
 	a.ctx = cxt;
 	return a;
+}
+
+/*
+ * End of a transaction: no call is running, so the per-call context can be
+ * emptied.  Only a failed call leaves anything in it (a successful one
+ * empties it before returning); then it is emptied here, at the abort or,
+ * when the error was caught in a subtransaction, at the end of the
+ * transaction, instead of at the next call, which may never come.
+ */
+static void
+promo_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			if (work_cxt != NULL)
+				MemoryContextReset(work_cxt);
+			break;
+		default:
+			break;
+	}
 }
 
 static void
@@ -987,8 +1014,11 @@ price_basket(PG_FUNCTION_ARGS)
 	 * every call would be paid for in page faults).
 	 */
 	if (work_cxt == NULL)
+	{
 		work_cxt = AllocSetContextCreate(TopMemoryContext, "icos price_basket",
 										 256 * 1024, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+		RegisterXactCallback(promo_xact_callback, NULL);
+	}
 	work = work_cxt;
 	MemoryContextReset(work);
 	MemoryContextSwitchTo(work);
