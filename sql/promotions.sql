@@ -264,6 +264,7 @@ SELECT icos.price_basket('{"lines": [{"line": 1, "upc": "20900014", "qty": 1}, {
 SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 1}], "at": 5}');
 SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 1}], "coupons": [1]}');
 SELECT icos.price_basket('[1]');
+SELECT icos.price_basket(NULL);
 SELECT icos.price_basket('{"lines": []}');
 
 -- Property test: random promotion sets against random baskets.  Each

@@ -978,7 +978,7 @@ PG_FUNCTION_INFO_V1(price_basket);
 Datum
 price_basket(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *in = PG_GETARG_JSONB_P(0);
+	Jsonb	   *in;
 	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext work;
 	promo_basket basket;
@@ -1004,6 +1004,14 @@ price_basket(PG_FUNCTION_ARGS)
 	Jsonb	   *out;
 	int			i;
 	size_t		j;
+
+	/* The function is not strict: a null basket is refused like a number. */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("basket must be a JSON object"),
+				 errdetail("Got null.")));
+	in = PG_GETARG_JSONB_P(0);
 
 	/* Changes committed since the last call mark the caches stale. */
 	AcceptInvalidationMessages();
