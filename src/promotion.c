@@ -644,7 +644,6 @@ typedef struct BasketLine
 	int32		line;
 	int64		upc;
 	int32		qty;
-	int			ord;			/* 1-based position in the input */
 } BasketLine;
 
 static const char *const basket_keys[] = {"lines", "store", "channel", "at", "customer", "coupons", NULL};
@@ -765,7 +764,6 @@ read_basket(Jsonb *jb, promo_basket *b, BasketLine **lines_out, int *nlines_out)
 						 errdetail("Got %s.", jbv_text(l))));
 			lc = l->val.binary.data;
 			check_keys(lc, line_keys, what);
-			lines[i].ord = i + 1;
 			lines[i].line = i + 1;
 			f = jb_key(lc, "line");
 			if (f && f->type != jbvNull && !jbv_whole(f, &lines[i].line))
