@@ -383,6 +383,39 @@ DELETE FROM icos.promotion;
 DELETE FROM icos.product WHERE upc::text LIKE '2090%';
 DELETE FROM icos.category WHERE category_id BETWEEN 8010 AND 8030;
 
+-- A parallel query: price_basket evaluated by the leader above the Gather
+-- (and by no worker, the rows never reaching it) builds its index once for
+-- the transaction's parallel operations; a change made in between is still
+-- seen, and a rolled-back one not after the rollback.
+INSERT INTO icos.category (category_id, parent_id, name) VALUES (8040, NULL, 'Parallel');
+INSERT INTO icos.product (upc, name, category_id, price) VALUES ('20901004', 'Parallel kettle', 8040, 20.00);
+CREATE TABLE public.promotions_rows AS SELECT g FROM generate_series(1, 2000) g;
+ANALYZE public.promotions_rows;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+BEGIN;
+SELECT count(DISTINCT icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS totals,
+	   min(icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS total
+FROM public.promotions_rows;
+INSERT INTO icos.promotion (promotion_id, name, kind, rule)
+VALUES (9, 'Parallel quarter off', 'percent_off', '{"target": {"category": [8040]}, "percent": 25}');
+SELECT count(DISTINCT icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS totals,
+	   min(icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS total
+FROM public.promotions_rows;
+ROLLBACK;
+SELECT count(DISTINCT icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS totals,
+	   min(icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS total
+FROM public.promotions_rows;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+DROP TABLE public.promotions_rows;
+DELETE FROM icos.product WHERE upc = '20901004';
+DELETE FROM icos.category WHERE category_id = 8040;
+
 -- A call that fails (an unknown product, after 20000 lines were read) does
 -- not keep its working memory once its transaction is over, even when the
 -- error was caught.

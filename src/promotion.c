@@ -55,6 +55,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -105,6 +106,12 @@ typedef struct PromoIndex
 
 static PromoIndex *promo_index = NULL;
 static bool promo_index_stale = true;
+
+/*
+ * Set when the index was built during a parallel operation: the local id
+ * of the transaction it serves (see promo_index_build).
+ */
+static LocalTransactionId promo_index_lxid = InvalidLocalTransactionId;
 static bool promo_callback_registered = false;
 
 /*
@@ -311,6 +318,7 @@ promo_index_build(void)
 	int			i;
 	Oid			relid;
 	Oid			argtypes[1] = {INT8ARRAYOID};
+	LocalTransactionId lxid = IsInParallelMode() ? MyProc->lxid : InvalidLocalTransactionId;
 
 	if (!promo_callback_registered)
 	{
@@ -334,16 +342,17 @@ promo_index_build(void)
 		 * commits after it sends its invalidation after this point, so no
 		 * change is ever missed (an older snapshot, e.g. a repeatable read
 		 * transaction's, would cache a stale index for later transactions).
-		 * A parallel operation cannot take a new snapshot: there the index
-		 * is built from the current one and left marked stale, so it serves
-		 * this call only.
+		 * A parallel operation cannot take the latest snapshot: there the
+		 * index is built from the transaction's and serves only the parallel
+		 * operations of this transaction (promo_index_lxid; price_basket
+		 * marks it stale outside them), whose snapshots are not older in
+		 * read committed and the same in repeatable read.  Building it
+		 * again for each call made a parallel query evaluate every
+		 * promotion rule once per row.
 		 */
 		promo_index_stale = false;
-		if (IsInParallelMode())
-		{
+		if (LocalTransactionIdIsValid(lxid))
 			PushActiveSnapshot(GetTransactionSnapshot());
-			promo_index_stale = true;
-		}
 		else
 			PushActiveSnapshot(GetLatestSnapshot());
 		ix->promo_relid = icos_relid("promotion");
@@ -519,6 +528,7 @@ promo_index_build(void)
 		MemoryContextDelete(promo_index->cxt);
 	}
 	promo_index = ix;
+	promo_index_lxid = lxid;
 }
 
 /* ---------------------------------------------------------------------
@@ -1013,6 +1023,9 @@ price_basket(PG_FUNCTION_ARGS)
 
 	/* Changes committed since the last call mark the caches stale. */
 	AcceptInvalidationMessages();
+	if (promo_index_lxid != InvalidLocalTransactionId &&
+		(!IsInParallelMode() || promo_index_lxid != MyProc->lxid))
+		promo_index_stale = true;
 
 	/*
 	 * Per-call memory: a per-backend context emptied at the start and the
