@@ -264,6 +264,7 @@ SELECT icos.price_basket('{"lines": [{"line": 1, "upc": "20900014", "qty": 1}, {
 SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 1}], "at": 5}');
 SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 1}], "coupons": [1]}');
 SELECT icos.price_basket('[1]');
+SELECT icos.price_basket(NULL);
 SELECT icos.price_basket('{"lines": []}');
 
 -- Property test: random promotion sets against random baskets.  Each
@@ -381,3 +382,49 @@ SELECT icos.product_info('20900106') -> 'offers' AS mug_offers;
 DELETE FROM icos.promotion;
 DELETE FROM icos.product WHERE upc::text LIKE '2090%';
 DELETE FROM icos.category WHERE category_id BETWEEN 8010 AND 8030;
+
+-- A parallel query: price_basket evaluated by the leader above the Gather
+-- (and by no worker, the rows never reaching it) builds its index once for
+-- the transaction's parallel operations; a change made in between is still
+-- seen, and a rolled-back one not after the rollback.
+INSERT INTO icos.category (category_id, parent_id, name) VALUES (8040, NULL, 'Parallel');
+INSERT INTO icos.product (upc, name, category_id, price) VALUES ('20901004', 'Parallel kettle', 8040, 20.00);
+CREATE TABLE public.promotions_rows AS SELECT g FROM generate_series(1, 2000) g;
+ANALYZE public.promotions_rows;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+BEGIN;
+SELECT count(DISTINCT icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS totals,
+	   min(icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS total
+FROM public.promotions_rows;
+INSERT INTO icos.promotion (promotion_id, name, kind, rule)
+VALUES (9, 'Parallel quarter off', 'percent_off', '{"target": {"category": [8040]}, "percent": 25}');
+SELECT count(DISTINCT icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS totals,
+	   min(icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS total
+FROM public.promotions_rows;
+ROLLBACK;
+SELECT count(DISTINCT icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS totals,
+	   min(icos.price_basket('{"lines": [{"upc": "20901004", "qty": 1}]}') ->> 'total') AS total
+FROM public.promotions_rows;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+DROP TABLE public.promotions_rows;
+DELETE FROM icos.product WHERE upc = '20901004';
+DELETE FROM icos.category WHERE category_id = 8040;
+
+-- A call that fails (an unknown product, after 20000 lines were read) does
+-- not keep its working memory once its transaction is over, even when the
+-- error was caught.
+DO $$
+BEGIN
+	PERFORM icos.price_basket(jsonb_build_object('lines',
+		(SELECT jsonb_agg(jsonb_build_object('upc', '20900991', 'qty', 1)) FROM generate_series(1, 20000))));
+EXCEPTION WHEN SQLSTATE 'IC004' THEN
+	RAISE WARNING 'not priced: %', SQLERRM;
+END
+$$;
+SELECT total_bytes <= 256 * 1024 AS emptied FROM pg_backend_memory_contexts WHERE name = 'icos price_basket';

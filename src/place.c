@@ -65,6 +65,7 @@
 #include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -171,20 +172,58 @@ static const char *const place_write_sql =
 #define PLACE_WRITE_ARGS 32
 
 static SPIPlanPtr place_plans[PF_COUNT];
-static Oid	place_upc_oid = InvalidOid;
-static Oid	place_price_oid = InvalidOid;	/* icos.price_basket(jsonb) */
+static Oid	place_upc_oid = InvalidOid; /* icos.upc the plans were made for */
 
-/* The OID of type icos.<name>. */
-static Oid
-place_type_oid(const char *name)
+/*
+ * Looked up once, and again after any change to pg_type or pg_proc (the
+ * syscache callbacks below forget them): icos.upc and its storage, and
+ * icos.price_basket(jsonb), which an extension update may have created
+ * again under a new OID.
+ */
+static bool place_callbacks_registered = false;
+static Oid	place_upc_cached = InvalidOid;
+static int16 place_upc_len;
+static bool place_upc_byval;
+static char place_upc_align;
+static Oid	place_price_oid = InvalidOid;
+
+static void
+place_type_changed(Datum arg, int cacheid, uint32 hashvalue)
 {
-	Oid			nsp = get_namespace_oid("icos", false);
-	Oid			oid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
-									  CStringGetDatum(name), ObjectIdGetDatum(nsp));
+	place_upc_cached = InvalidOid;
+}
 
-	if (!OidIsValid(oid))
-		elog(ERROR, "type icos.%s does not exist", name);
-	return oid;
+static void
+place_proc_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	place_price_oid = InvalidOid;
+}
+
+/* The OID of type icos.upc, and its length, by-value flag and alignment. */
+static Oid
+place_upc_type(int16 *len, bool *byval, char *align)
+{
+	if (!place_callbacks_registered)
+	{
+		CacheRegisterSyscacheCallback(TYPEOID, place_type_changed, (Datum) 0);
+		CacheRegisterSyscacheCallback(PROCOID, place_proc_changed, (Datum) 0);
+		place_callbacks_registered = true;
+	}
+	if (!OidIsValid(place_upc_cached))
+	{
+		Oid			nsp = get_namespace_oid("icos", false);
+		Oid			oid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+										  CStringGetDatum("upc"), ObjectIdGetDatum(nsp));
+
+		if (!OidIsValid(oid))
+			elog(ERROR, "type icos.upc does not exist");
+		get_typlenbyvalalign(oid, &place_upc_len, &place_upc_byval, &place_upc_align);
+		place_upc_cached = oid;
+	}
+	*len = place_upc_len;
+	*byval = place_upc_byval;
+	*align = place_upc_align;
+	return place_upc_cached;
 }
 
 /*
@@ -205,7 +244,6 @@ place_plan(PlacePlanId id, Oid upc_oid)
 			place_plans[i] = NULL;
 		}
 		place_upc_oid = upc_oid;
-		place_price_oid = InvalidOid;
 	}
 	if (place_plans[id] == NULL)
 	{
@@ -283,8 +321,8 @@ place_int8_array(int64 *items, int n)
 }
 
 /*
- * The OID of icos.price_basket(jsonb), looked up once per backend (again
- * when the plans are dropped because the extension was created again).
+ * The OID of icos.price_basket(jsonb), looked up once, and again after a
+ * change to pg_proc (place_proc_changed).
  */
 static Oid
 place_price_basket_oid(void)
@@ -730,7 +768,7 @@ PG_FUNCTION_INFO_V1(place_fast);
 Datum
 place_fast(PG_FUNCTION_ARGS)
 {
-	Oid			upc_oid = place_type_oid("upc");
+	Oid			upc_oid;
 	PlaceDoc	doc;
 	bool		isnull;
 	int32		store_id;
@@ -807,7 +845,7 @@ place_fast(PG_FUNCTION_ARGS)
 	no_customer = !doc.has_customer;
 	npay = doc.npay;
 
-	get_typlenbyvalalign(upc_oid, &upc_len, &upc_byval, &upc_align);
+	upc_oid = place_upc_type(&upc_len, &upc_byval, &upc_align);
 	a_upcs = PointerGetDatum(construct_array(doc.upcs, n, upc_oid, upc_len, upc_byval, upc_align));
 	qd = palloc(sizeof(Datum) * n);
 	for (i = 0; i < n; i++)

@@ -17,9 +17,10 @@
  * The index lives in its own memory context under CacheMemoryContext.
  *
  * Invalidation: a statement trigger on icos.promotion and icos.category
- * (icos._promotion_changed, enabled ALWAYS so it also fires when logical
- * replication applies head office's changes on a store node) sends a
- * relcache invalidation for its table; it reaches every backend at its next
+ * (icos._promotion_changed; the replication apply worker fires no
+ * statement trigger, so on a store node a row trigger enabled for replica
+ * sessions does the same for head office's changes) sends a relcache
+ * invalidation for its table; it reaches every backend at its next
  * transaction or lock, and the callback registered here marks the index
  * stale.  Rolled-back changes send the same invalidation at abort.  An
  * invalidation that arrives while the index is being built marks the new
@@ -36,9 +37,11 @@
  * tables, casts and operators, so it means the same under any search_path.
  *
  * Per-call memory: everything price_basket allocates is in a per-backend
- * context emptied at the start and the end of each call (an error leaves it
- * to the next call), and the engine works in a per-backend buffer reused
- * by each call; only the result jsonb is built in the caller's context.
+ * context emptied at the start and the end of each call and at the end of
+ * every transaction (so what a call that failed had allocated is not kept
+ * once its transaction is over), and the engine works in a per-backend
+ * buffer reused by each call; only the result jsonb is built in the
+ * caller's context.
  *
  *-------------------------------------------------------------------------
  */
@@ -52,6 +55,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -102,6 +106,12 @@ typedef struct PromoIndex
 
 static PromoIndex *promo_index = NULL;
 static bool promo_index_stale = true;
+
+/*
+ * Set when the index was built during a parallel operation: the local id
+ * of the transaction it serves (see promo_index_build).
+ */
+static LocalTransactionId promo_index_lxid = InvalidLocalTransactionId;
 static bool promo_callback_registered = false;
 
 /*
@@ -129,7 +139,9 @@ static bool product_cache_stale = true;
 static Oid	product_relid = InvalidOid;
 
 /* ---------------------------------------------------------------------
- * Allocation hooks for the core: palloc in a given context, no OOM throw.
+ * Allocation hooks for the core: palloc in a given context, no OOM throw;
+ * what the core frees (e.g. a rule's parse tree once it is compiled) is
+ * pfree'd, so it does not stay in a long-lived context.
  * ---------------------------------------------------------------------
  */
 static void *
@@ -139,15 +151,47 @@ promo_palloc(void *ctx, size_t size)
 									  MCXT_ALLOC_NO_OOM);
 }
 
+static void
+promo_pfree(void *ctx, void *ptr)
+{
+	if (ptr != NULL)
+		pfree(ptr);
+}
+
 static promo_alloc
 promo_hooks(MemoryContext cxt)
 {
 	promo_alloc a;
 
 	a.alloc = promo_palloc;
-	a.free = NULL;				/* released with the context */
+	a.free = promo_pfree;
 	a.ctx = cxt;
 	return a;
+}
+
+/*
+ * End of a transaction: no call is running, so the per-call context can be
+ * emptied.  Only a failed call leaves anything in it (a successful one
+ * empties it before returning); then it is emptied here, at the abort or,
+ * when the error was caught in a subtransaction, at the end of the
+ * transaction, instead of at the next call, which may never come.
+ */
+static void
+promo_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			if (work_cxt != NULL)
+				MemoryContextReset(work_cxt);
+			break;
+		default:
+			break;
+	}
 }
 
 static void
@@ -177,10 +221,10 @@ promo_relcache_callback(Datum arg, Oid relid)
 PG_FUNCTION_INFO_V1(promotion_changed);
 
 /*
- * Statement trigger on icos.promotion, icos.category and icos.product: every
- * backend's promotion index or product cache is stale once this
- * transaction commits (and this
- * backend's at once).
+ * Trigger on icos.promotion, icos.category and icos.product (per statement,
+ * and per row in the replication apply worker): every backend's promotion
+ * index or product cache is stale once this transaction commits (and this
+ * backend's at its next command).
  */
 Datum
 promotion_changed(PG_FUNCTION_ARGS)
@@ -232,9 +276,9 @@ add_match_keys(const promo_match *m, int32 promo, List **upc, List **cat,
 }
 
 static PromoKey *
-keys_to_array(List *l, int *n)
+keys_to_array(MemoryContext cxt, List *l, int *n)
 {
-	PromoKey   *arr = palloc(sizeof(PromoKey) * (list_length(l) + 1));
+	PromoKey   *arr = MemoryContextAlloc(cxt, sizeof(PromoKey) * (list_length(l) + 1));
 	ListCell   *lc;
 	int			i = 0;
 
@@ -272,7 +316,9 @@ promo_index_build(void)
 	List	   *cat = NIL;
 	int32	   *all;
 	int			i;
+	Oid			relid;
 	Oid			argtypes[1] = {INT8ARRAYOID};
+	LocalTransactionId lxid = IsInParallelMode() ? MyProc->lxid : InvalidLocalTransactionId;
 
 	if (!promo_callback_registered)
 	{
@@ -296,24 +342,31 @@ promo_index_build(void)
 		 * commits after it sends its invalidation after this point, so no
 		 * change is ever missed (an older snapshot, e.g. a repeatable read
 		 * transaction's, would cache a stale index for later transactions).
-		 * A parallel operation cannot take a new snapshot: there the index
-		 * is built from the current one and left marked stale, so it serves
-		 * this call only.
+		 * A parallel operation cannot take the latest snapshot: there the
+		 * index is built from the transaction's and serves only the parallel
+		 * operations of this transaction (promo_index_lxid; price_basket
+		 * marks it stale outside them), whose snapshots are not older in
+		 * read committed and the same in repeatable read.  Building it
+		 * again for each call made a parallel query evaluate every
+		 * promotion rule once per row.
 		 */
 		promo_index_stale = false;
-		if (IsInParallelMode())
-		{
+		if (LocalTransactionIdIsValid(lxid))
 			PushActiveSnapshot(GetTransactionSnapshot());
-			promo_index_stale = true;
-		}
 		else
 			PushActiveSnapshot(GetLatestSnapshot());
 		ix->promo_relid = icos_relid("promotion");
 		ix->category_relid = icos_relid("category");
-		if (icos_relid("product") != product_relid)
+		relid = icos_relid("product");
+		if (relid != product_relid)
 		{
-			product_relid = icos_relid("product");
-			product_cache_stale = true;
+			/*
+			 * icos.product was created again (the extension was): drop what
+			 * was cached.  Before the first build nothing was cached yet.
+			 */
+			if (OidIsValid(product_relid))
+				product_cache_stale = true;
+			product_relid = relid;
 		}
 
 		/* Categories: the parent of each. */
@@ -332,7 +385,11 @@ promo_index_build(void)
 			ix->category_parent[i] = DatumGetInt32(SPI_getbinval(t, SPI_tuptable->tupdesc, 2, &isnull));
 		}
 
-		/* Promotions, compiled. */
+		/*
+		 * Promotions, compiled.  What the index keeps is allocated in cxt;
+		 * the rule texts and the key lists only in the caller's (SPI)
+		 * context.
+		 */
 		if (SPI_execute("SELECT p.promotion_id, p.name, p.kind, p.rule::pg_catalog.text, "
 						"p.starts_at, p.ends_at, p.stores, p.channels, p.priority, "
 						"p.coupon, coalesce(p.max_per_order, 0) "
@@ -353,6 +410,7 @@ promo_index_build(void)
 			promo_status st;
 			char	   *kind = SPI_getvalue(t, td, 3);
 			char	   *ruletext = SPI_getvalue(t, td, 4);
+			MemoryContext keep;
 			bool		isnull;
 			Datum		v;
 			bool		is_all = false;
@@ -371,6 +429,8 @@ promo_index_build(void)
 						 errdetail("The rule was saved without validation (the validation trigger was disabled)."),
 						 errhint("Correct or delete promotion %d.", d->id)));
 			d->rule = rule;
+			pfree(kind);
+			pfree(ruletext);
 			v = SPI_getbinval(t, td, 5, &isnull);
 			d->has_start = !isnull;
 			d->starts_at = isnull ? 0 : DatumGetTimestampTz(v);
@@ -380,7 +440,7 @@ promo_index_build(void)
 			v = SPI_getbinval(t, td, 7, &isnull);
 			if (!isnull)
 			{
-				ArrayType  *a = DatumGetArrayTypePCopy(v);
+				ArrayType  *a = DatumGetArrayTypeP(v);
 				Datum	   *elems;
 				bool	   *nulls;
 				int			n;
@@ -390,13 +450,17 @@ promo_index_build(void)
 				stores = palloc(sizeof(int32) * (n + 1));
 				for (j = 0; j < (size_t) n; j++)
 					stores[j] = nulls[j] ? -1 : DatumGetInt32(elems[j]);
+				pfree(elems);
+				pfree(nulls);
+				if ((Pointer) a != DatumGetPointer(v))
+					pfree(a);
 				d->stores = stores;
 				d->nstores = n;
 			}
 			v = SPI_getbinval(t, td, 8, &isnull);
 			if (!isnull)
 			{
-				ArrayType  *a = DatumGetArrayTypePCopy(v);
+				ArrayType  *a = DatumGetArrayTypeP(v);
 				Datum	   *elems;
 				bool	   *nulls;
 				int			n;
@@ -406,6 +470,10 @@ promo_index_build(void)
 				ch = palloc(sizeof(char *) * (n + 1));
 				for (j = 0; j < (size_t) n; j++)
 					ch[j] = nulls[j] ? "" : TextDatumGetCString(elems[j]);
+				pfree(elems);
+				pfree(nulls);
+				if ((Pointer) a != DatumGetPointer(v))
+					pfree(a);
 				d->channels = ch;
 				d->nchannels = n;
 			}
@@ -414,16 +482,20 @@ promo_index_build(void)
 			d->max_per_order = DatumGetInt32(SPI_getbinval(t, td, 11, &isnull));
 
 			/* Index every match of the rule. */
+			keep = MemoryContextSwitchTo(caller);
 			add_match_keys(&rule->target, i, &upc, &cat, &is_all);
 			if (rule->kind == PROMO_BUY_GET && !rule->get_is_buy)
 				add_match_keys(&rule->get, i, &upc, &cat, &is_all);
 			for (j = 0; j < rule->nitems; j++)
 				add_match_keys(&rule->items[j], i, &upc, &cat, &is_all);
+			MemoryContextSwitchTo(keep);
 			if (is_all)
 				all[ix->nall++] = i;
 		}
-		ix->upc = keys_to_array(upc, &ix->nupc);
-		ix->cat = keys_to_array(cat, &ix->ncat);
+		ix->upc = keys_to_array(cxt, upc, &ix->nupc);
+		ix->cat = keys_to_array(cxt, cat, &ix->ncat);
+		list_free_deep(upc);
+		list_free_deep(cat);
 		ix->all = all;
 		MemoryContextSwitchTo(old);
 
@@ -456,6 +528,7 @@ promo_index_build(void)
 		MemoryContextDelete(promo_index->cxt);
 	}
 	promo_index = ix;
+	promo_index_lxid = lxid;
 }
 
 /* ---------------------------------------------------------------------
@@ -581,7 +654,6 @@ typedef struct BasketLine
 	int32		line;
 	int64		upc;
 	int32		qty;
-	int			ord;			/* 1-based position in the input */
 } BasketLine;
 
 static const char *const basket_keys[] = {"lines", "store", "channel", "at", "customer", "coupons", NULL};
@@ -702,7 +774,6 @@ read_basket(Jsonb *jb, promo_basket *b, BasketLine **lines_out, int *nlines_out)
 						 errdetail("Got %s.", jbv_text(l))));
 			lc = l->val.binary.data;
 			check_keys(lc, line_keys, what);
-			lines[i].ord = i + 1;
 			lines[i].line = i + 1;
 			f = jb_key(lc, "line");
 			if (f && f->type != jbvNull && !jbv_whole(f, &lines[i].line))
@@ -915,7 +986,7 @@ PG_FUNCTION_INFO_V1(price_basket);
 Datum
 price_basket(PG_FUNCTION_ARGS)
 {
-	Jsonb	   *in = PG_GETARG_JSONB_P(0);
+	Jsonb	   *in;
 	MemoryContext caller = CurrentMemoryContext;
 	MemoryContext work;
 	promo_basket basket;
@@ -942,8 +1013,19 @@ price_basket(PG_FUNCTION_ARGS)
 	int			i;
 	size_t		j;
 
+	/* The function is not strict: a null basket is refused like a number. */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("basket must be a JSON object"),
+				 errdetail("Got null.")));
+	in = PG_GETARG_JSONB_P(0);
+
 	/* Changes committed since the last call mark the caches stale. */
 	AcceptInvalidationMessages();
+	if (promo_index_lxid != InvalidLocalTransactionId &&
+		(!IsInParallelMode() || promo_index_lxid != MyProc->lxid))
+		promo_index_stale = true;
 
 	/*
 	 * Per-call memory: a per-backend context emptied at the start and the
@@ -951,8 +1033,11 @@ price_basket(PG_FUNCTION_ARGS)
 	 * every call would be paid for in page faults).
 	 */
 	if (work_cxt == NULL)
+	{
 		work_cxt = AllocSetContextCreate(TopMemoryContext, "icos price_basket",
 										 256 * 1024, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+		RegisterXactCallback(promo_xact_callback, NULL);
+	}
 	work = work_cxt;
 	MemoryContextReset(work);
 	MemoryContextSwitchTo(work);

@@ -88,13 +88,33 @@ ok($s2->poll_query_until('postgres',
 is($s2->safe_psql('postgres', "SELECT string_agg(store_id || ':' || available, ',' ORDER BY store_id) FROM icos.availability('$kettle')"),
 	'1:10,2:4,3:0', 'icos.availability at store 2 shows store 1 from head office\'s figures');
 
-# Price change at HQ reaches both stores.
+# Price change at HQ reaches both stores.  A till session of store 1 that
+# priced the kettle before the change prices it anew at once: its
+# price_basket caches must be invalidated by the replication apply worker,
+# which fires row triggers only.
+my $till = $s1->background_psql('postgres');
+my $basket = qq{'{"lines": [{"upc": "$kettle", "qty": 1}]}'};
+$till->query_safe("SELECT icos.price_basket($basket)");	# the product cache is filled from here
+is($till->query_safe("SELECT icos.price_basket($basket)->>'total'"), '19.99',
+	'a store 1 session prices the kettle before the change');
 $hq->safe_psql('postgres', "UPDATE icos.product SET price = 17.49 WHERE upc = '$kettle'");
 for my $s ($s1, $s2)
 {
 	ok($s->poll_query_until('postgres', "SELECT price = 17.49 FROM icos.product WHERE upc = '$kettle'"),
 		$s->name . ': price change arrived');
 }
+is($till->query_safe("SELECT icos.price_basket($basket)->>'total'"), '17.49',
+	'the same session prices the kettle at the replicated price');
+$hq->safe_psql('postgres', q{INSERT INTO icos.promotion (promotion_id, name, kind, rule)
+  VALUES (1, 'Kettles 10% off', 'percent_off', '{"target": {"category": [1]}, "percent": 10}')});
+ok($s1->poll_query_until('postgres', 'SELECT count(*) = 1 FROM icos.promotion'), 's1: promotion arrived');
+is($till->query_safe("SELECT icos.price_basket($basket)->>'total'"), '15.74',
+	'the same session applies the replicated promotion');
+$hq->safe_psql('postgres', 'DELETE FROM icos.promotion WHERE promotion_id = 1');
+ok($s1->poll_query_until('postgres', 'SELECT count(*) = 0 FROM icos.promotion'), 's1: promotion removal arrived');
+is($till->query_safe("SELECT icos.price_basket($basket)->>'total'"), '17.49',
+	'the same session stops applying the removed promotion');
+$till->quit;
 
 # An order taken at store 1 is found at HQ by its code.
 my $code = $s1->safe_psql('postgres', qq{SELECT icos.place_order('{"store": 1, "channel": "pos",

@@ -62,11 +62,30 @@ CREATE TRIGGER promotion_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON
 	FOR EACH STATEMENT EXECUTE FUNCTION icos._promotion_changed();
 COMMENT ON TRIGGER promotion_changed ON icos.product IS
 	'price_basket caches prices and categories per backend: empty those caches when the catalogue changes';
--- Store nodes receive promotions and the catalogue by logical replication,
--- whose apply worker fires only ALWAYS triggers.
+-- Store nodes receive promotions and the catalogue by logical replication.
+-- Its apply worker runs as a replica session (only ALWAYS and REPLICA
+-- triggers fire) and fires row triggers only, never statement triggers:
+-- there the row triggers below send the invalidation (per command, repeated
+-- ones are merged), here the statement triggers (also for TRUNCATE, which
+-- the apply worker never receives: it is not published).
 ALTER TABLE icos.promotion ENABLE ALWAYS TRIGGER promotion_changed;
 ALTER TABLE icos.category ENABLE ALWAYS TRIGGER promotion_changed;
 ALTER TABLE icos.product ENABLE ALWAYS TRIGGER promotion_changed;
+CREATE TRIGGER promotion_changed_apply AFTER INSERT OR UPDATE OR DELETE ON icos.promotion
+	FOR EACH ROW EXECUTE FUNCTION icos._promotion_changed();
+COMMENT ON TRIGGER promotion_changed_apply ON icos.promotion IS
+	'fires in replica sessions only: the replication apply worker fires no statement trigger, so this one tells price_basket''s per-backend index to rebuild';
+CREATE TRIGGER promotion_changed_apply AFTER INSERT OR UPDATE OR DELETE ON icos.category
+	FOR EACH ROW EXECUTE FUNCTION icos._promotion_changed();
+COMMENT ON TRIGGER promotion_changed_apply ON icos.category IS
+	'fires in replica sessions only: the replication apply worker fires no statement trigger, so this one tells price_basket''s per-backend index to rebuild';
+CREATE TRIGGER promotion_changed_apply AFTER INSERT OR UPDATE OR DELETE ON icos.product
+	FOR EACH ROW EXECUTE FUNCTION icos._promotion_changed();
+COMMENT ON TRIGGER promotion_changed_apply ON icos.product IS
+	'fires in replica sessions only: the replication apply worker fires no statement trigger, so this one empties price_basket''s per-backend product caches';
+ALTER TABLE icos.promotion ENABLE REPLICA TRIGGER promotion_changed_apply;
+ALTER TABLE icos.category ENABLE REPLICA TRIGGER promotion_changed_apply;
+ALTER TABLE icos.product ENABLE REPLICA TRIGGER promotion_changed_apply;
 
 -- Pricing: the one function that prices a basket --------------------------
 
