@@ -14,28 +14,25 @@
 # clusters share this machine's clock.
 set -u
 . "$(dirname "$0")/../../src/tools/common.sh"
+. "$(dirname "$0")/../../src/tools/fleet.sh"
 SECS=${ICOS_BENCH_SECONDS:-20}
 RATE=${ICOS_BENCH_RATE:-200}
-BASE=${ICOS_BENCH_PORT:-55460}
 W=$RUNDIR/bench-repl
 rm -rf "$W"; mkdir -p "$W"
-ICOS=$PWD/src/cli/icos
 
-declare -A PORT=([hq]=$((BASE + 1)) [s1]=$((BASE + 2)) [s2]=$((BASE + 3)))
-dsn() { echo "host=$(cluster_host "bench_$1") port=${PORT[$1]} user=postgres dbname=icos_repl"; }
+# Head office and the two stores: clusters bench_repl, bench_repl_s1 and
+# bench_repl_s2 on the three ports after the bench cluster's, made afresh
+# every run (a previous run's subscriptions would reconnect).
+FLEET=bench_repl FLEET_PORT=$((${ICOS_BENCH_PORT:-55460} + 1)) FLEET_DB=icos_repl
+declare -A NODE=([hq]=0 [s1]=1 [s2]=2)
+dsn() { fleet_dsn "${NODE[$1]}"; }
 q() { local n=$1; shift; psql -q -X -v ON_ERROR_STOP=1 "$(dsn "$n")" "$@"; }
 
-# Fresh clusters every run: a previous run's subscriptions would reconnect.
+fleet_create "max_connections = 100" "wal_receiver_status_interval = 1s" >/dev/null ||
+	die "could not start the bench nodes"
+trap 'for n in 0 1 2; do cluster_destroy "$(fleet_cluster $n)"; done' EXIT
 for n in hq s1 s2; do
-	cluster_destroy "bench_$n" >/dev/null 2>&1
-	cluster_start "bench_$n" "${PORT[$n]}" "max_connections = 100" "wal_receiver_status_interval = 1s" >/dev/null ||
-		die "could not start bench_$n"
-done
-trap 'for n in hq s1 s2; do cluster_destroy bench_$n; done' EXIT
-for n in hq s1 s2; do
-	psql -q -X -h "$(cluster_host "bench_$n")" -p "${PORT[$n]}" -U postgres -d postgres \
-		-c 'CREATE DATABASE icos_repl' >/dev/null || die "createdb on $n failed"
-	q "$n" -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION icos' -c 'CREATE SCHEMA bench' || die "setup of $n failed"
+	q "$n" -c 'CREATE SCHEMA bench' || die "setup of $n failed"
 done
 
 say "head office: stores 1 (node 1) and 2 (node 2), 100 products"
@@ -58,11 +55,7 @@ END $$;
 CREATE TRIGGER order_arrived AFTER INSERT ON icos.orders FOR EACH ROW EXECUTE FUNCTION bench.order_arrived();
 ALTER TABLE icos.orders ENABLE ALWAYS TRIGGER order_arrived;
 SQL
-$ICOS --dsn "$(dsn hq)" node init-hq >/dev/null || die "init-hq failed"
-for s in 1 2; do
-	$ICOS node add-store --hq "$(dsn hq)" --store-dsn "$(dsn s$s)" --store $s >"$W/add$s.log" 2>&1 ||
-		{ cat "$W/add$s.log"; die "add-store $s failed"; }
-done
+fleet_link Leeds York >"$W/link.log" 2>&1 || { cat "$W/link.log"; die "linking the stores failed"; }
 
 # stock at the stores (products 1-100), the probe product 0 at store 1
 probe=$(q hq -At -c 'SELECT upc FROM bench.products WHERE n = 0')

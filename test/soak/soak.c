@@ -162,21 +162,22 @@ record_ok(op_stats *s, double ms)
 	s->ms[s->n++] = ms;
 }
 
+/* Count n errors of SQLSTATE state. */
 static void
-record_error(op_stats *s, const char *state)
+record_errors(op_stats *s, const char *state, long n)
 {
 	int			i;
 
 	for (i = 0; i < s->nerrors; i++)
 		if (strcmp(s->errors[i].state, state) == 0)
 		{
-			s->errors[i].n++;
+			s->errors[i].n += n;
 			return;
 		}
 	if (s->nerrors < MAX_STATES)
 	{
 		snprintf(s->errors[s->nerrors].state, sizeof(s->errors[0].state), "%s", state);
-		s->errors[s->nerrors++].n = 1;
+		s->errors[s->nerrors++].n = n;
 	}
 }
 
@@ -202,7 +203,7 @@ timed(client *cl, op o, PGconn *conn, const char *sql, int nparams,
 
 		if (state == NULL)
 			state = PQstatus(conn) == CONNECTION_OK ? "?????" : "conn!";
-		record_error(&cl->stats[o], state);
+		record_errors(&cl->stats[o], state, 1);
 		if (strcmp(state, "IC001") != 0 && strcmp(state, "IC002") != 0)
 			fprintf(stderr, "soak: %s: %s", op_names[o], PQerrorMessage(conn));
 	}
@@ -603,12 +604,7 @@ main(int argc, char **argv)
 			for (i = 0; i < s->n; i++)
 				record_ok(&all, s->ms[i]);
 			for (e = 0; e < s->nerrors; e++)
-			{
-				int			k;
-
-				for (k = 0; k < s->errors[e].n; k++)
-					record_error(&all, s->errors[e].state);
-			}
+				record_errors(&all, s->errors[e].state, s->errors[e].n);
 		}
 		for (e = 0; e < all.nerrors; e++)
 		{
