@@ -428,9 +428,8 @@ CREATE FUNCTION icos._guard_store_row() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	v_store int := CASE WHEN TG_OP = 'DELETE' THEN OLD.store_id ELSE NEW.store_id END;
-	v_node int;
+	v_node int := icos._store_node(v_store);
 BEGIN
-	SELECT s.node_id INTO v_node FROM icos.store s WHERE s.store_id = v_store;
 	IF v_node IS DISTINCT FROM icos.current_node()
 		OR (TG_OP = 'UPDATE' AND OLD.store_id <> NEW.store_id) THEN
 		RAISE EXCEPTION USING ERRCODE = '42501',
