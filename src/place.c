@@ -62,7 +62,6 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
@@ -79,6 +78,7 @@
 #include "utils/numeric.h"
 
 #include "gtin.h"
+#include "jsonb_put.h"
 #include "stock.h"
 
 /* From src/order_code.c. */
@@ -788,7 +788,7 @@ place_fast(PG_FUNCTION_ARGS)
 	Datum	   *oks;
 	int			n,
 				i;
-	char	   *logged;
+	Datum		logged;
 	char	   *code;
 	text	   *code_text;
 	int32	   *i_stores;
@@ -809,14 +809,13 @@ place_fast(PG_FUNCTION_ARGS)
 	int64	   *y_tender;
 	char	  **e_kind;
 	char	  **e_note;
-	char	  **e_detail;
+	Datum	   *e_detail;
 	int			nev = 0;
 	const char *status;
 	int		   *ledger_order;
 	int64	   *l_unit;
 	int64	   *l_discount;
 	int64	   *l_net;
-	Datum	   *d_detail;
 	Datum	   *m_stores;
 	Datum	   *m_upcs;
 	Datum	   *m_on_hand;
@@ -825,8 +824,8 @@ place_fast(PG_FUNCTION_ARGS)
 	Datum		values[PLACE_WRITE_ARGS];
 	char		nulls[PLACE_WRITE_ARGS];
 	text	   *result;
-	StringInfoData sb;
-	StringInfoData sl;
+	JsonbParseState *sb = NULL;
+	JsonbParseState *sl = NULL;
 	int16		upc_len;
 	bool		upc_byval;
 	char		upc_align;
@@ -950,27 +949,40 @@ place_fast(PG_FUNCTION_ARGS)
 	}
 	code_text = cstring_to_text(code);
 
-	/* The basket to price and the lines for the event log. */
-	initStringInfo(&sb);
-	initStringInfo(&sl);
-	appendStringInfoChar(&sb, '[');
-	appendStringInfoChar(&sl, '[');
+	/*
+	 * The basket to price (its "lines" so far) and the placed event's detail
+	 * ({"lines": [...]}), built as jsonb.
+	 */
+	pushJsonbValue(&sb, WJB_BEGIN_OBJECT, NULL);
+	jb_put_key(&sb, "lines");
+	pushJsonbValue(&sb, WJB_BEGIN_ARRAY, NULL);
+	pushJsonbValue(&sl, WJB_BEGIN_OBJECT, NULL);
+	jb_put_key(&sl, "lines");
+	pushJsonbValue(&sl, WJB_BEGIN_ARRAY, NULL);
 	for (i = 0; i < n; i++)
 	{
-		char		u[GTIN_BUFSIZE];
+		char	   *u = palloc(GTIN_BUFSIZE);
 
 		if (!gtin_format(DatumGetInt64(doc.upcs[i]), GTIN_STYLE_CANONICAL, u))
 			elog(ERROR, "placement: a parsed product code has no canonical form");
 
-		appendStringInfo(&sb, "%s{\"line\": %d, \"upc\": \"%s\", \"qty\": %d}",
-						 i ? ", " : "", i + 1, u, doc.qtys[i]);
-		appendStringInfo(&sl, "%s{\"line\": %d, \"upc\": \"%s\", \"qty\": %d, \"fulfil_from\": %d, \"status\": \"%s\"}",
-						 i ? ", " : "", i + 1, u, doc.qtys[i], DatumGetInt32(ffs[i]),
-						 carry ? "fulfilled" : "reserved");
+		pushJsonbValue(&sb, WJB_BEGIN_OBJECT, NULL);
+		jb_put_int(&sb, "line", i + 1);
+		jb_put_text(&sb, "upc", u);
+		jb_put_int(&sb, "qty", doc.qtys[i]);
+		pushJsonbValue(&sb, WJB_END_OBJECT, NULL);
+
+		pushJsonbValue(&sl, WJB_BEGIN_OBJECT, NULL);
+		jb_put_int(&sl, "line", i + 1);
+		jb_put_text(&sl, "upc", u);
+		jb_put_int(&sl, "qty", doc.qtys[i]);
+		jb_put_int(&sl, "fulfil_from", DatumGetInt32(ffs[i]));
+		jb_put_text(&sl, "status", carry ? "fulfilled" : "reserved");
+		pushJsonbValue(&sl, WJB_END_OBJECT, NULL);
 	}
-	appendStringInfoChar(&sb, ']');
-	appendStringInfoChar(&sl, ']');
-	logged = sl.data;
+	pushJsonbValue(&sb, WJB_END_ARRAY, NULL);
+	pushJsonbValue(&sl, WJB_END_ARRAY, NULL);
+	logged = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&sl, WJB_END_OBJECT, NULL)));
 
 	/*
 	 * 2: the stock of every line, as icos._place_simple's call of
@@ -993,21 +1005,24 @@ place_fast(PG_FUNCTION_ARGS)
 	 * manager with the basket icos._place_simple gives it.
 	 */
 	{
-		StringInfoData pb;
 		char	   *at = JsonEncodeDateTime(NULL,
 											TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
 											TIMESTAMPTZOID, NULL);
+		JsonbValue *basket;
 
-		initStringInfo(&pb);
-		appendStringInfo(&pb, "{\"lines\": %s, \"store\": %d, \"channel\": \"%s\", \"at\": \"%s\", ",
-						 sb.data, store_id, channel, at);
+		jb_put_int(&sb, "store", store_id);
+		jb_put_text(&sb, "channel", channel);
+		jb_put_text(&sb, "at", at);
 		if (no_customer)
-			appendStringInfoString(&pb, "\"customer\": null, ");
+			jb_put_text(&sb, "customer", NULL);
 		else
-			appendStringInfo(&pb, "\"customer\": " INT64_FORMAT ", ", doc.customer);
-		appendStringInfoString(&pb, "\"coupons\": []}");
+			jb_put_int(&sb, "customer", doc.customer);
+		jb_put_key(&sb, "coupons");
+		pushJsonbValue(&sb, WJB_BEGIN_ARRAY, NULL);
+		pushJsonbValue(&sb, WJB_END_ARRAY, NULL);
+		basket = pushJsonbValue(&sb, WJB_END_OBJECT, NULL);
 		pricing = OidFunctionCall1(place_price_basket_oid(),
-								   DirectFunctionCall1(jsonb_in, CStringGetDatum(pb.data)));
+								   JsonbPGetDatum(JsonbValueToJsonb(basket)));
 	}
 	gross = place_pence(pricing, "gross");
 	discount = place_pence(pricing, "discount");
@@ -1022,11 +1037,11 @@ place_fast(PG_FUNCTION_ARGS)
 	y_tender = palloc(sizeof(int64) * (npay + 1));
 	e_kind = palloc(sizeof(char *) * (npay + 2));
 	e_note = palloc(sizeof(char *) * (npay + 2));
-	e_detail = palloc(sizeof(char *) * (npay + 2));
+	e_detail = palloc(sizeof(Datum) * (npay + 2));
 	e_kind[nev] = "placed";
 	e_note[nev] = psprintf("%s order at %s: %d line(s), total %s", channel, store_name, n,
 						   place_pounds(total));
-	e_detail[nev++] = psprintf("{\"lines\": %s}", logged);
+	e_detail[nev++] = logged;
 	for (i = 0; i < npay; i++)
 	{
 		const char *m = doc.pay_methods[i];
@@ -1061,16 +1076,28 @@ place_fast(PG_FUNCTION_ARGS)
 			psprintf("%s %s (tendered %s, change %s)", spoken, place_pounds(apply),
 					 place_pounds(amount), place_pounds(amount - apply)) :
 			psprintf("%s %s", spoken, place_pounds(apply));
-		e_detail[nev++] = psprintf("{\"payment\": %d}", i + 1);
+		{
+			JsonbParseState *st = NULL;
+
+			pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+			jb_put_int(&st, "payment", i + 1);
+			e_detail[nev++] = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
+		}
 	}
 
 	/* Status, as icos._settle: paid in full and carried out is completed. */
 	status = total - paid > 0 ? "awaiting_payment" : carry ? "completed" : "placed";
 	if (strcmp(status, "awaiting_payment") != 0)
 	{
+		JsonbParseState *st = NULL;
+
 		e_kind[nev] = "status";
 		e_note[nev] = psprintf("awaiting_payment -> %s", status);
-		e_detail[nev++] = psprintf("{\"from\": \"awaiting_payment\", \"to\": \"%s\"}", status);
+
+		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		jb_put_text(&st, "from", "awaiting_payment");
+		jb_put_text(&st, "to", status);
+		e_detail[nev++] = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
 	}
 
 	/*
@@ -1109,10 +1136,7 @@ place_fast(PG_FUNCTION_ARGS)
 	values[21] = place_int8_array(y_tender, npay);
 	values[22] = place_text_array(e_kind, nev);
 	values[23] = place_text_array(e_note, nev);
-	d_detail = palloc(sizeof(Datum) * nev);
-	for (i = 0; i < nev; i++)
-		d_detail[i] = DirectFunctionCall1(jsonb_in, CStringGetDatum(e_detail[i]));
-	values[24] = PointerGetDatum(construct_array(d_detail, nev, JSONBOID, -1, false, TYPALIGN_INT));
+	values[24] = PointerGetDatum(construct_array(e_detail, nev, JSONBOID, -1, false, TYPALIGN_INT));
 	values[25] = emp_store;
 	nulls[25] = no_emp_store ? 'n' : ' ';
 

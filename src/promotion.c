@@ -68,6 +68,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "jsonb_put.h"
 #include "promo.h"
 
 #define ERRCODE_ICOS_UNKNOWN			MAKE_SQLSTATE('I','C','0','0','4')
@@ -815,71 +816,6 @@ read_basket(Jsonb *jb, promo_basket *b, BasketLine **lines_out, int *nlines_out)
 	*nlines_out = nlines;
 }
 
-/* ---------------------------------------------------------------------
- * Output helpers
- * ---------------------------------------------------------------------
- */
-static void
-put_key(JsonbParseState **st, const char *key)
-{
-	JsonbValue	k;
-
-	k.type = jbvString;
-	k.val.string.val = (char *) key;
-	k.val.string.len = strlen(key);
-	pushJsonbValue(st, WJB_KEY, &k);
-}
-
-static void
-put_pounds(JsonbParseState **st, const char *key, int64 pence)
-{
-	JsonbValue	v;
-
-	put_key(st, key);
-	v.type = jbvNumeric;
-	v.val.numeric = int64_div_fast_to_numeric(pence, 2);
-	pushJsonbValue(st, WJB_VALUE, &v);
-}
-
-static void
-put_int(JsonbParseState **st, const char *key, int64 n)
-{
-	JsonbValue	v;
-
-	put_key(st, key);
-	v.type = jbvNumeric;
-	v.val.numeric = int64_to_numeric(n);
-	pushJsonbValue(st, WJB_VALUE, &v);
-}
-
-static void
-put_text(JsonbParseState **st, const char *key, const char *s)
-{
-	JsonbValue	v;
-
-	put_key(st, key);
-	if (s == NULL)
-		v.type = jbvNull;
-	else
-	{
-		v.type = jbvString;
-		v.val.string.val = (char *) s;
-		v.val.string.len = strlen(s);
-	}
-	pushJsonbValue(st, WJB_VALUE, &v);
-}
-
-static void
-put_bool(JsonbParseState **st, const char *key, bool b)
-{
-	JsonbValue	v;
-
-	put_key(st, key);
-	v.type = jbvBool;
-	v.val.boolean = b;
-	pushJsonbValue(st, WJB_VALUE, &v);
-}
-
 static int
 cmp_int64(const void *a, const void *b)
 {
@@ -1188,7 +1124,7 @@ price_basket(PG_FUNCTION_ARGS)
 
 	/* The result document. */
 	pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-	put_key(&js, "lines");
+	jb_put_key(&js, "lines");
 	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
 	for (j = 0; j < res.nlines; j++)
 	{
@@ -1196,45 +1132,45 @@ price_basket(PG_FUNCTION_ARGS)
 		size_t		k;
 
 		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-		put_int(&js, "line", lr->line);
-		put_text(&js, "upc", upc_text(plines[j].item));
-		put_int(&js, "qty", plines[j].qty);
-		put_pounds(&js, "unit_price", plines[j].unit_price);
-		put_pounds(&js, "gross", lr->gross);
-		put_pounds(&js, "discount", lr->discount);
-		put_pounds(&js, "net", lr->net);
-		put_key(&js, "promotions");
+		jb_put_int(&js, "line", lr->line);
+		jb_put_text(&js, "upc", upc_text(plines[j].item));
+		jb_put_int(&js, "qty", plines[j].qty);
+		jb_put_pounds(&js, "unit_price", plines[j].unit_price);
+		jb_put_pounds(&js, "gross", lr->gross);
+		jb_put_pounds(&js, "discount", lr->discount);
+		jb_put_pounds(&js, "net", lr->net);
+		jb_put_key(&js, "promotions");
 		pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
 		for (k = 0; k < lr->npromos; k++)
 		{
 			pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-			put_int(&js, "id", lr->promos[k].id);
-			put_pounds(&js, "amount", lr->promos[k].amount);
+			jb_put_int(&js, "id", lr->promos[k].id);
+			jb_put_pounds(&js, "amount", lr->promos[k].amount);
 			pushJsonbValue(&js, WJB_END_OBJECT, NULL);
 		}
 		pushJsonbValue(&js, WJB_END_ARRAY, NULL);
 		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
-	put_pounds(&js, "gross", res.gross);
-	put_pounds(&js, "discount", res.discount);
-	put_pounds(&js, "total", res.total);
-	put_bool(&js, "approximate", res.approximate);
-	put_key(&js, "applied");
+	jb_put_pounds(&js, "gross", res.gross);
+	jb_put_pounds(&js, "discount", res.discount);
+	jb_put_pounds(&js, "total", res.total);
+	jb_put_bool(&js, "approximate", res.approximate);
+	jb_put_key(&js, "applied");
 	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
 	for (j = 0; j < res.napplied; j++)
 	{
 		int			d = def_by_id(ix, res.applied[j].id);
 
 		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-		put_int(&js, "id", res.applied[j].id);
-		put_text(&js, "name", d >= 0 ? ix->names[d] : NULL);
-		put_int(&js, "times", res.applied[j].times);
-		put_pounds(&js, "amount", res.applied[j].amount);
+		jb_put_int(&js, "id", res.applied[j].id);
+		jb_put_text(&js, "name", d >= 0 ? ix->names[d] : NULL);
+		jb_put_int(&js, "times", res.applied[j].times);
+		jb_put_pounds(&js, "amount", res.applied[j].amount);
 		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
-	put_key(&js, "not_applied");
+	jb_put_key(&js, "not_applied");
 	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
 	for (j = 0; j < res.nnot_applied; j++)
 	{
@@ -1242,12 +1178,12 @@ price_basket(PG_FUNCTION_ARGS)
 		int			d = def_by_id(ix, na->id);
 
 		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-		put_int(&js, "id", na->id);
-		put_text(&js, "name", d >= 0 ? ix->names[d] : NULL);
-		put_text(&js, "reason", promo_reason_name(na->reason));
-		put_text(&js, "detail", na->detail);
+		jb_put_int(&js, "id", na->id);
+		jb_put_text(&js, "name", d >= 0 ? ix->names[d] : NULL);
+		jb_put_text(&js, "reason", promo_reason_name(na->reason));
+		jb_put_text(&js, "detail", na->detail);
 		if (na->reason == PROMO_LOST_TO)
-			put_int(&js, "lost_to", na->other);
+			jb_put_int(&js, "lost_to", na->other);
 		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
