@@ -11,7 +11,7 @@
 
 CREATE TABLE icos.orders (
 	code            icos.order_code PRIMARY KEY,
-	store_id        int NOT NULL REFERENCES icos.store,
+	store_id        int NOT NULL,
 	channel         text NOT NULL CHECK (channel IN ('store', 'phone', 'web', 'pos')),
 	customer_id     bigint REFERENCES icos.customer,
 	employee_id     int,
@@ -20,7 +20,7 @@ CREATE TABLE icos.orders (
 	placed_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	delivery_method text NOT NULL CHECK (delivery_method IN ('home', 'collect', 'carry')),
 	delivery_address jsonb,
-	collect_store   int REFERENCES icos.store,
+	collect_store   int,
 	delivery_date   date,
 	promised_date   date NOT NULL,
 	gross_pence     bigint NOT NULL DEFAULT 0,
@@ -51,9 +51,9 @@ CREATE TABLE icos.order_line (
 	store_id       int NOT NULL,
 	code           icos.order_code NOT NULL,
 	line           int NOT NULL CHECK (line > 0),
-	upc            icos.upc NOT NULL REFERENCES icos.product,
+	upc            icos.upc NOT NULL,
 	qty            int NOT NULL CHECK (qty > 0),
-	fulfil_from    int NOT NULL REFERENCES icos.store,
+	fulfil_from    int NOT NULL,
 	status         text NOT NULL CHECK (status IN ('reserved', 'backorder', 'made_to_order',
 							  'fulfilled', 'cancelled', 'returned')),
 	reserved_qty   int NOT NULL DEFAULT 0 CHECK (reserved_qty >= 0),
@@ -63,7 +63,6 @@ CREATE TABLE icos.order_line (
 	discount_pence bigint NOT NULL DEFAULT 0,
 	net_pence      bigint NOT NULL DEFAULT 0,
 	PRIMARY KEY (code, store_id, line),
-	FOREIGN KEY (store_id, code) REFERENCES icos.orders (store_id, code),
 	CHECK (reserved_qty + consumed_qty <= qty)
 );
 COMMENT ON TABLE icos.order_line IS 'Order lines; store_id is the order''s selling store';
@@ -88,7 +87,6 @@ CREATE TABLE icos.order_payment (
 	at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	employee_id   int,
 	PRIMARY KEY (code, store_id, payment_no),
-	FOREIGN KEY (store_id, code) REFERENCES icos.orders (store_id, code),
 	CHECK (kind = 'payment' OR tendered_pence = amount_pence)
 );
 COMMENT ON TABLE icos.order_payment IS
@@ -113,7 +111,6 @@ CREATE TABLE icos.order_event (
 	role_name   name NOT NULL DEFAULT pg_catalog.session_user(),
 	at_store    int NOT NULL,
 	PRIMARY KEY (code, store_id, event_id),
-	FOREIGN KEY (store_id, code) REFERENCES icos.orders (store_id, code),
 	CHECK ((kind = 'note') = (topic IS NOT NULL))
 );
 COMMENT ON TABLE icos.order_event IS
