@@ -178,7 +178,7 @@ CREATE TABLE icos.order_event (
 	note        text,
 	detail      jsonb,
 	employee_id int,
-	role_name   name NOT NULL DEFAULT pg_catalog.session_user(),
+	role_name   text NOT NULL DEFAULT session_user,
 	at_store    int NOT NULL,
 	PRIMARY KEY (code, store_id, event_id),
 	FOREIGN KEY (store_id, code) REFERENCES icos.orders (store_id, code),
