@@ -114,8 +114,9 @@ COMMENT ON COLUMN icos.orders.promised_date IS 'Date promised to the customer: t
 COMMENT ON COLUMN icos.orders.total_pence IS 'Total to pay in pence: gross less discounts over lines not cancelled';
 COMMENT ON COLUMN icos.orders.coupons IS 'Coupon codes the customer presented (passed to icos.price_basket)';
 COMMENT ON COLUMN icos.orders.pricing IS 'The last icos.price_basket result (promotions applied and not applied)';
-CREATE INDEX orders_customer_idx ON icos.orders (customer_id, placed_at);
-COMMENT ON INDEX icos.orders_customer_idx IS 'icos.customer_orders and row-level security of customers';
+CREATE INDEX orders_customer_idx ON icos.orders (customer_id, placed_at) WHERE customer_id IS NOT NULL;
+COMMENT ON INDEX icos.orders_customer_idx IS
+	'icos.customer_orders and row-level security of customers; till sales without a customer are left out';
 
 CREATE TABLE icos.order_line (
 	store_id       int NOT NULL,
