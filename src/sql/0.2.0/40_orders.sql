@@ -7,18 +7,88 @@
 -- the JSON surface.  Every child table carries store_id, the selling store
 -- (the node that owns the order), as part of its key: replication routes on it.
 
+-- Domains ------------------------------------------------------------------
+--
+-- The lists of allowed values, and the single-column ranges, of the order
+-- tables are domains rather than table CHECK constraints: the server keeps a
+-- domain's checks ready per session, where it rebuilds a table's CHECK
+-- constraints from their stored form at every INSERT or UPDATE statement
+-- (for place_order's one statement writing five tables, the IN lists were the
+-- costliest part of that).  Each list lives in one place; a bad value is
+-- still refused with SQLSTATE 23514, naming the domain and the constraint.
+
+CREATE DOMAIN icos.order_channel AS text
+	CONSTRAINT order_channel_check CHECK (VALUE IN ('store', 'phone', 'web', 'pos'));
+COMMENT ON DOMAIN icos.order_channel IS
+	'Channel an order came through: store (counter), phone (call centre), web or pos (till)';
+
+CREATE DOMAIN icos.order_status AS text
+	CONSTRAINT order_status_check CHECK (VALUE IN ('awaiting_payment', 'placed', 'in_progress',
+												  'dispatched', 'ready_for_collection', 'completed',
+												  'cancelled'));
+COMMENT ON DOMAIN icos.order_status IS
+	'Status of an order: awaiting_payment, placed, in_progress, dispatched, ready_for_collection, completed or cancelled';
+
+CREATE DOMAIN icos.delivery_method AS text
+	CONSTRAINT delivery_method_check CHECK (VALUE IN ('home', 'collect', 'carry'));
+COMMENT ON DOMAIN icos.delivery_method IS
+	'How the goods reach the customer: home (delivered), collect (picked up at a store) or carry (taken away at the till)';
+
+CREATE DOMAIN icos.order_line_status AS text
+	CONSTRAINT order_line_status_check CHECK (VALUE IN ('reserved', 'backorder', 'made_to_order',
+													   'fulfilled', 'cancelled', 'returned'));
+COMMENT ON DOMAIN icos.order_line_status IS
+	'Status of an order line: reserved, backorder, made_to_order, fulfilled, cancelled or returned';
+
+CREATE DOMAIN icos.payment_kind AS text
+	CONSTRAINT payment_kind_check CHECK (VALUE IN ('payment', 'refund'));
+COMMENT ON DOMAIN icos.payment_kind IS 'Money taken (payment) or given back (refund)';
+
+CREATE DOMAIN icos.payment_method AS text
+	CONSTRAINT payment_method_check CHECK (VALUE IN ('cash', 'visa', 'credit_card', 'debit_card',
+													'cheque', 'gift_card'));
+COMMENT ON DOMAIN icos.payment_method IS
+	'How a payment or refund was made: cash, visa, credit_card, debit_card, cheque or gift_card';
+
+CREATE DOMAIN icos.payment_reference AS text
+	CONSTRAINT payment_reference_length CHECK (pg_catalog.length(VALUE) <= 100);
+COMMENT ON DOMAIN icos.payment_reference IS
+	'Reference of a payment (authorisation code, cheque number, gift card id): at most 100 characters';
+
+CREATE DOMAIN icos.order_event_kind AS text
+	CONSTRAINT order_event_kind_check CHECK (VALUE IN ('placed', 'edited', 'payment', 'refund',
+													  'cancelled', 'note', 'status', 'returned'));
+COMMENT ON DOMAIN icos.order_event_kind IS
+	'Kind of order event: placed, edited, payment, refund, cancelled, note, status or returned';
+
+CREATE DOMAIN icos.note_topic AS text
+	CONSTRAINT note_topic_check CHECK (VALUE IN ('manufacturing', 'dispatch', 'service'));
+COMMENT ON DOMAIN icos.note_topic IS 'Topic of a note on an order: manufacturing, dispatch or service';
+
+CREATE DOMAIN icos.positive_count AS int
+	CONSTRAINT positive_count_check CHECK (VALUE > 0);
+COMMENT ON DOMAIN icos.positive_count IS
+	'A count or number from 1 up: line and payment numbers, units ordered';
+
+CREATE DOMAIN icos.unit_count AS int
+	CONSTRAINT unit_count_check CHECK (VALUE >= 0);
+COMMENT ON DOMAIN icos.unit_count IS 'A number of units, 0 or more';
+
+CREATE DOMAIN icos.positive_pence AS bigint
+	CONSTRAINT positive_pence_check CHECK (VALUE > 0);
+COMMENT ON DOMAIN icos.positive_pence IS 'An amount of money in pence, more than zero';
+
 -- Tables -------------------------------------------------------------------
 
 CREATE TABLE icos.orders (
 	code            icos.order_code PRIMARY KEY,
 	store_id        int NOT NULL,
-	channel         text NOT NULL CHECK (channel IN ('store', 'phone', 'web', 'pos')),
+	channel         icos.order_channel NOT NULL,
 	customer_id     bigint REFERENCES icos.customer,
 	employee_id     int,
-	status          text NOT NULL CHECK (status IN ('awaiting_payment', 'placed', 'in_progress',
-								'dispatched', 'ready_for_collection', 'completed', 'cancelled')),
+	status          icos.order_status NOT NULL,
 	placed_at       timestamptz NOT NULL DEFAULT pg_catalog.now(),
-	delivery_method text NOT NULL CHECK (delivery_method IN ('home', 'collect', 'carry')),
+	delivery_method icos.delivery_method NOT NULL,
 	delivery_address jsonb,
 	collect_store   int,
 	delivery_date   date,
@@ -44,26 +114,27 @@ COMMENT ON COLUMN icos.orders.promised_date IS 'Date promised to the customer: t
 COMMENT ON COLUMN icos.orders.total_pence IS 'Total to pay in pence: gross less discounts over lines not cancelled';
 COMMENT ON COLUMN icos.orders.coupons IS 'Coupon codes the customer presented (passed to icos.price_basket)';
 COMMENT ON COLUMN icos.orders.pricing IS 'The last icos.price_basket result (promotions applied and not applied)';
-CREATE INDEX orders_customer_idx ON icos.orders (customer_id, placed_at);
-COMMENT ON INDEX icos.orders_customer_idx IS 'icos.customer_orders and row-level security of customers';
+CREATE INDEX orders_customer_idx ON icos.orders (customer_id, placed_at) WHERE customer_id IS NOT NULL;
+COMMENT ON INDEX icos.orders_customer_idx IS
+	'icos.customer_orders and row-level security of customers; till sales without a customer are left out';
 
 CREATE TABLE icos.order_line (
 	store_id       int NOT NULL,
 	code           icos.order_code NOT NULL,
-	line           int NOT NULL CHECK (line > 0),
+	line           icos.positive_count NOT NULL,
 	upc            icos.upc NOT NULL,
-	qty            int NOT NULL CHECK (qty > 0),
+	qty            icos.positive_count NOT NULL,
 	fulfil_from    int NOT NULL,
-	status         text NOT NULL CHECK (status IN ('reserved', 'backorder', 'made_to_order',
-							  'fulfilled', 'cancelled', 'returned')),
-	reserved_qty   int NOT NULL DEFAULT 0 CHECK (reserved_qty >= 0),
-	consumed_qty   int NOT NULL DEFAULT 0 CHECK (consumed_qty >= 0),
-	returned_qty   int NOT NULL DEFAULT 0 CHECK (returned_qty >= 0 AND returned_qty <= consumed_qty),
+	status         icos.order_line_status NOT NULL,
+	reserved_qty   icos.unit_count NOT NULL DEFAULT 0,
+	consumed_qty   icos.unit_count NOT NULL DEFAULT 0,
+	returned_qty   icos.unit_count NOT NULL DEFAULT 0,
 	unit_price_pence bigint NOT NULL DEFAULT 0,
 	discount_pence bigint NOT NULL DEFAULT 0,
 	net_pence      bigint NOT NULL DEFAULT 0,
 	PRIMARY KEY (code, store_id, line),
-	CHECK (reserved_qty + consumed_qty <= qty)
+	CHECK (reserved_qty + consumed_qty <= qty),
+	CONSTRAINT order_line_returned_qty_check CHECK (returned_qty <= consumed_qty)
 );
 COMMENT ON TABLE icos.order_line IS 'Order lines; store_id is the order''s selling store';
 COMMENT ON COLUMN icos.order_line.fulfil_from IS 'Store whose stock serves the line (recorded when the server chose it)';
@@ -77,13 +148,12 @@ COMMENT ON COLUMN icos.order_line.net_pence IS 'Price of qty - returned_qty unit
 CREATE TABLE icos.order_payment (
 	store_id      int NOT NULL,
 	code          icos.order_code NOT NULL,
-	payment_no    int NOT NULL CHECK (payment_no > 0),
-	kind          text NOT NULL CHECK (kind IN ('payment', 'refund')),
-	method        text NOT NULL CHECK (method IN ('cash', 'visa', 'credit_card', 'debit_card',
-							'cheque', 'gift_card')),
-	amount_pence  bigint NOT NULL CHECK (amount_pence > 0),
+	payment_no    icos.positive_count NOT NULL,
+	kind          icos.payment_kind NOT NULL,
+	method        icos.payment_method NOT NULL,
+	amount_pence  icos.positive_pence NOT NULL,
 	tendered_pence bigint NOT NULL CHECK (tendered_pence >= amount_pence),
-	reference     text CHECK (length(reference) <= 100),
+	reference     icos.payment_reference,
 	at            timestamptz NOT NULL DEFAULT pg_catalog.now(),
 	employee_id   int,
 	PRIMARY KEY (code, store_id, payment_no),
@@ -102,13 +172,12 @@ CREATE TABLE icos.order_event (
 	code        icos.order_code NOT NULL,
 	event_id    bigint NOT NULL DEFAULT pg_catalog.nextval('icos.order_event_seq'),
 	at          timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
-	kind        text NOT NULL CHECK (kind IN ('placed', 'edited', 'payment', 'refund', 'cancelled',
-							  'note', 'status', 'returned')),
-	topic       text CHECK (topic IN ('manufacturing', 'dispatch', 'service')),
+	kind        icos.order_event_kind NOT NULL,
+	topic       icos.note_topic,
 	note        text,
 	detail      jsonb,
 	employee_id int,
-	role_name   name NOT NULL DEFAULT pg_catalog.session_user(),
+	role_name   text NOT NULL DEFAULT session_user,
 	at_store    int NOT NULL,
 	PRIMARY KEY (code, store_id, event_id),
 	CHECK ((kind = 'note') = (topic IS NOT NULL))
@@ -172,8 +241,7 @@ INSERT INTO icos.change_kind VALUES
 	('return', 'take items back');
 
 CREATE TABLE icos.change_rule (
-	status      text NOT NULL CHECK (status IN ('awaiting_payment', 'placed', 'in_progress',
-							'dispatched', 'ready_for_collection', 'completed', 'cancelled')),
+	status      icos.order_status NOT NULL,
 	change_kind text NOT NULL REFERENCES icos.change_kind,
 	allowed     boolean NOT NULL,
 	reason      text,

@@ -79,8 +79,13 @@ COMMENT ON COLUMN icos.stock_response.answered_at IS 'when the stock''s node ans
 CREATE INDEX stock_response_to_idx ON icos.stock_response (to_node, request_id);
 COMMENT ON INDEX icos.stock_response_to_idx IS 'answers addressed to one node (icos.process_requests)';
 
+CREATE DOMAIN icos.remote_status AS text
+	CONSTRAINT remote_status_check CHECK (VALUE IN ('pending', 'granted', 'refused'));
+COMMENT ON DOMAIN icos.remote_status IS
+	'Answer for a line fulfilled from another node''s store: pending (request sent), granted or refused';
+
 ALTER TABLE icos.order_line
-	ADD COLUMN remote_status text CHECK (remote_status IN ('pending', 'granted', 'refused')),
+	ADD COLUMN remote_status icos.remote_status,
 	ADD COLUMN request_id bigint;
 COMMENT ON COLUMN icos.order_line.remote_status IS
 	'For a line fulfilled from a store of another node: pending (request sent), granted (reserved there) or refused (back-ordered by lead time); null for local stock';
