@@ -41,6 +41,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
@@ -110,6 +111,7 @@ typedef enum StockPlanId
 	SP_BEST,
 	SP_LEDGER_MANY,
 	SP_SLOTS,
+	SP_FAST_LINES,
 	SP_COUNT
 } StockPlanId;
 
@@ -218,6 +220,29 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 	{"iU",
 		"SELECT i.slots FROM icos.stock_item i"
 	" WHERE i.store_id = $1 AND i.upc OPERATOR(pg_catalog.=) $2"},
+
+	/*
+	 * SP_FAST_LINES: stores, upcs, needs, preferred slots, d_on_hands,
+	 * d_reserveds (one element per line, distinct items), from_available.
+	 * SP_FAST for every line in one statement: each line's lateral
+	 * sub-select locks the first unlocked slot with enough, the UPDATE
+	 * changes the slots locked and re-checks their counters.  It never
+	 * waits; it updates one row per line that could be taken.
+	 */
+	{"IAIIIIb",
+		"WITH c AS ("
+		" SELECT l.st, l.u, l.q, l.h, l.r, x.slot"
+		" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		"  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS l(st, u, q, p, h, r)"
+		" CROSS JOIN LATERAL ("
+		"  SELECT s.slot FROM icos.stock_slot s"
+		"  WHERE s.store_id = l.st AND s.upc OPERATOR(pg_catalog.=) l.u"
+		"  AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= l.q"
+		"  ORDER BY s.slot < l.p, s.slot"
+		"  LIMIT 1 FOR UPDATE OF s SKIP LOCKED) x)"
+		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + c.h, reserved = s.reserved + c.r"
+		" FROM c WHERE s.store_id = c.st AND s.upc OPERATOR(pg_catalog.=) c.u AND s.slot = c.slot"
+	" AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= c.q"},
 };
 
 static SPIPlanPtr plans[SP_COUNT];
@@ -1153,6 +1178,98 @@ stock_line_cmp(const void *a, const void *b, void *arg)
 }
 
 /*
+ * Step 1 for every line of one order in one statement (SP_FAST_LINES), the
+ * lines sorted and each item different.  Returns true when every line was
+ * taken.  Otherwise nothing of it stays: the statement ran in an internal
+ * subtransaction that is rolled back, so no slot it changed stays changed
+ * and, above all, no slot it locked stays locked.  That matters for the
+ * lock order: had a line k not been taken while a later line j > k kept its
+ * slot locked, taking line k one by one could wait (steps 2 and 3) while
+ * holding a lock of a later item, and two orders could then deadlock.  After
+ * a rollback the caller takes the lines one by one, as if this had not run.
+ *
+ * Returns false at once, without the statement, when an item has no slot
+ * rows (the line-by-line path gives the error).  Errors of the statement
+ * roll the subtransaction back and are raised again.
+ */
+static bool
+stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Datum	   *d_stores = palloc(sizeof(Datum) * n);
+	Datum	   *d_upcs = palloc(sizeof(Datum) * n);
+	Datum	   *d_needs = palloc(sizeof(Datum) * n);
+	Datum	   *d_prefs = palloc(sizeof(Datum) * n);
+	Datum	   *d_on_hand = palloc(sizeof(Datum) * n);
+	Datum	   *d_reserved = palloc(sizeof(Datum) * n);
+	Datum		values[7];
+	int16		upc_len;
+	bool		upc_byval;
+	char		upc_align;
+	uint64		taken = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		StockItem	item;
+		int			slots;
+
+		item.store = lines[i].store;
+		item.upc = lines[i].upc;
+		slots = stock_slot_count(&item);
+		if (slots <= 0)
+			return false;
+		d_stores[i] = Int32GetDatum(lines[i].store);
+		d_upcs[i] = lines[i].upc;
+		d_needs[i] = Int32GetDatum(lines[i].qty);
+		d_prefs[i] = Int32GetDatum(stock_preferred_slot(MyProcPid, slots));
+		d_on_hand[i] = Int32GetDatum(op->on_hand_sign * lines[i].qty);
+		d_reserved[i] = Int32GetDatum(op->reserved_sign * lines[i].qty);
+	}
+	get_typlenbyvalalign(plans_upc_oid, &upc_len, &upc_byval, &upc_align);
+	values[0] = PointerGetDatum(construct_array(d_stores, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(d_upcs, n, plans_upc_oid, upc_len, upc_byval,
+												upc_align));
+	values[2] = PointerGetDatum(construct_array(d_needs, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(d_prefs, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[4] = PointerGetDatum(construct_array(d_on_hand, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[5] = PointerGetDatum(construct_array(d_reserved, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[6] = BoolGetDatum(op->from_available);
+	/* prepared outside the subtransaction, so that it is kept either way */
+	stock_plan(SP_FAST_LINES);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		taken = stock_exec(SP_FAST_LINES, values, NULL, SPI_OK_UPDATE);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		/* as PL/pgSQL's exception blocks: save the error, roll back, raise */
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	if (taken == (uint64) n)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	return taken == (uint64) n;
+}
+
+/*
  * icos._stock_lines(kind, stores, upcs, qtys, order, notes): the stock of
  * every line of one order in one call.  kind 'reserve' reserves qty units
  * (as icos._reserve); kind 'sale' sells qty unreserved units at once
@@ -1247,6 +1364,7 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	const StockOp *op = &stock_ops[sale ? OP_SELL : OP_RESERVE];
 	int			i;
 	StockLine  *lines;
+	bool		batch;
 	TypeCacheEntry *tce;
 	Datum	   *d_on_hand;
 	Datum	   *d_reserved;
@@ -1282,17 +1400,32 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	}
 	qsort_arg(lines, n, sizeof(StockLine), stock_line_cmp, &tce->cmp_proc_finfo);
 
+	/*
+	 * Step 1 of every line in one statement, when the order has two lines or
+	 * more and no item twice (a statement changes a row once); otherwise, or
+	 * when a line could not be taken so, the lines one by one.
+	 */
+	batch = n > 1;
+	for (i = 1; batch && i < n; i++)
+		if (lines[i].store == lines[i - 1].store &&
+			DatumGetInt32(FunctionCall2Coll(&tce->cmp_proc_finfo, InvalidOid,
+											lines[i].upc, lines[i - 1].upc)) == 0)
+			batch = false;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	for (i = 0; i < n; i++)
+	if (!batch || !stock_fast_lines(op, n, lines))
 	{
-		StockItem	item;
-		int64		have = 0;
+		for (i = 0; i < n; i++)
+		{
+			StockItem	item;
+			int64		have = 0;
 
-		item.store = lines[i].store;
-		item.upc = lines[i].upc;
-		if (!stock_take(&item, op, lines[i].qty, true, &have))
-			stock_report_short(&item, op, lines[i].qty, have);
+			item.store = lines[i].store;
+			item.upc = lines[i].upc;
+			if (!stock_take(&item, op, lines[i].qty, true, &have))
+				stock_report_short(&item, op, lines[i].qty, have);
+		}
 	}
 	if (ledger_order != NULL)
 	{
