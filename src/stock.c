@@ -124,6 +124,15 @@ typedef struct StockPlanDef
 {
 	const char *args;
 	const char *sql;
+
+	/*
+	 * Always the generic plan.  For statements taking arrays: the plan cache
+	 * would otherwise plan every execution anew, as a custom plan (it knows
+	 * the arrays' lengths) always looks cheaper than the generic one (which
+	 * assumes 100 elements), though both are the same nested loops over the
+	 * primary key.
+	 */
+	bool		generic;
 } StockPlanDef;
 
 static const StockPlanDef plan_defs[SP_COUNT] = {
@@ -142,54 +151,64 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + $6, reserved = s.reserved + $7"
 		" FROM c WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot = c.slot"
 		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
-	" RETURNING s.slot"},
+	" RETURNING s.slot",
+	false},
 	/* SP_READ: store, upc */
 	{"iU",
 		"SELECT s.slot, s.on_hand, s.reserved FROM icos.stock_slot s"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot"},
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot",
+	false},
 	/* SP_LOCK_ALL: store, upc */
 	{"iU",
 		"SELECT s.slot, s.on_hand, s.reserved FROM icos.stock_slot s"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot FOR UPDATE"},
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot FOR UPDATE",
+	false},
 	/* SP_SLOT_UPDATE: store, upc, slot, d_on_hand, d_reserved, from_available, need */
 	{"iUiiibi",
 		"UPDATE icos.stock_slot s SET on_hand = s.on_hand + $4, reserved = s.reserved + $5"
 		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot = $3"
 		" AND CASE WHEN $6 THEN s.on_hand - s.reserved ELSE s.reserved END >= $7"
-	" RETURNING s.slot"},
+	" RETURNING s.slot",
+	false},
 	/* SP_ENSURE_ITEM: store, upc, slots */
 	{"iUi",
 		"WITH i AS (INSERT INTO icos.stock_item (store_id, upc, slots) VALUES ($1, $2, $3)"
 		" ON CONFLICT DO NOTHING RETURNING store_id, upc, slots)"
 		" INSERT INTO icos.stock_slot (store_id, upc, slot)"
-		" SELECT i.store_id, i.upc, g FROM i, pg_catalog.generate_series(0, i.slots - 1) g"},
+		" SELECT i.store_id, i.upc, g FROM i, pg_catalog.generate_series(0, i.slots - 1) g",
+	false},
 	/* SP_LEDGER: store, upc, kind, d_on_hand, d_reserved, order, hold, reason */
 	{"iUtiitlt",
 		"INSERT INTO icos.stock_movement"
 		" (store_id, upc, kind, d_on_hand, d_reserved, order_code, hold_id, actor, reason)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, session_user, $8)"},
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, session_user, $8)",
+	false},
 	/* SP_SWEEP: store, upc */
 	{"iU",
 		"SELECT h.hold_id, h.qty FROM icos.stock_hold h"
 		" WHERE h.store_id = $1 AND h.upc OPERATOR(pg_catalog.=) $2 AND h.status = 'active'"
 		" AND h.expires_at <= pg_catalog.clock_timestamp()"
-	" ORDER BY h.hold_id FOR UPDATE SKIP LOCKED"},
+	" ORDER BY h.hold_id FOR UPDATE SKIP LOCKED",
+	false},
 	/* SP_HOLD_CLOSE: hold, status, order */
 	{"ltt",
 		"UPDATE icos.stock_hold SET status = $2, order_code = $3,"
 		" closed_at = pg_catalog.clock_timestamp(), closed_by = session_user"
-	" WHERE hold_id = $1"},
+	" WHERE hold_id = $1",
+	false},
 	/* SP_HOLD_LOCK: hold, upc */
 	{"lU",
 		"SELECT h.store_id, h.upc OPERATOR(pg_catalog.=) $2, h.qty, h.status,"
 		" h.expires_at <= pg_catalog.clock_timestamp(), h.expires_at::pg_catalog.text,"
 		" h.order_code, h.upc::pg_catalog.text"
-	" FROM icos.stock_hold h WHERE h.hold_id = $1 FOR UPDATE"},
+	" FROM icos.stock_hold h WHERE h.hold_id = $1 FOR UPDATE",
+	false},
 	/* SP_NAMES: store, upc */
 	{"iU",
 		"SELECT (SELECT st.name FROM icos.store st WHERE st.store_id = $1),"
 		" (SELECT p.name FROM icos.product p WHERE p.upc OPERATOR(pg_catalog.=) $2),"
-	" $2::pg_catalog.text"},
+	" $2::pg_catalog.text",
+	false},
 	/* SP_AVAILABLE: store, upc */
 	{"iU",
 		"SELECT (SELECT count(*) FROM icos.stock_slot s"
@@ -198,7 +217,8 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		"   WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2)"
 		" + (SELECT coalesce(sum(h.qty), 0) FROM icos.stock_hold h"
 		"     WHERE h.store_id = $1 AND h.upc OPERATOR(pg_catalog.=) $2 AND h.status = 'active'"
-	"     AND h.expires_at <= pg_catalog.clock_timestamp())"},
+	"     AND h.expires_at <= pg_catalog.clock_timestamp())",
+	false},
 	/* SP_BEST: upc, qty */
 	{"Ui",
 		"SELECT a.store_id FROM ("
@@ -209,17 +229,20 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		" FROM icos.stock_slot s JOIN icos.store st ON st.store_id = s.store_id"
 		" WHERE s.upc OPERATOR(pg_catalog.=) $1 AND st.kind IN ('store', 'warehouse') AND st.active"
 		" GROUP BY s.store_id) a"
-	" WHERE a.avail >= $2 ORDER BY a.avail DESC, a.store_id LIMIT 1"},
+	" WHERE a.avail >= $2 ORDER BY a.avail DESC, a.store_id LIMIT 1",
+	false},
 	/* SP_LEDGER_MANY: stores, upcs, d_on_hands, d_reserveds, reasons, kind, order */
 	{"IAIITtt",
 		"INSERT INTO icos.stock_movement"
 		" (store_id, upc, kind, d_on_hand, d_reserved, order_code, actor, reason)"
 		" SELECT x.s, x.u, $6, x.h, x.r, $7, session_user, x.n"
-	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS x(s, u, h, r, n)"},
+	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS x(s, u, h, r, n)",
+	true},
 	/* SP_SLOTS: store, upc */
 	{"iU",
 		"SELECT i.slots FROM icos.stock_item i"
-	" WHERE i.store_id = $1 AND i.upc OPERATOR(pg_catalog.=) $2"},
+	" WHERE i.store_id = $1 AND i.upc OPERATOR(pg_catalog.=) $2",
+	false},
 
 	/*
 	 * SP_FAST_LINES: stores, upcs, needs, preferred slots, d_on_hands,
@@ -231,18 +254,21 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 	 */
 	{"IAIIIIb",
 		"WITH c AS ("
-		" SELECT l.st, l.u, l.q, l.h, l.r, x.slot"
+		" SELECT l.st, l.u, l.q, l.h, l.r, COALESCE("
+		"  (SELECT s.slot FROM icos.stock_slot s"
+		"   WHERE s.store_id = l.st AND s.upc OPERATOR(pg_catalog.=) l.u AND s.slot >= l.p"
+		"   AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= l.q"
+		"   ORDER BY s.slot LIMIT 1 FOR UPDATE OF s SKIP LOCKED),"
+		"  (SELECT s.slot FROM icos.stock_slot s"
+		"   WHERE s.store_id = l.st AND s.upc OPERATOR(pg_catalog.=) l.u AND s.slot < l.p"
+		"   AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= l.q"
+		"   ORDER BY s.slot LIMIT 1 FOR UPDATE OF s SKIP LOCKED)) AS slot"
 		" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
-		"  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS l(st, u, q, p, h, r)"
-		" CROSS JOIN LATERAL ("
-		"  SELECT s.slot FROM icos.stock_slot s"
-		"  WHERE s.store_id = l.st AND s.upc OPERATOR(pg_catalog.=) l.u"
-		"  AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= l.q"
-		"  ORDER BY s.slot < l.p, s.slot"
-		"  LIMIT 1 FOR UPDATE OF s SKIP LOCKED) x)"
+		"  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS l(st, u, q, p, h, r))"
 		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + c.h, reserved = s.reserved + c.r"
 		" FROM c WHERE s.store_id = c.st AND s.upc OPERATOR(pg_catalog.=) c.u AND s.slot = c.slot"
-	" AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= c.q"},
+	" AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= c.q",
+	true},
 };
 
 static SPIPlanPtr plans[SP_COUNT];
@@ -356,7 +382,8 @@ stock_plan(StockPlanId id)
 					elog(ERROR, "bad argument type letter in stock plan %d", id);
 			}
 		}
-		plan = SPI_prepare(def->sql, nargs, argtypes);
+		plan = SPI_prepare_cursor(def->sql, nargs, argtypes,
+								  def->generic ? CURSOR_OPT_GENERIC_PLAN : 0);
 		if (plan == NULL)
 			elog(ERROR, "could not prepare stock plan %d: %s", id,
 				 SPI_result_code_string(SPI_result));
