@@ -14,6 +14,14 @@
  *	   remembered per backend after the first look-up (it is fixed when the
  *	   item is created; were it stale, only the slot tried first would
  *	   differ, never what may be taken).
+ *	   For the lines of one order (stock_order_lines) one statement does
+ *	   step 1 for every line at once, in an internal subtransaction.  If any
+ *	   line is not taken so, the subtransaction is rolled back, leaving no
+ *	   slot changed or locked, and every line goes through the steps one by
+ *	   one as below.  All or nothing, because a slot of a later line kept
+ *	   locked while an earlier line waits would break the lock order.
+ *	   Orders of one line, or listing an item twice (a statement changes a
+ *	   row once), go one by one at once.
  *	2. When every slot with enough is locked by others, wait for one of them
  *	   (a plain UPDATE whose WHERE re-checks the counter after the wait).
  *	3. When no single slot has enough, lock every slot of the item in slot
@@ -26,14 +34,17 @@
  * so stock is never oversold.  Locks are taken in (store, upc, slot) order by
  * every path that waits, and callers change the items of one order sorted by
  * (store, upc), so two orders sharing products cannot deadlock.  Step 1 never
- * waits, so the slot it locks early does not break that order.
+ * waits, so the slot it locks early does not break that order; the batched
+ * step 1 never waits either and keeps its locks only when no line is left
+ * to wait for.
  *
  * Every change writes one row to the ledger icos.stock_movement with the
  * session user, so icos.verify_stock() can prove the counters.
  *
  * The SPI plans are prepared once per backend and kept (SPI_keepplan); they
  * are dropped and prepared again if the icos.upc type is re-created (the
- * extension dropped and created again in the same session).  All statements
+ * extension dropped and created again in the same session).  Statements
+ * taking arrays always run their generic plan.  All statements
  * schema-qualify everything, operators included, so they mean the
  * same under any search_path (the engine functions also pin it).
  *
