@@ -150,15 +150,20 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 	/*
 	 * SP_FAST: store, upc, need, from_available, preferred slot, d_on_hand,
 	 * d_reserved.  The walk from the preferred slot p is p, p+1, ..., N-1,
-	 * 0, ..., p-1.
+	 * 0, ..., p-1: two sub-selects in slot order on the primary key, the
+	 * second run only when the first found nothing, each stopping at the
+	 * first unlocked slot with enough (no sort of every slot of the item).
 	 */
 	{"iUibiii",
-		"WITH c AS ("
-		" SELECT s.slot FROM icos.stock_slot s"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2"
-		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
-		" ORDER BY s.slot < $5, s.slot"
-		" LIMIT 1 FOR UPDATE OF s SKIP LOCKED)"
+		"WITH c AS (SELECT COALESCE("
+		" (SELECT s.slot FROM icos.stock_slot s"
+		"  WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot >= $5"
+		"  AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
+		"  ORDER BY s.slot LIMIT 1 FOR UPDATE OF s SKIP LOCKED),"
+		" (SELECT s.slot FROM icos.stock_slot s"
+		"  WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot < $5"
+		"  AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
+		"  ORDER BY s.slot LIMIT 1 FOR UPDATE OF s SKIP LOCKED)) AS slot)"
 		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + $6, reserved = s.reserved + $7"
 		" FROM c WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot = c.slot"
 		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
