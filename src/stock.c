@@ -59,6 +59,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -1446,9 +1447,16 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	/*
 	 * Step 1 of every line in one statement, when the order has two lines or
 	 * more and no item twice (a statement changes a row once); otherwise, or
-	 * when a line could not be taken so, the lines one by one.
+	 * when a line could not be taken so, the lines one by one.  Not either
+	 * once this transaction's subtransactions fill half of the cache of
+	 * subtransaction ids each backend shows the others: a batch that took
+	 * every line keeps its id there until the transaction ends, and past
+	 * PGPROC_MAX_CACHED_SUBXIDS of them (a load placing hundreds of orders
+	 * in one transaction, say) every other session would have to look ids
+	 * up in pg_subtrans.
 	 */
-	batch = n > 1;
+	batch = n > 1 && !MyProc->subxidStatus.overflowed &&
+		MyProc->subxidStatus.count < PGPROC_MAX_CACHED_SUBXIDS / 2;
 	for (i = 1; batch && i < n; i++)
 		if (lines[i].store == lines[i - 1].store &&
 			DatumGetInt32(FunctionCall2Coll(&tce->cmp_proc_finfo, InvalidOid,

@@ -4,7 +4,7 @@
 -- the next one walking round), and leave nothing behind when a line cannot
 -- be taken so and the lines are taken one by one instead.
 BEGIN;
-SELECT plan(24);
+SELECT plan(28);
 
 INSERT INTO icos.store (store_id, name, kind) VALUES (9801, 'Batch A', 'store');
 INSERT INTO icos.category (category_id, name) VALUES (9801, 'Batch') ON CONFLICT DO NOTHING;
@@ -19,6 +19,36 @@ SELECT icos.receive_stock(9801, '400000000084', 40, 'test');
 SET LOCAL icos.stock_slots = 64;
 SELECT icos.receive_stock(9801, '400000000091', 64, 'test');
 RESET icos.stock_slots;
+
+-- Each batch that takes every line keeps its subtransaction (and its id in
+-- the cache of running subtransaction ids) until the transaction ends: a
+-- transaction with 32 of them takes further orders line by line.  The ids
+-- assigned after this transaction's own are counted up to the first one not
+-- yet given out (nothing else runs while the tests run); the one pgTAP's
+-- plan() took (its exception block created tables) counts among the 32.
+INSERT INTO icos.store (store_id, name, kind) VALUES (9802, 'Batch B', 'store');
+SELECT icos.receive_stock(9802, '400000000077', 100, 'test');
+SELECT icos.receive_stock(9802, '400000000084', 100, 'test');
+CREATE FUNCTION pg_temp.later_xids() RETURNS int LANGUAGE plpgsql AS $$
+DECLARE
+	top bigint := pg_catalog.pg_current_xact_id()::text::bigint;
+	k int := 0;
+BEGIN
+	LOOP
+		BEGIN
+			PERFORM pg_catalog.pg_xact_status((top + k + 1)::text::xid8);
+		EXCEPTION WHEN invalid_parameter_value THEN
+			RETURN k;	-- "transaction ID ... is in the future"
+		END;
+		k := k + 1;
+	END LOOP;
+END $$;
+SELECT cmp_ok(pg_temp.later_xids(), '<', 8, 'before: few subtransaction ids');
+SELECT is((SELECT count(icos._stock_lines('reserve', '{9802,9802}', '{400000000077,400000000084}', '{1,1}', 'T-MANY', NULL))::int
+		   FROM generate_series(1, 40)), 40, '40 orders of two lines in one transaction');
+SELECT is(pg_temp.later_xids(), 32, 'batched (one subtransaction id each) up to 32 ids, the other orders line by line');
+SELECT is((SELECT string_agg(reserved::text, ',' ORDER BY upc) FROM icos.stock WHERE store_id = 9802), '40,40',
+	'every line reserved either way');
 
 -- The slots of an item holding reservations, as slot:reserved.
 CREATE FUNCTION pg_temp.held(p_upc text) RETURNS text LANGUAGE sql AS $$
