@@ -52,9 +52,11 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "utils/array.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -64,6 +66,7 @@
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -291,6 +294,9 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 static SPIPlanPtr plans[SP_COUNT];
 static Oid	plans_upc_oid = InvalidOid;
 
+/* icos.stock_slot, looked up with the plans */
+static Oid	slot_relid = InvalidOid;
+
 /* Number of slots of the items this backend has used: (store, upc) -> N. */
 typedef struct SlotCountKey
 {
@@ -345,6 +351,7 @@ stock_set_upc_oid(Oid upc_oid)
 		plans[i] = NULL;
 	}
 	plans_upc_oid = upc_oid;
+	slot_relid = InvalidOid;
 }
 
 static void
@@ -1222,6 +1229,43 @@ stock_line_cmp(const void *a, const void *b, void *arg)
 }
 
 /*
+ * Whether no trigger of icos.stock_slot stands in the way of the batched
+ * step 1, which must never wait.  The owner guard of a replicated store
+ * node (icos_owner_guard) only reads, and the foreign-key triggers
+ * (internal) do nothing when the key stays; any other enabled trigger, like
+ * head office's stock_slot_availability, which writes icos.stock_availability
+ * rows (and so can wait for another order while the batch holds the slots
+ * of all its lines), turns the batch off.
+ */
+static bool
+stock_batch_triggers_ok(void)
+{
+	Relation	rel;
+	bool		ok = true;
+	int			i;
+
+	if (!OidIsValid(slot_relid))
+	{
+		slot_relid = get_relname_relid("stock_slot", get_namespace_oid("icos", false));
+		if (!OidIsValid(slot_relid))
+			elog(ERROR, "table icos.stock_slot does not exist");
+	}
+	/* the lock its UPDATE takes anyway */
+	rel = table_open(slot_relid, RowExclusiveLock);
+	if (rel->trigdesc != NULL)
+		for (i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *t = &rel->trigdesc->triggers[i];
+
+			if (t->tgenabled != TRIGGER_DISABLED && !t->tgisinternal &&
+				strcmp(t->tgname, "icos_owner_guard") != 0)
+				ok = false;
+		}
+	table_close(rel, NoLock);
+	return ok;
+}
+
+/*
  * Step 1 for every line of one order in one statement (SP_FAST_LINES), the
  * lines sorted and each item different.  Returns true when every line was
  * taken.  Otherwise nothing of it stays: the statement ran in an internal
@@ -1232,9 +1276,14 @@ stock_line_cmp(const void *a, const void *b, void *arg)
  * holding a lock of a later item, and two orders could then deadlock.  After
  * a rollback the caller takes the lines one by one, as if this had not run.
  *
+ * An error of the statement (a guard trigger refusing a line, a read-only
+ * transaction, ...) is not raised from here either: the subtransaction is
+ * rolled back and false returned, so that the lines taken one by one raise
+ * whatever they raised before, for the same line.  Only a cancel or
+ * shutdown (class 57, operator intervention) is raised at once.
+ *
  * Returns false at once, without the statement, when an item has no slot
- * rows (the line-by-line path gives the error).  Errors of the statement
- * roll the subtransaction back and are raised again.
+ * rows (the line-by-line path gives the error).
  */
 static bool
 stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
@@ -1252,6 +1301,7 @@ stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
 	bool		upc_byval;
 	char		upc_align;
 	uint64		taken = 0;
+	volatile bool failed = false;
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -1293,17 +1343,22 @@ stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
 	{
 		ErrorData  *edata;
 
-		/* as PL/pgSQL's exception blocks: save the error, roll back, raise */
+		/* as PL/pgSQL's exception blocks: save the error, roll back */
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		ReThrowError(edata);
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		failed = true;
 	}
 	PG_END_TRY();
 
+	if (failed)
+		return false;
 	if (taken == (uint64) n)
 		ReleaseCurrentSubTransaction();
 	else
@@ -1453,7 +1508,8 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	 * every line keeps its id there until the transaction ends, and past
 	 * PGPROC_MAX_CACHED_SUBXIDS of them (a load placing hundreds of orders
 	 * in one transaction, say) every other session would have to look ids
-	 * up in pg_subtrans.
+	 * up in pg_subtrans.  Nor when a trigger of the slots could make the
+	 * batch wait (stock_batch_triggers_ok).
 	 */
 	batch = n > 1 && !MyProc->subxidStatus.overflowed &&
 		MyProc->subxidStatus.count < PGPROC_MAX_CACHED_SUBXIDS / 2;
@@ -1465,7 +1521,7 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (!batch || !stock_fast_lines(op, n, lines))
+	if (!batch || !stock_batch_triggers_ok() || !stock_fast_lines(op, n, lines))
 	{
 		for (i = 0; i < n; i++)
 		{
