@@ -16,12 +16,14 @@
  *	   differ, never what may be taken).
  *	   For the lines of one order (stock_order_lines) one statement does
  *	   step 1 for every line at once, in an internal subtransaction.  If any
- *	   line is not taken so, the subtransaction is rolled back, leaving no
- *	   slot changed or locked, and every line goes through the steps one by
- *	   one as below.  All or nothing, because a slot of a later line kept
- *	   locked while an earlier line waits would break the lock order.
- *	   Orders of one line, or listing an item twice (a statement changes a
- *	   row once), go one by one at once.
+ *	   line is not taken so, or the statement fails (but for a cancel), the
+ *	   subtransaction is rolled back, leaving no slot changed or locked, and
+ *	   every line goes through the steps one by one as below, with the
+ *	   errors it always had.  All or nothing, because a slot of a later line
+ *	   kept locked while an earlier line waits would break the lock order.
+ *	   Orders of one line or listing an item twice (a statement changes a
+ *	   row once), transactions holding many subtransactions, and slots with
+ *	   a trigger that could wait go one by one at once (stock_order_lines).
  *	2. When every slot with enough is locked by others, wait for one of them
  *	   (a plain UPDATE whose WHERE re-checks the counter after the wait).
  *	3. When no single slot has enough, lock every slot of the item in slot
