@@ -269,10 +269,11 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 	/*
 	 * SP_FAST_LINES: stores, upcs, needs, preferred slots, d_on_hands,
 	 * d_reserveds (one element per line, distinct items), from_available.
-	 * SP_FAST for every line in one statement: each line's lateral
-	 * sub-select locks the first unlocked slot with enough, the UPDATE
-	 * changes the slots locked and re-checks their counters.  It never
-	 * waits; it updates one row per line that could be taken.
+	 * SP_FAST for every line in one statement: each line's two sub-selects
+	 * (as SP_FAST's) lock the first unlocked slot with enough, walking from
+	 * the line's preferred slot; the UPDATE changes the slots locked and
+	 * re-checks their counters.  It never waits; it updates one row per
+	 * line that could be taken.
 	 */
 	{"IAIIIIb",
 		"WITH c AS ("
