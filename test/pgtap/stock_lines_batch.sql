@@ -145,6 +145,7 @@ SELECT is_empty($$SELECT * FROM pg_temp.marks$$, 'the caller''s block was rolled
 SELECT is(pg_temp.batched($$SELECT icos._stock_lines('reserve', '{9801,9801}', '{400000000077,400000000084}', '{1,1}',
 														'T-B5', NULL)$$),
 	1, 'the transaction goes on, batched');
+
 -- Triggers of the slots.  Head office's availability trigger writes other
 -- rows (it could wait while the batch holds every line's slot): no batch.
 ALTER TABLE icos.stock_slot ENABLE TRIGGER stock_slot_availability;
@@ -154,6 +155,7 @@ SELECT is(pg_temp.batched($$SELECT icos._stock_lines('reserve', '{9802,9802}', '
 SELECT is((SELECT reserved FROM icos.stock_availability WHERE store_id = 9802 AND upc = '400000000084'), 1,
 	'and the trigger did its work');
 ALTER TABLE icos.stock_slot DISABLE TRIGGER stock_slot_availability;
+
 -- The owner guard of a replicated node only reads: the batch stays.  Here a
 -- stand-in refuses rows of store 9803.  A refusal inside the batch rolls it
 -- back; the lines one by one give the error they gave before: the first
