@@ -14,6 +14,16 @@
  *	   remembered per backend after the first look-up (it is fixed when the
  *	   item is created; were it stale, only the slot tried first would
  *	   differ, never what may be taken).
+ *	   For the lines of one order (stock_order_lines) one statement does
+ *	   step 1 for every line at once, in an internal subtransaction.  If any
+ *	   line is not taken so, or the statement fails (but for a cancel), the
+ *	   subtransaction is rolled back, leaving no slot changed or locked, and
+ *	   every line goes through the steps one by one as below, with the
+ *	   errors it always had.  All or nothing, because a slot of a later line
+ *	   kept locked while an earlier line waits would break the lock order.
+ *	   Orders of one line or listing an item twice (a statement changes a
+ *	   row once), transactions holding many subtransactions, and slots with
+ *	   a trigger that could wait go one by one at once (stock_order_lines).
  *	2. When every slot with enough is locked by others, wait for one of them
  *	   (a plain UPDATE whose WHERE re-checks the counter after the wait).
  *	3. When no single slot has enough, lock every slot of the item in slot
@@ -26,14 +36,17 @@
  * so stock is never oversold.  Locks are taken in (store, upc, slot) order by
  * every path that waits, and callers change the items of one order sorted by
  * (store, upc), so two orders sharing products cannot deadlock.  Step 1 never
- * waits, so the slot it locks early does not break that order.
+ * waits, so the slot it locks early does not break that order; the batched
+ * step 1 never waits either and keeps its locks only when no line is left
+ * to wait for.
  *
  * Every change writes one row to the ledger icos.stock_movement with the
  * session user, so icos.verify_stock() can prove the counters.
  *
  * The SPI plans are prepared once per backend and kept (SPI_keepplan); they
  * are dropped and prepared again if the icos.upc type is re-created (the
- * extension dropped and created again in the same session).  All statements
+ * extension dropped and created again in the same session).  Statements
+ * taking arrays always run their generic plan.  All statements
  * schema-qualify everything, operators included, so they mean the
  * same under any search_path (the engine functions also pin it).
  *
@@ -41,16 +54,21 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "utils/array.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -110,6 +128,7 @@ typedef enum StockPlanId
 	SP_BEST,
 	SP_LEDGER_MANY,
 	SP_SLOTS,
+	SP_FAST_LINES,
 	SP_COUNT
 } StockPlanId;
 
@@ -122,72 +141,96 @@ typedef struct StockPlanDef
 {
 	const char *args;
 	const char *sql;
+
+	/*
+	 * Always the generic plan.  For statements taking arrays: the plan cache
+	 * would otherwise plan every execution anew, as a custom plan (it knows
+	 * the arrays' lengths) always looks cheaper than the generic one (which
+	 * assumes 100 elements), though both are the same nested loops over the
+	 * primary key.
+	 */
+	bool		generic;
 } StockPlanDef;
 
 static const StockPlanDef plan_defs[SP_COUNT] = {
 	/*
 	 * SP_FAST: store, upc, need, from_available, preferred slot, d_on_hand,
 	 * d_reserved.  The walk from the preferred slot p is p, p+1, ..., N-1,
-	 * 0, ..., p-1.
+	 * 0, ..., p-1: two sub-selects in slot order on the primary key, the
+	 * second run only when the first found nothing, each stopping at the
+	 * first unlocked slot with enough (no sort of every slot of the item).
 	 */
 	{"iUibiii",
-		"WITH c AS ("
-		" SELECT s.slot FROM icos.stock_slot s"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2"
-		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
-		" ORDER BY s.slot < $5, s.slot"
-		" LIMIT 1 FOR UPDATE OF s SKIP LOCKED)"
+		"WITH c AS (SELECT COALESCE("
+		" (SELECT s.slot FROM icos.stock_slot s"
+		"  WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot >= $5"
+		"  AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
+		"  ORDER BY s.slot LIMIT 1 FOR UPDATE OF s SKIP LOCKED),"
+		" (SELECT s.slot FROM icos.stock_slot s"
+		"  WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot < $5"
+		"  AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
+		"  ORDER BY s.slot LIMIT 1 FOR UPDATE OF s SKIP LOCKED)) AS slot)"
 		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + $6, reserved = s.reserved + $7"
 		" FROM c WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot = c.slot"
 		" AND CASE WHEN $4 THEN s.on_hand - s.reserved ELSE s.reserved END >= $3"
-	" RETURNING s.slot"},
+	" RETURNING s.slot",
+	false},
 	/* SP_READ: store, upc */
 	{"iU",
 		"SELECT s.slot, s.on_hand, s.reserved FROM icos.stock_slot s"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot"},
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot",
+	false},
 	/* SP_LOCK_ALL: store, upc */
 	{"iU",
 		"SELECT s.slot, s.on_hand, s.reserved FROM icos.stock_slot s"
-		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot FOR UPDATE"},
+		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 ORDER BY s.slot FOR UPDATE",
+	false},
 	/* SP_SLOT_UPDATE: store, upc, slot, d_on_hand, d_reserved, from_available, need */
 	{"iUiiibi",
 		"UPDATE icos.stock_slot s SET on_hand = s.on_hand + $4, reserved = s.reserved + $5"
 		" WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2 AND s.slot = $3"
 		" AND CASE WHEN $6 THEN s.on_hand - s.reserved ELSE s.reserved END >= $7"
-	" RETURNING s.slot"},
+	" RETURNING s.slot",
+	false},
 	/* SP_ENSURE_ITEM: store, upc, slots */
 	{"iUi",
 		"WITH i AS (INSERT INTO icos.stock_item (store_id, upc, slots) VALUES ($1, $2, $3)"
 		" ON CONFLICT DO NOTHING RETURNING store_id, upc, slots)"
 		" INSERT INTO icos.stock_slot (store_id, upc, slot)"
-		" SELECT i.store_id, i.upc, g FROM i, pg_catalog.generate_series(0, i.slots - 1) g"},
+		" SELECT i.store_id, i.upc, g FROM i, pg_catalog.generate_series(0, i.slots - 1) g",
+	false},
 	/* SP_LEDGER: store, upc, kind, d_on_hand, d_reserved, order, hold, reason */
 	{"iUtiitlt",
 		"INSERT INTO icos.stock_movement"
 		" (store_id, upc, kind, d_on_hand, d_reserved, order_code, hold_id, actor, reason)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, session_user, $8)"},
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, session_user, $8)",
+	false},
 	/* SP_SWEEP: store, upc */
 	{"iU",
 		"SELECT h.hold_id, h.qty FROM icos.stock_hold h"
 		" WHERE h.store_id = $1 AND h.upc OPERATOR(pg_catalog.=) $2 AND h.status = 'active'"
 		" AND h.expires_at <= pg_catalog.clock_timestamp()"
-	" ORDER BY h.hold_id FOR UPDATE SKIP LOCKED"},
+	" ORDER BY h.hold_id FOR UPDATE SKIP LOCKED",
+	false},
 	/* SP_HOLD_CLOSE: hold, status, order */
 	{"ltt",
 		"UPDATE icos.stock_hold SET status = $2, order_code = $3,"
 		" closed_at = pg_catalog.clock_timestamp(), closed_by = session_user"
-	" WHERE hold_id = $1"},
+	" WHERE hold_id = $1",
+	false},
 	/* SP_HOLD_LOCK: hold, upc */
 	{"lU",
 		"SELECT h.store_id, h.upc OPERATOR(pg_catalog.=) $2, h.qty, h.status,"
 		" h.expires_at <= pg_catalog.clock_timestamp(), h.expires_at::pg_catalog.text,"
 		" h.order_code, h.upc::pg_catalog.text"
-	" FROM icos.stock_hold h WHERE h.hold_id = $1 FOR UPDATE"},
+	" FROM icos.stock_hold h WHERE h.hold_id = $1 FOR UPDATE",
+	false},
 	/* SP_NAMES: store, upc */
 	{"iU",
 		"SELECT (SELECT st.name FROM icos.store st WHERE st.store_id = $1),"
 		" (SELECT p.name FROM icos.product p WHERE p.upc OPERATOR(pg_catalog.=) $2),"
-	" $2::pg_catalog.text"},
+	" $2::pg_catalog.text",
+	false},
 	/* SP_AVAILABLE: store, upc */
 	{"iU",
 		"SELECT (SELECT count(*) FROM icos.stock_slot s"
@@ -196,7 +239,8 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		"   WHERE s.store_id = $1 AND s.upc OPERATOR(pg_catalog.=) $2)"
 		" + (SELECT coalesce(sum(h.qty), 0) FROM icos.stock_hold h"
 		"     WHERE h.store_id = $1 AND h.upc OPERATOR(pg_catalog.=) $2 AND h.status = 'active'"
-	"     AND h.expires_at <= pg_catalog.clock_timestamp())"},
+	"     AND h.expires_at <= pg_catalog.clock_timestamp())",
+	false},
 	/* SP_BEST: upc, qty */
 	{"Ui",
 		"SELECT a.store_id FROM ("
@@ -207,21 +251,54 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		" FROM icos.stock_slot s JOIN icos.store st ON st.store_id = s.store_id"
 		" WHERE s.upc OPERATOR(pg_catalog.=) $1 AND st.kind IN ('store', 'warehouse') AND st.active"
 		" GROUP BY s.store_id) a"
-	" WHERE a.avail >= $2 ORDER BY a.avail DESC, a.store_id LIMIT 1"},
+	" WHERE a.avail >= $2 ORDER BY a.avail DESC, a.store_id LIMIT 1",
+	false},
 	/* SP_LEDGER_MANY: stores, upcs, d_on_hands, d_reserveds, reasons, kind, order */
 	{"IAIITtt",
 		"INSERT INTO icos.stock_movement"
 		" (store_id, upc, kind, d_on_hand, d_reserved, order_code, actor, reason)"
 		" SELECT x.s, x.u, $6, x.h, x.r, $7, session_user, x.n"
-	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS x(s, u, h, r, n)"},
+	" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)) AS x(s, u, h, r, n)",
+	true},
 	/* SP_SLOTS: store, upc */
 	{"iU",
 		"SELECT i.slots FROM icos.stock_item i"
-	" WHERE i.store_id = $1 AND i.upc OPERATOR(pg_catalog.=) $2"},
+	" WHERE i.store_id = $1 AND i.upc OPERATOR(pg_catalog.=) $2",
+	false},
+
+	/*
+	 * SP_FAST_LINES: stores, upcs, needs, preferred slots, d_on_hands,
+	 * d_reserveds (one element per line, distinct items), from_available.
+	 * SP_FAST for every line in one statement: each line's two sub-selects
+	 * (as SP_FAST's) lock the first unlocked slot with enough, walking from
+	 * the line's preferred slot; the UPDATE changes the slots locked and
+	 * re-checks their counters.  It never waits; it updates one row per
+	 * line that could be taken.
+	 */
+	{"IAIIIIb",
+		"WITH c AS ("
+		" SELECT l.st, l.u, l.q, l.h, l.r, COALESCE("
+		"  (SELECT s.slot FROM icos.stock_slot s"
+		"   WHERE s.store_id = l.st AND s.upc OPERATOR(pg_catalog.=) l.u AND s.slot >= l.p"
+		"   AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= l.q"
+		"   ORDER BY s.slot LIMIT 1 FOR UPDATE OF s SKIP LOCKED),"
+		"  (SELECT s.slot FROM icos.stock_slot s"
+		"   WHERE s.store_id = l.st AND s.upc OPERATOR(pg_catalog.=) l.u AND s.slot < l.p"
+		"   AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= l.q"
+		"   ORDER BY s.slot LIMIT 1 FOR UPDATE OF s SKIP LOCKED)) AS slot"
+		" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		"  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) AS l(st, u, q, p, h, r))"
+		" UPDATE icos.stock_slot s SET on_hand = s.on_hand + c.h, reserved = s.reserved + c.r"
+		" FROM c WHERE s.store_id = c.st AND s.upc OPERATOR(pg_catalog.=) c.u AND s.slot = c.slot"
+	" AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= c.q",
+	true},
 };
 
 static SPIPlanPtr plans[SP_COUNT];
 static Oid	plans_upc_oid = InvalidOid;
+
+/* icos.stock_slot, looked up with the plans */
+static Oid	slot_relid = InvalidOid;
 
 /* Number of slots of the items this backend has used: (store, upc) -> N. */
 typedef struct SlotCountKey
@@ -277,6 +354,7 @@ stock_set_upc_oid(Oid upc_oid)
 		plans[i] = NULL;
 	}
 	plans_upc_oid = upc_oid;
+	slot_relid = InvalidOid;
 }
 
 static void
@@ -331,7 +409,8 @@ stock_plan(StockPlanId id)
 					elog(ERROR, "bad argument type letter in stock plan %d", id);
 			}
 		}
-		plan = SPI_prepare(def->sql, nargs, argtypes);
+		plan = SPI_prepare_cursor(def->sql, nargs, argtypes,
+								  def->generic ? CURSOR_OPT_GENERIC_PLAN : 0);
 		if (plan == NULL)
 			elog(ERROR, "could not prepare stock plan %d: %s", id,
 				 SPI_result_code_string(SPI_result));
@@ -1153,6 +1232,146 @@ stock_line_cmp(const void *a, const void *b, void *arg)
 }
 
 /*
+ * Whether no trigger of icos.stock_slot stands in the way of the batched
+ * step 1, which must never wait.  The owner guard of a replicated store
+ * node (icos_owner_guard) only reads, and the foreign-key triggers
+ * (internal) do nothing when the key stays; any other enabled trigger, like
+ * head office's stock_slot_availability, which writes icos.stock_availability
+ * rows (and so can wait for another order while the batch holds the slots
+ * of all its lines), turns the batch off.
+ */
+static bool
+stock_batch_triggers_ok(void)
+{
+	Relation	rel;
+	bool		ok = true;
+	int			i;
+
+	if (!OidIsValid(slot_relid))
+	{
+		slot_relid = get_relname_relid("stock_slot", get_namespace_oid("icos", false));
+		if (!OidIsValid(slot_relid))
+			elog(ERROR, "table icos.stock_slot does not exist");
+	}
+	/* the lock its UPDATE takes anyway */
+	rel = table_open(slot_relid, RowExclusiveLock);
+	if (rel->trigdesc != NULL)
+		for (i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *t = &rel->trigdesc->triggers[i];
+
+			if (t->tgenabled != TRIGGER_DISABLED && !t->tgisinternal &&
+				strcmp(t->tgname, "icos_owner_guard") != 0)
+				ok = false;
+		}
+	table_close(rel, NoLock);
+	return ok;
+}
+
+/*
+ * Step 1 for every line of one order in one statement (SP_FAST_LINES), the
+ * lines sorted and each item different.  Returns true when every line was
+ * taken.  Otherwise nothing of it stays: the statement ran in an internal
+ * subtransaction that is rolled back, so no slot it changed stays changed
+ * and, above all, no slot it locked stays locked.  That matters for the
+ * lock order: had a line k not been taken while a later line j > k kept its
+ * slot locked, taking line k one by one could wait (steps 2 and 3) while
+ * holding a lock of a later item, and two orders could then deadlock.  After
+ * a rollback the caller takes the lines one by one, as if this had not run.
+ *
+ * An error of the statement (a guard trigger refusing a line, a read-only
+ * transaction, ...) is not raised from here either: the subtransaction is
+ * rolled back and false returned, so that the lines taken one by one raise
+ * whatever they raised before, for the same line.  Only a cancel or
+ * shutdown (class 57, operator intervention) is raised at once.
+ *
+ * Returns false at once, without the statement, when an item has no slot
+ * rows (the line-by-line path gives the error).
+ */
+static bool
+stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Datum	   *d_stores = palloc(sizeof(Datum) * n);
+	Datum	   *d_upcs = palloc(sizeof(Datum) * n);
+	Datum	   *d_needs = palloc(sizeof(Datum) * n);
+	Datum	   *d_prefs = palloc(sizeof(Datum) * n);
+	Datum	   *d_on_hand = palloc(sizeof(Datum) * n);
+	Datum	   *d_reserved = palloc(sizeof(Datum) * n);
+	Datum		values[7];
+	int16		upc_len;
+	bool		upc_byval;
+	char		upc_align;
+	uint64		taken = 0;
+	volatile bool failed = false;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		StockItem	item;
+		int			slots;
+
+		item.store = lines[i].store;
+		item.upc = lines[i].upc;
+		slots = stock_slot_count(&item);
+		if (slots <= 0)
+			return false;
+		d_stores[i] = Int32GetDatum(lines[i].store);
+		d_upcs[i] = lines[i].upc;
+		d_needs[i] = Int32GetDatum(lines[i].qty);
+		d_prefs[i] = Int32GetDatum(stock_preferred_slot(MyProcPid, slots));
+		d_on_hand[i] = Int32GetDatum(op->on_hand_sign * lines[i].qty);
+		d_reserved[i] = Int32GetDatum(op->reserved_sign * lines[i].qty);
+	}
+	get_typlenbyvalalign(plans_upc_oid, &upc_len, &upc_byval, &upc_align);
+	values[0] = PointerGetDatum(construct_array(d_stores, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_array(d_upcs, n, plans_upc_oid, upc_len, upc_byval,
+												upc_align));
+	values[2] = PointerGetDatum(construct_array(d_needs, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(d_prefs, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[4] = PointerGetDatum(construct_array(d_on_hand, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[5] = PointerGetDatum(construct_array(d_reserved, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[6] = BoolGetDatum(op->from_available);
+	/* prepared outside the subtransaction, so that it is kept either way */
+	stock_plan(SP_FAST_LINES);
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		taken = stock_exec(SP_FAST_LINES, values, NULL, SPI_OK_UPDATE);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		/* as PL/pgSQL's exception blocks: save the error, roll back */
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		failed = true;
+	}
+	PG_END_TRY();
+
+	if (failed)
+		return false;
+	if (taken == (uint64) n)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	return taken == (uint64) n;
+}
+
+/*
  * icos._stock_lines(kind, stores, upcs, qtys, order, notes): the stock of
  * every line of one order in one call.  kind 'reserve' reserves qty units
  * (as icos._reserve); kind 'sale' sells qty unreserved units at once
@@ -1247,6 +1466,7 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	const StockOp *op = &stock_ops[sale ? OP_SELL : OP_RESERVE];
 	int			i;
 	StockLine  *lines;
+	bool		batch;
 	TypeCacheEntry *tce;
 	Datum	   *d_on_hand;
 	Datum	   *d_reserved;
@@ -1282,17 +1502,40 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	}
 	qsort_arg(lines, n, sizeof(StockLine), stock_line_cmp, &tce->cmp_proc_finfo);
 
+	/*
+	 * Step 1 of every line in one statement, when the order has two lines or
+	 * more and no item twice (a statement changes a row once); otherwise, or
+	 * when a line could not be taken so, the lines one by one.  Not either
+	 * once this transaction's subtransactions fill half of the cache of
+	 * subtransaction ids each backend shows the others: a batch that took
+	 * every line keeps its id there until the transaction ends, and past
+	 * PGPROC_MAX_CACHED_SUBXIDS of them (a load placing hundreds of orders
+	 * in one transaction, say) every other session would have to look ids
+	 * up in pg_subtrans.  Nor when a trigger of the slots could make the
+	 * batch wait (stock_batch_triggers_ok).
+	 */
+	batch = n > 1 && !MyProc->subxidStatus.overflowed &&
+		MyProc->subxidStatus.count < PGPROC_MAX_CACHED_SUBXIDS / 2;
+	for (i = 1; batch && i < n; i++)
+		if (lines[i].store == lines[i - 1].store &&
+			DatumGetInt32(FunctionCall2Coll(&tce->cmp_proc_finfo, InvalidOid,
+											lines[i].upc, lines[i - 1].upc)) == 0)
+			batch = false;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	for (i = 0; i < n; i++)
+	if (!batch || !stock_batch_triggers_ok() || !stock_fast_lines(op, n, lines))
 	{
-		StockItem	item;
-		int64		have = 0;
+		for (i = 0; i < n; i++)
+		{
+			StockItem	item;
+			int64		have = 0;
 
-		item.store = lines[i].store;
-		item.upc = lines[i].upc;
-		if (!stock_take(&item, op, lines[i].qty, true, &have))
-			stock_report_short(&item, op, lines[i].qty, have);
+			item.store = lines[i].store;
+			item.upc = lines[i].upc;
+			if (!stock_take(&item, op, lines[i].qty, true, &have))
+				stock_report_short(&item, op, lines[i].qty, have);
+		}
 	}
 	if (ledger_order != NULL)
 	{
