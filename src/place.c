@@ -105,7 +105,10 @@ typedef enum PlacePlanId
  * fulfilled from (-1, never a store number, when the selling store holds no
  * stock and none was given: the server must choose, not plain) and whether
  * it is a plain line: product active and not made to order, fulfilled from
- * a store or warehouse of this node.
+ * a store or warehouse of this node.  The product and the fulfilling store
+ * are looked up by scalar subqueries, one probe per line: as joins the
+ * generic plan hashed the lines against a scan of the whole product table
+ * when the catalogue was small, at twice the cost of the whole statement.
  */
 static const char *const place_read_sql =
 "SELECT st.name, st.kind, em.employee_id, em.store_id,"
@@ -115,14 +118,15 @@ static const char *const place_read_sql =
 "  WHERE cr.status = 'awaiting_payment' AND cr.change_kind = 'payment' AND cr.allowed),"
 " x.i::pg_catalog.int4,"
 " coalesce(x.ff, CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END, -1),"
-" coalesce(pr.active AND NOT pr.made_to_order AND fs.kind IN ('store', 'warehouse')"
-"  AND fs.node_id = icos.current_node(), false)"
+" coalesce((SELECT pr.active AND NOT pr.made_to_order FROM icos.product pr"
+"   WHERE pr.upc OPERATOR(pg_catalog.=) x.upc)"
+"  AND (SELECT fs.kind IN ('store', 'warehouse') AND fs.node_id = icos.current_node()"
+"   FROM icos.store fs"
+"   WHERE fs.store_id = coalesce(x.ff, CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END)),"
+"  false)"
 " FROM icos.store st"
 " LEFT JOIN icos.employee em ON em.role_name = pg_catalog.session_user()"
 " CROSS JOIN ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) WITH ORDINALITY AS x(upc, ff, i)"
-" LEFT JOIN icos.product pr ON pr.upc OPERATOR(pg_catalog.=) x.upc"
-" LEFT JOIN icos.store fs"
-"  ON fs.store_id = coalesce(x.ff, CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END)"
 " WHERE st.store_id = $1";
 
 /*
@@ -264,11 +268,19 @@ place_plan(PlacePlanId id, Oid upc_oid)
 			elog(ERROR, "type icos.upc has no array type");
 		switch (id)
 		{
+				/*
+				 * Generic plans, always: planned once per backend.  Left to
+				 * the plan cache, statements taking arrays can look cheaper
+				 * re-planned for their values, and are planned again at every
+				 * call.
+				 */
 			case PF_READ:
-				plan = SPI_prepare(place_read_sql, 5, read_args);
+				plan = SPI_prepare_cursor(place_read_sql, 5, read_args,
+										  CURSOR_OPT_GENERIC_PLAN);
 				break;
 			case PF_WRITE:
-				plan = SPI_prepare(place_write_sql, PLACE_WRITE_ARGS, write_args);
+				plan = SPI_prepare_cursor(place_write_sql, PLACE_WRITE_ARGS, write_args,
+										  CURSOR_OPT_GENERIC_PLAN);
 				break;
 			default:
 				elog(ERROR, "unknown placement plan %d", id);
