@@ -115,8 +115,12 @@ COMMENT ON COLUMN icos.stock_movement.actor IS 'the session user (the employee''
 COMMENT ON COLUMN icos.stock_movement.reason IS 'why: the reason given by the employee or the engine''s note';
 CREATE INDEX stock_movement_item_idx ON icos.stock_movement (store_id, upc, movement_id);
 COMMENT ON INDEX icos.stock_movement_item_idx IS 'history of one item; the ledger sums of verify_stock';
-CREATE INDEX stock_movement_order_idx ON icos.stock_movement (order_code) WHERE order_code IS NOT NULL;
-COMMENT ON INDEX icos.stock_movement_order_idx IS 'the stock movements of one order';
+-- No index on order_code: nothing in icos looks the ledger up by order, and
+-- an index on a random key costs every order a leaf page of its own (a full
+-- page image after each checkpoint).  An order's movements are found through
+-- its lines' items:  SELECT m.* FROM icos.order_line l JOIN
+-- icos.stock_movement m ON (m.store_id, m.upc) = (l.fulfil_from, l.upc)
+-- WHERE l.code = $1 AND m.order_code = $1::text  (stock_movement_item_idx).
 CREATE INDEX stock_movement_hold_idx ON icos.stock_movement (hold_id) WHERE hold_id IS NOT NULL;
 COMMENT ON INDEX icos.stock_movement_hold_idx IS 'the movements of one hold';
 
