@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Server instructions per order, counted by callgrind: a measure the load on
+# a shared machine does not move (the same build gives the same count to
+# about 0.01%), for comparing changes to the placement path.
+#
+# A throwaway cluster gets the benchmark's catalogue (200 products with
+# stock in store 10), is stopped, and a single-user backend under
+# valgrind --tool=callgrind places N1 and then N2 till sales of 3 lines
+# (the statement of test/bench/orders.sh, products chosen by a fixed rule).
+# The difference of the two totals divided by N2 - N1 is the cost of one
+# order without the backend's start-up and first-use caches.  Single-user
+# mode parses and plans the statement each time (about 0.2M instructions
+# that a prepared statement does not pay) and commits without waiting.
+#   ICOS_CG_N1, ICOS_CG_N2  orders of the two runs (default 40 and 240)
+set -u
+. "$(dirname "$0")/../../src/tools/common.sh"
+N1=${ICOS_CG_N1:-40}
+N2=${ICOS_CG_N2:-240}
+PORT=$((${ICOS_BENCH_PORT:-55460} + 10))
+W=$RUNDIR/bench-cg-work
+ensure_packages valgrind
+command -v valgrind >/dev/null || die "valgrind not found"
+
+cluster_destroy bench-cg
+cluster_start bench-cg "$PORT" "fsync = off" "synchronous_commit = off"
+rm -rf "$W"; make_rundir "$W"
+PGHOST=$(cluster_host bench-cg) PGPORT=$PORT PGUSER=postgres
+export PGHOST PGPORT PGUSER
+psql -q -X -d postgres -c 'CREATE DATABASE icos_cg' || die "createdb failed"
+psql -q -X -d icos_cg -v ON_ERROR_STOP=1 <<'SQL' || die "loading the catalogue failed"
+SET client_min_messages = warning;
+CREATE EXTENSION icos;
+INSERT INTO icos.store (store_id, name, kind) VALUES (10, 'Bench store', 'store');
+INSERT INTO icos.category (category_id, name) VALUES (1, 'Bench');
+INSERT INTO icos.product (upc, name, category_id, price)
+SELECT (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
+					FROM generate_series(1, 12) i) % 10) % 10)::icos.upc,
+	   'Bench item ' || n, 1, 1.00 + n % 50
+FROM (SELECT n, '5099999' || lpad(n::text, 5, '0') AS d FROM generate_series(1, 200) n) x;
+SELECT count(icos.receive_stock(10, upc, 1000000, 'bench stock')) FROM icos.product;
+SQL
+# The scripts of N1 and N2 orders: the statement of orders.sh, one per
+# line, products chosen by a fixed rule.
+for n in "$N1" "$N2"; do
+	psql -X -At -d icos_cg -v n="$n" >"$W/orders.$n.sql" <<'SQL' || die "writing the orders failed"
+WITH p AS (SELECT array_agg(upc::text ORDER BY upc) AS u FROM icos.product)
+SELECT format('SELECT icos.place_order(jsonb_build_object(''store'', 10, ''channel'', ''pos'','
+	' ''lines'', jsonb_build_array(jsonb_build_object(''upc'', %L, ''qty'', 1),'
+	' jsonb_build_object(''upc'', %L, ''qty'', 2), jsonb_build_object(''upc'', %L, ''qty'', 1)),'
+	' ''delivery'', jsonb_build_object(''method'', ''carry''),'
+	' ''payments'', jsonb_build_array(jsonb_build_object(''method'', ''cash'', ''amount'', 500.00))));',
+	u[1 + (i * 7) % 200], u[1 + (i * 13 + 5) % 200], u[1 + (i * 29 + 11) % 200])
+FROM p, generate_series(0, :n - 1) i;
+SQL
+done
+chmod a+r "$W"/orders.*.sql
+cluster_stop bench-cg
+
+count() {				# count N: total instructions of a backend placing N orders
+	local n=$1 out=$W/callgrind.$1
+	as_owner valgrind --tool=callgrind --callgrind-out-file="$out" \
+		"$PG_BINDIR/postgres" --single -D "$RUNDIR/bench-cg/data" icos_cg \
+		<"$W/orders.$n.sql" >"$W/log.$n" 2>&1 || die "the single-user backend failed (see $W/log.$n)"
+	[ "$(grep -c 'place_order = "' "$W/log.$n")" = "$n" ] ||
+		die "not every order was placed (see $W/log.$n)"
+	awk '/^(summary|totals):/ { print $2; exit }' "$out"
+}
+
+say "callgrind: a backend placing $N1 and then $N2 till sales"
+i1=$(count "$N1")
+i2=$(count "$N2")
+echo ""
+echo "| benchmark | orders | instructions | per order |"
+echo "|---|---:|---:|---:|"
+echo "| place_order, 3 lines, 1 payment (single-user backend) | $N1, $N2 | $i1, $i2 | $(( (i2 - i1) / (N2 - N1) )) |"
+cluster_destroy bench-cg
