@@ -9,7 +9,7 @@
  * executor start, run and end per row, and a row lock on the parent.  An
  * order of three lines paid once is 14 rows referring to 7 parents (the
  * store, three products, the store serving each line, the order itself three
- * ways), and those checks were a fifth of the server's instructions per
+ * ways), and those checks were a sixth of the server's instructions per
  * order.  Worse, every order of a store locks the same store row and the
  * same best-selling products' rows: with many tills selling at once each
  * lock becomes a new multixact of all the current lockers.

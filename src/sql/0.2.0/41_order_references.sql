@@ -4,7 +4,7 @@
 -- product or the order.  A declarative foreign key checks each with a
 -- locking query (an executor run and a FOR KEY SHARE lock on the store's or
 -- product's row, which every till of the store takes at once); those checks
--- were a fifth of the server's work per order.  These references are kept
+-- were a sixth of the server's work per order.  These references are kept
 -- by C triggers instead (src/refcheck.c), with the same guarantee: no row
 -- refers to a store, product or order that does not exist.  Writing a row
 -- probes the parent's unique index without locking the parent; the rare
