@@ -464,6 +464,35 @@ place_container(const JsonbValue *v, bool object)
 	return v->val.binary.data;
 }
 
+/*
+ * Whether an order keeps its pricing, as icos._pricing_kept decides: only
+ * when a promotion was applied or reported not applied, or the search was
+ * not exact.
+ */
+static bool
+place_pricing_kept(Datum pricing)
+{
+	Jsonb	   *p = DatumGetJsonbP(pricing);
+	static const char *const lists[] = {"applied", "not_applied"};
+	JsonbValue	buf;
+	JsonbValue *v;
+	size_t		i;
+
+	if (!JB_ROOT_IS_OBJECT(p))
+		return true;
+	for (i = 0; i < lengthof(lists); i++)
+	{
+		JsonbContainer *list;
+
+		v = getKeyJsonValueFromContainer(&p->root, lists[i], strlen(lists[i]), &buf);
+		list = place_container(v, false);
+		if (list == NULL || JsonContainerSize(list) != 0)
+			return true;
+	}
+	v = getKeyJsonValueFromContainer(&p->root, "approximate", strlen("approximate"), &buf);
+	return v == NULL || v->type != jbvBool || v->val.boolean;
+}
+
 /* True when every key of the object is one of the NULL-ended list. */
 static bool
 place_keys_ok(JsonbContainer *obj, const char *const *allowed)
@@ -1133,6 +1162,7 @@ place_fast(PG_FUNCTION_ARGS)
 	values[10] = Int64GetDatum(discount);
 	values[11] = Int64GetDatum(total);
 	values[12] = pricing;
+	nulls[12] = place_pricing_kept(pricing) ? ' ' : 'n';
 	values[13] = a_upcs;
 	values[14] = a_qtys;
 	values[15] = a_ffs;

@@ -4,7 +4,7 @@
 -- general code places it), and everything written must be the same but for
 -- the order code and the times.  Errors must be the same too.
 BEGIN;
-SELECT plan(35);
+SELECT plan(37);
 \ir orders_fixture.psql
 
 SELECT icos.receive_stock(9101, '036000291452', 40, 'fast path test');
@@ -67,6 +67,15 @@ BEGIN
 	RETURN pg_temp.written(fast) -> 'lines' IS NOT NULL;
 END
 $$;
+
+-- An order keeps its pricing only when a promotion was involved; both
+-- paths decide it the same way (icos._pricing_kept and place.c).
+SELECT is((SELECT pricing FROM icos.orders WHERE code = icos.place_order('{"store": 9101, "channel": "pos",
+	"lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "cash", "amount": 30}]}')),
+	NULL, 'a till sale with no offer keeps no pricing (fast path)');
+SELECT is((SELECT pricing FROM icos.orders WHERE code = icos.place_order('{"store": 9101, "channel": "pos",
+	"lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "cash", "amount": 30}], "coupons": []}')),
+	NULL, 'nor through the general path');
 
 -- Which orders the fast path takes.
 SELECT isnt(icos._place_fast('{"store": 9101, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}]}'),
