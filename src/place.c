@@ -106,9 +106,9 @@ typedef enum PlacePlanId
  * stock and none was given: the server must choose, not plain) and whether
  * it is a plain line: product active and not made to order, fulfilled from
  * a store or warehouse of this node.  The product and the fulfilling store
- * are looked up by scalar subqueries, one probe per line: as joins the
+ * are looked up by scalar subqueries, one probe per line: as joins, the
  * generic plan hashed the lines against a scan of the whole product table
- * when the catalogue was small, at twice the cost of the whole statement.
+ * when the catalogue was small, and the statement cost twice as much.
  */
 static const char *const place_read_sql =
 "SELECT st.name, st.kind, em.employee_id, em.store_id,"
@@ -266,14 +266,13 @@ place_plan(PlacePlanId id, Oid upc_oid)
 
 		if (!OidIsValid(upc_array))
 			elog(ERROR, "type icos.upc has no array type");
+		/*
+		 * Generic plans, always: planned once per backend.  Left to the plan
+		 * cache, statements taking arrays can look cheaper re-planned for
+		 * their values, and are planned again at every call.
+		 */
 		switch (id)
 		{
-				/*
-				 * Generic plans, always: planned once per backend.  Left to
-				 * the plan cache, statements taking arrays can look cheaper
-				 * re-planned for their values, and are planned again at every
-				 * call.
-				 */
 			case PF_READ:
 				plan = SPI_prepare_cursor(place_read_sql, 5, read_args,
 										  CURSOR_OPT_GENERIC_PLAN);

@@ -124,7 +124,7 @@ delta_neg(int64 a)
 	return delta_sub(0, a);
 }
 
-/* The columns of icos.sales_delta, in order, and their types. */
+/* The columns of icos.sales_delta, in order. */
 static const char *const delta_columns[9] = {"code", "store_id", "upc", "d_lines", "d_units",
 "d_gross", "d_discount", "d_net", "d_returns"};
 
