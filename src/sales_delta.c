@@ -30,21 +30,37 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_type.h"
-#include "commands/trigger.h"
-#include "common/int.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
 /* The kept INSERT and the types it was prepared for. */
 static SPIPlanPtr delta_plan = NULL;
+
+/*
+ * icos.sales_delta and whether it is bare (1), not (0) or not yet looked at
+ * (-1); both looked up again after any change of a relation's definition.
+ */
+static Oid	delta_relid = InvalidOid;
+static int	delta_is_bare = -1;
+static bool delta_callback_registered = false;
+
+static void
+delta_relcache_callback(Datum arg, Oid relid)
+{
+	delta_relid = InvalidOid;
+	delta_is_bare = -1;
+}
 static Oid	delta_code_type = InvalidOid;
 static Oid	delta_upc_type = InvalidOid;
 
@@ -255,11 +271,25 @@ sales_delta_trigger(PG_FUNCTION_ARGS)
 
 	if (!has_old && !has_new)
 		return PointerGetDatum(NULL);
-	delta_rel = get_relname_relid("sales_delta", RelationGetNamespace(td->tg_relation));
-	if (!OidIsValid(delta_rel))
-		elog(ERROR, "table sales_delta is missing");
+	if (!delta_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(delta_relcache_callback, (Datum) 0);
+		delta_callback_registered = true;
+	}
+	if (!OidIsValid(delta_relid))
+	{
+		delta_rel = get_relname_relid("sales_delta", RelationGetNamespace(td->tg_relation));
+		if (!OidIsValid(delta_rel))
+			elog(ERROR, "table sales_delta is missing");
+		delta_relid = delta_rel;
+	}
+	else
+		delta_rel = delta_relid;
+	/* opening it takes in any invalidation of its definition first */
 	rel = table_open(delta_rel, RowExclusiveLock);
-	if (!delta_bare(rel))
+	if (delta_is_bare < 0)
+		delta_is_bare = delta_bare(rel) ? 1 : 0;
+	if (!delta_is_bare)
 	{
 		table_close(rel, RowExclusiveLock);
 		rel = NULL;
