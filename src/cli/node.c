@@ -305,44 +305,92 @@ prepare_store(PGconn *hq, PGconn *st, const char *node, const char *name)
 	return ok;
 }
 
+/*
+ * What node add-store, remove-store and reseed share: head office's and the
+ * store database's connection strings (--hq, --store-dsn), the store node's
+ * id (--store, kept as text for query parameters) and the two connections.
+ */
+typedef struct NodeLink
+{
+	const char *hq_dsn;
+	const char *store_dsn;
+	const char *store;
+	char		node[16];
+	PGconn	   *hq;
+	PGconn	   *st;
+} NodeLink;
+
+#define NODE_LINK_SPECS(l) \
+	{"hq", true, &(l).hq_dsn, NULL}, \
+	{"store-dsn", true, &(l).store_dsn, NULL}, \
+	{"store", true, &(l).store, NULL}
+
+/*
+ * Checks the link's options after parsing (the store database's only when
+ * the command needs it) and sets the node id.
+ */
+static void
+link_args(NodeLink *l, const char *cmd, bool need_store_dsn)
+{
+	if (!l->hq_dsn || !l->store || (need_store_dsn && !l->store_dsn))
+		usage_error(need_store_dsn ? "%s: --hq, --store-dsn and --store are all required"
+					: "%s: --hq and --store are required", cmd);
+	snprintf(l->node, sizeof(l->node), "%d", parse_int_arg(cmd, "--store", l->store));
+}
+
+/* Connects to head office, and to the store database when one was given. */
+static bool
+link_connect(NodeLink *l)
+{
+	if ((l->hq = connect_to("head office", l->hq_dsn)) == NULL)
+		return false;
+	return l->store_dsn == NULL ||
+		(l->st = connect_to("the store database", l->store_dsn)) != NULL;
+}
+
+static void
+link_close(NodeLink *l)
+{
+	if (l->st)
+		disconnect(l->st);
+	if (l->hq)
+		disconnect(l->hq);
+	l->st = l->hq = NULL;
+}
+
 static int
 node_add_store(int argc, char **argv)
 {
-	const char *hq_dsn = NULL,
-			   *store_dsn = NULL,
-			   *store = NULL,
-			   *name = NULL,
+	NodeLink	l = {0};
+	const char *name = NULL,
 			   *timeout_s = NULL;
 	const OptSpec specs[] = {
-		{"hq", true, &hq_dsn, NULL},
-		{"store-dsn", true, &store_dsn, NULL},
-		{"store", true, &store, NULL},
+		NODE_LINK_SPECS(l),
 		{"name", true, &name, NULL},
 		{"timeout", true, &timeout_s, NULL},
 		{NULL}
 	};
-	char		node[16];
+	const char *node = l.node;
 	char		subname[64];
 	char		pubs[128];
 	char		defname[64];
 	int			timeout = 300;
-	PGconn	   *hq = NULL,
-			   *st = NULL;
+	PGconn	   *hq,
+			   *st;
 	const char *p1[1];
 	char	   *owned;
 	int			status = EXIT_REFUSED;
 
 	parse_command_args("node add-store", argc, argv, specs, NULL, 0, 0);
-	if (!hq_dsn || !store_dsn || !store)
-		usage_error("node add-store: --hq, --store-dsn and --store are all required");
-	snprintf(node, sizeof(node), "%d", parse_int_arg("node add-store", "--store", store));
+	link_args(&l, "node add-store", true);
 	if (timeout_s)
 		timeout = parse_int_arg("node add-store", "--timeout", timeout_s);
 	snprintf(defname, sizeof(defname), "store node %s", node);
 
-	if ((hq = connect_to("head office", hq_dsn)) == NULL ||
-		(st = connect_to("the store database", store_dsn)) == NULL)
+	if (!link_connect(&l))
 		goto out;
+	hq = l.hq;
+	st = l.st;
 	if (!check_icos(hq, "head office") || !check_icos(st, "the store database"))
 		goto out;
 
@@ -372,7 +420,7 @@ node_add_store(int argc, char **argv)
 	printf("  head office publications checked\n");
 	snprintf(subname, sizeof(subname), "icos_hq_to_%s", node);
 	snprintf(pubs, sizeof(pubs), "icos_hq, icos_hq_route_%s", node);
-	if (!subscribe(st, subname, hq_dsn, pubs, true) ||
+	if (!subscribe(st, subname, l.hq_dsn, pubs, true) ||
 		!wait_for_sync(st, "head office -> store", subname, timeout))
 		goto out;
 
@@ -384,7 +432,7 @@ node_add_store(int argc, char **argv)
 	printf("  store publications checked\n");
 	snprintf(subname, sizeof(subname), "icos_store_%s_to_hq", node);
 	snprintf(pubs, sizeof(pubs), "icos_store_%s, icos_store_%s_log", node, node);
-	if (!subscribe(hq, subname, store_dsn, pubs, true) ||
+	if (!subscribe(hq, subname, l.store_dsn, pubs, true) ||
 		!wait_for_sync(hq, "store -> head office", subname, timeout))
 		goto out;
 
@@ -396,10 +444,7 @@ node_add_store(int argc, char **argv)
 		   "(or run icos node heartbeat --every 5).\n", node);
 	status = EXIT_OK;
 out:
-	if (st)
-		disconnect(st);
-	if (hq)
-		disconnect(hq);
+	link_close(&l);
 	return status;
 }
 
@@ -541,37 +586,21 @@ unlink_store(PGconn *hq, PGconn *st, const char *node)
 static int
 node_remove_store(int argc, char **argv)
 {
-	const char *hq_dsn = NULL,
-			   *store_dsn = NULL,
-			   *store = NULL;
+	NodeLink	l = {0};
 	const OptSpec specs[] = {
-		{"hq", true, &hq_dsn, NULL},
-		{"store-dsn", true, &store_dsn, NULL},
-		{"store", true, &store, NULL},
+		NODE_LINK_SPECS(l),
 		{NULL}
 	};
-	char		node[16];
-	PGconn	   *hq = NULL,
-			   *st = NULL;
 	int			status = EXIT_REFUSED;
 
 	parse_command_args("node remove-store", argc, argv, specs, NULL, 0, 0);
-	if (!hq_dsn || !store)
-		usage_error("node remove-store: --hq and --store are required");
-	snprintf(node, sizeof(node), "%d", parse_int_arg("node remove-store", "--store", store));
-	if ((hq = connect_to("head office", hq_dsn)) == NULL)
-		goto out;
-	if (store_dsn && (st = connect_to("the store database", store_dsn)) == NULL)
-		goto out;
-	if (!unlink_store(hq, st, node))
-		goto out;
-	printf("Store node %s is no longer replicated; its rows stay where they are.\n", node);
-	status = EXIT_OK;
-out:
-	if (st)
-		disconnect(st);
-	if (hq)
-		disconnect(hq);
+	link_args(&l, "node remove-store", false);
+	if (link_connect(&l) && unlink_store(l.hq, l.st, l.node))
+	{
+		printf("Store node %s is no longer replicated; its rows stay where they are.\n", l.node);
+		status = EXIT_OK;
+	}
+	link_close(&l);
 	return status;
 }
 
@@ -584,48 +613,34 @@ out:
 static int
 node_reseed(int argc, char **argv)
 {
-	const char *hq_dsn = NULL,
-			   *store_dsn = NULL,
-			   *store = NULL,
-			   *timeout_s = NULL;
+	NodeLink	l = {0};
+	const char *timeout_s = NULL;
 	const OptSpec specs[] = {
-		{"hq", true, &hq_dsn, NULL},
-		{"store-dsn", true, &store_dsn, NULL},
-		{"store", true, &store, NULL},
+		NODE_LINK_SPECS(l),
 		{"timeout", true, &timeout_s, NULL},
 		{NULL}
 	};
-	char		node[16];
-	const char *p1[1] = {node};
-	PGconn	   *hq = NULL,
-			   *st = NULL;
-	bool		ok = false;
+	const char *p1[1] = {l.node};
+	bool		ok;
 	char	   *args[8];
 	int			n = 0;
 
 	parse_command_args("node reseed", argc, argv, specs, NULL, 0, 0);
-	if (!hq_dsn || !store_dsn || !store)
-		usage_error("node reseed: --hq, --store-dsn and --store are all required");
-	snprintf(node, sizeof(node), "%d", parse_int_arg("node reseed", "--store", store));
-	if ((hq = connect_to("head office", hq_dsn)) != NULL &&
-		(st = connect_to("the store database", store_dsn)) != NULL &&
-		unlink_store(hq, st, node) &&
-		exec_ok(hq, "SELECT icos.reseed_prepare($1::int)", 1, p1) &&
-		exec_ok(st, "SELECT icos.reseed_prepare($1::int)", 1, p1))
-		ok = true;
-	if (st)
-		disconnect(st);
-	if (hq)
-		disconnect(hq);
+	link_args(&l, "node reseed", true);
+	ok = link_connect(&l) &&
+		unlink_store(l.hq, l.st, l.node) &&
+		exec_ok(l.hq, "SELECT icos.reseed_prepare($1::int)", 1, p1) &&
+		exec_ok(l.st, "SELECT icos.reseed_prepare($1::int)", 1, p1);
+	link_close(&l);
 	if (!ok)
 		return EXIT_REFUSED;
 	printf("  copies of the other side's rows removed; copying again\n");
 	args[n++] = "--hq";
-	args[n++] = (char *) hq_dsn;
+	args[n++] = (char *) l.hq_dsn;
 	args[n++] = "--store-dsn";
-	args[n++] = (char *) store_dsn;
+	args[n++] = (char *) l.store_dsn;
 	args[n++] = "--store";
-	args[n++] = node;
+	args[n++] = l.node;
 	if (timeout_s)
 	{
 		args[n++] = "--timeout";
