@@ -3,8 +3,8 @@
 # a shared machine does not move (the same build gives the same count to
 # about 0.01%), for comparing changes to the placement path.
 #
-# A throwaway cluster gets the benchmark's catalogue (200 products with
-# stock in store 10), is stopped, and a single-user backend under
+# A throwaway cluster gets the benchmark's catalogue (orders_catalogue.sql:
+# 200 products with stock in store 10), is stopped, and a single-user backend under
 # valgrind --tool=callgrind places N1 and then N2 till sales of 3 lines
 # (the statement of test/bench/orders.sh, products chosen by a fixed rule).
 # The difference of the two totals divided by N2 - N1 is the cost of one
@@ -27,18 +27,8 @@ rm -rf "$W"; make_rundir "$W"
 PGHOST=$(cluster_host bench-cg) PGPORT=$PORT PGUSER=postgres
 export PGHOST PGPORT PGUSER
 psql -q -X -d postgres -c 'CREATE DATABASE icos_cg' || die "createdb failed"
-psql -q -X -d icos_cg -v ON_ERROR_STOP=1 <<'SQL' || die "loading the catalogue failed"
-SET client_min_messages = warning;
-CREATE EXTENSION icos;
-INSERT INTO icos.store (store_id, name, kind) VALUES (10, 'Bench store', 'store');
-INSERT INTO icos.category (category_id, name) VALUES (1, 'Bench');
-INSERT INTO icos.product (upc, name, category_id, price)
-SELECT (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
-					FROM generate_series(1, 12) i) % 10) % 10)::icos.upc,
-	   'Bench item ' || n, 1, 1.00 + n % 50
-FROM (SELECT n, '5099999' || lpad(n::text, 5, '0') AS d FROM generate_series(1, 200) n) x;
-SELECT count(icos.receive_stock(10, upc, 1000000, 'bench stock')) FROM icos.product;
-SQL
+psql -q -X -d icos_cg -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION icos' -c 'CREATE SCHEMA bench' \
+	-f "$(dirname "$0")/orders_catalogue.sql" >/dev/null || die "loading the catalogue failed"
 # The scripts of N1 and N2 orders: the statement of orders.sh, one per
 # line, products chosen by a fixed rule.
 for n in "$N1" "$N2"; do

@@ -24,21 +24,7 @@ psql -q -X -d postgres -c 'SET client_min_messages = warning' \
 pgbench -q -i -s 16 icos_tpcb >/dev/null 2>&1 || { echo "pgbench -i failed"; exit 1; }
 
 say "loading 200 products with plenty of stock into store 10"
-psql -q -X -d $DB -v ON_ERROR_STOP=1 <<'SQL' || exit 1
-SET client_min_messages = warning;
-INSERT INTO icos.store (store_id, name, kind) VALUES (10, 'Bench store', 'store')
-	ON CONFLICT DO NOTHING;
-INSERT INTO icos.category (category_id, name) VALUES (1, 'Bench') ON CONFLICT DO NOTHING;
-CREATE TABLE IF NOT EXISTS bench.products(n int PRIMARY KEY, upc icos.upc NOT NULL);
-TRUNCATE bench.products;
-INSERT INTO bench.products
-SELECT n, (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
-					   FROM generate_series(1, 12) i) % 10) % 10)::icos.upc
-FROM (SELECT n, '5099999' || lpad(n::text, 5, '0') AS d FROM generate_series(1, 200) n) x;
-INSERT INTO icos.product (upc, name, category_id, price)
-SELECT upc, 'Bench item ' || n, 1, 1.00 + n % 50 FROM bench.products ON CONFLICT DO NOTHING;
-SELECT count(icos.receive_stock(10, upc, 1000000, 'bench stock')) FROM bench.products;
-SQL
+psql -q -X -d $DB -v ON_ERROR_STOP=1 -f "$(dirname "$0")/orders_catalogue.sql" >/dev/null || exit 1
 
 # The product codes are inlined as an array constant, so each call costs
 # place_order and not a look-up of the benchmark's own table; statements are
