@@ -46,10 +46,26 @@
 
 /* The kept INSERT and the types it was prepared for. */
 static SPIPlanPtr delta_plan = NULL;
+static Oid	delta_code_type = InvalidOid;
+static Oid	delta_upc_type = InvalidOid;
+
+/* The columns of icos.order_line the trigger reads. */
+enum
+{
+	LC_CODE, LC_STORE, LC_UPC, LC_STATUS, LC_QTY, LC_UNIT, LC_DISCOUNT, LC_NET, LC_RETURNED,
+	LC_COUNT
+};
+static const char *const line_columns[LC_COUNT] = {"code", "store_id", "upc", "status", "qty",
+"unit_price_pence", "discount_pence", "net_pence", "returned_qty"};
+
+/* Their numbers, looked up once and again after a relcache invalidation. */
+static AttrNumber line_att[LC_COUNT];
+static bool line_atts_known = false;
 
 /*
  * icos.sales_delta and whether it is bare (1), not (0) or not yet looked at
- * (-1); both looked up again after any change of a relation's definition.
+ * (-1).  These and the line's column numbers are looked up again after any
+ * change of a relation's definition (delta_relcache_callback).
  */
 static Oid	delta_relid = InvalidOid;
 static int	delta_is_bare = -1;
@@ -60,11 +76,10 @@ delta_relcache_callback(Datum arg, Oid relid)
 {
 	delta_relid = InvalidOid;
 	delta_is_bare = -1;
+	line_atts_known = false;
 }
-static Oid	delta_code_type = InvalidOid;
-static Oid	delta_upc_type = InvalidOid;
 
-/* The line's values the trigger reads, by column name. */
+/* The values of a line the trigger reads. */
 typedef struct DeltaLine
 {
 	Datum		code;
@@ -78,35 +93,47 @@ typedef struct DeltaLine
 	int64		returned;
 } DeltaLine;
 
-static Datum
-delta_col(HeapTuple tuple, TupleDesc desc, const char *name, bool *isnull)
+static void
+delta_line_atts(TupleDesc desc)
 {
-	int			attno = SPI_fnumber(desc, name);
+	int			i;
 
-	if (attno <= 0)
-		elog(ERROR, "icos.order_line has no column \"%s\"", name);
-	return SPI_getbinval(tuple, desc, attno, isnull);
+	if (line_atts_known)
+		return;
+	for (i = 0; i < LC_COUNT; i++)
+	{
+		int			attno = SPI_fnumber(desc, line_columns[i]);
+
+		if (attno <= 0)
+			elog(ERROR, "icos.order_line has no column \"%s\"", line_columns[i]);
+		line_att[i] = attno;
+	}
+	line_atts_known = true;
+}
+
+static Datum
+delta_col(HeapTuple tuple, TupleDesc desc, int col)
+{
+	bool		isnull;
+
+	return SPI_getbinval(tuple, desc, line_att[col], &isnull);
 }
 
 /* Read a line; every column the trigger uses is NOT NULL. */
 static void
 delta_read(HeapTuple tuple, TupleDesc desc, DeltaLine *l)
 {
-	bool		isnull;
-	char	   *status;
-	int			attno;
+	char	   *status = SPI_getvalue(tuple, desc, line_att[LC_STATUS]);
 
-	l->code = delta_col(tuple, desc, "code", &isnull);
-	l->store_id = DatumGetInt32(delta_col(tuple, desc, "store_id", &isnull));
-	l->upc = delta_col(tuple, desc, "upc", &isnull);
-	attno = SPI_fnumber(desc, "status");
-	status = SPI_getvalue(tuple, desc, attno);
+	l->code = delta_col(tuple, desc, LC_CODE);
+	l->store_id = DatumGetInt32(delta_col(tuple, desc, LC_STORE));
+	l->upc = delta_col(tuple, desc, LC_UPC);
 	l->counted = status == NULL || strcmp(status, "cancelled") != 0;
-	l->qty = DatumGetInt32(delta_col(tuple, desc, "qty", &isnull));
-	l->unit_price = DatumGetInt64(delta_col(tuple, desc, "unit_price_pence", &isnull));
-	l->discount = DatumGetInt64(delta_col(tuple, desc, "discount_pence", &isnull));
-	l->net = DatumGetInt64(delta_col(tuple, desc, "net_pence", &isnull));
-	l->returned = DatumGetInt32(delta_col(tuple, desc, "returned_qty", &isnull));
+	l->qty = DatumGetInt32(delta_col(tuple, desc, LC_QTY));
+	l->unit_price = DatumGetInt64(delta_col(tuple, desc, LC_UNIT));
+	l->discount = DatumGetInt64(delta_col(tuple, desc, LC_DISCOUNT));
+	l->net = DatumGetInt64(delta_col(tuple, desc, LC_NET));
+	l->returned = DatumGetInt32(delta_col(tuple, desc, LC_RETURNED));
 }
 
 /* bigint arithmetic with the server's error on overflow. */
@@ -247,8 +274,14 @@ sales_delta_trigger(PG_FUNCTION_ARGS)
 		elog(ERROR, "icos._sales_delta_trigger must be an AFTER ROW trigger");
 
 	desc = RelationGetDescr(td->tg_relation);
-	code_type = SPI_gettypeid(desc, SPI_fnumber(desc, "code"));
-	upc_type = SPI_gettypeid(desc, SPI_fnumber(desc, "upc"));
+	if (!delta_callback_registered)
+	{
+		CacheRegisterRelcacheCallback(delta_relcache_callback, (Datum) 0);
+		delta_callback_registered = true;
+	}
+	delta_line_atts(desc);
+	code_type = SPI_gettypeid(desc, line_att[LC_CODE]);
+	upc_type = SPI_gettypeid(desc, line_att[LC_UPC]);
 	if (code_type != delta_code_type || upc_type != delta_upc_type)
 	{
 		/* first call, or the extension was created again in this session */
@@ -271,11 +304,6 @@ sales_delta_trigger(PG_FUNCTION_ARGS)
 
 	if (!has_old && !has_new)
 		return PointerGetDatum(NULL);
-	if (!delta_callback_registered)
-	{
-		CacheRegisterRelcacheCallback(delta_relcache_callback, (Datum) 0);
-		delta_callback_registered = true;
-	}
 	if (!OidIsValid(delta_relid))
 	{
 		delta_rel = get_relname_relid("sales_delta", RelationGetNamespace(td->tg_relation));
