@@ -24,8 +24,8 @@
  *	   sorted by (store, upc), each check-and-change one atomic statement;
  *	   IC001/IC004 as always.  The engine hands the ledger rows back to be
  *	   written by statement 4.
- *	3. icos.price_basket, the one pricing function, called through the
- *	   function manager with the basket icos._place_simple gives it (after the
+ *	3. price_lines, the C core of icos.price_basket (the one pricing
+ *	   function), on the basket icos._place_simple gives it (after the
  *	   stock, as there); the payments are then taken against its total.
  *	4. PF_WRITE: the order, its lines, payments, events and the stock ledger
  *	   rows in one statement: the rows icos._place_simple and
@@ -67,18 +67,13 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
-
-#include "nodes/value.h"
-#include "parser/parse_func.h"
 #include "utils/date.h"
-#include "utils/json.h"
-#include "utils/timestamp.h"
-#include "access/xact.h"
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
 #include "gtin.h"
 #include "jsonb_put.h"
+#include "pricing.h"
 #include "stock.h"
 
 /* From src/order_code.c. */
@@ -130,39 +125,41 @@ static const char *const place_read_sql =
 " WHERE st.store_id = $1";
 
 /*
- * PF_WRITE: $1 code, $2 store, $3 channel, $4 customer, $5 employee,
+ * PF_WRITE: $1 code (text, as the ledger keeps it), $2 store, $3 channel, $4 customer, $5 employee,
  * $6 status, $7 method, $8 collect store, $9 promised date, $10 gross,
  * $11 discount, $12 total, $13 pricing, $14 upcs, $15 qtys, $16 fulfil_from,
  * $17 unit prices, $18 discounts, $19 nets (pence, per line), $20 payment
  * methods, $21 amounts, $22 tendered, $23 event kinds, $24 event notes,
  * $25 event details, $26 employee's store, and the stock ledger rows in the
  * order the engine changed the lines: $27 kind, $28 stores, $29 upcs,
- * $30 d_on_hand, $31 d_reserved, $32 reasons.  The rows icos._place_simple
- * and icos._stock_lines write, with the plain subset's constants (no
- * address, no delivery date, no coupons, nothing made to order).
+ * $30 d_on_hand, $31 d_reserved, $32 reasons; $33 the code as an
+ * icos.order_code.  The rows icos._place_simple and icos._stock_lines write,
+ * with the plain subset's constants (no address, no delivery date, no
+ * coupons, nothing made to order).  Plain VALUES and function scans, no
+ * common table of the code to join each insert to: every join node is
+ * built again at each execution.
  */
 static const char *const place_write_sql =
-"WITH c AS (SELECT $1::icos.order_code AS code),"
-" o AS ("
+"WITH o AS ("
 " INSERT INTO icos.orders (code, store_id, channel, customer_id, employee_id, status, delivery_method,"
 "  delivery_address, collect_store, delivery_date, promised_date, gross_pence,"
 "  discount_pence, total_pence, coupons, pricing)"
-" SELECT c.code, $2, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, $10, $11, $12, '{}', $13 FROM c),"
+" VALUES ($33, $2, $3, $4, $5, $6, $7, NULL, $8, NULL, $9, $10, $11, $12, '{}', $13)),"
 " ol AS ("
 " INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, reserved_qty,"
 "  consumed_qty, unit_price_pence, discount_pence, net_pence)"
-" SELECT $2, c.code, x.i, x.upc, x.qty, x.ff,"
+" SELECT $2, $33, x.i, x.upc, x.qty, x.ff,"
 "  CASE WHEN $7 = 'carry' THEN 'fulfilled' ELSE 'reserved' END,"
 "  CASE WHEN $7 = 'carry' THEN 0 ELSE x.qty END,"
 "  CASE WHEN $7 = 'carry' THEN x.qty ELSE 0 END, x.up, x.dp, x.np"
-" FROM c, ROWS FROM (pg_catalog.unnest($14), pg_catalog.unnest($15), pg_catalog.unnest($16),"
+" FROM ROWS FROM (pg_catalog.unnest($14), pg_catalog.unnest($15), pg_catalog.unnest($16),"
 "  pg_catalog.unnest($17), pg_catalog.unnest($18), pg_catalog.unnest($19))"
 "  WITH ORDINALITY AS x(upc, qty, ff, up, dp, np, i)),"
 " op AS ("
 " INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,"
 "  tendered_pence, reference, employee_id)"
-" SELECT $2, c.code, x.i, 'payment', x.m, x.a, x.t, NULL, $5"
-" FROM c, ROWS FROM (pg_catalog.unnest($20), pg_catalog.unnest($21), pg_catalog.unnest($22))"
+" SELECT $2, $33, x.i, 'payment', x.m, x.a, x.t, NULL, $5"
+" FROM ROWS FROM (pg_catalog.unnest($20), pg_catalog.unnest($21), pg_catalog.unnest($22))"
 "  WITH ORDINALITY AS x(m, a, t, i)),"
 " sm AS ("
 " INSERT INTO icos.stock_movement (store_id, upc, kind, d_on_hand, d_reserved, order_code, actor, reason)"
@@ -170,26 +167,25 @@ static const char *const place_write_sql =
 " FROM ROWS FROM (pg_catalog.unnest($28), pg_catalog.unnest($29), pg_catalog.unnest($30),"
 "  pg_catalog.unnest($31), pg_catalog.unnest($32)) AS x(s, u, h, r, n))"
 "INSERT INTO icos.order_event (store_id, code, kind, note, detail, employee_id, at_store)"
-"SELECT $2, c.code, x.k, x.t, x.d, $5, coalesce($26, $2)"
-" FROM c, ROWS FROM (pg_catalog.unnest($23), pg_catalog.unnest($24), pg_catalog.unnest($25)) AS x(k, t, d)";
+"SELECT $2, $33, x.k, x.t, x.d, $5, coalesce($26, $2)"
+" FROM ROWS FROM (pg_catalog.unnest($23), pg_catalog.unnest($24), pg_catalog.unnest($25)) AS x(k, t, d)";
 
-#define PLACE_WRITE_ARGS 32
+#define PLACE_WRITE_ARGS 33
 
 static SPIPlanPtr place_plans[PF_COUNT];
 static Oid	place_upc_oid = InvalidOid; /* icos.upc the plans were made for */
 
 /*
- * Looked up once, and again after any change to pg_type or pg_proc (the
- * syscache callbacks below forget them): icos.upc and its storage, and
- * icos.price_basket(jsonb), which an extension update may have created
- * again under a new OID.
+ * Looked up once, and again after any change to pg_type (the syscache
+ * callback below forgets them): icos.upc and its storage, and
+ * icos.order_code.
  */
 static bool place_callbacks_registered = false;
 static Oid	place_upc_cached = InvalidOid;
 static int16 place_upc_len;
 static bool place_upc_byval;
 static char place_upc_align;
-static Oid	place_price_oid = InvalidOid;
+static Oid	place_code_cached = InvalidOid; /* icos.order_code, set with upc */
 
 static void
 place_type_changed(Datum arg, int cacheid, uint32 hashvalue)
@@ -197,20 +193,16 @@ place_type_changed(Datum arg, int cacheid, uint32 hashvalue)
 	place_upc_cached = InvalidOid;
 }
 
-static void
-place_proc_changed(Datum arg, int cacheid, uint32 hashvalue)
-{
-	place_price_oid = InvalidOid;
-}
-
-/* The OID of type icos.upc, and its length, by-value flag and alignment. */
+/*
+ * The OID of type icos.upc, and its length, by-value flag and alignment
+ * (and place_code_cached, the OID of icos.order_code).
+ */
 static Oid
 place_upc_type(int16 *len, bool *byval, char *align)
 {
 	if (!place_callbacks_registered)
 	{
 		CacheRegisterSyscacheCallback(TYPEOID, place_type_changed, (Datum) 0);
-		CacheRegisterSyscacheCallback(PROCOID, place_proc_changed, (Datum) 0);
 		place_callbacks_registered = true;
 	}
 	if (!OidIsValid(place_upc_cached))
@@ -221,6 +213,11 @@ place_upc_type(int16 *len, bool *byval, char *align)
 
 		if (!OidIsValid(oid))
 			elog(ERROR, "type icos.upc does not exist");
+		place_code_cached = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+											CStringGetDatum("order_code"),
+											ObjectIdGetDatum(nsp));
+		if (!OidIsValid(place_code_cached))
+			elog(ERROR, "type icos.order_code does not exist");
 		get_typlenbyvalalign(oid, &place_upc_len, &place_upc_byval, &place_upc_align);
 		place_upc_cached = oid;
 	}
@@ -260,7 +257,7 @@ place_plan(PlacePlanId id, Oid upc_oid)
 			INT4ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID,
 			INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, jsonb_array,
 			INT4OID, TEXTOID, INT4ARRAYOID, upc_array, INT4ARRAYOID, INT4ARRAYOID,
-			TEXTARRAYOID
+			TEXTARRAYOID, place_code_cached
 		};
 		SPIPlanPtr	plan;
 
@@ -331,110 +328,6 @@ place_int8_array(int64 *items, int n)
 	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/*
- * The OID of icos.price_basket(jsonb), looked up once, and again after a
- * change to pg_proc (place_proc_changed).
- */
-static Oid
-place_price_basket_oid(void)
-{
-	if (!OidIsValid(place_price_oid))
-	{
-		Oid			argtypes[1] = {JSONBOID};
-
-		place_price_oid = LookupFuncName(list_make2(makeString("icos"),
-													makeString("price_basket")),
-										 1, argtypes, false);
-	}
-	return place_price_oid;
-}
-
-/*
- * A money amount of the pricing result in pence, as icos._place_simple
- * reads it: ((p ->> key)::numeric * 100)::bigint.  NULL v is 0 (as the
- * coalesce of a line without a price there).
- */
-static int64
-place_value_pence(const JsonbValue *v, const char *key)
-{
-	Datum		num;
-
-	if (v == NULL || v->type == jbvNull)
-		return 0;
-	if (v->type == jbvNumeric)
-		num = NumericGetDatum(v->val.numeric);
-	else if (v->type == jbvString)
-		num = DirectFunctionCall3(numeric_in,
-								  CStringGetDatum(pnstrdup(v->val.string.val, v->val.string.len)),
-								  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
-	else
-		elog(ERROR, "icos.price_basket returned a \"%s\" that is not an amount", key);
-	num = DirectFunctionCall2(numeric_mul, num,
-							  DirectFunctionCall1(int4_numeric, Int32GetDatum(100)));
-	return DatumGetInt64(DirectFunctionCall1(numeric_int8, num));
-}
-
-static int64
-place_pence(Datum pricing, const char *key)
-{
-	Jsonb	   *p = DatumGetJsonbP(pricing);
-	JsonbValue	buf;
-	JsonbValue *v = NULL;
-
-	if (JB_ROOT_IS_OBJECT(p))
-		v = getKeyJsonValueFromContainer(&p->root, key, strlen(key), &buf);
-	if (v == NULL || v->type == jbvNull)
-		elog(ERROR, "icos.price_basket returned no \"%s\" amount", key);
-	return place_value_pence(v, key);
-}
-
-/*
- * The unit price, discount and net of each line (1..n) from the pricing
- * result's "lines", matched by "line" as icos._place_simple joins them; 0
- * for a line it does not list.
- */
-static void
-place_line_prices(Datum pricing, int n, int64 *unit, int64 *discount, int64 *net)
-{
-	Jsonb	   *p = DatumGetJsonbP(pricing);
-	JsonbValue	buf;
-	JsonbValue *lines = NULL;
-	JsonbIterator *it;
-	JsonbValue	e;
-	JsonbIteratorToken tok;
-
-	memset(unit, 0, sizeof(int64) * n);
-	memset(discount, 0, sizeof(int64) * n);
-	memset(net, 0, sizeof(int64) * n);
-	if (JB_ROOT_IS_OBJECT(p))
-		lines = getKeyJsonValueFromContainer(&p->root, "lines", 5, &buf);
-	if (lines == NULL || lines->type != jbvBinary || !JsonContainerIsArray(lines->val.binary.data))
-		return;
-	it = JsonbIteratorInit(lines->val.binary.data);
-	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
-	{
-		JsonbContainer *lc;
-		JsonbValue	lbuf;
-		JsonbValue *v;
-		int64		line;
-
-		if (tok != WJB_ELEM || e.type != jbvBinary || !JsonContainerIsObject(e.val.binary.data))
-			continue;
-		lc = e.val.binary.data;
-		v = getKeyJsonValueFromContainer(lc, "line", 4, &lbuf);
-		if (v == NULL || v->type != jbvNumeric)
-			continue;
-		line = DatumGetInt64(DirectFunctionCall1(numeric_int8, NumericGetDatum(v->val.numeric)));
-		if (line < 1 || line > n)
-			continue;
-		unit[line - 1] = place_value_pence(getKeyJsonValueFromContainer(lc, "unit_price", 10, &lbuf),
-										   "unit_price");
-		discount[line - 1] = place_value_pence(getKeyJsonValueFromContainer(lc, "discount", 8, &lbuf),
-											   "discount");
-		net[line - 1] = place_value_pence(getKeyJsonValueFromContainer(lc, "net", 3, &lbuf), "net");
-	}
-}
-
 /* ------------------------------------------------ reading the document */
 
 /* The value of key in an object container, or NULL. */
@@ -461,35 +354,6 @@ place_container(const JsonbValue *v, bool object)
 		!JsonContainerIsArray(v->val.binary.data))
 		return NULL;
 	return v->val.binary.data;
-}
-
-/*
- * Whether an order keeps its pricing, as icos._pricing_kept decides: only
- * when a promotion was applied or reported not applied, or the search was
- * not exact.
- */
-static bool
-place_pricing_kept(Datum pricing)
-{
-	Jsonb	   *p = DatumGetJsonbP(pricing);
-	static const char *const lists[] = {"applied", "not_applied"};
-	JsonbValue	buf;
-	JsonbValue *v;
-	size_t		i;
-
-	if (!JB_ROOT_IS_OBJECT(p))
-		return true;
-	for (i = 0; i < lengthof(lists); i++)
-	{
-		JsonbContainer *list;
-
-		v = getKeyJsonValueFromContainer(&p->root, lists[i], strlen(lists[i]), &buf);
-		list = place_container(v, false);
-		if (list == NULL || JsonContainerSize(list) != 0)
-			return true;
-	}
-	v = getKeyJsonValueFromContainer(&p->root, "approximate", strlen("approximate"), &buf);
-	return v == NULL || v->type != jbvBool || v->val.boolean;
 }
 
 /* True when every key of the object is one of the NULL-ended list. */
@@ -831,13 +695,15 @@ place_fast(PG_FUNCTION_ARGS)
 	Datum		logged;
 	char	   *code;
 	text	   *code_text;
+	Datum		code_datum;
 	int32	   *i_stores;
 	text	  **notes;
 	bool		carry;
 	Datum		a_upcs;
 	Datum		a_qtys;
 	Datum		a_ffs;
-	Datum		pricing;
+	PricedLine *priced;
+	PricedBasket totals;
 	int64		gross,
 				discount,
 				total,
@@ -864,7 +730,6 @@ place_fast(PG_FUNCTION_ARGS)
 	Datum		values[PLACE_WRITE_ARGS];
 	char		nulls[PLACE_WRITE_ARGS];
 	text	   *result;
-	JsonbParseState *sb = NULL;
 	JsonbParseState *sl = NULL;
 	int16		upc_len;
 	bool		upc_byval;
@@ -981,21 +846,14 @@ place_fast(PG_FUNCTION_ARGS)
 	/* The order code. */
 	{
 		LOCAL_FCINFO(cfc, 0);
-		Datum		c;
 
 		InitFunctionCallInfoData(*cfc, NULL, 0, InvalidOid, NULL, NULL);
-		c = next_order_code(cfc);
-		code = DatumGetCString(DirectFunctionCall1(order_code_out, c));
+		code_datum = next_order_code(cfc);
+		code = DatumGetCString(DirectFunctionCall1(order_code_out, code_datum));
 	}
 	code_text = cstring_to_text(code);
 
-	/*
-	 * The basket to price (its "lines" so far) and the placed event's detail
-	 * ({"lines": [...]}), built as jsonb.
-	 */
-	pushJsonbValue(&sb, WJB_BEGIN_OBJECT, NULL);
-	jb_put_key(&sb, "lines");
-	pushJsonbValue(&sb, WJB_BEGIN_ARRAY, NULL);
+	/* The placed event's detail ({"lines": [...]}), built as jsonb. */
 	pushJsonbValue(&sl, WJB_BEGIN_OBJECT, NULL);
 	jb_put_key(&sl, "lines");
 	pushJsonbValue(&sl, WJB_BEGIN_ARRAY, NULL);
@@ -1006,12 +864,6 @@ place_fast(PG_FUNCTION_ARGS)
 		if (!gtin_format(DatumGetInt64(doc.upcs[i]), GTIN_STYLE_CANONICAL, u))
 			elog(ERROR, "placement: a parsed product code has no canonical form");
 
-		pushJsonbValue(&sb, WJB_BEGIN_OBJECT, NULL);
-		jb_put_int(&sb, "line", i + 1);
-		jb_put_text(&sb, "upc", u);
-		jb_put_int(&sb, "qty", doc.qtys[i]);
-		pushJsonbValue(&sb, WJB_END_OBJECT, NULL);
-
 		pushJsonbValue(&sl, WJB_BEGIN_OBJECT, NULL);
 		jb_put_int(&sl, "line", i + 1);
 		jb_put_text(&sl, "upc", u);
@@ -1020,7 +872,6 @@ place_fast(PG_FUNCTION_ARGS)
 		jb_put_text(&sl, "status", carry ? "fulfilled" : "reserved");
 		pushJsonbValue(&sl, WJB_END_OBJECT, NULL);
 	}
-	pushJsonbValue(&sb, WJB_END_ARRAY, NULL);
 	pushJsonbValue(&sl, WJB_END_ARRAY, NULL);
 	logged = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&sl, WJB_END_OBJECT, NULL)));
 
@@ -1041,32 +892,20 @@ place_fast(PG_FUNCTION_ARGS)
 					  ledger_order);
 
 	/*
-	 * 3: prices, from the one pricing function, called through the function
-	 * manager with the basket icos._place_simple gives it.
+	 * 3: prices, from the one pricing function (the C core of
+	 * icos.price_basket), for the basket icos._place_simple gives it.
 	 */
 	{
-		char	   *at = JsonEncodeDateTime(NULL,
-											TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-											TIMESTAMPTZOID, NULL);
-		JsonbValue *basket;
+		int64	   *upcs = palloc(sizeof(int64) * n);
 
-		jb_put_int(&sb, "store", store_id);
-		jb_put_text(&sb, "channel", channel);
-		jb_put_text(&sb, "at", at);
-		if (no_customer)
-			jb_put_text(&sb, "customer", NULL);
-		else
-			jb_put_int(&sb, "customer", doc.customer);
-		jb_put_key(&sb, "coupons");
-		pushJsonbValue(&sb, WJB_BEGIN_ARRAY, NULL);
-		pushJsonbValue(&sb, WJB_END_ARRAY, NULL);
-		basket = pushJsonbValue(&sb, WJB_END_OBJECT, NULL);
-		pricing = OidFunctionCall1(place_price_basket_oid(),
-								   JsonbPGetDatum(JsonbValueToJsonb(basket)));
+		for (i = 0; i < n; i++)
+			upcs[i] = DatumGetInt64(doc.upcs[i]);
+		priced = palloc(sizeof(PricedLine) * n);
+		price_lines(store_id, channel, n, upcs, doc.qtys, priced, &totals);
 	}
-	gross = place_pence(pricing, "gross");
-	discount = place_pence(pricing, "discount");
-	total = place_pence(pricing, "total");
+	gross = totals.gross;
+	discount = totals.discount;
+	total = totals.total;
 
 	/*
 	 * Payments, as icos._place_simple takes them: each against what is still
@@ -1160,15 +999,20 @@ place_fast(PG_FUNCTION_ARGS)
 	values[9] = Int64GetDatum(gross);
 	values[10] = Int64GetDatum(discount);
 	values[11] = Int64GetDatum(total);
-	values[12] = pricing;
-	nulls[12] = place_pricing_kept(pricing) ? ' ' : 'n';
+	values[12] = PointerGetDatum(totals.document);
+	nulls[12] = totals.document ? ' ' : 'n';
 	values[13] = a_upcs;
 	values[14] = a_qtys;
 	values[15] = a_ffs;
 	l_unit = palloc(sizeof(int64) * n);
 	l_discount = palloc(sizeof(int64) * n);
 	l_net = palloc(sizeof(int64) * n);
-	place_line_prices(pricing, n, l_unit, l_discount, l_net);
+	for (i = 0; i < n; i++)
+	{
+		l_unit[i] = priced[i].unit_price;
+		l_discount[i] = priced[i].discount;
+		l_net[i] = priced[i].net;
+	}
 	values[16] = place_int8_array(l_unit, n);
 	values[17] = place_int8_array(l_discount, n);
 	values[18] = place_int8_array(l_net, n);
@@ -1203,6 +1047,7 @@ place_fast(PG_FUNCTION_ARGS)
 	values[29] = PointerGetDatum(construct_array(m_on_hand, n, INT4OID, 4, true, TYPALIGN_INT));
 	values[30] = PointerGetDatum(construct_array(m_reserved, n, INT4OID, 4, true, TYPALIGN_INT));
 	values[31] = place_text_array(m_notes, n);
+	values[32] = code_datum;
 	if (SPI_execute_plan(place_plan(PF_WRITE, upc_oid), values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "placement: the order was not written");
 

@@ -69,6 +69,7 @@
 #include "utils/timestamp.h"
 
 #include "jsonb_put.h"
+#include "pricing.h"
 #include "promo.h"
 
 #define ERRCODE_ICOS_UNKNOWN			MAKE_SQLSTATE('I','C','0','0','4')
@@ -660,6 +661,22 @@ typedef struct BasketLine
 static const char *const basket_keys[] = {"lines", "store", "channel", "at", "customer", "coupons", NULL};
 static const char *const line_keys[] = {"line", "upc", "qty", NULL};
 
+/* A line's quantity, as the engine takes it: 1 .. PROMO_MAX_QTY. */
+static void
+check_qty(const char *what, int32 qty)
+{
+	if (qty <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs a quantity of at least 1", what)));
+	if (qty > PROMO_MAX_QTY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s has a quantity of %d, more than the %d one line may hold",
+						what, qty, PROMO_MAX_QTY),
+				 errhint("Split the quantity over several orders.")));
+}
+
 /* Read the basket document into b and lines; raise on bad input. */
 static void
 read_basket(Jsonb *jb, promo_basket *b, BasketLine **lines_out, int *nlines_out)
@@ -799,16 +816,7 @@ read_basket(Jsonb *jb, promo_basket *b, BasketLine **lines_out, int *nlines_out)
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("basket line \"qty\" must be a whole number"),
 						 errdetail("Got %s.", jbv_text(f))));
-			if (qty <= 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s needs a quantity of at least 1", what)));
-			if (qty > PROMO_MAX_QTY)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s has a quantity of %d, more than the %d one line may hold",
-								what, qty, PROMO_MAX_QTY),
-						 errhint("Split the quantity over several orders.")));
+			check_qty(what, qty);
 			lines[i].qty = qty;
 		}
 	}
@@ -914,20 +922,52 @@ upc_text(int64 v)
 	return DatumGetCString(DirectFunctionCall1(upc_out, Int64GetDatum(v)));
 }
 
-PG_FUNCTION_INFO_V1(price_basket);
+/*
+ * One pricing, valid until the work context is next reset: the engine's
+ * lines (same order as the basket's), its result, and the index it used.
+ */
+typedef struct Pricing
+{
+	promo_line *plines;
+	promo_result res;
+	PromoIndex *ix;
+} Pricing;
 
 /*
- * icos.price_basket(basket jsonb) returns jsonb
+ * Start a pricing: take the invalidations committed since the last call
+ * (they mark the caches stale) and switch to the per-call memory, a
+ * per-backend context emptied at the start and the end of every call,
+ * whose first 256 kB block is kept (fresh memory on every call would be
+ * paid for in page faults).  The caller switches back and resets it.
  */
-Datum
-price_basket(PG_FUNCTION_ARGS)
+static MemoryContext
+price_begin(void)
 {
-	Jsonb	   *in;
-	MemoryContext caller = CurrentMemoryContext;
-	MemoryContext work;
-	promo_basket basket;
-	BasketLine *lines;
-	int			nlines;
+	AcceptInvalidationMessages();
+	if (promo_index_lxid != InvalidLocalTransactionId &&
+		(!IsInParallelMode() || promo_index_lxid != MyProc->lxid))
+		promo_index_stale = true;
+
+	if (work_cxt == NULL)
+	{
+		work_cxt = AllocSetContextCreate(TopMemoryContext, "icos price_basket",
+										 256 * 1024, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+		RegisterXactCallback(promo_xact_callback, NULL);
+	}
+	MemoryContextReset(work_cxt);
+	MemoryContextSwitchTo(work_cxt);
+	return work_cxt;
+}
+
+/*
+ * Price the basket's lines (basket->lines and nlines are set here) in the
+ * work context: products from the cache (misses in one query), candidate
+ * promotions from the index, then the engine.
+ */
+static void
+price_evaluate(promo_basket *basket, const BasketLine *lines, int nlines, Pricing *out)
+{
+	MemoryContext work = CurrentMemoryContext;
 	ProductRow *products;
 	int			nproducts = 0;
 	Datum	   *missing;
@@ -937,49 +977,13 @@ price_basket(PG_FUNCTION_ARGS)
 	int			ncands = 0;
 	bool	   *seen;
 	PromoIndex *ix;
-	promo_alloc hooks;
+	promo_alloc hooks = promo_hooks(work);
 	promo_arena arena;
 	promo_alloc arena_hooks;
-	promo_result res;
 	promo_error err;
 	promo_status st;
-	JsonbParseState *js = NULL;
-	JsonbValue *root;
-	Jsonb	   *out;
 	int			i;
 	size_t		j;
-
-	/* The function is not strict: a null basket is refused like a number. */
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("basket must be a JSON object"),
-				 errdetail("Got null.")));
-	in = PG_GETARG_JSONB_P(0);
-
-	/* Changes committed since the last call mark the caches stale. */
-	AcceptInvalidationMessages();
-	if (promo_index_lxid != InvalidLocalTransactionId &&
-		(!IsInParallelMode() || promo_index_lxid != MyProc->lxid))
-		promo_index_stale = true;
-
-	/*
-	 * Per-call memory: a per-backend context emptied at the start and the
-	 * end of every call, whose first 256 kB block is kept (fresh memory on
-	 * every call would be paid for in page faults).
-	 */
-	if (work_cxt == NULL)
-	{
-		work_cxt = AllocSetContextCreate(TopMemoryContext, "icos price_basket",
-										 256 * 1024, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
-		RegisterXactCallback(promo_xact_callback, NULL);
-	}
-	work = work_cxt;
-	MemoryContextReset(work);
-	MemoryContextSwitchTo(work);
-	hooks = promo_hooks(work);
-
-	read_basket(in, &basket, &lines, &nlines);
 
 	/* The basket's products: from the cache, misses in one query. */
 	if (product_cache == NULL || product_cache_stale)
@@ -1099,8 +1103,8 @@ price_basket(PG_FUNCTION_ARGS)
 		if (seen[i])
 			cands[ncands++] = ix->defs[i];
 
-	basket.lines = plines;
-	basket.nlines = nlines;
+	basket->lines = plines;
+	basket->nlines = nlines;
 	/*
 	 * The engine's working memory: a per-backend buffer reused by every call
 	 * (a 50-line basket against a thousand promotions takes about 1 MB,
@@ -1112,23 +1116,35 @@ price_basket(PG_FUNCTION_ARGS)
 		eval_buf = MemoryContextAlloc(TopMemoryContext, EVAL_BUF_SIZE);
 	promo_arena_init(&arena, eval_buf, EVAL_BUF_SIZE);
 	arena_hooks = promo_arena_hooks(&arena);
-	st = promo_evaluate(&basket, cands, ncands, NULL, &arena_hooks, &res, &err);
+	st = promo_evaluate(basket, cands, ncands, NULL, &arena_hooks, &out->res, &err);
 	if (st == PROMO_ENOMEM)
-		st = promo_evaluate(&basket, cands, ncands, NULL, &hooks, &res, &err);
+		st = promo_evaluate(basket, cands, ncands, NULL, &hooks, &out->res, &err);
 	if (st == PROMO_ENOMEM)
 		promo_report_oom();
 	if (st != PROMO_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("basket cannot be priced: %s", err.msg)));
+	out->plines = plines;
+	out->ix = ix;
+}
 
-	/* The result document. */
+/* The document icos.price_basket returns for a pricing. */
+static JsonbValue *
+price_document(const Pricing *p)
+{
+	const promo_result *res = &p->res;
+	const promo_line *plines = p->plines;
+	PromoIndex *ix = p->ix;
+	JsonbParseState *js = NULL;
+	size_t		j;
+
 	pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
 	jb_put_key(&js, "lines");
 	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
-	for (j = 0; j < res.nlines; j++)
+	for (j = 0; j < res->nlines; j++)
 	{
-		promo_line_result *lr = &res.lines[j];
+		promo_line_result *lr = &res->lines[j];
 		size_t		k;
 
 		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
@@ -1152,29 +1168,29 @@ price_basket(PG_FUNCTION_ARGS)
 		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
-	jb_put_pounds(&js, "gross", res.gross);
-	jb_put_pounds(&js, "discount", res.discount);
-	jb_put_pounds(&js, "total", res.total);
-	jb_put_bool(&js, "approximate", res.approximate);
+	jb_put_pounds(&js, "gross", res->gross);
+	jb_put_pounds(&js, "discount", res->discount);
+	jb_put_pounds(&js, "total", res->total);
+	jb_put_bool(&js, "approximate", res->approximate);
 	jb_put_key(&js, "applied");
 	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
-	for (j = 0; j < res.napplied; j++)
+	for (j = 0; j < res->napplied; j++)
 	{
-		int			d = def_by_id(ix, res.applied[j].id);
+		int			d = def_by_id(ix, res->applied[j].id);
 
 		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-		jb_put_int(&js, "id", res.applied[j].id);
+		jb_put_int(&js, "id", res->applied[j].id);
 		jb_put_text(&js, "name", d >= 0 ? ix->names[d] : NULL);
-		jb_put_int(&js, "times", res.applied[j].times);
-		jb_put_pounds(&js, "amount", res.applied[j].amount);
+		jb_put_int(&js, "times", res->applied[j].times);
+		jb_put_pounds(&js, "amount", res->applied[j].amount);
 		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
 	jb_put_key(&js, "not_applied");
 	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
-	for (j = 0; j < res.nnot_applied; j++)
+	for (j = 0; j < res->nnot_applied; j++)
 	{
-		promo_not_applied *na = &res.not_applied[j];
+		promo_not_applied *na = &res->not_applied[j];
 		int			d = def_by_id(ix, na->id);
 
 		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
@@ -1187,12 +1203,107 @@ price_basket(PG_FUNCTION_ARGS)
 		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
-	root = pushJsonbValue(&js, WJB_END_OBJECT, NULL);
+	return pushJsonbValue(&js, WJB_END_OBJECT, NULL);
+}
+
+PG_FUNCTION_INFO_V1(price_basket);
+
+/*
+ * icos.price_basket(basket jsonb) returns jsonb
+ */
+Datum
+price_basket(PG_FUNCTION_ARGS)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext work;
+	promo_basket basket;
+	BasketLine *lines;
+	int			nlines;
+	Pricing		p;
+	JsonbValue *root;
+	Jsonb	   *out;
+
+	/* The function is not strict: a null basket is refused like a number. */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("basket must be a JSON object"),
+				 errdetail("Got null.")));
+	work = price_begin();
+	read_basket(PG_GETARG_JSONB_P(0), &basket, &lines, &nlines);
+	price_evaluate(&basket, lines, nlines, &p);
+	root = price_document(&p);
 
 	MemoryContextSwitchTo(caller);
 	out = JsonbValueToJsonb(root);
 	MemoryContextReset(work);
 	PG_RETURN_JSONB_P(out);
+}
+
+/*
+ * The same pricing for C callers (the placement fast path, src/place.c):
+ * the basket price_basket would read from {"lines": [{"line": i + 1,
+ * "upc": upcs[i], "qty": qtys[i]}, ...], "store": store, "channel":
+ * channel, "coupons": []} priced at the transaction's start, without the
+ * document round trip.  Fills lines[0 .. nlines - 1] and the totals; the
+ * document itself (in the caller's memory context) only when an order
+ * keeps it, as icos._pricing_kept decides: a promotion applied or reported
+ * not applied, or a search that was not exact.
+ */
+void
+price_lines(int32 store, const char *channel, int nlines, const int64 *upcs,
+			const int32 *qtys, PricedLine *priced, PricedBasket *totals)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	MemoryContext work = price_begin();
+	promo_basket basket;
+	BasketLine *lines;
+	Pricing		p;
+	int			i;
+	size_t		j;
+
+	memset(&basket, 0, sizeof(basket));
+	basket.store = store;
+	basket.channel = channel;
+	basket.at = GetCurrentTransactionStartTimestamp();
+	lines = palloc(sizeof(BasketLine) * (nlines + 1));
+	for (i = 0; i < nlines; i++)
+	{
+		char		what[64];
+
+		snprintf(what, sizeof(what), "basket line %d", i + 1);
+		check_qty(what, qtys[i]);
+		lines[i].line = i + 1;
+		lines[i].upc = upcs[i];
+		lines[i].qty = qtys[i];
+	}
+	price_evaluate(&basket, lines, nlines, &p);
+
+	memset(priced, 0, sizeof(PricedLine) * nlines);
+	for (j = 0; j < p.res.nlines; j++)
+	{
+		const promo_line_result *lr = &p.res.lines[j];
+
+		if (lr->line >= 1 && lr->line <= nlines)
+		{
+			priced[lr->line - 1].unit_price = p.plines[j].unit_price;
+			priced[lr->line - 1].discount = lr->discount;
+			priced[lr->line - 1].net = lr->net;
+		}
+	}
+	totals->gross = p.res.gross;
+	totals->discount = p.res.discount;
+	totals->total = p.res.total;
+	totals->document = NULL;
+	if (p.res.napplied > 0 || p.res.nnot_applied > 0 || p.res.approximate)
+	{
+		JsonbValue *root = price_document(&p);
+
+		MemoryContextSwitchTo(caller);
+		totals->document = JsonbValueToJsonb(root);
+	}
+	MemoryContextSwitchTo(caller);
+	MemoryContextReset(work);
 }
 
 /* ---------------------------------------------------------------------
