@@ -33,7 +33,7 @@ psql -q -X -d icos_cg -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION icos' -c 'CREATE S
 # line, products chosen by a fixed rule.
 for n in "$N1" "$N2"; do
 	psql -X -At -d icos_cg -v n="$n" >"$W/orders.$n.sql" <<'SQL' || die "writing the orders failed"
-WITH p AS (SELECT array_agg(upc::text ORDER BY upc) AS u FROM icos.product)
+WITH p AS (SELECT array_agg(upc::text ORDER BY n) AS u FROM bench.products)
 SELECT format('SELECT icos.place_order(jsonb_build_object(''store'', 10, ''channel'', ''pos'','
 	' ''lines'', jsonb_build_array(jsonb_build_object(''upc'', %L, ''qty'', 1),'
 	' jsonb_build_object(''upc'', %L, ''qty'', 2), jsonb_build_object(''upc'', %L, ''qty'', 1)),'
