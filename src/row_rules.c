@@ -44,7 +44,10 @@
 #include "varatt.h"
 #endif
 
-/* Whether the text argument argno is exactly the word w (no collation). */
+/*
+ * Whether the text argument argno is exactly the word w: compared byte for
+ * byte, as text = text compares under any deterministic collation.
+ */
 static inline bool
 text_arg_is(FunctionCallInfo fcinfo, int argno, const char *w)
 {
