@@ -42,13 +42,34 @@ COMMENT ON COLUMN icos.stock_item.display_changed_at IS 'when on_display last ch
 CREATE INDEX stock_item_upc_idx ON icos.stock_item (upc, store_id);
 COMMENT ON INDEX icos.stock_item_upc_idx IS 'every store''s row for one product (availability, best store)';
 
+-- The counters and slot numbers of icos.stock_slot are never negative: a
+-- domain rather than table CHECK constraints, because the server keeps a
+-- domain's check ready per session but rebuilds a table's CHECK constraints
+-- from their stored form at every statement that writes the table (every
+-- reservation and sale).  The stock engine refuses to take a counter below
+-- zero before it writes (IC001); the domain is the last line of defence.
+CREATE DOMAIN icos.stock_count AS int
+	CONSTRAINT stock_count_check CHECK (VALUE >= 0);
+COMMENT ON DOMAIN icos.stock_count IS
+'A stock counter (units on hand or reserved) or slot number: 0 or more';
+
+-- The rule over two columns, reserved <= on_hand, is a C function
+-- (src/row_rules.c says why) taking the columns' own domain type, so that
+-- its stored form holds no cast.
+CREATE FUNCTION icos._stock_slot_fits(p_on_hand icos.stock_count, p_reserved icos.stock_count)
+RETURNS boolean AS 'MODULE_PATHNAME', 'stock_slot_fits'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION icos._stock_slot_fits(icos.stock_count, icos.stock_count) IS
+'internal: the check stock_slot_reserved_within_on_hand of icos.stock_slot, reserved <= on_hand: a slot never promises more units than it has; false when either is null';
+
 CREATE TABLE icos.stock_slot (
 	store_id	int NOT NULL,
 	upc			icos.upc NOT NULL,
-	slot		int NOT NULL CHECK (slot >= 0),
-	on_hand		int NOT NULL DEFAULT 0 CONSTRAINT stock_slot_on_hand_nonnegative CHECK (on_hand >= 0),
-	reserved	int NOT NULL DEFAULT 0 CONSTRAINT stock_slot_reserved_nonnegative CHECK (reserved >= 0),
-	CONSTRAINT stock_slot_reserved_within_on_hand CHECK (reserved <= on_hand),
+	slot		icos.stock_count NOT NULL,
+	on_hand		icos.stock_count NOT NULL DEFAULT 0,
+	reserved	icos.stock_count NOT NULL DEFAULT 0,
+	-- reserved <= on_hand
+	CONSTRAINT stock_slot_reserved_within_on_hand CHECK (icos._stock_slot_fits(on_hand, reserved)),
 	PRIMARY KEY (store_id, upc, slot),
 	FOREIGN KEY (store_id, upc) REFERENCES icos.stock_item ON DELETE CASCADE
 ) WITH (fillfactor = 50);
