@@ -101,9 +101,10 @@ typedef enum PlacePlanId
  * stock and none was given: the server must choose, not plain) and whether
  * it is a plain line: product active and not made to order, fulfilled from
  * a store or warehouse of this node.  The product and the fulfilling store
- * are looked up by scalar subqueries, one probe per line: as joins, the
- * generic plan hashed the lines against a scan of the whole product table
- * when the catalogue was small, and the statement cost twice as much.
+ * are looked up by scalar subqueries, one probe per line (none for a line
+ * served by the selling store, already read): as joins, the generic plan
+ * hashed the lines against a scan of the whole product table when the
+ * catalogue was small, and the statement cost twice as much.
  */
 static const char *const place_read_sql =
 "SELECT st.name, st.kind, em.employee_id, em.store_id,"
@@ -115,9 +116,10 @@ static const char *const place_read_sql =
 " coalesce($3[i], CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END, -1),"
 " coalesce((SELECT pr.active AND NOT pr.made_to_order FROM icos.product pr"
 "   WHERE pr.upc OPERATOR(pg_catalog.=) $2[i])"
-"  AND (SELECT fs.kind IN ('store', 'warehouse') AND fs.node_id = icos.current_node()"
-"   FROM icos.store fs"
-"   WHERE fs.store_id = coalesce($3[i], CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END)),"
+"  AND CASE WHEN $3[i] IS NULL OR $3[i] = st.store_id"
+"   THEN st.kind IN ('store', 'warehouse') AND st.node_id = icos.current_node()"
+"   ELSE (SELECT fs.kind IN ('store', 'warehouse') AND fs.node_id = icos.current_node()"
+"    FROM icos.store fs WHERE fs.store_id = $3[i]) END,"
 "  false)"
 " FROM icos.store st"
 " LEFT JOIN icos.employee em ON em.role_name = pg_catalog.session_user()"
