@@ -46,6 +46,36 @@
  * the row.  Probes ignore privileges and row-level security, as a foreign
  * key's checks do (they run as the table's owner with row security off).
  *
+ * Probes already made.  A till sale probes the same store five times and
+ * the same order five times (the order's store, each line's store and each
+ * line's, payment's and event's order), so a successful probe is remembered
+ * for the rest of the transaction, by parent index and key bytes, and a
+ * later row of the same transaction with the same key skips its probe.  The
+ * answer cannot have become false since, by the argument above: the probe
+ * was made by a writer of a referring table, which holds ROW EXCLUSIVE on it
+ * until the transaction ends, so another transaction's deletion or
+ * re-keying of the parent, whose guard waits for SHARE on that table, cannot
+ * commit before this one ends (and it sees this transaction's rows when it
+ * does; which referring table the later row is in does not matter, every
+ * reference to the parent has its guard).  What the lock argument does not
+ * cover, and what empties the cache:
+ *
+ *	- this transaction's own deletion, re-keying or truncation of a parent:
+ *	  icos._ref_guard forgets everything whenever it fires, and
+ *	  icos._ref_forget, a statement trigger on the parent enabled ALWAYS,
+ *	  does too when a superuser's session_replication_role = replica kept
+ *	  the guard from firing (a later row must not trust a key this
+ *	  transaction deleted, even when no row referred to it then);
+ *	- the abort of a subtransaction (ROLLBACK TO, an exception block): the
+ *	  parent row the probe found may have been written in it, and the lock
+ *	  on the referring table may have been taken in it and now be released;
+ *	- the end of the transaction (the cache belongs to one local transaction
+ *	  id), and any relcache invalidation (the index may be another one now).
+ *
+ * A failed probe is never remembered: every missing key is probed again and
+ * reported.  The cache holds REF_SEEN_MAX keys, the newest replacing the
+ * oldest; a sale needs five.
+ *
  * Trigger arguments: the constraint's name (for messages), the other table
  * (in the trigger's schema), the other table's columns and this table's
  * columns, each a comma-separated list in the same order.  What a trigger
@@ -60,6 +90,7 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "access/tableam.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
@@ -70,6 +101,7 @@
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
@@ -97,10 +129,115 @@ typedef struct RefInfo
 	Oid			index;			/* parent's unique index on the key (check) */
 	FmgrInfo	eq[REF_MAX_KEYS];	/* its equality functions */
 	Oid			collation[REF_MAX_KEYS];
+	int16		typlen[REF_MAX_KEYS];	/* the key's types, to compare bytes */
+	bool		typbyval[REF_MAX_KEYS];
 	SPIPlanPtr	plan;			/* referring rows with a key (guard) */
 } RefInfo;
 
 static HTAB *ref_infos = NULL;
+
+/* A key a probe of this transaction found (see the header comment). */
+typedef struct RefSeen
+{
+	Oid			index;
+	Datum		key[REF_MAX_KEYS];
+	bool		copied[REF_MAX_KEYS];	/* key[k] is a copy in ref_seen_cxt */
+} RefSeen;
+
+#define REF_SEEN_MAX 16
+
+#if PG_VERSION_NUM >= 170000
+#define REF_LXID (MyProc->vxid.lxid)
+#else
+#define REF_LXID (MyProc->lxid)
+#endif
+
+static RefSeen ref_seen[REF_SEEN_MAX];
+static int	ref_nseen = 0;
+static int	ref_seen_next = 0;	/* the slot the next key replaces when full */
+static LocalTransactionId ref_seen_lxid = InvalidLocalTransactionId;
+static MemoryContext ref_seen_cxt = NULL;	/* keys passed by reference */
+static bool ref_seen_copied = false;
+
+/* Forgets every remembered probe. */
+static void
+ref_forget_all(void)
+{
+	ref_nseen = 0;
+	ref_seen_next = 0;
+	if (ref_seen_copied)
+	{
+		MemoryContextReset(ref_seen_cxt);
+		ref_seen_copied = false;
+	}
+}
+
+/* Whether a probe of this transaction found the key in r's index. */
+static bool
+ref_seen_has(const RefInfo *r, const Datum *key)
+{
+	int			i;
+	int			k;
+
+	if (ref_seen_lxid != REF_LXID)
+	{
+		ref_forget_all();
+		ref_seen_lxid = REF_LXID;
+		return false;
+	}
+	for (i = 0; i < ref_nseen; i++)
+	{
+		if (ref_seen[i].index != r->index)
+			continue;
+		for (k = 0; k < r->nkeys; k++)
+			if (!datumIsEqual(ref_seen[i].key[k], key[k], r->typbyval[k], r->typlen[k]))
+				break;
+		if (k == r->nkeys)
+			return true;
+	}
+	return false;
+}
+
+/* Remembers that a probe found the key (ref_seen_has was just asked). */
+static void
+ref_seen_add(const RefInfo *r, const Datum *key)
+{
+	RefSeen    *e;
+	int			k;
+
+	if (ref_seen_lxid != REF_LXID)
+	{
+		ref_forget_all();
+		ref_seen_lxid = REF_LXID;
+	}
+	if (ref_nseen < REF_SEEN_MAX)
+		e = &ref_seen[ref_nseen++];
+	else
+	{
+		e = &ref_seen[ref_seen_next];
+		ref_seen_next = (ref_seen_next + 1) % REF_SEEN_MAX;
+		for (k = 0; k < REF_MAX_KEYS; k++)
+			if (e->copied[k])
+				pfree(DatumGetPointer(e->key[k]));
+	}
+	e->index = r->index;
+	for (k = 0; k < REF_MAX_KEYS; k++)
+		e->copied[k] = false;
+	for (k = 0; k < r->nkeys; k++)
+	{
+		if (r->typbyval[k])
+			e->key[k] = key[k];
+		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(ref_seen_cxt);
+
+			e->key[k] = datumCopy(key[k], false, r->typlen[k]);
+			MemoryContextSwitchTo(old);
+			e->copied[k] = true;
+			ref_seen_copied = true;
+		}
+	}
+}
 
 static void
 ref_relcache_callback(Datum arg, Oid relid)
@@ -108,11 +245,20 @@ ref_relcache_callback(Datum arg, Oid relid)
 	HASH_SEQ_STATUS status;
 	RefInfo    *r;
 
+	ref_forget_all();
 	if (ref_infos == NULL)
 		return;
 	hash_seq_init(&status, ref_infos);
 	while ((r = hash_seq_search(&status)) != NULL)
 		r->valid = false;
+}
+
+static void
+ref_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		ref_forget_all();
 }
 
 /* Split "a, b" into column numbers of a relation. */
@@ -204,8 +350,11 @@ ref_info(TriggerData *td, bool check)
 
 		ctl.keysize = sizeof(Oid);
 		ctl.entrysize = sizeof(RefInfo);
+		ref_seen_cxt = AllocSetContextCreate(TopMemoryContext, "icos foreign key probes",
+											 ALLOCSET_SMALL_SIZES);
 		ref_infos = hash_create("icos foreign keys", 16, &ctl, HASH_ELEM | HASH_BLOBS);
 		CacheRegisterRelcacheCallback(ref_relcache_callback, (Datum) 0);
+		RegisterSubXactCallback(ref_subxact_callback, NULL);
 	}
 	r = hash_search(ref_infos, &tg->tgoid, HASH_ENTER, &found);
 	if (!found)
@@ -235,6 +384,13 @@ ref_info(TriggerData *td, bool check)
 			if (TupleDescAttr(RelationGetDescr(rel), r->this_att[i] - 1)->atttypid !=
 				TupleDescAttr(RelationGetDescr(other), r->other_att[i] - 1)->atttypid)
 				elog(ERROR, "trigger \"%s\": key column types differ", tg->tgname);
+		for (i = 0; i < n; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), r->this_att[i] - 1);
+
+			r->typlen[i] = att->attlen;
+			r->typbyval[i] = att->attbyval;
+		}
 		if (r->this_cols)
 			pfree(r->this_cols);
 		r->this_cols = MemoryContextStrdup(TopMemoryContext, tg->tgargs[3]);
@@ -365,7 +521,11 @@ ref_check(PG_FUNCTION_ARGS)
 		tuple = td->tg_trigtuple;
 	if (!ref_key(td, tuple, r->this_att, r->nkeys, key))
 		return PointerGetDatum(NULL);
-	if (!ref_probe(r, key))
+	if (ref_seen_has(r, key))
+		return PointerGetDatum(NULL);
+	if (ref_probe(r, key))
+		ref_seen_add(r, key);
+	else
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"",
@@ -460,6 +620,12 @@ ref_guard(PG_FUNCTION_ARGS)
 		(TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) ? !TRIGGER_FIRED_BEFORE(td->tg_event)
 		 : !TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event)))
 		elog(ERROR, "icos._ref_guard must be an AFTER DELETE OR UPDATE row trigger or a BEFORE TRUNCATE trigger");
+
+	/*
+	 * This transaction may be removing a key a probe of it found: no later
+	 * row may trust that probe (see the header comment).
+	 */
+	ref_forget_all();
 	r = ref_info(td, false);
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
@@ -487,5 +653,25 @@ ref_guard(PG_FUNCTION_ARGS)
 				 errdetail("Key %s is still referenced from table \"%s\".",
 						   ref_key_text(td, td->tg_trigtuple, r, r->this_att),
 						   td->tg_trigger->tgargs[1])));
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(ref_forget);
+
+/*
+ * icos._ref_forget(): AFTER DELETE OR UPDATE OF <key> OR TRUNCATE FOR EACH
+ * STATEMENT on the parent, enabled ALWAYS.  Forgets this transaction's
+ * probes also when session_replication_role = replica kept icos._ref_guard
+ * from firing.
+ */
+Datum
+ref_forget(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+		elog(ERROR, "icos._ref_forget must be an AFTER statement trigger");
+	ref_forget_all();
 	return PointerGetDatum(NULL);
 }

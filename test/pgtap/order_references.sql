@@ -3,9 +3,13 @@
 -- every reference refuses a missing parent with 23503 and the constraint's
 -- name, a parent still referred to cannot be deleted, re-keyed or
 -- truncated, a parent nothing refers to can, and a null key refers to
--- nothing.  Written as the table owner, as only the owner can.
+-- nothing.  A key a transaction's probe found is not probed again in that
+-- transaction; the checks at the end show that a parent it removed, or wrote
+-- in a subtransaction that rolled back, is missed again.  Written as the
+-- table owner, as only the owner can (and as a superuser, for the replica
+-- session).
 BEGIN;
-SELECT plan(31);
+SELECT plan(38);
 \ir orders_fixture.psql
 
 SELECT set_config('t.sale', icos.place_order('{"store": 9101, "channel": "pos",
@@ -32,6 +36,9 @@ SELECT is((SELECT count(*)::int FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tg
 		   WHERE p.proname = '_ref_check' AND NOT t.tgisinternal), 7, 'seven references are checked');
 SELECT is((SELECT count(*)::int FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
 		   WHERE p.proname = '_ref_guard' AND NOT t.tgisinternal), 14, 'each has a delete/update and a truncate guard');
+SELECT is((SELECT count(*)::int FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+		   WHERE p.proname = '_ref_forget' AND t.tgenabled = 'A'), 7,
+	'each parent forgets the probes, in replica sessions too');
 
 -- The referring side: a missing parent is refused and nothing is written.
 SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
@@ -129,6 +136,73 @@ SELECT throws_ok($$TRUNCATE icos.store CASCADE$$, '0A000', NULL, 'nor the stores
 SELECT isnt(icos.place_order('{"store": 9101, "channel": "pos",
 	"lines": [{"upc": "4006381333931", "qty": 1}], "delivery": {"method": "carry"},
 	"payments": [{"method": "cash", "amount": 25.00}]}'), NULL, 'the API still places orders');
+
+-- A key this transaction's probes found is not probed again; whatever could
+-- make it wrong makes the next row probe again.  The codes are taken first:
+-- a savepoint's rollback would undo set_config.
+SELECT set_config('t.sp1', icos.next_order_code()::text, true);
+SELECT set_config('t.sp2', icos.next_order_code()::text, true);
+-- A store written in a savepoint that rolls back is gone for the next order,
+-- though an order of the savepoint found it.
+SAVEPOINT ref_sp;
+INSERT INTO icos.store (store_id, name, kind) VALUES (9190, 'Pop-up for a day', 'store');
+INSERT INTO icos.orders (code, store_id, channel, status, delivery_method, promised_date)
+	VALUES (current_setting('t.sp1')::icos.order_code, 9190, 'pos', 'placed', 'carry', current_date);
+ROLLBACK TO SAVEPOINT ref_sp;
+SELECT throws_ok($$INSERT INTO icos.orders (code, store_id, channel, status, delivery_method, promised_date)
+	VALUES (current_setting('t.sp2')::icos.order_code, 9190, 'pos', 'placed', 'carry', current_date)$$,
+	'23503', 'insert or update on table "orders" violates foreign key constraint "orders_store_id_fkey"',
+	'a store written in a rolled-back savepoint is missing for a later order');
+-- The same within one statement: an exception block rolls back a product
+-- and the line of it, then the statement writes another line of it.
+CREATE FUNCTION pg_temp.line_after_undo() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	BEGIN
+		INSERT INTO icos.product (upc, name, price) VALUES ('5000000000036', 'Tissue paper', 0.50);
+		INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+			VALUES (9101, current_setting('t.sale')::icos.order_code, 20, '5000000000036', 1, 9101, 'fulfilled');
+		RAISE EXCEPTION 'undo';
+	EXCEPTION WHEN raise_exception THEN
+		NULL;
+	END;
+	INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+		VALUES (9101, current_setting('t.sale')::icos.order_code, 21, '5000000000036', 1, 9101, 'fulfilled');
+END $$;
+SELECT throws_ok($$SELECT pg_temp.line_after_undo()$$,
+	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_upc_fkey"',
+	'a product undone by an exception block is missing for the next line of the same statement');
+-- A product this transaction deleted, once nothing referred to it, is
+-- missing for a later line, though an earlier line's probe found it.
+INSERT INTO icos.product (upc, name, price) VALUES ('5000000000043', 'Gift card', 5.00);
+INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 22, '5000000000043', 1, 9101, 'fulfilled');
+DELETE FROM icos.order_line WHERE code = current_setting('t.sale')::icos.order_code AND line = 22;
+SELECT lives_ok($$DELETE FROM icos.product WHERE upc = '5000000000043'$$,
+	'a product whose only line was deleted is deleted');
+SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 23, '5000000000043', 1, 9101, 'fulfilled')$$,
+	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_upc_fkey"',
+	'a product deleted earlier in the transaction is missing for a later line');
+-- The same when the deletion ran as a replica session, where the guard does
+-- not fire.
+INSERT INTO icos.product (upc, name, price) VALUES ('5000000000050', 'Card', 1.50);
+INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 24, '5000000000050', 1, 9101, 'fulfilled');
+SET LOCAL session_replication_role = replica;
+DELETE FROM icos.order_line WHERE code = current_setting('t.sale')::icos.order_code AND line = 24;
+DELETE FROM icos.product WHERE upc = '5000000000050';
+SET LOCAL session_replication_role = origin;
+SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 25, '5000000000050', 1, 9101, 'fulfilled')$$,
+	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_upc_fkey"',
+	'a product deleted by a replica session of the transaction is missing for a later line');
+-- A found key lets only itself through: in one statement, a line of a
+-- product found before and one of an unknown product.
+SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 26, '4006381333931', 1, 9101, 'fulfilled'),
+		(9101, current_setting('t.sale')::icos.order_code, 27, '5901234123457', 1, 9101, 'fulfilled')$$,
+	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_upc_fkey"',
+	'a known product does not let an unknown one through');
 
 SELECT * FROM finish();
 ROLLBACK;

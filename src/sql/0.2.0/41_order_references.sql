@@ -12,7 +12,11 @@
 -- lock on the referring table, so it waits for every order being written
 -- and then sees it.  The errors are a foreign key's: 23503 naming the
 -- constraint.  Customers, stock, holds and the catalogue keep declarative
--- foreign keys.
+-- foreign keys.  A transaction probes each key once: a later row with a
+-- key a probe of the same transaction found skips its probe, until the
+-- transaction removes a parent row (the guard, and icos._ref_forget when
+-- session_replication_role keeps the guard off), rolls a subtransaction
+-- back, or ends; src/refcheck.c explains why that is safe.
 --
 -- icos._ref_fkey(constraint, referring table, its columns, parent, its key)
 -- makes the triggers of one reference (both sides and TRUNCATE).
@@ -28,6 +32,12 @@ AS 'MODULE_PATHNAME', 'ref_guard'
 LANGUAGE C;
 COMMENT ON FUNCTION icos._ref_guard() IS
 	'Refuses to delete, re-key or truncate a parent row still referred to, after locking the referring table SHARE (AFTER DELETE OR UPDATE row trigger, BEFORE TRUNCATE statement trigger of the parent); arguments: constraint, referring table, its columns, this table''s key columns';
+
+CREATE FUNCTION icos._ref_forget() RETURNS trigger
+AS 'MODULE_PATHNAME', 'ref_forget'
+LANGUAGE C;
+COMMENT ON FUNCTION icos._ref_forget() IS
+	'Forgets the keys this transaction''s foreign key probes found, after a parent row was deleted, re-keyed or truncated (AFTER statement trigger of the parent, enabled ALWAYS)';
 
 CREATE FUNCTION icos._ref_fkey(p_name text, p_table text, p_columns text, p_parent text, p_key text)
 RETURNS void
@@ -52,6 +62,15 @@ BEGIN
 				   p_name || '_truncate', p_parent, p_name, p_table, p_columns, p_key);
 	EXECUTE format('COMMENT ON TRIGGER %I ON icos.%I IS %L', p_name || '_truncate', p_parent,
 				   format('Not emptied while icos.%s has rows (foreign key %s)', p_table, p_name));
+	-- Also in a replica session, where the guard does not fire: a probe of
+	-- this transaction may have found a row this statement removed.
+	EXECUTE format('CREATE TRIGGER %I AFTER DELETE OR UPDATE OF %s OR TRUNCATE ON icos.%I'
+				   ' FOR EACH STATEMENT EXECUTE FUNCTION icos._ref_forget()',
+				   p_name || '_forget', p_key, p_parent);
+	EXECUTE format('ALTER TABLE icos.%I ENABLE ALWAYS TRIGGER %I', p_parent, p_name || '_forget');
+	EXECUTE format('COMMENT ON TRIGGER %I ON icos.%I IS %L', p_name || '_forget', p_parent,
+				   format('This transaction''s probes for foreign key %s may no longer hold (icos._ref_forget)',
+						  p_name));
 END;
 $$;
 COMMENT ON FUNCTION icos._ref_fkey(text, text, text, text, text) IS
