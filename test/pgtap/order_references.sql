@@ -9,7 +9,7 @@
 -- table owner, as only the owner can (and as a superuser, for the replica
 -- session).
 BEGIN;
-SELECT plan(38);
+SELECT plan(39);
 \ir orders_fixture.psql
 
 SELECT set_config('t.sale', icos.place_order('{"store": 9101, "channel": "pos",
@@ -153,49 +153,51 @@ SELECT throws_ok($$INSERT INTO icos.orders (code, store_id, channel, status, del
 	VALUES (current_setting('t.sp2')::icos.order_code, 9190, 'pos', 'placed', 'carry', current_date)$$,
 	'23503', 'insert or update on table "orders" violates foreign key constraint "orders_store_id_fkey"',
 	'a store written in a rolled-back savepoint is missing for a later order');
--- The same within one statement: an exception block rolls back a product
--- and the line of it, then the statement writes another line of it.
+-- The same within one statement: an exception block rolls back a store and
+-- a line served by it, then the statement writes another line served by it.
+-- (Stores, because writing a product also invalidates caches, which would
+-- hide a cache that outlived its subtransaction.)
 CREATE FUNCTION pg_temp.line_after_undo() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 	BEGIN
-		INSERT INTO icos.product (upc, name, price) VALUES ('5000000000036', 'Tissue paper', 0.50);
+		INSERT INTO icos.store (store_id, name, kind) VALUES (9191, 'Stand for an hour', 'store');
 		INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
-			VALUES (9101, current_setting('t.sale')::icos.order_code, 20, '5000000000036', 1, 9101, 'fulfilled');
+			VALUES (9101, current_setting('t.sale')::icos.order_code, 20, '4006381333931', 1, 9191, 'fulfilled');
 		RAISE EXCEPTION 'undo';
 	EXCEPTION WHEN raise_exception THEN
 		NULL;
 	END;
 	INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
-		VALUES (9101, current_setting('t.sale')::icos.order_code, 21, '5000000000036', 1, 9101, 'fulfilled');
+		VALUES (9101, current_setting('t.sale')::icos.order_code, 21, '4006381333931', 1, 9191, 'fulfilled');
 END $$;
 SELECT throws_ok($$SELECT pg_temp.line_after_undo()$$,
-	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_upc_fkey"',
-	'a product undone by an exception block is missing for the next line of the same statement');
--- A product this transaction deleted, once nothing referred to it, is
--- missing for a later line, though an earlier line's probe found it.
-INSERT INTO icos.product (upc, name, price) VALUES ('5000000000043', 'Gift card', 5.00);
+	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_fulfil_from_fkey"',
+	'a store undone by an exception block is missing for the next line of the same statement');
+-- A store this transaction deleted, once nothing referred to it, is missing
+-- for a later line, though an earlier line's probe found it.
+INSERT INTO icos.store (store_id, name, kind) VALUES (9192, 'Closing down', 'store');
 INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
-	VALUES (9101, current_setting('t.sale')::icos.order_code, 22, '5000000000043', 1, 9101, 'fulfilled');
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 22, '4006381333931', 1, 9192, 'fulfilled');
 DELETE FROM icos.order_line WHERE code = current_setting('t.sale')::icos.order_code AND line = 22;
-SELECT lives_ok($$DELETE FROM icos.product WHERE upc = '5000000000043'$$,
-	'a product whose only line was deleted is deleted');
+SELECT lives_ok($$DELETE FROM icos.store WHERE store_id = 9192$$,
+	'a store whose only line was deleted is deleted');
 SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
-	VALUES (9101, current_setting('t.sale')::icos.order_code, 23, '5000000000043', 1, 9101, 'fulfilled')$$,
-	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_upc_fkey"',
-	'a product deleted earlier in the transaction is missing for a later line');
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 23, '4006381333931', 1, 9192, 'fulfilled')$$,
+	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_fulfil_from_fkey"',
+	'a store deleted earlier in the transaction is missing for a later line');
 -- The same when the deletion ran as a replica session, where the guard does
 -- not fire.
-INSERT INTO icos.product (upc, name, price) VALUES ('5000000000050', 'Card', 1.50);
+INSERT INTO icos.store (store_id, name, kind) VALUES (9193, 'Closing soon', 'store');
 INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
-	VALUES (9101, current_setting('t.sale')::icos.order_code, 24, '5000000000050', 1, 9101, 'fulfilled');
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 24, '4006381333931', 1, 9193, 'fulfilled');
 SET LOCAL session_replication_role = replica;
 DELETE FROM icos.order_line WHERE code = current_setting('t.sale')::icos.order_code AND line = 24;
-DELETE FROM icos.product WHERE upc = '5000000000050';
+DELETE FROM icos.store WHERE store_id = 9193;
 SET LOCAL session_replication_role = origin;
 SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
-	VALUES (9101, current_setting('t.sale')::icos.order_code, 25, '5000000000050', 1, 9101, 'fulfilled')$$,
-	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_upc_fkey"',
-	'a product deleted by a replica session of the transaction is missing for a later line');
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 25, '4006381333931', 1, 9193, 'fulfilled')$$,
+	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_fulfil_from_fkey"',
+	'a store deleted by a replica session of the transaction is missing for a later line');
 -- A found key lets only itself through: in one statement, a line of a
 -- product found before and one of an unknown product.
 SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
@@ -203,6 +205,11 @@ SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, 
 		(9101, current_setting('t.sale')::icos.order_code, 27, '5901234123457', 1, 9101, 'fulfilled')$$,
 	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_upc_fkey"',
 	'a known product does not let an unknown one through');
+SELECT throws_ok($$INSERT INTO icos.order_event (store_id, code, kind, at_store)
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 'edited', 9101),
+		(9101, current_setting('t.none')::icos.order_code, 'edited', 9101)$$,
+	'23503', 'insert or update on table "order_event" violates foreign key constraint "order_event_store_id_code_fkey"',
+	'a known order does not let another code of the same store through');
 
 SELECT * FROM finish();
 ROLLBACK;
