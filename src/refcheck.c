@@ -76,11 +76,15 @@
  * reported.  The cache holds REF_SEEN_MAX keys, the newest replacing the
  * oldest; a sale needs five.
  *
- * Trigger arguments: the constraint's name (for messages), the other table
- * (in the trigger's schema), the other table's columns and this table's
- * columns, each a comma-separated list in the same order.  What a trigger
- * needs (relations, attribute numbers, the index, its equality functions) is
- * worked out once per backend and dropped when a relation changes.
+ * Trigger arguments, four per reference: the constraint's name (for
+ * messages), the other table (in the trigger's schema), the other table's
+ * columns and this table's columns, each a comma-separated list in the same
+ * order.  A guard keeps one reference; a table's check trigger keeps all of
+ * its references, checked in the order given, so that a row written costs
+ * one trigger event (PostgreSQL fetches the row again for each) rather than
+ * one per reference.  What a trigger needs (relations, attribute numbers,
+ * the index, its equality functions) is worked out once per backend and
+ * dropped when a relation changes.
  *
  *-------------------------------------------------------------------------
  */
@@ -114,12 +118,12 @@
 #include "utils/varlena.h"
 
 #define REF_MAX_KEYS 4
+#define REF_MAX_REFS 4			/* references one check trigger keeps */
 
-/* What one trigger needs, worked out once per backend. */
+/* What one reference needs, worked out once per backend. */
 typedef struct RefInfo
 {
-	Oid			tgoid;			/* hash key */
-	bool		valid;
+	int			arg;			/* its first argument in the trigger's */
 	Oid			other;			/* the other table */
 	Oid			other_owner;	/* whose rights the guard's look-up uses */
 	int			nkeys;
@@ -133,6 +137,15 @@ typedef struct RefInfo
 	bool		typbyval[REF_MAX_KEYS];
 	SPIPlanPtr	plan;			/* referring rows with a key (guard) */
 } RefInfo;
+
+/* A trigger's references: one for a guard, one or more for a check. */
+typedef struct RefTrigger
+{
+	Oid			tgoid;			/* hash key */
+	bool		valid;
+	int			nrefs;
+	RefInfo		refs[REF_MAX_REFS];
+} RefTrigger;
 
 static HTAB *ref_infos = NULL;
 
@@ -243,14 +256,14 @@ static void
 ref_relcache_callback(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS status;
-	RefInfo    *r;
+	RefTrigger *t;
 
 	ref_forget_all();
 	if (ref_infos == NULL)
 		return;
 	hash_seq_init(&status, ref_infos);
-	while ((r = hash_seq_search(&status)) != NULL)
-		r->valid = false;
+	while ((t = hash_seq_search(&status)) != NULL)
+		t->valid = false;
 }
 
 static void
@@ -332,16 +345,60 @@ ref_find_index(Relation parent, RefInfo *r, const char *tgname)
 }
 
 /*
- * The trigger's RefInfo, worked out if needed.  check: this table refers
- * to the other (icos._ref_check); else the other refers to this one
- * (icos._ref_guard).
+ * One reference of a trigger, from its four arguments starting at arg.
+ * check: this table refers to the other (icos._ref_check); else the other
+ * refers to this one (icos._ref_guard).
  */
-static RefInfo *
-ref_info(TriggerData *td, bool check)
+static void
+ref_info_one(TriggerData *td, RefInfo *r, int arg, bool check)
 {
 	Trigger    *tg = td->tg_trigger;
 	Relation	rel = td->tg_relation;
-	RefInfo    *r;
+	Relation	other;
+	int			n;
+	int			i;
+
+	r->arg = arg;
+	r->other = get_relname_relid(tg->tgargs[arg + 1], RelationGetNamespace(rel));
+	if (!OidIsValid(r->other))
+		elog(ERROR, "trigger \"%s\": no table \"%s\"", tg->tgname, tg->tgargs[arg + 1]);
+	other = table_open(r->other, AccessShareLock);
+	r->other_owner = RelationGetForm(other)->relowner;
+	r->nkeys = ref_columns(other, tg->tgargs[arg + 2], r->other_att, tg->tgname);
+	n = ref_columns(rel, tg->tgargs[arg + 3], r->this_att, tg->tgname);
+	if (n != r->nkeys)
+		elog(ERROR, "trigger \"%s\": the column lists differ in length", tg->tgname);
+	for (i = 0; i < n; i++)
+		if (TupleDescAttr(RelationGetDescr(rel), r->this_att[i] - 1)->atttypid !=
+			TupleDescAttr(RelationGetDescr(other), r->other_att[i] - 1)->atttypid)
+			elog(ERROR, "trigger \"%s\": key column types differ", tg->tgname);
+	for (i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), r->this_att[i] - 1);
+
+		r->typlen[i] = att->attlen;
+		r->typbyval[i] = att->attbyval;
+	}
+	if (r->this_cols)
+		pfree(r->this_cols);
+	r->this_cols = MemoryContextStrdup(TopMemoryContext, tg->tgargs[arg + 3]);
+	if (check)
+		ref_find_index(other, r, tg->tgname);
+	if (r->plan)
+		SPI_freeplan(r->plan);
+	r->plan = NULL;
+	table_close(other, AccessShareLock);
+}
+
+/*
+ * The trigger's references, worked out if needed: four arguments each, and
+ * a guard has exactly one.
+ */
+static RefTrigger *
+ref_info(TriggerData *td, bool check)
+{
+	Trigger    *tg = td->tg_trigger;
+	RefTrigger *t;
 	bool		found;
 
 	if (ref_infos == NULL)
@@ -349,60 +406,39 @@ ref_info(TriggerData *td, bool check)
 		HASHCTL		ctl;
 
 		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(RefInfo);
+		ctl.entrysize = sizeof(RefTrigger);
 		ref_seen_cxt = AllocSetContextCreate(TopMemoryContext, "icos foreign key probes",
 											 ALLOCSET_SMALL_SIZES);
 		ref_infos = hash_create("icos foreign keys", 16, &ctl, HASH_ELEM | HASH_BLOBS);
 		CacheRegisterRelcacheCallback(ref_relcache_callback, (Datum) 0);
 		RegisterSubXactCallback(ref_subxact_callback, NULL);
 	}
-	r = hash_search(ref_infos, &tg->tgoid, HASH_ENTER, &found);
+	t = hash_search(ref_infos, &tg->tgoid, HASH_ENTER, &found);
 	if (!found)
 	{
-		r->valid = false;
-		r->this_cols = NULL;
-		r->plan = NULL;
-	}
-	if (!r->valid)
-	{
-		Relation	other;
-		int			n;
-		int			i;
+		int			j;
 
-		if (tg->tgnargs != 4)
-			elog(ERROR, "trigger \"%s\" needs 4 arguments", tg->tgname);
-		r->other = get_relname_relid(tg->tgargs[1], RelationGetNamespace(rel));
-		if (!OidIsValid(r->other))
-			elog(ERROR, "trigger \"%s\": no table \"%s\"", tg->tgname, tg->tgargs[1]);
-		other = table_open(r->other, AccessShareLock);
-		r->other_owner = RelationGetForm(other)->relowner;
-		r->nkeys = ref_columns(other, tg->tgargs[2], r->other_att, tg->tgname);
-		n = ref_columns(rel, tg->tgargs[3], r->this_att, tg->tgname);
-		if (n != r->nkeys)
-			elog(ERROR, "trigger \"%s\": the column lists differ in length", tg->tgname);
-		for (i = 0; i < n; i++)
-			if (TupleDescAttr(RelationGetDescr(rel), r->this_att[i] - 1)->atttypid !=
-				TupleDescAttr(RelationGetDescr(other), r->other_att[i] - 1)->atttypid)
-				elog(ERROR, "trigger \"%s\": key column types differ", tg->tgname);
-		for (i = 0; i < n; i++)
+		t->valid = false;
+		for (j = 0; j < REF_MAX_REFS; j++)
 		{
-			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), r->this_att[i] - 1);
-
-			r->typlen[i] = att->attlen;
-			r->typbyval[i] = att->attbyval;
+			t->refs[j].this_cols = NULL;
+			t->refs[j].plan = NULL;
 		}
-		if (r->this_cols)
-			pfree(r->this_cols);
-		r->this_cols = MemoryContextStrdup(TopMemoryContext, tg->tgargs[3]);
-		if (check)
-			ref_find_index(other, r, tg->tgname);
-		if (r->plan)
-			SPI_freeplan(r->plan);
-		r->plan = NULL;
-		table_close(other, AccessShareLock);
-		r->valid = true;
 	}
-	return r;
+	if (!t->valid)
+	{
+		int			j;
+
+		if (tg->tgnargs < 4 || tg->tgnargs % 4 != 0 || tg->tgnargs > 4 * REF_MAX_REFS ||
+			(!check && tg->tgnargs != 4))
+			elog(ERROR, "trigger \"%s\" needs 4 arguments per reference (at most %d references; a guard keeps one)",
+				 tg->tgname, REF_MAX_REFS);
+		t->nrefs = tg->tgnargs / 4;
+		for (j = 0; j < t->nrefs; j++)
+			ref_info_one(td, &t->refs[j], 4 * j, check);
+		t->valid = true;
+	}
+	return t;
 }
 
 /* The key of a row; false when a column is null (refers to nothing). */
@@ -502,37 +538,43 @@ Datum
 ref_check(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	RefInfo    *r;
-	HeapTuple	tuple;
-	Datum		key[REF_MAX_KEYS];
+	RefTrigger *t;
+	int			j;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
 		elog(ERROR, "icos._ref_check must be an AFTER INSERT OR UPDATE row trigger");
-	r = ref_info(td, true);
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	t = ref_info(td, true);
+	for (j = 0; j < t->nrefs; j++)
 	{
-		if (ref_unchanged(td, r->this_att, r->nkeys))
-			return PointerGetDatum(NULL);
-		tuple = td->tg_newtuple;
+		RefInfo    *r = &t->refs[j];
+		HeapTuple	tuple;
+		Datum		key[REF_MAX_KEYS];
+
+		if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		{
+			if (ref_unchanged(td, r->this_att, r->nkeys))
+				continue;
+			tuple = td->tg_newtuple;
+		}
+		else
+			tuple = td->tg_trigtuple;
+		if (!ref_key(td, tuple, r->this_att, r->nkeys, key) || ref_seen_has(r, key))
+			continue;
+		if (ref_probe(r, key))
+			ref_seen_add(r, key);
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"",
+							RelationGetRelationName(td->tg_relation),
+							td->tg_trigger->tgargs[r->arg]),
+					 errdetail("Key %s is not present in table \"%s\".",
+							   ref_key_text(td, tuple, r, r->this_att),
+							   td->tg_trigger->tgargs[r->arg + 1]),
+					 errtableconstraint(td->tg_relation, td->tg_trigger->tgargs[r->arg])));
 	}
-	else
-		tuple = td->tg_trigtuple;
-	if (!ref_key(td, tuple, r->this_att, r->nkeys, key))
-		return PointerGetDatum(NULL);
-	if (ref_seen_has(r, key))
-		return PointerGetDatum(NULL);
-	if (ref_probe(r, key))
-		ref_seen_add(r, key);
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"",
-						RelationGetRelationName(td->tg_relation), td->tg_trigger->tgargs[0]),
-				 errdetail("Key %s is not present in table \"%s\".",
-						   ref_key_text(td, tuple, r, r->this_att), td->tg_trigger->tgargs[1]),
-				 errtableconstraint(td->tg_relation, td->tg_trigger->tgargs[0])));
 	return PointerGetDatum(NULL);
 }
 
@@ -626,7 +668,7 @@ ref_guard(PG_FUNCTION_ARGS)
 	 * row may trust that probe (see the header comment).
 	 */
 	ref_forget_all();
-	r = ref_info(td, false);
+	r = &ref_info(td, false)->refs[0];
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{

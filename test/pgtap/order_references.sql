@@ -9,7 +9,7 @@
 -- table owner, as only the owner can (and as a superuser, for the replica
 -- session).
 BEGIN;
-SELECT plan(39);
+SELECT plan(41);
 \ir orders_fixture.psql
 
 SELECT set_config('t.sale', icos.place_order('{"store": 9101, "channel": "pos",
@@ -32,8 +32,13 @@ INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status
 	VALUES (9101, current_setting('t.sale')::icos.order_code, 2, '5000000000012', 1, 9101, 'fulfilled');
 
 -- Every trigger pair is in place, on both sides.
-SELECT is((SELECT count(*)::int FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+SELECT is((SELECT sum(t.tgnargs / 4)::int FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
 		   WHERE p.proname = '_ref_check' AND NOT t.tgisinternal), 7, 'seven references are checked');
+SELECT is((SELECT string_agg(t.tgrelid::regclass::text, ' ' ORDER BY t.tgrelid::regclass::text)
+		   FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+		   WHERE p.proname = '_ref_check' AND NOT t.tgisinternal),
+	'icos.order_event icos.order_line icos.order_payment icos.orders',
+	'by one trigger on each referring table');
 SELECT is((SELECT count(*)::int FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
 		   WHERE p.proname = '_ref_guard' AND NOT t.tgisinternal), 14, 'each has a delete/update and a truncate guard');
 SELECT is((SELECT count(*)::int FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
@@ -53,6 +58,10 @@ SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, 
 	VALUES (9102, current_setting('t.sale')::icos.order_code, 9, '036000291452', 1, 9101, 'reserved')$$,
 	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_store_id_code_fkey"',
 	'a line of an order of another store (no such order) is refused');
+SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 9, '5901234123457', 1, 9199, 'reserved')$$,
+	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_fulfil_from_fkey"',
+	'a line breaking two references names the first constraint by name, as separate triggers would');
 SELECT throws_ok($$INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence, tendered_pence)
 	VALUES (9101, current_setting('t.none')::icos.order_code, 1, 'payment', 'cash', 100, 100)$$,
 	'23503', 'insert or update on table "order_payment" violates foreign key constraint "order_payment_store_id_code_fkey"',
