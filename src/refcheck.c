@@ -500,7 +500,13 @@ ref_key_text(TriggerData *td, HeapTuple tuple, const RefInfo *r, const AttrNumbe
 	return s.data;
 }
 
-/* Whether the parent has the key: one probe of its unique index. */
+/*
+ * Whether the parent has the key: one probe of its unique index.  The
+ * parent and its index stay locked ACCESS SHARE to the end of the
+ * transaction, as a foreign key's query leaves them (that lock keeps
+ * neither deletions nor writes out, only DDL): the next probe then finds
+ * the lock already held instead of taking it again.
+ */
 static bool
 ref_probe(const RefInfo *r, const Datum *key)
 {
@@ -522,8 +528,8 @@ ref_probe(const RefInfo *r, const Datum *key)
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
-	table_close(parent, AccessShareLock);
+	index_close(index, NoLock);
+	table_close(parent, NoLock);
 	return found;
 }
 
