@@ -9,7 +9,7 @@
 -- table owner, as only the owner can (and as a superuser, for the replica
 -- session).
 BEGIN;
-SELECT plan(41);
+SELECT plan(42);
 \ir orders_fixture.psql
 
 SELECT set_config('t.sale', icos.place_order('{"store": 9101, "channel": "pos",
@@ -194,6 +194,16 @@ SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, 
 	VALUES (9101, current_setting('t.sale')::icos.order_code, 23, '4006381333931', 1, 9192, 'fulfilled')$$,
 	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_fulfil_from_fkey"',
 	'a store deleted earlier in the transaction is missing for a later line');
+-- And a store it re-numbered.
+INSERT INTO icos.store (store_id, name, kind) VALUES (9194, 'Renumbered', 'store');
+INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 28, '4006381333931', 1, 9194, 'fulfilled');
+DELETE FROM icos.order_line WHERE code = current_setting('t.sale')::icos.order_code AND line = 28;
+UPDATE icos.store SET store_id = 9195 WHERE store_id = 9194;
+SELECT throws_ok($$INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)
+	VALUES (9101, current_setting('t.sale')::icos.order_code, 29, '4006381333931', 1, 9194, 'fulfilled')$$,
+	'23503', 'insert or update on table "order_line" violates foreign key constraint "order_line_fulfil_from_fkey"',
+	'a store number this transaction changed is missing for a later line');
 -- The same when the deletion ran as a replica session, where the guard does
 -- not fire.
 INSERT INTO icos.store (store_id, name, kind) VALUES (9193, 'Closing soon', 'store');
