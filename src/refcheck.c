@@ -46,19 +46,19 @@
  * the row.  Probes ignore privileges and row-level security, as a foreign
  * key's checks do (they run as the table's owner with row security off).
  *
- * Probes already made.  A till sale probes the same store five times and
- * the same order five times (the order's store, each line's store and each
- * line's, payment's and event's order), so a successful probe is remembered
- * for the rest of the transaction, by parent index and key bytes, and a
- * later row of the same transaction with the same key skips its probe.  The
- * answer cannot have become false since, by the argument above: the probe
- * was made by a writer of a referring table, which holds ROW EXCLUSIVE on it
- * until the transaction ends, so another transaction's deletion or
- * re-keying of the parent, whose guard waits for SHARE on that table, cannot
- * commit before this one ends (and it sees this transaction's rows when it
- * does; which referring table the later row is in does not matter, every
+ * A key is probed once per transaction.  A till sale names the same store
+ * five times and the same order five times (the order's store, each line's
+ * store, each line's, the payment's and the event's order), so a successful
+ * probe is remembered for the rest of the transaction, by parent index and
+ * key bytes, and a later row of the transaction with the same key skips its
+ * probe.  The answer cannot have become false since, by the argument above:
+ * the probe was made by a writer of a referring table, which holds ROW
+ * EXCLUSIVE on it until the transaction ends, so another transaction's
+ * deletion or re-keying of the parent, whose guard waits for SHARE on that
+ * table, cannot commit before this one ends, and sees this transaction's
+ * rows when it does (in whichever referring table the later row is: every
  * reference to the parent has its guard).  What the lock argument does not
- * cover, and what empties the cache:
+ * cover empties the cache:
  *
  *	- this transaction's own deletion, re-keying or truncation of a parent:
  *	  icos._ref_guard forgets everything whenever it fires, and
@@ -72,9 +72,12 @@
  *	- the end of the transaction (the cache belongs to one local transaction
  *	  id), and any relcache invalidation (the index may be another one now).
  *
- * A failed probe is never remembered: every missing key is probed again and
- * reported.  The cache holds REF_SEEN_MAX keys, the newest replacing the
- * oldest; a sale needs five.
+ * The apply worker fires no guard, so it can delete a parent unseen, as it
+ * could before: then the earlier row whose probe found the parent refers to
+ * nothing too, whether or not the later row probes.  A failed probe is never
+ * remembered: every missing key is probed again and reported.  The cache
+ * holds REF_SEEN_MAX keys, the newest replacing the oldest; a sale needs
+ * five.
  *
  * Trigger arguments, four per reference: the constraint's name (for
  * messages), the other table (in the trigger's schema), the other table's
@@ -94,8 +97,8 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
-#include "access/xact.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "commands/trigger.h"
