@@ -46,11 +46,48 @@
  * the row.  Probes ignore privileges and row-level security, as a foreign
  * key's checks do (they run as the table's owner with row security off).
  *
- * Trigger arguments: the constraint's name (for messages), the other table
- * (in the trigger's schema), the other table's columns and this table's
- * columns, each a comma-separated list in the same order.  What a trigger
- * needs (relations, attribute numbers, the index, its equality functions) is
- * worked out once per backend and dropped when a relation changes.
+ * A key is probed once per transaction.  A till sale names the same store
+ * five times and the same order five times (the order's store, each line's
+ * store, each line's, the payment's and the event's order), so a successful
+ * probe is remembered for the rest of the transaction, by parent index and
+ * key bytes, and a later row of the transaction with the same key skips its
+ * probe.  The answer cannot have become false since, by the argument above:
+ * the probe was made by a writer of a referring table, which holds ROW
+ * EXCLUSIVE on it until the transaction ends, so another transaction's
+ * deletion or re-keying of the parent, whose guard waits for SHARE on that
+ * table, cannot commit before this one ends, and sees this transaction's
+ * rows when it does (in whichever referring table the later row is: every
+ * reference to the parent has its guard).  What the lock argument does not
+ * cover empties the cache:
+ *
+ *	- this transaction's own deletion, re-keying or truncation of a parent:
+ *	  icos._ref_guard forgets everything whenever it fires, and
+ *	  icos._ref_forget, a statement trigger on the parent enabled ALWAYS,
+ *	  does too when a superuser's session_replication_role = replica kept
+ *	  the guard from firing (a later row must not trust a key this
+ *	  transaction deleted, even when no row referred to it then);
+ *	- the abort of a subtransaction (ROLLBACK TO, an exception block): the
+ *	  parent row the probe found may have been written in it, and the lock
+ *	  on the referring table may have been taken in it and now be released;
+ *	- the end of the transaction (the cache belongs to one local transaction
+ *	  id), and any relcache invalidation (the index may be another one now).
+ *
+ * The apply worker fires no guard, so it can delete a parent unseen, as it
+ * could before: then the earlier row whose probe found the parent refers to
+ * nothing too, whether or not the later row probes.  A failed probe is never
+ * remembered: every missing key is probed again and reported.  The cache
+ * holds REF_SEEN_MAX keys, the newest replacing the oldest; a sale needs
+ * five.
+ *
+ * Trigger arguments, four per reference: the constraint's name (for
+ * messages), the other table (in the trigger's schema), the other table's
+ * columns and this table's columns, each a comma-separated list in the same
+ * order.  A guard keeps one reference; a table's check trigger keeps all of
+ * its references, checked in the order given, so that a row written costs
+ * one trigger event (PostgreSQL fetches the row again for each) rather than
+ * one per reference.  What a trigger needs (relations, attribute numbers,
+ * the index, its equality functions) is worked out once per backend and
+ * dropped when a relation changes.
  *
  *-------------------------------------------------------------------------
  */
@@ -61,6 +98,7 @@
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_index.h"
 #include "commands/trigger.h"
@@ -70,6 +108,7 @@
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
@@ -82,12 +121,12 @@
 #include "utils/varlena.h"
 
 #define REF_MAX_KEYS 4
+#define REF_MAX_REFS 4			/* references one check trigger keeps */
 
-/* What one trigger needs, worked out once per backend. */
+/* What one reference needs, worked out once per backend. */
 typedef struct RefInfo
 {
-	Oid			tgoid;			/* hash key */
-	bool		valid;
+	int			arg;			/* its first argument in the trigger's */
 	Oid			other;			/* the other table */
 	Oid			other_owner;	/* whose rights the guard's look-up uses */
 	int			nkeys;
@@ -97,22 +136,145 @@ typedef struct RefInfo
 	Oid			index;			/* parent's unique index on the key (check) */
 	FmgrInfo	eq[REF_MAX_KEYS];	/* its equality functions */
 	Oid			collation[REF_MAX_KEYS];
+	int16		typlen[REF_MAX_KEYS];	/* the key's types, to compare bytes */
+	bool		typbyval[REF_MAX_KEYS];
 	SPIPlanPtr	plan;			/* referring rows with a key (guard) */
 } RefInfo;
 
+/* A trigger's references: one for a guard, one or more for a check. */
+typedef struct RefTrigger
+{
+	Oid			tgoid;			/* hash key */
+	bool		valid;
+	int			nrefs;
+	RefInfo		refs[REF_MAX_REFS];
+} RefTrigger;
+
 static HTAB *ref_infos = NULL;
+
+/* A key a probe of this transaction found (see the header comment). */
+typedef struct RefSeen
+{
+	Oid			index;
+	Datum		key[REF_MAX_KEYS];
+	bool		copied[REF_MAX_KEYS];	/* key[k] is a copy in ref_seen_cxt */
+} RefSeen;
+
+#define REF_SEEN_MAX 16
+
+#if PG_VERSION_NUM >= 170000
+#define REF_LXID (MyProc->vxid.lxid)
+#else
+#define REF_LXID (MyProc->lxid)
+#endif
+
+static RefSeen ref_seen[REF_SEEN_MAX];
+static int	ref_nseen = 0;
+static int	ref_seen_next = 0;	/* the slot the next key replaces when full */
+static LocalTransactionId ref_seen_lxid = InvalidLocalTransactionId;
+static MemoryContext ref_seen_cxt = NULL;	/* keys passed by reference */
+static bool ref_seen_copied = false;
+
+/* Forgets every remembered probe. */
+static void
+ref_forget_all(void)
+{
+	ref_nseen = 0;
+	ref_seen_next = 0;
+	if (ref_seen_copied)
+	{
+		MemoryContextReset(ref_seen_cxt);
+		ref_seen_copied = false;
+	}
+}
+
+/* Whether a probe of this transaction found the key in r's index. */
+static bool
+ref_seen_has(const RefInfo *r, const Datum *key)
+{
+	int			i;
+	int			k;
+
+	if (ref_seen_lxid != REF_LXID)
+	{
+		ref_forget_all();
+		ref_seen_lxid = REF_LXID;
+		return false;
+	}
+	for (i = 0; i < ref_nseen; i++)
+	{
+		if (ref_seen[i].index != r->index)
+			continue;
+		for (k = 0; k < r->nkeys; k++)
+			if (!datumIsEqual(ref_seen[i].key[k], key[k], r->typbyval[k], r->typlen[k]))
+				break;
+		if (k == r->nkeys)
+			return true;
+	}
+	return false;
+}
+
+/* Remembers that a probe found the key (ref_seen_has was just asked). */
+static void
+ref_seen_add(const RefInfo *r, const Datum *key)
+{
+	RefSeen    *e;
+	int			k;
+
+	if (ref_seen_lxid != REF_LXID)
+	{
+		ref_forget_all();
+		ref_seen_lxid = REF_LXID;
+	}
+	if (ref_nseen < REF_SEEN_MAX)
+		e = &ref_seen[ref_nseen++];
+	else
+	{
+		e = &ref_seen[ref_seen_next];
+		ref_seen_next = (ref_seen_next + 1) % REF_SEEN_MAX;
+		for (k = 0; k < REF_MAX_KEYS; k++)
+			if (e->copied[k])
+				pfree(DatumGetPointer(e->key[k]));
+	}
+	e->index = r->index;
+	for (k = 0; k < REF_MAX_KEYS; k++)
+		e->copied[k] = false;
+	for (k = 0; k < r->nkeys; k++)
+	{
+		if (r->typbyval[k])
+			e->key[k] = key[k];
+		else
+		{
+			MemoryContext old = MemoryContextSwitchTo(ref_seen_cxt);
+
+			e->key[k] = datumCopy(key[k], false, r->typlen[k]);
+			MemoryContextSwitchTo(old);
+			e->copied[k] = true;
+			ref_seen_copied = true;
+		}
+	}
+}
 
 static void
 ref_relcache_callback(Datum arg, Oid relid)
 {
 	HASH_SEQ_STATUS status;
-	RefInfo    *r;
+	RefTrigger *t;
 
+	ref_forget_all();
 	if (ref_infos == NULL)
 		return;
 	hash_seq_init(&status, ref_infos);
-	while ((r = hash_seq_search(&status)) != NULL)
-		r->valid = false;
+	while ((t = hash_seq_search(&status)) != NULL)
+		t->valid = false;
+}
+
+static void
+ref_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		ref_forget_all();
 }
 
 /* Split "a, b" into column numbers of a relation. */
@@ -186,16 +348,60 @@ ref_find_index(Relation parent, RefInfo *r, const char *tgname)
 }
 
 /*
- * The trigger's RefInfo, worked out if needed.  check: this table refers
- * to the other (icos._ref_check); else the other refers to this one
- * (icos._ref_guard).
+ * One reference of a trigger, from its four arguments starting at arg.
+ * check: this table refers to the other (icos._ref_check); else the other
+ * refers to this one (icos._ref_guard).
  */
-static RefInfo *
-ref_info(TriggerData *td, bool check)
+static void
+ref_info_one(TriggerData *td, RefInfo *r, int arg, bool check)
 {
 	Trigger    *tg = td->tg_trigger;
 	Relation	rel = td->tg_relation;
-	RefInfo    *r;
+	Relation	other;
+	int			n;
+	int			i;
+
+	r->arg = arg;
+	r->other = get_relname_relid(tg->tgargs[arg + 1], RelationGetNamespace(rel));
+	if (!OidIsValid(r->other))
+		elog(ERROR, "trigger \"%s\": no table \"%s\"", tg->tgname, tg->tgargs[arg + 1]);
+	other = table_open(r->other, AccessShareLock);
+	r->other_owner = RelationGetForm(other)->relowner;
+	r->nkeys = ref_columns(other, tg->tgargs[arg + 2], r->other_att, tg->tgname);
+	n = ref_columns(rel, tg->tgargs[arg + 3], r->this_att, tg->tgname);
+	if (n != r->nkeys)
+		elog(ERROR, "trigger \"%s\": the column lists differ in length", tg->tgname);
+	for (i = 0; i < n; i++)
+		if (TupleDescAttr(RelationGetDescr(rel), r->this_att[i] - 1)->atttypid !=
+			TupleDescAttr(RelationGetDescr(other), r->other_att[i] - 1)->atttypid)
+			elog(ERROR, "trigger \"%s\": key column types differ", tg->tgname);
+	for (i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), r->this_att[i] - 1);
+
+		r->typlen[i] = att->attlen;
+		r->typbyval[i] = att->attbyval;
+	}
+	if (r->this_cols)
+		pfree(r->this_cols);
+	r->this_cols = MemoryContextStrdup(TopMemoryContext, tg->tgargs[arg + 3]);
+	if (check)
+		ref_find_index(other, r, tg->tgname);
+	if (r->plan)
+		SPI_freeplan(r->plan);
+	r->plan = NULL;
+	table_close(other, AccessShareLock);
+}
+
+/*
+ * The trigger's references, worked out if needed: four arguments each, and
+ * a guard has exactly one.
+ */
+static RefTrigger *
+ref_info(TriggerData *td, bool check)
+{
+	Trigger    *tg = td->tg_trigger;
+	RefTrigger *t;
 	bool		found;
 
 	if (ref_infos == NULL)
@@ -203,50 +409,39 @@ ref_info(TriggerData *td, bool check)
 		HASHCTL		ctl;
 
 		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(RefInfo);
+		ctl.entrysize = sizeof(RefTrigger);
+		ref_seen_cxt = AllocSetContextCreate(TopMemoryContext, "icos foreign key probes",
+											 ALLOCSET_SMALL_SIZES);
 		ref_infos = hash_create("icos foreign keys", 16, &ctl, HASH_ELEM | HASH_BLOBS);
 		CacheRegisterRelcacheCallback(ref_relcache_callback, (Datum) 0);
+		RegisterSubXactCallback(ref_subxact_callback, NULL);
 	}
-	r = hash_search(ref_infos, &tg->tgoid, HASH_ENTER, &found);
+	t = hash_search(ref_infos, &tg->tgoid, HASH_ENTER, &found);
 	if (!found)
 	{
-		r->valid = false;
-		r->this_cols = NULL;
-		r->plan = NULL;
-	}
-	if (!r->valid)
-	{
-		Relation	other;
-		int			n;
-		int			i;
+		int			j;
 
-		if (tg->tgnargs != 4)
-			elog(ERROR, "trigger \"%s\" needs 4 arguments", tg->tgname);
-		r->other = get_relname_relid(tg->tgargs[1], RelationGetNamespace(rel));
-		if (!OidIsValid(r->other))
-			elog(ERROR, "trigger \"%s\": no table \"%s\"", tg->tgname, tg->tgargs[1]);
-		other = table_open(r->other, AccessShareLock);
-		r->other_owner = RelationGetForm(other)->relowner;
-		r->nkeys = ref_columns(other, tg->tgargs[2], r->other_att, tg->tgname);
-		n = ref_columns(rel, tg->tgargs[3], r->this_att, tg->tgname);
-		if (n != r->nkeys)
-			elog(ERROR, "trigger \"%s\": the column lists differ in length", tg->tgname);
-		for (i = 0; i < n; i++)
-			if (TupleDescAttr(RelationGetDescr(rel), r->this_att[i] - 1)->atttypid !=
-				TupleDescAttr(RelationGetDescr(other), r->other_att[i] - 1)->atttypid)
-				elog(ERROR, "trigger \"%s\": key column types differ", tg->tgname);
-		if (r->this_cols)
-			pfree(r->this_cols);
-		r->this_cols = MemoryContextStrdup(TopMemoryContext, tg->tgargs[3]);
-		if (check)
-			ref_find_index(other, r, tg->tgname);
-		if (r->plan)
-			SPI_freeplan(r->plan);
-		r->plan = NULL;
-		table_close(other, AccessShareLock);
-		r->valid = true;
+		t->valid = false;
+		for (j = 0; j < REF_MAX_REFS; j++)
+		{
+			t->refs[j].this_cols = NULL;
+			t->refs[j].plan = NULL;
+		}
 	}
-	return r;
+	if (!t->valid)
+	{
+		int			j;
+
+		if (tg->tgnargs < 4 || tg->tgnargs % 4 != 0 || tg->tgnargs > 4 * REF_MAX_REFS ||
+			(!check && tg->tgnargs != 4))
+			elog(ERROR, "trigger \"%s\" needs 4 arguments per reference (at most %d references; a guard keeps one)",
+				 tg->tgname, REF_MAX_REFS);
+		t->nrefs = tg->tgnargs / 4;
+		for (j = 0; j < t->nrefs; j++)
+			ref_info_one(td, &t->refs[j], 4 * j, check);
+		t->valid = true;
+	}
+	return t;
 }
 
 /* The key of a row; false when a column is null (refers to nothing). */
@@ -308,7 +503,13 @@ ref_key_text(TriggerData *td, HeapTuple tuple, const RefInfo *r, const AttrNumbe
 	return s.data;
 }
 
-/* Whether the parent has the key: one probe of its unique index. */
+/*
+ * Whether the parent has the key: one probe of its unique index.  The
+ * parent and its index stay locked ACCESS SHARE to the end of the
+ * transaction, as a foreign key's query leaves them (that lock keeps
+ * neither deletions nor writes out, only DDL): the next probe then finds
+ * the lock already held instead of taking it again.
+ */
 static bool
 ref_probe(const RefInfo *r, const Datum *key)
 {
@@ -330,8 +531,8 @@ ref_probe(const RefInfo *r, const Datum *key)
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
-	table_close(parent, AccessShareLock);
+	index_close(index, NoLock);
+	table_close(parent, NoLock);
 	return found;
 }
 
@@ -346,33 +547,43 @@ Datum
 ref_check(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	RefInfo    *r;
-	HeapTuple	tuple;
-	Datum		key[REF_MAX_KEYS];
+	RefTrigger *t;
+	int			j;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
 		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
 		elog(ERROR, "icos._ref_check must be an AFTER INSERT OR UPDATE row trigger");
-	r = ref_info(td, true);
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	t = ref_info(td, true);
+	for (j = 0; j < t->nrefs; j++)
 	{
-		if (ref_unchanged(td, r->this_att, r->nkeys))
-			return PointerGetDatum(NULL);
-		tuple = td->tg_newtuple;
+		RefInfo    *r = &t->refs[j];
+		HeapTuple	tuple;
+		Datum		key[REF_MAX_KEYS];
+
+		if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		{
+			if (ref_unchanged(td, r->this_att, r->nkeys))
+				continue;
+			tuple = td->tg_newtuple;
+		}
+		else
+			tuple = td->tg_trigtuple;
+		if (!ref_key(td, tuple, r->this_att, r->nkeys, key) || ref_seen_has(r, key))
+			continue;
+		if (ref_probe(r, key))
+			ref_seen_add(r, key);
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"",
+							RelationGetRelationName(td->tg_relation),
+							td->tg_trigger->tgargs[r->arg]),
+					 errdetail("Key %s is not present in table \"%s\".",
+							   ref_key_text(td, tuple, r, r->this_att),
+							   td->tg_trigger->tgargs[r->arg + 1]),
+					 errtableconstraint(td->tg_relation, td->tg_trigger->tgargs[r->arg])));
 	}
-	else
-		tuple = td->tg_trigtuple;
-	if (!ref_key(td, tuple, r->this_att, r->nkeys, key))
-		return PointerGetDatum(NULL);
-	if (!ref_probe(r, key))
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("insert or update on table \"%s\" violates foreign key constraint \"%s\"",
-						RelationGetRelationName(td->tg_relation), td->tg_trigger->tgargs[0]),
-				 errdetail("Key %s is not present in table \"%s\".",
-						   ref_key_text(td, tuple, r, r->this_att), td->tg_trigger->tgargs[1]),
-				 errtableconstraint(td->tg_relation, td->tg_trigger->tgargs[0])));
 	return PointerGetDatum(NULL);
 }
 
@@ -460,7 +671,13 @@ ref_guard(PG_FUNCTION_ARGS)
 		(TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) ? !TRIGGER_FIRED_BEFORE(td->tg_event)
 		 : !TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event)))
 		elog(ERROR, "icos._ref_guard must be an AFTER DELETE OR UPDATE row trigger or a BEFORE TRUNCATE trigger");
-	r = ref_info(td, false);
+
+	/*
+	 * This transaction may be removing a key a probe of it found: no later
+	 * row may trust that probe (see the header comment).
+	 */
+	ref_forget_all();
+	r = &ref_info(td, false)->refs[0];
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 	{
@@ -487,5 +704,25 @@ ref_guard(PG_FUNCTION_ARGS)
 				 errdetail("Key %s is still referenced from table \"%s\".",
 						   ref_key_text(td, td->tg_trigtuple, r, r->this_att),
 						   td->tg_trigger->tgargs[1])));
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(ref_forget);
+
+/*
+ * icos._ref_forget(): AFTER DELETE OR UPDATE OF <key> OR TRUNCATE FOR EACH
+ * STATEMENT on the parent, enabled ALWAYS.  Forgets this transaction's
+ * probes also when session_replication_role = replica kept icos._ref_guard
+ * from firing.
+ */
+Datum
+ref_forget(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event))
+		elog(ERROR, "icos._ref_forget must be an AFTER statement trigger");
+	ref_forget_all();
 	return PointerGetDatum(NULL);
 }
