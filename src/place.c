@@ -1,12 +1,14 @@
 /*-------------------------------------------------------------------------
  *
  * place.c
- *	  The placement fast path: icos._place_fast(order jsonb), called first by
- *	  icos.place_order for the plain orders that are nearly all of them.
+ *	  icos.place_order(order jsonb), in C: the placement fast path for the
+ *	  plain orders that are nearly all of them, and the general PL/pgSQL
+ *	  code (icos._place_order_general) for the others.
  *
- * icos.place_order validates an order with a dozen PL/pgSQL steps and then
- * writes it through icos._place_simple; together some forty statements and
- * function calls per order.  This file does the same work for plain orders
+ * icos._place_order_general validates an order with a dozen PL/pgSQL steps
+ * and then writes it through icos._place_simple; together some forty
+ * statements and function calls per order.  This file does the same work for
+ * plain orders
  * with two statements prepared once per backend and kept (SPI_keepplan),
  * the stock engine's own statements and one call of the pricing function:
  *
@@ -17,8 +19,8 @@
  *	   product and every fulfilment store in one query.  "Not plain" again
  *	   for an unknown store or product, a product made to order, a store of
  *	   another node and so on.  Until here nothing was done: no lock, no
- *	   order code; icos.place_order goes on with its general code, which
- *	   gives every error exactly as before.
+ *	   order code; icos.place_order goes on with icos._place_order_general,
+ *	   which gives every error exactly as before.
  *	2. The stock engine (stock_order_lines in src/stock.c, the body of
  *	   icos._stock_lines): every line reserved, or sold when carried out,
  *	   sorted by (store, upc), each check-and-change one atomic statement;
@@ -62,14 +64,16 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
-#include "utils/lsyscache.h"
-#include "utils/syscache.h"
 #include "utils/date.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/syscache.h"
 
 #include "gtin.h"
 #include "jsonb_put.h"
@@ -663,12 +667,11 @@ place_read_doc(Jsonb *order, PlaceDoc *d)
 }
 
 /*
- * icos._place_fast(order jsonb) returns text: the order code of a plain
- * order, placed; NULL (nothing done) when the order is not plain.
+ * Place the order if it is plain: true, and its code in *code_out; false,
+ * having done nothing, when it is not.
  */
-PG_FUNCTION_INFO_V1(place_fast);
-Datum
-place_fast(PG_FUNCTION_ARGS)
+static bool
+place_plain(Jsonb *order, Datum *code_out)
 {
 	Oid			upc_oid;
 	PlaceDoc	doc;
@@ -727,17 +730,14 @@ place_fast(PG_FUNCTION_ARGS)
 	char	  **m_notes;
 	Datum		values[PLACE_WRITE_ARGS];
 	char		nulls[PLACE_WRITE_ARGS];
-	text	   *result;
 	JsonbParseState *sl = NULL;
 	int16		upc_len;
 	bool		upc_byval;
 	char		upc_align;
 	Datum	   *qd;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	if (!place_read_doc(PG_GETARG_JSONB_P(0), &doc))
-		PG_RETURN_NULL();
+	if (!place_read_doc(order, &doc))
+		return false;
 	n = doc.nlines;
 	store_id = doc.store;
 	channel = place_channels[doc.channel];
@@ -784,7 +784,7 @@ place_fast(PG_FUNCTION_ARGS)
 	{
 		/* unknown selling store */
 		SPI_finish();
-		PG_RETURN_NULL();
+		return false;
 	}
 	store_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	store_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
@@ -818,14 +818,14 @@ place_fast(PG_FUNCTION_ARGS)
 		(npay > 0 && !DatumGetBool(place_col(7, &isnull))))
 	{
 		SPI_finish();
-		PG_RETURN_NULL();
+		return false;
 	}
 	for (i = 0; i < n; i++)
 	{
 		if (!DatumGetBool(oks[i]) || (carry && DatumGetInt32(ffs[i]) != store_id))
 		{
 			SPI_finish();
-			PG_RETURN_NULL();
+			return false;
 		}
 	}
 	if (!carry && !doc.has_collect)
@@ -1049,8 +1049,82 @@ place_fast(PG_FUNCTION_ARGS)
 	if (SPI_execute_plan(place_plan(PF_WRITE, upc_oid), values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "placement: the order was not written");
 
-	result = (text *) SPI_palloc(VARSIZE(code_text));
-	memcpy(result, code_text, VARSIZE(code_text));
 	SPI_finish();
-	PG_RETURN_TEXT_P(result);
+	*code_out = code_datum;
+	return true;
+}
+
+/*
+ * icos._place_fast(order jsonb) returns text: the order code of a plain
+ * order, placed; NULL (nothing done) when the order is not plain.
+ */
+PG_FUNCTION_INFO_V1(place_fast);
+Datum
+place_fast(PG_FUNCTION_ARGS)
+{
+	Datum		code;
+
+	if (PG_ARGISNULL(0) || !place_plain(PG_GETARG_JSONB_P(0), &code))
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(DatumGetCString(DirectFunctionCall1(order_code_out, code))));
+}
+
+/*
+ * The OID of icos._place_order_general(jsonb), looked up once, and again
+ * after a change to pg_proc (an extension update may create it again).
+ */
+static Oid	place_general_oid = InvalidOid;
+
+static void
+place_proc_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	place_general_oid = InvalidOid;
+}
+
+static Oid
+place_general(void)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		CacheRegisterSyscacheCallback(PROCOID, place_proc_changed, (Datum) 0);
+		registered = true;
+	}
+	if (!OidIsValid(place_general_oid))
+	{
+		Oid			argtypes[1] = {JSONBOID};
+
+		place_general_oid = LookupFuncName(list_make2(makeString("icos"),
+													  makeString("_place_order_general")),
+										   1, argtypes, false);
+	}
+	return place_general_oid;
+}
+
+/*
+ * icos.place_order(order jsonb) returns icos.order_code: a plain order by
+ * place_plain, any other by icos._place_order_general (PL/pgSQL), which
+ * gives every error of the API.  In C so that the nearly every order that
+ * is plain pays no PL/pgSQL function call on the way.
+ */
+PG_FUNCTION_INFO_V1(place_order);
+Datum
+place_order(PG_FUNCTION_ARGS)
+{
+	LOCAL_FCINFO(gfc, 1);
+	FmgrInfo	flinfo;
+	Datum		code;
+
+	if (!PG_ARGISNULL(0) && place_plain(PG_GETARG_JSONB_P(0), &code))
+		PG_RETURN_DATUM(code);
+
+	fmgr_info(place_general(), &flinfo);
+	InitFunctionCallInfoData(*gfc, &flinfo, 1, PG_GET_COLLATION(), NULL, NULL);
+	gfc->args[0].value = PG_GETARG_DATUM(0);
+	gfc->args[0].isnull = PG_ARGISNULL(0);
+	code = FunctionCallInvoke(gfc);
+	if (gfc->isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(code);
 }

@@ -12,6 +12,10 @@
 # mode parses and plans the statement each time (about 0.2M instructions
 # that a prepared statement does not pay) and commits without waiting.
 #   ICOS_CG_N1, ICOS_CG_N2  orders of the two runs (default 40 and 240)
+#   ICOS_CG_TOGGLE  count only inside this function (valgrind
+#                   --toggle-collect), e.g. stock_fast_lines: the cost of
+#                   one part; callgrind_annotate --inclusive=yes on
+#                   $RUNDIR/bench-cg-work/callgrind.N2 then shows its callees
 set -u
 . "$(dirname "$0")/../../src/tools/common.sh"
 N1=${ICOS_CG_N1:-40}
@@ -49,6 +53,7 @@ cluster_stop bench-cg
 count() {				# count N: total instructions of a backend placing N orders
 	local n=$1 out=$W/callgrind.$1
 	as_owner valgrind --tool=callgrind --callgrind-out-file="$out" \
+		${ICOS_CG_TOGGLE:+--toggle-collect="$ICOS_CG_TOGGLE"} \
 		"$PG_BINDIR/postgres" --single -D "$RUNDIR/bench-cg/data" icos_cg \
 		<"$W/orders.$n.sql" >"$W/log.$n" 2>&1 || die "the single-user backend failed (see $W/log.$n)"
 	[ "$(grep -c 'place_order = "' "$W/log.$n")" = "$n" ] ||
