@@ -8,9 +8,9 @@
  * icos._place_order_general validates an order with a dozen PL/pgSQL steps
  * and then writes it through icos._place_simple; together some forty
  * statements and function calls per order.  This file does the same work for
- * plain orders
- * with two statements prepared once per backend and kept (SPI_keepplan),
- * the stock engine's own statements and one call of the pricing function:
+ * plain orders with two statements prepared once per backend and kept
+ * (SPI_keepplan), the stock engine's own statements and one call of the
+ * pricing function:
  *
  *	0. place_read_doc reads the order document in C (jsonb) with the tests
  *	   of the general path (icos._is_count, icos._money, the key lists) and
