@@ -9,12 +9,12 @@
 # Runs are interleaved (A B B A A B ...).  The place_order ratio is taken per
 # round (a tpcb-like run and a place_order run next to it, so both saw the
 # same load on a shared machine) and the median of the rounds' ratios is
-# reported (ICOS_BENCH_ROUNDS rounds, default 5); the hot product case keeps
+# reported (ICOS_BENCH_ROUNDS rounds, default 9); the hot product case keeps
 # the mean of two pairs.
 set -u
 . "$(dirname "$0")/../../src/tools/common.sh"
 SECS=${ICOS_BENCH_SECONDS:-15}
-ROUNDS=${ICOS_BENCH_ROUNDS:-5}
+ROUNDS=${ICOS_BENCH_ROUNDS:-9}
 DB=icos_bench
 W=$RUNDIR/bench-work
 rm -rf "$W"; mkdir -p "$W"
