@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * promotion.c
- *	  SQL surface of the promotion engine: icos.price_basket, the rule
+ *	  SQL surface of the promotion engine: icos.price_basket (and
+ *	  price_lines, the same pricing for C callers, see pricing.h), the rule
  *	  validation trigger of icos.promotion and the trigger that tells every
  *	  backend its promotion index is stale.
  *
