@@ -5,7 +5,7 @@
 -- plain), and a change rolled back to a savepoint is forgotten.  (Another
 -- session's committed change: test/isolation/specs/placement_lookups.spec.)
 BEGIN;
-SELECT plan(38);
+SELECT plan(44);
 \ir orders_fixture.psql
 
 SELECT icos.receive_stock(9101, '4006381333931', 100, 'look-up test');
@@ -147,6 +147,40 @@ BEGIN
 END
 $$;
 SELECT ok(pg_temp.change_then_fail(), 'a change inside a block decides at once and is forgotten when the block fails');
+
+-- The replication apply worker fires row triggers only (a replica
+-- session): with the statement triggers disabled, the row triggers alone
+-- must empty the caches.
+ALTER TABLE icos.store DISABLE TRIGGER lookup_changed;
+ALTER TABLE icos.employee DISABLE TRIGGER lookup_changed;
+ALTER TABLE icos.change_rule DISABLE TRIGGER lookup_changed;
+INSERT INTO icos.employee (employee_id, full_name, store_id, position, role_name)
+	VALUES (9902, 'Replica Tester', 9101, 'agent', session_user);
+SELECT isnt(pg_temp.till(9101), NULL, 'a sale by the session''s employee is placed (store, employee, rule cached)');
+SET LOCAL session_replication_role = replica;
+UPDATE icos.store SET kind = 'web' WHERE store_id = 9101;
+RESET session_replication_role;
+SELECT is(pg_temp.till(9101), NULL, 'a store changed in a replica session: not plain');
+SET LOCAL session_replication_role = replica;
+UPDATE icos.store SET kind = 'store' WHERE store_id = 9101;
+RESET session_replication_role;
+SELECT isnt(pg_temp.till(9101), NULL, 'and back, in a replica session: placed');
+SET LOCAL session_replication_role = replica;
+UPDATE icos.employee SET store_id = 9102 WHERE employee_id = 9902;
+RESET session_replication_role;
+SELECT is(pg_temp.till(9101), NULL, 'an employee moved in a replica session: not plain');
+SET LOCAL session_replication_role = replica;
+UPDATE icos.employee SET store_id = 9101 WHERE employee_id = 9902;
+RESET session_replication_role;
+SELECT isnt(pg_temp.till(9101), NULL, 'and back, in a replica session: placed');
+SET LOCAL session_replication_role = replica;
+UPDATE icos.change_rule SET allowed = false, reason = 'look-up test'
+	WHERE status = 'awaiting_payment' AND change_kind = 'payment';
+RESET session_replication_role;
+SELECT is(pg_temp.till(9101), NULL, 'a change rule changed in a replica session: not plain');
+ALTER TABLE icos.store ENABLE ALWAYS TRIGGER lookup_changed;
+ALTER TABLE icos.employee ENABLE ALWAYS TRIGGER lookup_changed;
+ALTER TABLE icos.change_rule ENABLE ALWAYS TRIGGER lookup_changed;
 
 -- Everything placed kept the stock right.
 SELECT is((SELECT count(*)::int FROM icos.verify_stock()), 0, 'the stock counters agree with the ledger');
