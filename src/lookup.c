@@ -214,14 +214,26 @@ lookup_begin(void)
 	AcceptInvalidationMessages();
 	if (!relids_valid)
 	{
-		Oid			nsp = get_namespace_oid("icos", false);
-
-		/* an invalidation during these look-ups clears it again */
+		/*
+		 * An invalidation during these look-ups clears the flag again; so
+		 * does an error, which would leave some of them unset.
+		 */
 		relids_valid = true;
-		store_relid = lookup_relid(nsp, "store");
-		employee_relid = lookup_relid(nsp, "employee");
-		product_relid = lookup_relid(nsp, "product");
-		rule_relid = lookup_relid(nsp, "change_rule");
+		PG_TRY();
+		{
+			Oid			nsp = get_namespace_oid("icos", false);
+
+			store_relid = lookup_relid(nsp, "store");
+			employee_relid = lookup_relid(nsp, "employee");
+			product_relid = lookup_relid(nsp, "product");
+			rule_relid = lookup_relid(nsp, "change_rule");
+		}
+		PG_CATCH();
+		{
+			relids_valid = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 	}
 	use_cache = !IsolationUsesXactSnapshot() && !IsInParallelMode();
 
