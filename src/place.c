@@ -723,10 +723,10 @@ place_plain(Jsonb *order, Datum *code_out)
 	 * 1: the selling store, the employee, the customer, the collect store,
 	 * the change rule, every product and every fulfilment store, from the
 	 * per-backend caches of src/lookup.c (the customer by a query).  Plain,
-	 * as place_read_sql decided it: the selling store exists; the customer
-	 * exists; the employee (if any) works here; carry at a store of kind
-	 * store, collect at a store of kind store; payments allowed; every line
-	 * plain, and carried out from the selling store.
+	 * as the look-up statement they replace decided: the selling store
+	 * exists; the customer exists; the employee (if any) works here; carry
+	 * at a store of kind store, collect at a store of kind store; payments
+	 * allowed; every line plain, and carried out from the selling store.
 	 */
 	lookup_begin();
 	lookup_store(store_id, &st);
