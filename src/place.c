@@ -8,19 +8,20 @@
  * icos._place_order_general validates an order with a dozen PL/pgSQL steps
  * and then writes it through icos._place_simple; together some forty
  * statements and function calls per order.  This file does the same work for
- * plain orders with two statements prepared once per backend and kept
- * (SPI_keepplan), the stock engine's own statements and one call of the
- * pricing function:
+ * plain orders with cached reference data, one statement prepared once per
+ * backend and kept (SPI_keepplan), the stock engine's own statements and
+ * one call of the pricing function:
  *
  *	0. place_read_doc reads the order document in C (jsonb) with the tests
  *	   of the general path (icos._is_count, icos._money, the key lists) and
  *	   answers "not plain" for anything outside the plain subset below.
- *	1. PF_READ looks up the selling store, the employee, the customer, every
- *	   product and every fulfilment store in one query.  "Not plain" again
- *	   for an unknown store or product, a product made to order, a store of
- *	   another node and so on.  Until here nothing was done: no lock, no
- *	   order code; icos.place_order goes on with icos._place_order_general,
- *	   which gives every error exactly as before.
+ *	1. The selling store, the employee, every product and every fulfilment
+ *	   store come from per-backend caches kept correct by invalidation
+ *	   (src/lookup.c), the customer (when one is named) from one query.
+ *	   "Not plain" again for an unknown store or product, a product made to
+ *	   order, a store of another node and so on.  Until here nothing was
+ *	   done: no lock, no order code; icos.place_order goes on with
+ *	   icos._place_order_general, which gives every error exactly as before.
  *	2. The stock engine (stock_order_lines in src/stock.c, the body of
  *	   icos._stock_lines): every line reserved, or sold when carried out,
  *	   sorted by (store, upc), each check-and-change one atomic statement;
@@ -77,10 +78,12 @@
 
 #include "gtin.h"
 #include "jsonb_put.h"
+#include "lookup.h"
 #include "pricing.h"
 #include "stock.h"
 
 /* From src/order_code.c. */
+extern Datum current_node(PG_FUNCTION_ARGS);
 extern Datum next_order_code(PG_FUNCTION_ARGS);
 extern Datum order_code_out(PG_FUNCTION_ARGS);
 
@@ -88,47 +91,9 @@ extern Datum order_code_out(PG_FUNCTION_ARGS);
 
 typedef enum PlacePlanId
 {
-	PF_READ,
 	PF_WRITE,
 	PF_COUNT
 } PlacePlanId;
-
-/*
- * PF_READ: $1 selling store, $2 upcs, $3 fulfil_from as given (null
- * elements where not given), $4 customer id (null: none), $5 collect store
- * (null: none).  No row when the selling store does not exist; else one row
- * per line (in any order) with the store's name and kind, the session's
- * employee and their store, whether the customer exists, the collect store's
- * kind, whether payments are allowed while awaiting payment (the same in
- * every row), the line's number, the store it is
- * fulfilled from (-1, never a store number, when the selling store holds no
- * stock and none was given: the server must choose, not plain) and whether
- * it is a plain line: product active and not made to order, fulfilled from
- * a store or warehouse of this node.  The product and the fulfilling store
- * are looked up by scalar subqueries, one probe per line (none for a line
- * served by the selling store, already read): as joins, the generic plan
- * hashed the lines against a scan of the whole product table when the
- * catalogue was small, and the statement cost twice as much.
- */
-static const char *const place_read_sql =
-"SELECT st.name, st.kind, em.employee_id, em.store_id,"
-" $4 IS NULL OR EXISTS (SELECT 1 FROM icos.customer cu WHERE cu.customer_id = $4),"
-" (SELECT cs.kind FROM icos.store cs WHERE cs.store_id = $5),"
-" EXISTS (SELECT 1 FROM icos.change_rule cr"
-"  WHERE cr.status = 'awaiting_payment' AND cr.change_kind = 'payment' AND cr.allowed),"
-" i,"
-" coalesce($3[i], CASE WHEN st.kind IN ('store', 'warehouse') THEN st.store_id END, -1),"
-" coalesce((SELECT pr.active AND NOT pr.made_to_order FROM icos.product pr"
-"   WHERE pr.upc OPERATOR(pg_catalog.=) $2[i])"
-"  AND CASE WHEN $3[i] IS NULL OR $3[i] = st.store_id"
-"   THEN st.kind IN ('store', 'warehouse') AND st.node_id = icos.current_node()"
-"   ELSE (SELECT fs.kind IN ('store', 'warehouse') AND fs.node_id = icos.current_node()"
-"    FROM icos.store fs WHERE fs.store_id = $3[i]) END,"
-"  false)"
-" FROM icos.store st"
-" LEFT JOIN icos.employee em ON em.role_name = pg_catalog.session_user()"
-" CROSS JOIN pg_catalog.generate_series(1, pg_catalog.cardinality($2)) AS i"
-" WHERE st.store_id = $1";
 
 /*
  * PF_WRITE: $1 code (text, as the ledger keeps it), $2 store, $3 channel, $4 customer, $5 employee,
@@ -251,7 +216,6 @@ place_plan(PlacePlanId id, Oid upc_oid)
 	if (place_plans[id] == NULL)
 	{
 		Oid			upc_array = get_array_type(upc_oid);
-		Oid			read_args[5] = {INT4OID, upc_array, INT4ARRAYOID, INT8OID, INT4OID};
 		Oid			jsonb_array = get_array_type(JSONBOID);
 		Oid			write_args[PLACE_WRITE_ARGS] = {
 			TEXTOID, INT4OID, TEXTOID, INT8OID, INT4OID, TEXTOID, TEXTOID, INT4OID,
@@ -272,10 +236,6 @@ place_plan(PlacePlanId id, Oid upc_oid)
 		 */
 		switch (id)
 		{
-			case PF_READ:
-				plan = SPI_prepare_cursor(place_read_sql, 5, read_args,
-										  CURSOR_OPT_GENERIC_PLAN);
-				break;
 			case PF_WRITE:
 				plan = SPI_prepare_cursor(place_write_sql, PLACE_WRITE_ARGS, write_args,
 										  CURSOR_OPT_GENERIC_PLAN);
@@ -293,6 +253,16 @@ place_plan(PlacePlanId id, Oid upc_oid)
 	return place_plans[id];
 }
 
+/* icos.current_node(): the node id of this database. */
+static int32
+place_node(void)
+{
+	LOCAL_FCINFO(nfc, 0);
+
+	InitFunctionCallInfoData(*nfc, NULL, 0, InvalidOid, NULL, NULL);
+	return DatumGetInt32(current_node(nfc));
+}
+
 /* Pence as icos._pounds prints them: 12.50, 0.05. */
 static char *
 place_pounds(int64 pence)
@@ -300,12 +270,6 @@ place_pounds(int64 pence)
 	return psprintf("%s" INT64_FORMAT ".%02d", pence < 0 ? "-" : "",
 					(pence < 0 ? -pence : pence) / 100,
 					(int) ((pence < 0 ? -pence : pence) % 100));
-}
-
-static Datum
-place_col(int col, bool *isnull)
-{
-	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, isnull);
 }
 
 static Datum
@@ -675,22 +639,23 @@ place_plain(Jsonb *order, Datum *code_out)
 {
 	Oid			upc_oid;
 	PlaceDoc	doc;
-	bool		isnull;
 	int32		store_id;
+	LookupStore st;
 	char	   *store_name;
-	char	   *store_kind;
 	const char *channel;
 	Datum		customer;
 	bool		no_customer;
+	bool		has_emp;
+	int32		emp_id;
+	int32		emp_store_id;
 	Datum		emp;
 	bool		no_emp;
 	Datum		emp_store;
 	bool		no_emp_store;
 	const char *method;
-	char	   *collect_kind;
 	Datum		promised;
 	Datum	   *ffs;
-	Datum	   *oks;
+	LookupProduct *products;
 	int			n,
 				i;
 	Datum		logged;
@@ -754,82 +719,88 @@ place_plain(Jsonb *order, Datum *code_out)
 		qd[i] = Int32GetDatum(doc.qtys[i]);
 	a_qtys = PointerGetDatum(construct_array(qd, n, INT4OID, 4, true, TYPALIGN_INT));
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-
-	/* 1: look up the store, employee, customer, products and stores */
-	{
-		int			dims[1] = {n};
-		int			lbs[1] = {1};
-
-		values[0] = Int32GetDatum(store_id);
-		values[1] = a_upcs;
-		values[2] = PointerGetDatum(construct_md_array(doc.ffs, doc.ff_nulls, 1, dims, lbs,
-													   INT4OID, 4, true, TYPALIGN_INT));
-		values[3] = customer;
-		values[4] = Int32GetDatum(doc.collect);
-		memset(nulls, ' ', sizeof(nulls));
-		nulls[3] = no_customer ? 'n' : ' ';
-		nulls[4] = doc.has_collect ? ' ' : 'n';
-		if (!carry && !doc.has_collect)
-		{
-			/* collection at the selling store: decided below by its kind */
-			values[4] = Int32GetDatum(store_id);
-			nulls[4] = ' ';
-		}
-	}
-	if (SPI_execute_plan(place_plan(PF_READ, upc_oid), values, nulls, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "placement: the look-up query failed");
-	if (SPI_processed != (uint64) n)
-	{
-		/* unknown selling store */
-		SPI_finish();
-		return false;
-	}
-	store_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	store_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-	emp = place_col(3, &no_emp);
-	emp_store = place_col(4, &no_emp_store);
-	collect_kind = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
-	ffs = palloc0(sizeof(Datum) * n);
-	oks = palloc0(sizeof(Datum) * n);
-	for (i = 0; i < n; i++)
-	{
-		HeapTuple	row = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		int32		line = DatumGetInt32(SPI_getbinval(row, desc, 8, &isnull));
-
-		if (isnull || line < 1 || line > n)
-			elog(ERROR, "placement: the look-up returned line %d of %d", line, n);
-		ffs[line - 1] = SPI_getbinval(row, desc, 9, &isnull);
-		oks[line - 1] = SPI_getbinval(row, desc, 10, &isnull);
-	}
-	a_ffs = PointerGetDatum(construct_array(ffs, n, INT4OID, 4, true, TYPALIGN_INT));
-
 	/*
-	 * Plain: the customer exists; the employee (if any) works here; carry at
-	 * a store of kind store, collect at a store of kind store; payments
+	 * 1: the selling store, the employee, the customer, the collect store,
+	 * the change rule, every product and every fulfilment store, from the
+	 * per-backend caches of src/lookup.c (the customer by a query).  Plain,
+	 * as the look-up statement they replace decided: the selling store
+	 * exists; the customer exists; the employee (if any) works here; carry
+	 * at a store of kind store, collect at a store of kind store; payments
 	 * allowed; every line plain, and carried out from the selling store.
 	 */
-	if (!DatumGetBool(place_col(5, &isnull)) ||
-		(!no_emp_store && DatumGetInt32(emp_store) != store_id) ||
-		(carry && strcmp(store_kind, "store") != 0) ||
-		(!carry && (collect_kind == NULL || strcmp(collect_kind, "store") != 0)) ||
-		(npay > 0 && !DatumGetBool(place_col(7, &isnull))))
-	{
-		SPI_finish();
+	lookup_begin();
+	lookup_store(store_id, &st);
+	if (!st.found)
 		return false;
+	store_name = pstrdup(st.name);
+	if (doc.has_customer && !lookup_customer_exists(doc.customer))
+		return false;
+	has_emp = lookup_employee(&emp_id, &emp_store_id);
+	if (has_emp && emp_store_id != store_id)
+		return false;
+	if (carry && !st.is_store)
+		return false;
+	if (!carry)
+	{
+		LookupStore cs;
+
+		if (!doc.has_collect)
+			doc.collect = store_id;
+		if (doc.collect == store_id)
+			cs = st;
+		else
+			lookup_store(doc.collect, &cs);
+		if (!cs.found || !cs.is_store)
+			return false;
+	}
+	if (npay > 0 && !lookup_payment_allowed())
+		return false;
+
+	/*
+	 * The lines: the store each is fulfilled from (as given, else the
+	 * selling store when it holds stock, else -1: the server must choose,
+	 * not plain); the product active and not made to order; the store one
+	 * that holds stock, of this node.
+	 */
+	ffs = palloc(sizeof(Datum) * n);
+	products = palloc(sizeof(LookupProduct) * n);
+	{
+		int64	   *upcs = palloc(sizeof(int64) * n);
+
+		for (i = 0; i < n; i++)
+			upcs[i] = DatumGetInt64(doc.upcs[i]);
+		lookup_products(n, upcs, products);
 	}
 	for (i = 0; i < n; i++)
 	{
-		if (!DatumGetBool(oks[i]) || (carry && DatumGetInt32(ffs[i]) != store_id))
-		{
-			SPI_finish();
+		bool		ok;
+
+		if (!products[i].found || !products[i].active || products[i].made_to_order)
 			return false;
+		if (doc.ff_nulls[i] || DatumGetInt32(doc.ffs[i]) == store_id)
+		{
+			ffs[i] = Int32GetDatum(doc.ff_nulls[i] && !st.holds_stock ? -1 : store_id);
+			ok = st.holds_stock && st.node_id == place_node();
 		}
+		else
+		{
+			LookupStore fs;
+
+			ffs[i] = doc.ffs[i];
+			lookup_store(DatumGetInt32(doc.ffs[i]), &fs);
+			ok = fs.found && fs.holds_stock && fs.node_id == place_node();
+		}
+		if (!ok || (carry && DatumGetInt32(ffs[i]) != store_id))
+			return false;
 	}
-	if (!carry && !doc.has_collect)
-		doc.collect = store_id;
+	a_ffs = PointerGetDatum(construct_array(ffs, n, INT4OID, 4, true, TYPALIGN_INT));
+	emp = Int32GetDatum(emp_id);
+	no_emp = !has_emp;
+	emp_store = Int32GetDatum(emp_store_id);
+	no_emp_store = !has_emp;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 
 	/*
 	 * The earliest date as icos._earliest computes it: a day to move goods
