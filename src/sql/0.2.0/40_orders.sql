@@ -1540,7 +1540,7 @@ CREATE FUNCTION icos._place_fast(p jsonb) RETURNS text
 AS 'MODULE_PATHNAME', 'place_fast'
 LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION icos._place_fast(jsonb) IS
-	'internal (src/place.c): places a plain order (no holds, coupons, back-orders, made-to-order lines, dates, addresses or payment references; carry or collect; every line from stock of this node) with one look-up, the stock engine, the C core of icos.price_basket and one write statement, and returns its code; returns null, having done nothing, for any other order, which icos.place_order then places by icos._place_order_general.  icos.place_order runs the same code in C; this function lets tests see which orders it takes';
+	'internal (src/place.c): places a plain order (no holds, coupons, back-orders, made-to-order lines, dates, addresses or payment references; carry or collect; every line from stock of this node) with cached look-ups (src/lookup.c), the stock engine, the C core of icos.price_basket and one write statement, and returns its code; returns null, having done nothing, for any other order, which icos.place_order then places by icos._place_order_general.  icos.place_order runs the same code in C; this function lets tests see which orders it takes';
 
 CREATE FUNCTION icos._place_order_general("order" jsonb) RETURNS icos.order_code
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
