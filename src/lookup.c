@@ -14,7 +14,7 @@
  *	- Each cache is filled on a miss by one query (a kept SPI plan) read with
  *	  the latest snapshot, and emptied when its table changes: a statement
  *	  trigger on icos.store, icos.employee and icos.change_rule
- *	  (icos._lookup_changed, src/sql/0.2.0/42_lookup_cache.sql; a row
+ *	  (icos._table_changed, src/sql/0.2.0/42_lookup_cache.sql; a row
  *	  trigger enabled for replica sessions where the replication apply
  *	  worker, which fires no statement trigger, writes them) and the
  *	  promotion trigger already on icos.product send a relcache invalidation
@@ -50,7 +50,6 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
-#include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -160,27 +159,6 @@ static void
 lookup_role_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	employee_stale = true;
-}
-
-PG_FUNCTION_INFO_V1(lookup_changed);
-
-/*
- * Trigger on icos.store, icos.employee and icos.change_rule (per statement,
- * and per row in the replication apply worker): every backend's placement
- * cache of the table is stale once this transaction commits (and this
- * backend's at the end of the command).
- */
-Datum
-lookup_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("icos._lookup_changed() must be called as a trigger")));
-	CacheInvalidateRelcache(trigdata->tg_relation);
-	return PointerGetDatum(NULL);
 }
 
 static Oid

@@ -18,7 +18,7 @@
  * The index lives in its own memory context under CacheMemoryContext.
  *
  * Invalidation: a statement trigger on icos.promotion and icos.category
- * (icos._promotion_changed; the replication apply worker fires no
+ * (icos._table_changed, src/table_changed.c; the replication apply worker fires no
  * statement trigger, so on a store node a row trigger enabled for replica
  * sessions does the same for head office's changes) sends a relcache
  * invalidation for its table; it reaches every backend at its next
@@ -219,27 +219,6 @@ promo_relcache_callback(Datum arg, Oid relid)
 	if (relid == InvalidOid || relid == promo_index->promo_relid ||
 		relid == promo_index->category_relid)
 		promo_index_stale = true;
-}
-
-PG_FUNCTION_INFO_V1(promotion_changed);
-
-/*
- * Trigger on icos.promotion, icos.category and icos.product (per statement,
- * and per row in the replication apply worker): every backend's promotion
- * index or product cache is stale once this transaction commits (and this
- * backend's at its next command).
- */
-Datum
-promotion_changed(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("icos._promotion_changed() must be called as a trigger")));
-	CacheInvalidateRelcache(trigdata->tg_relation);
-	return PointerGetDatum(NULL);
 }
 
 /* ---------------------------------------------------------------------

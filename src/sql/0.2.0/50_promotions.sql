@@ -46,20 +46,16 @@ CREATE TRIGGER promotion_validate BEFORE INSERT OR UPDATE OF kind, rule ON icos.
 	FOR EACH ROW EXECUTE FUNCTION icos._promotion_validate();
 COMMENT ON TRIGGER promotion_validate ON icos.promotion IS 'refuses a rule the engine cannot compile (IC005)';
 
-CREATE FUNCTION icos._promotion_changed() RETURNS trigger
-LANGUAGE c AS 'MODULE_PATHNAME', 'promotion_changed';
-COMMENT ON FUNCTION icos._promotion_changed() IS
-	'trigger function: marks every backend''s compiled promotion index or product cache stale (relcache invalidation of the table)';
 CREATE TRIGGER promotion_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON icos.promotion
-	FOR EACH STATEMENT EXECUTE FUNCTION icos._promotion_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION icos._table_changed();
 COMMENT ON TRIGGER promotion_changed ON icos.promotion IS
 	'tells price_basket''s per-backend index to rebuild (also when replication applies the change)';
 CREATE TRIGGER promotion_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON icos.category
-	FOR EACH STATEMENT EXECUTE FUNCTION icos._promotion_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION icos._table_changed();
 COMMENT ON TRIGGER promotion_changed ON icos.category IS
 	'category ancestry is part of price_basket''s per-backend index: rebuild it when the tree changes';
 CREATE TRIGGER promotion_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON icos.product
-	FOR EACH STATEMENT EXECUTE FUNCTION icos._promotion_changed();
+	FOR EACH STATEMENT EXECUTE FUNCTION icos._table_changed();
 COMMENT ON TRIGGER promotion_changed ON icos.product IS
 	'price_basket caches prices and categories per backend: empty those caches when the catalogue changes';
 -- Store nodes receive promotions and the catalogue by logical replication.
@@ -72,15 +68,15 @@ ALTER TABLE icos.promotion ENABLE ALWAYS TRIGGER promotion_changed;
 ALTER TABLE icos.category ENABLE ALWAYS TRIGGER promotion_changed;
 ALTER TABLE icos.product ENABLE ALWAYS TRIGGER promotion_changed;
 CREATE TRIGGER promotion_changed_apply AFTER INSERT OR UPDATE OR DELETE ON icos.promotion
-	FOR EACH ROW EXECUTE FUNCTION icos._promotion_changed();
+	FOR EACH ROW EXECUTE FUNCTION icos._table_changed();
 COMMENT ON TRIGGER promotion_changed_apply ON icos.promotion IS
 	'fires in replica sessions only: the replication apply worker fires no statement trigger, so this one tells price_basket''s per-backend index to rebuild';
 CREATE TRIGGER promotion_changed_apply AFTER INSERT OR UPDATE OR DELETE ON icos.category
-	FOR EACH ROW EXECUTE FUNCTION icos._promotion_changed();
+	FOR EACH ROW EXECUTE FUNCTION icos._table_changed();
 COMMENT ON TRIGGER promotion_changed_apply ON icos.category IS
 	'fires in replica sessions only: the replication apply worker fires no statement trigger, so this one tells price_basket''s per-backend index to rebuild';
 CREATE TRIGGER promotion_changed_apply AFTER INSERT OR UPDATE OR DELETE ON icos.product
-	FOR EACH ROW EXECUTE FUNCTION icos._promotion_changed();
+	FOR EACH ROW EXECUTE FUNCTION icos._table_changed();
 COMMENT ON TRIGGER promotion_changed_apply ON icos.product IS
 	'fires in replica sessions only: the replication apply worker fires no statement trigger, so this one empties price_basket''s per-backend product caches';
 ALTER TABLE icos.promotion ENABLE REPLICA TRIGGER promotion_changed_apply;
