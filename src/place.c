@@ -656,6 +656,7 @@ place_plain(Jsonb *order, Datum *code_out)
 	Datum		promised;
 	Datum	   *ffs;
 	LookupProduct *products;
+	int64	   *upcs;			/* the lines' product codes */
 	int			n,
 				i;
 	Datum		logged;
@@ -764,13 +765,10 @@ place_plain(Jsonb *order, Datum *code_out)
 	 */
 	ffs = palloc(sizeof(Datum) * n);
 	products = palloc(sizeof(LookupProduct) * n);
-	{
-		int64	   *upcs = palloc(sizeof(int64) * n);
-
-		for (i = 0; i < n; i++)
-			upcs[i] = DatumGetInt64(doc.upcs[i]);
-		lookup_products(n, upcs, products);
-	}
+	upcs = palloc(sizeof(int64) * n);
+	for (i = 0; i < n; i++)
+		upcs[i] = DatumGetInt64(doc.upcs[i]);
+	lookup_products(n, upcs, products);
 	for (i = 0; i < n; i++)
 	{
 		bool		ok;
@@ -864,14 +862,8 @@ place_plain(Jsonb *order, Datum *code_out)
 	 * 3: prices, from the one pricing function (the C core of
 	 * icos.price_basket), for the basket icos._place_simple gives it.
 	 */
-	{
-		int64	   *upcs = palloc(sizeof(int64) * n);
-
-		for (i = 0; i < n; i++)
-			upcs[i] = DatumGetInt64(doc.upcs[i]);
-		priced = palloc(sizeof(PricedLine) * n);
-		price_lines(store_id, channel, n, upcs, doc.qtys, priced, &totals);
-	}
+	priced = palloc(sizeof(PricedLine) * n);
+	price_lines(store_id, channel, n, upcs, doc.qtys, priced, &totals);
 	gross = totals.gross;
 	discount = totals.discount;
 	total = totals.total;
