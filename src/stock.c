@@ -35,7 +35,10 @@
  * The check and the change are one statement (or happen under the row lock),
  * so stock is never oversold.  Locks are taken in (store, upc, slot) order by
  * every path that waits, and callers change the items of one order sorted by
- * (store, upc), so two orders sharing products cannot deadlock.  Step 1 never
+ * (store, upc), so two orders sharing products cannot deadlock.  At head
+ * office, whose trigger keeps a per-item availability row locked after each
+ * slot change, the item's icos.stock_item row is locked before its slots
+ * (stock_lock_item), so that row's lock follows the same order.  Step 1 never
  * waits, so the slot it locks early does not break that order; the batched
  * step 1 never waits either and keeps its locks only when no line is left
  * to wait for.
@@ -129,6 +132,7 @@ typedef enum StockPlanId
 	SP_LEDGER_MANY,
 	SP_SLOTS,
 	SP_FAST_LINES,
+	SP_ITEM_LOCK,
 	SP_COUNT
 } StockPlanId;
 
@@ -292,6 +296,11 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		" FROM c WHERE s.store_id = c.st AND s.upc OPERATOR(pg_catalog.=) c.u AND s.slot = c.slot"
 	" AND CASE WHEN $7 THEN s.on_hand - s.reserved ELSE s.reserved END >= c.q",
 	true},
+	/* SP_ITEM_LOCK: store, upc (see stock_lock_item) */
+	{"iU",
+		"SELECT 1 FROM icos.stock_item i"
+		" WHERE i.store_id = $1 AND i.upc OPERATOR(pg_catalog.=) $2 FOR NO KEY UPDATE",
+	false}
 };
 
 static SPIPlanPtr plans[SP_COUNT];
@@ -565,6 +574,7 @@ stock_fast(const StockItem *item, const StockOp *op, int32 qty, int32 need)
 static void stock_ledger(const StockItem *item, const char *kind, int32 d_on_hand,
 						 int32 d_reserved, text *order, int64 hold, bool has_hold,
 						 const char *reason);
+static bool stock_batch_triggers_ok(void);
 static bool stock_take(const StockItem *item, const StockOp *op, int32 qty, bool sweep,
 					   int64 *have);
 
@@ -620,6 +630,31 @@ stock_sweep_expired(const StockItem *item)
 }
 
 /*
+ * Head office: lock the item's icos.stock_item row before any of its slots.
+ * Its stock_slot_availability trigger writes one icos.stock_availability row
+ * per item at every slot change and keeps it locked to the end of the
+ * transaction, a per-item lock taken after a slot's.  Without this, a
+ * transaction holding that row could wait for another slot of the item
+ * (steps 2 and 3, or the item's second line) held by a transaction that
+ * waits for the row: a deadlock the slot order alone does not prevent.
+ * Taken first, in the items' order like the slots, the item lock makes the
+ * availability row's lock order the slots' order.  Head office serialises
+ * each item at that row anyway; the stores (no such trigger) never lock the
+ * item, so their sessions keep taking different slots of a hot product.
+ */
+static void
+stock_lock_item(const StockItem *item)
+{
+	Datum		values[2];
+
+	if (stock_batch_triggers_ok())
+		return;
+	values[0] = Int32GetDatum(item->store);
+	values[1] = item->upc;
+	stock_exec(SP_ITEM_LOCK, values, NULL, SPI_OK_SELECT);
+}
+
+/*
  * Take qty units of the operation's capacity from the item's slots (see the
  * file header for the three steps).  Returns false, with *have set to what
  * there is, when even under the locks of every slot there is not enough.
@@ -634,6 +669,8 @@ stock_take(const StockItem *item, const StockOp *op, int32 qty, bool sweep, int6
 				pick,
 				pass,
 				i;
+
+	stock_lock_item(item);
 
 	/* 1: an unlocked slot with enough; never waits */
 	if (stock_fast(item, op, qty, qty))
@@ -676,6 +713,7 @@ stock_add(const StockItem *item, const StockOp *op, int32 qty)
 	int			n,
 				i;
 
+	stock_lock_item(item);
 	if (op->kind == OP_ADD_ONE)
 	{
 		if (stock_fast(item, op, qty, 0))
