@@ -648,15 +648,12 @@ place_plain(Jsonb *order, Datum *code_out)
 	bool		has_emp;
 	int32		emp_id;
 	int32		emp_store_id;
-	Datum		emp;
-	bool		no_emp;
-	Datum		emp_store;
-	bool		no_emp_store;
 	const char *method;
 	Datum		promised;
 	Datum	   *ffs;
 	LookupProduct *products;
 	int64	   *upcs;			/* the lines' product codes */
+	int32		node;			/* this database's node id */
 	int			n,
 				i;
 	Datum		logged;
@@ -769,6 +766,7 @@ place_plain(Jsonb *order, Datum *code_out)
 	for (i = 0; i < n; i++)
 		upcs[i] = DatumGetInt64(doc.upcs[i]);
 	lookup_products(n, upcs, products);
+	node = place_node();
 	for (i = 0; i < n; i++)
 	{
 		bool		ok;
@@ -778,7 +776,7 @@ place_plain(Jsonb *order, Datum *code_out)
 		if (doc.ff_nulls[i] || DatumGetInt32(doc.ffs[i]) == store_id)
 		{
 			ffs[i] = Int32GetDatum(doc.ff_nulls[i] && !st.holds_stock ? -1 : store_id);
-			ok = st.holds_stock && st.node_id == place_node();
+			ok = st.holds_stock && st.node_id == node;
 		}
 		else
 		{
@@ -786,16 +784,12 @@ place_plain(Jsonb *order, Datum *code_out)
 
 			ffs[i] = doc.ffs[i];
 			lookup_store(DatumGetInt32(doc.ffs[i]), &fs);
-			ok = fs.found && fs.holds_stock && fs.node_id == place_node();
+			ok = fs.found && fs.holds_stock && fs.node_id == node;
 		}
 		if (!ok || (carry && DatumGetInt32(ffs[i]) != store_id))
 			return false;
 	}
 	a_ffs = PointerGetDatum(construct_array(ffs, n, INT4OID, 4, true, TYPALIGN_INT));
-	emp = Int32GetDatum(emp_id);
-	no_emp = !has_emp;
-	emp_store = Int32GetDatum(emp_store_id);
-	no_emp_store = !has_emp;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -950,8 +944,8 @@ place_plain(Jsonb *order, Datum *code_out)
 	values[2] = CStringGetTextDatum(channel);
 	values[3] = customer;
 	nulls[3] = no_customer ? 'n' : ' ';
-	values[4] = emp;
-	nulls[4] = no_emp ? 'n' : ' ';
+	values[4] = Int32GetDatum(emp_id);
+	nulls[4] = has_emp ? ' ' : 'n';
 	values[5] = CStringGetTextDatum(status);
 	values[6] = CStringGetTextDatum(method);
 	values[7] = Int32GetDatum(doc.collect);
@@ -983,8 +977,8 @@ place_plain(Jsonb *order, Datum *code_out)
 	values[22] = place_text_array(e_kind, nev);
 	values[23] = place_text_array(e_note, nev);
 	values[24] = PointerGetDatum(construct_array(e_detail, nev, JSONBOID, -1, false, TYPALIGN_INT));
-	values[25] = emp_store;
-	nulls[25] = no_emp_store ? 'n' : ' ';
+	values[25] = Int32GetDatum(emp_store_id);
+	nulls[25] = has_emp ? ' ' : 'n';
 
 	/* the ledger rows, in the order the engine changed the lines */
 	m_stores = palloc(sizeof(Datum) * n);
