@@ -1,0 +1,5 @@
+-- icos 0.3.0: what this version adds to 0.2.0, split by area like 0.2.0's
+-- directory (20_stock.sql, 40_orders.sql, ...) and applied after it in
+-- file-name order.  0.2.0 is released: its directory is never edited, so a
+-- changed function is re-created here (CREATE OR REPLACE) and a removed one
+-- dropped.
