@@ -655,10 +655,98 @@ stock_lock_item(const StockItem *item)
 }
 
 /*
+ * Whether this transaction may open one more subtransaction that stays
+ * (released, not rolled back) until it ends: not once its subtransactions
+ * fill half of the cache of subtransaction ids each backend shows the
+ * others.  Past PGPROC_MAX_CACHED_SUBXIDS of them (a load changing hundreds
+ * of items in one transaction, say) every other session would have to look
+ * ids up in pg_subtrans.
+ */
+static bool
+stock_subxact_cheap(void)
+{
+	return !MyProc->subxidStatus.overflowed &&
+		MyProc->subxidStatus.count < PGPROC_MAX_CACHED_SUBXIDS / 2;
+}
+
+/*
+ * Steps 1 and 2 of stock_take, the steps that lock a slot out of slot order:
+ * true when one slot gave qty.  They run in an internal subtransaction that
+ * is rolled back when they did not, so that no slot they locked stays
+ * locked.  That matters because PostgreSQL keeps a row locked whose
+ * re-check failed: a slot changed and committed by another session after
+ * this statement's snapshot (step 1's FOR UPDATE SKIP LOCKED) or while this
+ * session waited for it (step 2) is re-checked, skipped when it no longer
+ * has enough, and yet stays locked by this transaction.  Going on to step 3
+ * with that stray lock would mean waiting for lower slots while holding a
+ * higher one, out of the global order; two sessions each holding a stray
+ * slot the other waits for deadlocked at every sell-out (issue 14,
+ * test/isolation/specs/stock_sellout.spec).  When the steps took the units,
+ * the subtransaction is kept: its locks (the slot changed, and a stray one
+ * at most) are of this item, and this take waits for nothing more.
+ *
+ * An error is rolled back with the subtransaction and raised again.
+ */
+static bool
+stock_take_unordered(const StockItem *item, const StockOp *op, int32 qty)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool took = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int64_t		level[STOCK_MAX_SLOTS];
+		int			n,
+					pick;
+
+		/* 1: an unlocked slot with enough; never waits */
+		took = stock_fast(item, op, qty, qty);
+		if (!took)
+		{
+			/* 2: a slot that has enough but is locked: wait for it */
+			n = stock_read_levels(item, op, false, level);
+			pick = stock_pick_slot(level, n, stock_preferred_slot(MyProcPid, n), qty);
+			took = pick >= 0 && stock_update_slot(item, op, pick, qty, qty);
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	if (took)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	return took;
+}
+
+/*
  * Take qty units of the operation's capacity from the item's slots (see the
  * file header for the three steps).  Returns false, with *have set to what
  * there is, when even under the locks of every slot there is not enough.
  * With sweep, expired holds of the item are released before giving up.
+ *
+ * Lock order: this waits for a slot of the item only while holding no slot
+ * of it (step 2, in the subtransaction) or only lower slots (step 3), so
+ * callers that take each item once, in (store, upc) order, cannot deadlock.
+ * When the transaction holds too many subtransactions already (see
+ * stock_subxact_cheap) steps 1 and 2 are left out: step 3 alone is always
+ * in order, only slower for a hot product.
  */
 static bool
 stock_take(const StockItem *item, const StockOp *op, int32 qty, bool sweep, int64 *have)
@@ -666,20 +754,13 @@ stock_take(const StockItem *item, const StockOp *op, int32 qty, bool sweep, int6
 	int64_t		level[STOCK_MAX_SLOTS];
 	int64_t		take[STOCK_MAX_SLOTS];
 	int			n,
-				pick,
 				pass,
 				i;
 
 	stock_lock_item(item);
 
-	/* 1: an unlocked slot with enough; never waits */
-	if (stock_fast(item, op, qty, qty))
-		return true;
-
-	/* 2: a slot that has enough but is locked: wait for it */
-	n = stock_read_levels(item, op, false, level);
-	pick = stock_pick_slot(level, n, stock_preferred_slot(MyProcPid, n), qty);
-	if (pick >= 0 && stock_update_slot(item, op, pick, qty, qty))
+	/* 1 and 2, or nothing of them */
+	if (stock_subxact_cheap() && stock_take_unordered(item, op, qty))
 		return true;
 
 	/* 3: lock every slot in slot order and take from several */
@@ -836,16 +917,14 @@ stock_ensure_item(const StockItem *item)
 }
 
 /*
- * Apply one counter change and record it in the ledger.  The deltas decide
- * the operation; kind is the ledger's kind.
+ * The operation a counter change is: the deltas decide, kind (the ledger's)
+ * tells a return from a receipt and a sale from a removal.  Sets *qty to
+ * the units it moves.
  */
-static void
-stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_reserved,
-			 text *order, int64 hold, bool has_hold, const char *reason)
+static const StockOp *
+stock_op_for(const char *kind, int32 d_on_hand, int32 d_reserved, int32 *qty)
 {
 	const StockOp *op;
-	int32		qty;
-	int64		have = 0;
 
 	if (d_on_hand > 0 && d_reserved == 0)
 		op = &stock_ops[strcmp(kind, "return") == 0 ? OP_ADD_ONE : OP_ADD_SPREAD];
@@ -864,14 +943,29 @@ stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_r
 						d_on_hand, d_reserved),
 				 errdetail("A change adds or removes on-hand units, reserves or releases units, or sells reserved units.")));
 
-	qty = op->on_hand_sign != 0 ? d_on_hand : d_reserved;
-	if (qty == PG_INT32_MIN)
+	*qty = op->on_hand_sign != 0 ? d_on_hand : d_reserved;
+	if (*qty == PG_INT32_MIN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("stock quantity %d is out of range", qty)));
-	if (qty < 0)
-		qty = -qty;
+				 errmsg("stock quantity %d is out of range", *qty)));
+	if (*qty < 0)
+		*qty = -*qty;
+	return op;
+}
 
+/*
+ * Apply one counter change and record it in the ledger.  The deltas decide
+ * the operation; kind is the ledger's kind.
+ */
+static void
+stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_reserved,
+			 text *order, int64 hold, bool has_hold, const char *reason)
+{
+	const StockOp *op;
+	int32		qty;
+	int64		have = 0;
+
+	op = stock_op_for(kind, d_on_hand, d_reserved, &qty);
 	if (op->kind == OP_ADD_SPREAD || op->kind == OP_ADD_ONE)
 	{
 		stock_ensure_item(item);
@@ -1010,6 +1104,57 @@ stock_apply(PG_FUNCTION_ARGS)
 }
 
 /*
+ * icos._stock_slot_apply(store, upc, slot, kind, d_on_hand, d_reserved,
+ * reason): the change of one given slot as the engine makes it after
+ * waiting for that slot (step 2) and under the locks of step 3
+ * (stock_update_slot), with its ledger row.  The statement re-checks the
+ * slot's counter: when the slot no longer has what the change takes from
+ * (available units to reserve, sell or remove, reserved units to release
+ * or sell), it changes nothing and this returns false.  After a wait that
+ * is how the engine learns that another session took the units first.  The
+ * re-check cannot be seen failing without a second session, so this entry
+ * lets a test put a slot into that state and call the very statement
+ * (test/pgtap/stock_recheck.sql).
+ */
+PG_FUNCTION_INFO_V1(stock_slot_apply);
+Datum
+stock_slot_apply(PG_FUNCTION_ARGS)
+{
+	StockItem	item;
+	const StockOp *op;
+	char	   *kind;
+	int32		slot;
+	int32		qty;
+	bool		done;
+
+	stock_require(fcinfo, 0, "a store number");
+	stock_require(fcinfo, 1, "a product code");
+	stock_require(fcinfo, 2, "a slot number");
+	stock_require(fcinfo, 3, "a stock movement kind");
+	stock_require(fcinfo, 4, "the change of on-hand units");
+	stock_require(fcinfo, 5, "the change of reserved units");
+	item.store = PG_GETARG_INT32(0);
+	item.upc = PG_GETARG_DATUM(1);
+	slot = PG_GETARG_INT32(2);
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	if (strcmp(kind, "hold") == 0 || strcmp(kind, "hold_release") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stock movement kind \"%s\" needs a hold", kind)));
+	op = stock_op_for(kind, PG_GETARG_INT32(4), PG_GETARG_INT32(5), &qty);
+
+	stock_set_upc_type(fcinfo, 1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	done = stock_update_slot(&item, op, slot, qty, op->on_hand_sign > 0 ? 0 : qty);
+	if (done)
+		stock_ledger(&item, kind, PG_GETARG_INT32(4), PG_GETARG_INT32(5), NULL, 0, false,
+					 stock_text_arg(fcinfo, 6));
+	SPI_finish();
+	PG_RETURN_BOOL(done);
+}
+
+/*
  * icos._take_hold(hold, store, upc, qty, order): the hold's units become the
  * order's reservation with no moment in which they are free.  The ledger gets
  * a hold_release of the hold's units and a reserve of the order's, so the
@@ -1138,6 +1283,38 @@ stock_take_hold(PG_FUNCTION_ARGS)
 
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * icos._expire_item_holds(store, upc): release the item's expired holds no
+ * other session is busy with, under the locks of every slot of the item
+ * taken in slot order (step 3), and return how many.  The same sweep a take
+ * that runs short makes (stock_sweep_expired); icos.expire_holds calls it
+ * item by item in (store, upc) order, so that one transaction releases each
+ * item's holds in one locked pass instead of one take per hold (a second
+ * take of an item could wait out of slot order).
+ */
+PG_FUNCTION_INFO_V1(stock_expire_item_holds);
+Datum
+stock_expire_item_holds(PG_FUNCTION_ARGS)
+{
+	StockItem	item;
+	int64_t		level[STOCK_MAX_SLOTS];
+	int			n;
+
+	stock_require(fcinfo, 0, "a store number");
+	stock_require(fcinfo, 1, "a product code");
+	item.store = PG_GETARG_INT32(0);
+	item.upc = PG_GETARG_DATUM(1);
+
+	stock_set_upc_type(fcinfo, 1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	stock_lock_item(&item);
+	n = stock_read_levels(&item, &stock_ops[OP_RELEASE], true, level) > 0 ?
+		stock_sweep_expired(&item) : 0;
+	SPI_finish();
+	PG_RETURN_INT32(n);
 }
 
 /* icos._available(store, upc): units that can be reserved now. */
@@ -1504,6 +1681,8 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	const StockOp *op = &stock_ops[sale ? OP_SELL : OP_RESERVE];
 	int			i;
 	StockLine  *lines;
+	StockLine  *items;
+	int			nitems;
 	bool		batch;
 	TypeCacheEntry *tce;
 	Datum	   *d_on_hand;
@@ -1541,38 +1720,56 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	qsort_arg(lines, n, sizeof(StockLine), stock_line_cmp, &tce->cmp_proc_finfo);
 
 	/*
-	 * Step 1 of every line in one statement, when the order has two lines or
-	 * more and no item twice (a statement changes a row once); otherwise, or
-	 * when a line could not be taken so, the lines one by one.  Not either
-	 * once this transaction's subtransactions fill half of the cache of
-	 * subtransaction ids each backend shows the others: a batch that took
-	 * every line keeps its id there until the transaction ends, and past
-	 * PGPROC_MAX_CACHED_SUBXIDS of them (a load placing hundreds of orders
-	 * in one transaction, say) every other session would have to look ids
-	 * up in pg_subtrans.  Nor when a trigger of the slots could make the
-	 * batch wait (stock_batch_triggers_ok).
+	 * The items to take: the lines merged per item, each item once, in lock
+	 * order.  An order listing a product twice takes it in one step: a
+	 * second take of an item this transaction already holds a slot of could
+	 * wait for a lower slot while holding that one, out of the lock order
+	 * (two such orders deadlocked even with stock to spare).  The ledger
+	 * keeps one row per line.
 	 */
-	batch = n > 1 && !MyProc->subxidStatus.overflowed &&
-		MyProc->subxidStatus.count < PGPROC_MAX_CACHED_SUBXIDS / 2;
-	for (i = 1; batch && i < n; i++)
-		if (lines[i].store == lines[i - 1].store &&
+	items = palloc(sizeof(StockLine) * n);
+	nitems = 0;
+	for (i = 0; i < n; i++)
+	{
+		if (nitems > 0 && items[nitems - 1].store == lines[i].store &&
 			DatumGetInt32(FunctionCall2Coll(&tce->cmp_proc_finfo, InvalidOid,
-											lines[i].upc, lines[i - 1].upc)) == 0)
-			batch = false;
+											items[nitems - 1].upc, lines[i].upc)) == 0)
+		{
+			if (items[nitems - 1].qty > PG_INT32_MAX - lines[i].qty)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the lines of one product at store %d ask for more than %d units",
+								lines[i].store, PG_INT32_MAX),
+						 errhint("Check the quantities entered: they are probably a mistake.")));
+			items[nitems - 1].qty += lines[i].qty;
+		}
+		else
+			items[nitems++] = lines[i];
+	}
+
+	/*
+	 * Step 1 of every item in one statement, when the order has two items or
+	 * more; otherwise, or when an item could not be taken so, the items one
+	 * by one.  Not when the transaction holds many subtransactions already
+	 * (stock_subxact_cheap: a batch that took every item keeps its
+	 * subtransaction), nor when a trigger of the slots could make the batch
+	 * wait (stock_batch_triggers_ok).
+	 */
+	batch = nitems > 1 && stock_subxact_cheap();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (!batch || !stock_batch_triggers_ok() || !stock_fast_lines(op, n, lines))
+	if (!batch || !stock_batch_triggers_ok() || !stock_fast_lines(op, nitems, items))
 	{
-		for (i = 0; i < n; i++)
+		for (i = 0; i < nitems; i++)
 		{
 			StockItem	item;
 			int64		have = 0;
 
-			item.store = lines[i].store;
-			item.upc = lines[i].upc;
-			if (!stock_take(&item, op, lines[i].qty, true, &have))
-				stock_report_short(&item, op, lines[i].qty, have);
+			item.store = items[i].store;
+			item.upc = items[i].upc;
+			if (!stock_take(&item, op, items[i].qty, true, &have))
+				stock_report_short(&item, op, items[i].qty, have);
 		}
 	}
 	if (ledger_order != NULL)
