@@ -670,25 +670,27 @@ stock_subxact_cheap(void)
 }
 
 /*
- * Steps 1 and 2 of stock_take, the steps that lock a slot out of slot order:
- * true when one slot gave qty.  They run in an internal subtransaction that
- * is rolled back when they did not, so that no slot they locked stays
- * locked.  That matters because PostgreSQL keeps a row locked whose
- * re-check failed: a slot changed and committed by another session after
- * this statement's snapshot (step 1's FOR UPDATE SKIP LOCKED) or while this
+ * Step 1 or 2 of stock_take, the steps that lock a slot out of slot order:
+ * true when one slot gave qty.  The step runs in an internal subtransaction
+ * that is rolled back when it did not, so that no slot it locked stays
+ * locked.  That matters because PostgreSQL keeps a row locked whose re-check
+ * failed: a slot changed and committed by another session after this
+ * statement's snapshot (step 1's FOR UPDATE SKIP LOCKED) or while this
  * session waited for it (step 2) is re-checked, skipped when it no longer
- * has enough, and yet stays locked by this transaction.  Going on to step 3
- * with that stray lock would mean waiting for lower slots while holding a
- * higher one, out of the global order; two sessions each holding a stray
- * slot the other waits for deadlocked at every sell-out (issue 14,
- * test/isolation/specs/stock_sellout.spec).  When the steps took the units,
- * the subtransaction is kept: its locks (the slot changed, and a stray one
- * at most) are of this item, and this take waits for nothing more.
+ * has enough, and yet stays locked by this transaction.  Going on with that
+ * stray lock would mean waiting for other slots while holding it, out of
+ * the global order; two sessions each holding a stray slot the other waits
+ * for deadlocked at every sell-out (issue 14,
+ * test/isolation/specs/stock_sellout.spec).  Each step has its own
+ * subtransaction: step 2 must not wait holding a stray lock of step 1.
+ * When the step took the units, the subtransaction is kept: its locks (the
+ * slot changed, and a stray one at most) are of this item, and this take
+ * waits for nothing more.
  *
  * An error is rolled back with the subtransaction and raised again.
  */
 static bool
-stock_take_unordered(const StockItem *item, const StockOp *op, int32 qty)
+stock_attempt(const StockItem *item, const StockOp *op, int32 qty, int step)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -702,9 +704,10 @@ stock_take_unordered(const StockItem *item, const StockOp *op, int32 qty)
 		int			n,
 					pick;
 
-		/* 1: an unlocked slot with enough; never waits */
-		took = stock_fast(item, op, qty, qty);
-		if (!took)
+		if (step == 1)
+			/* 1: an unlocked slot with enough; never waits */
+			took = stock_fast(item, op, qty, qty);
+		else
 		{
 			/* 2: a slot that has enough but is locked: wait for it */
 			n = stock_read_levels(item, op, false, level);
@@ -742,7 +745,7 @@ stock_take_unordered(const StockItem *item, const StockOp *op, int32 qty)
  * With sweep, expired holds of the item are released before giving up.
  *
  * Lock order: this waits for a slot of the item only while holding no slot
- * of it (step 2, in the subtransaction) or only lower slots (step 3), so
+ * of it (step 2, after step 1 was rolled back) or only lower slots (step 3), so
  * callers that take each item once, in (store, upc) order, cannot deadlock.
  * When the transaction holds too many subtransactions already (see
  * stock_subxact_cheap) steps 1 and 2 are left out: step 3 alone is always
@@ -759,8 +762,9 @@ stock_take(const StockItem *item, const StockOp *op, int32 qty, bool sweep, int6
 
 	stock_lock_item(item);
 
-	/* 1 and 2, or nothing of them */
-	if (stock_subxact_cheap() && stock_take_unordered(item, op, qty))
+	/* 1 and 2, or neither */
+	if (stock_subxact_cheap() &&
+		(stock_attempt(item, op, qty, 1) || stock_attempt(item, op, qty, 2)))
 		return true;
 
 	/* 3: lock every slot in slot order and take from several */

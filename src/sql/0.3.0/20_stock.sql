@@ -94,8 +94,10 @@ COMMENT ON FUNCTION icos.replicated_tables() IS
 -- (icos._check_hold_access): whoever placed it, the staff of the store whose
 -- stock it holds (its managers can see and release what another store's
 -- agent held there), the staff of the placer's store, and head office.
+-- Run as the reader by the policy: the placer's employee row is visible to
+-- the reader exactly when it is of the reader's store, which is the rule.
 CREATE FUNCTION icos._may_use_hold(p_store int, p_actor text) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 	SELECT icos._current_store() IS NULL
 		OR p_actor = session_user
 		OR p_store = icos._current_store()
