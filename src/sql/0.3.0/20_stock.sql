@@ -213,5 +213,7 @@ REVOKE ALL ON FUNCTION icos._setting_default(text), icos._setting_valid(text, te
 	icos._may_use_hold(int, text), icos._expire_item_holds(int, icos.upc),
 	icos._stock_slot_apply(int, icos.upc, int, text, int, int, text)
 	FROM PUBLIC;
--- Row-level security of icos.stock_hold runs the rule as the reader.
+-- Row-level security of icos.stock_hold runs the rule as the reader, and
+-- the check of icos.setting runs as the admin writing it.
 GRANT EXECUTE ON FUNCTION icos._may_use_hold(int, text) TO icos_agent, icos_reporter;
+GRANT EXECUTE ON FUNCTION icos._setting_valid(text, text) TO icos_admin;
