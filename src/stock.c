@@ -14,18 +14,21 @@
  *	   remembered per backend after the first look-up (it is fixed when the
  *	   item is created; were it stale, only the slot tried first would
  *	   differ, never what may be taken).
- *	   For the lines of one order (stock_order_lines) one statement does
- *	   step 1 for every line at once, in an internal subtransaction.  If any
- *	   line is not taken so, or the statement fails (but for a cancel), the
- *	   subtransaction is rolled back, leaving no slot changed or locked, and
- *	   every line goes through the steps one by one as below, with the
- *	   errors it always had.  All or nothing, because a slot of a later line
- *	   kept locked while an earlier line waits would break the lock order.
- *	   Orders of one line or listing an item twice (a statement changes a
- *	   row once), transactions holding many subtransactions, and slots with
- *	   a trigger that could wait go one by one at once (stock_order_lines).
+ *	   For the lines of one order (stock_order_lines) the lines are first
+ *	   added up per item, then one statement does step 1 for every item at
+ *	   once, in an internal subtransaction.  If any item is not taken so, or
+ *	   the statement fails (but for a cancel), the subtransaction is rolled
+ *	   back, leaving no slot changed or locked, and every item goes through
+ *	   the steps one by one as below, with the errors it always had.  All or
+ *	   nothing, because a slot of a later item kept locked while an earlier
+ *	   item waits would break the lock order.  Orders of one item,
+ *	   transactions holding many subtransactions, and slots with a trigger
+ *	   that could wait go one by one at once (stock_order_lines).
  *	2. When every slot with enough is locked by others, wait for one of them
  *	   (a plain UPDATE whose WHERE re-checks the counter after the wait).
+ *	   Steps 1 and 2 each run in a subtransaction of their own, rolled back
+ *	   when the step did not take the units (stock_attempt): a slot whose
+ *	   re-check failed stays locked otherwise, out of slot order.
  *	3. When no single slot has enough, lock every slot of the item in slot
  *	   order (FOR UPDATE ... ORDER BY slot) and take from several, fullest
  *	   first.  Under those locks the total is exact: if it is short, expired
@@ -40,8 +43,10 @@
  * slot change, the item's icos.stock_item row is locked before its slots
  * (stock_lock_item), so that row's lock follows the same order.  Step 1 never
  * waits, so the slot it locks early does not break that order; the batched
- * step 1 never waits either and keeps its locks only when no line is left
- * to wait for.
+ * step 1 never waits either and keeps its locks only when no item is left
+ * to wait for; a step 1 or 2 that did not take the units keeps no lock.  A
+ * session thus waits only for a lock after every lock it holds, and no
+ * cycle of waits can form (docs/stock.md, "Lock order").
  *
  * Every change writes one row to the ledger icos.stock_movement with the
  * session user, so icos.verify_stock() can prove the counters.

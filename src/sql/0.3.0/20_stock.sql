@@ -6,6 +6,7 @@
 --                               (row-level security, icos._may_use_hold)
 --   icos.expire_holds           one locked pass per item (icos._expire_item_holds)
 --   icos._stock_slot_apply      the change of one given slot, for the re-check test
+--   icos._stock_lines           the lines of one product taken in one step
 
 -- Settings head office decides for the whole deployment.  The table starts
 -- empty: a setting without a row has its default (icos._setting_default),
@@ -217,3 +218,7 @@ REVOKE ALL ON FUNCTION icos._setting_default(text), icos._setting_valid(text, te
 -- the check of icos.setting runs as the admin writing it.
 GRANT EXECUTE ON FUNCTION icos._may_use_hold(int, text) TO icos_agent, icos_reporter;
 GRANT EXECUTE ON FUNCTION icos._setting_valid(text, text) TO icos_admin;
+
+-- The engine (src/stock.c) now adds up an order's lines per product.
+COMMENT ON FUNCTION icos._stock_lines(text, int[], icos.upc[], int[], text, text[]) IS
+'internal: the stock of all lines of one order in one call; the arrays are parallel (one element per line), in any order: the engine adds up the lines of each (store, upc) and takes each once, sorted by (store, upc), the fixed lock order, and logs one ledger row per line in that order.  p_kind reserve reserves as icos._reserve does; p_kind sale sells unreserved units at once (goods carried out at the till): on_hand drops in one atomic step and the ledger gets rows of kind sale with d_reserved 0.  IC001 for the first product that cannot be served, IC004 unknown store or product, 22023 when the lines of one product add up to more than 2147483647.';
