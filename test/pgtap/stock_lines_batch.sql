@@ -9,7 +9,7 @@
 -- stock_attempt), none for an item taken by step 3 (in slot order, in the
 -- transaction itself).
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 
 INSERT INTO icos.store (store_id, name, kind) VALUES (9801, 'Batch A', 'store');
 INSERT INTO icos.category (category_id, name) VALUES (9801, 'Batch') ON CONFLICT DO NOTHING;
@@ -120,6 +120,15 @@ SELECT is(pg_temp.held('400000000077'), format('%s:7', pg_temp.pref(4)), 'bowls:
 SELECT is(pg_temp.ledger('T-B4'),
 	'reserve 400000000077 0/1 ; reserve 400000000077 0/2 ; reserve 400000000084 0/1 ',
 	'three ledger rows, same-product lines in the order given');
+
+-- Lines of one product are added up before anything is taken: more than
+-- there is in total is IC001 for the sum, however the lines split it, and
+-- a sum past the int range is a bad request.
+SELECT throws_like($$SELECT icos._stock_lines('reserve', '{9801,9801}', '{400000000084,400000000084}', '{20,20}', 'T-E', NULL)$$,
+	'not enough stock of "Batch cup"%', 'two lines of 20 cups, 22 left: IC001 for the product');
+SELECT throws_ok($$SELECT icos._stock_lines('reserve', '{9801,9801}', '{400000000084,400000000084}', '{2147483647,1}', 'T-E', NULL)$$,
+	'22023', 'the lines of one product at store 9801 ask for more than 2147483647 units',
+	'lines adding up past the int range: 22023');
 
 -- Errors as before: unknown product (IC004), never stocked here (IC001),
 -- short (IC001); none keeps anything.
