@@ -675,6 +675,87 @@ stock_subxact_cheap(void)
 }
 
 /*
+ * Run fn(arg) in an internal subtransaction: kept (released into the
+ * transaction, with its locks) when fn returns true, rolled back when it
+ * returns false, so that nothing it changed or locked stays.  An error
+ * inside is rolled back with the subtransaction and raised again; with
+ * swallow it is dropped and false returned instead, but for a cancel or a
+ * shutdown (class 57, operator intervention), which is always raised.  The
+ * plans fn runs must be prepared before (stock_plan), so that they are kept
+ * whatever happens to the subtransaction.
+ */
+static bool
+stock_in_subxact(bool (*fn) (void *), void *arg, bool swallow)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool keep = false;
+	volatile bool failed = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		keep = fn(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		/* as PL/pgSQL's exception blocks: save the error, roll back */
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (!swallow ||
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		failed = true;
+	}
+	PG_END_TRY();
+
+	if (failed)
+		return false;
+	if (keep)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	return keep;
+}
+
+/* What stock_attempt runs in its subtransaction. */
+typedef struct StockAttempt
+{
+	const StockItem *item;
+	const StockOp *op;
+	int32		qty;
+	int			step;
+} StockAttempt;
+
+static bool
+stock_attempt_step(void *arg)
+{
+	const StockAttempt *a = arg;
+	int64_t		level[STOCK_MAX_SLOTS];
+	int			n,
+				pick;
+
+	/* 1: an unlocked slot with enough; never waits */
+	if (a->step == 1)
+		return stock_fast(a->item, a->op, a->qty, a->qty);
+
+	/* 2: a slot that has enough but is locked: wait for it */
+	n = stock_read_levels(a->item, a->op, false, level);
+	pick = stock_pick_slot(level, n, stock_preferred_slot(MyProcPid, n), a->qty);
+	return pick >= 0 && stock_update_slot(a->item, a->op, pick, a->qty, a->qty);
+}
+
+/*
  * Step 1 or 2 of stock_take, the steps that lock a slot out of slot order:
  * true when one slot gave qty.  The step runs in an internal subtransaction
  * that is rolled back when it did not, so that no slot it locked stays
@@ -691,56 +772,20 @@ stock_subxact_cheap(void)
  * When the step took the units, the subtransaction is kept: its locks (the
  * slot changed, and a stray one at most) are of this item, and this take
  * waits for nothing more.
- *
- * An error is rolled back with the subtransaction and raised again.
  */
 static bool
 stock_attempt(const StockItem *item, const StockOp *op, int32 qty, int step)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool took = false;
+	StockAttempt a;
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		int64_t		level[STOCK_MAX_SLOTS];
-		int			n,
-					pick;
-
-		if (step == 1)
-			/* 1: an unlocked slot with enough; never waits */
-			took = stock_fast(item, op, qty, qty);
-		else
-		{
-			/* 2: a slot that has enough but is locked: wait for it */
-			n = stock_read_levels(item, op, false, level);
-			pick = stock_pick_slot(level, n, stock_preferred_slot(MyProcPid, n), qty);
-			took = pick >= 0 && stock_update_slot(item, op, pick, qty, qty);
-		}
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		ReThrowError(edata);
-	}
-	PG_END_TRY();
-
-	if (took)
-		ReleaseCurrentSubTransaction();
-	else
-		RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(oldcontext);
-	CurrentResourceOwner = oldowner;
-	return took;
+	a.item = item;
+	a.op = op;
+	a.qty = qty;
+	a.step = step;
+	(void) stock_slot_count(item);	/* looked up outside, remembered */
+	stock_plan(step == 1 ? SP_FAST : SP_READ);
+	stock_plan(SP_SLOT_UPDATE);
+	return stock_in_subxact(stock_attempt_step, &a, false);
 }
 
 /*
@@ -1512,11 +1557,24 @@ stock_batch_triggers_ok(void)
  * Returns false at once, without the statement, when an item has no slot
  * rows (the line-by-line path gives the error).
  */
+typedef struct StockBatch
+{
+	Datum	   *values;
+	int			n;
+} StockBatch;
+
+static bool
+stock_fast_lines_run(void *arg)
+{
+	const StockBatch *b = arg;
+
+	return stock_exec(SP_FAST_LINES, b->values, NULL, SPI_OK_UPDATE) == (uint64) b->n;
+}
+
 static bool
 stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	StockBatch	batch;
 	Datum	   *d_stores = palloc(sizeof(Datum) * n);
 	Datum	   *d_upcs = palloc(sizeof(Datum) * n);
 	Datum	   *d_needs = palloc(sizeof(Datum) * n);
@@ -1527,8 +1585,6 @@ stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
 	int16		upc_len;
 	bool		upc_byval;
 	char		upc_align;
-	uint64		taken = 0;
-	volatile bool failed = false;
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -1559,40 +1615,9 @@ stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
 	values[6] = BoolGetDatum(op->from_available);
 	/* prepared outside the subtransaction, so that it is kept either way */
 	stock_plan(SP_FAST_LINES);
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		taken = stock_exec(SP_FAST_LINES, values, NULL, SPI_OK_UPDATE);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		/* as PL/pgSQL's exception blocks: save the error, roll back */
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		failed = true;
-	}
-	PG_END_TRY();
-
-	if (failed)
-		return false;
-	if (taken == (uint64) n)
-		ReleaseCurrentSubTransaction();
-	else
-		RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(oldcontext);
-	CurrentResourceOwner = oldowner;
-	return taken == (uint64) n;
+	batch.values = values;
+	batch.n = n;
+	return stock_in_subxact(stock_fast_lines_run, &batch, true);
 }
 
 /*
