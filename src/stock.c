@@ -1057,6 +1057,39 @@ stock_text_arg(FunctionCallInfo fcinfo, int argno)
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
 }
 
+/* The item of arguments argno (store) and argno + 1 (upc), both required. */
+static void
+stock_item_arg(FunctionCallInfo fcinfo, int argno, StockItem *item)
+{
+	stock_require(fcinfo, argno, "a store number");
+	stock_require(fcinfo, argno + 1, "a product code");
+	item->store = PG_GETARG_INT32(argno);
+	item->upc = PG_GETARG_DATUM(argno + 1);
+	stock_set_upc_type(fcinfo, argno + 1);
+}
+
+/* A ledger kind argument, required and one of the kinds of the ledger. */
+static char *
+stock_kind_arg(FunctionCallInfo fcinfo, int argno)
+{
+	static const char *const kinds[] = {
+		"receipt", "sale", "reserve", "release", "hold", "hold_release",
+		"transfer", "return", "adjustment"
+	};
+	char	   *kind;
+	int			i;
+
+	stock_require(fcinfo, argno, "a stock movement kind");
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	for (i = 0; i < (int) lengthof(kinds); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return kind;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown stock movement kind \"%s\"", kind)));
+	return NULL;				/* keep the compiler quiet */
+}
+
 /*
  * The five-argument engine functions: (store, upc, qty, order, note), each a
  * fixed ledger kind and counter change.
@@ -1122,31 +1155,13 @@ PG_FUNCTION_INFO_V1(stock_apply);
 Datum
 stock_apply(PG_FUNCTION_ARGS)
 {
-	static const char *const kinds[] = {
-		"receipt", "sale", "reserve", "release", "hold", "hold_release",
-		"transfer", "return", "adjustment"
-	};
 	StockItem	item;
 	char	   *kind;
-	int			i;
 
-	stock_require(fcinfo, 0, "a store number");
-	stock_require(fcinfo, 1, "a product code");
-	stock_require(fcinfo, 2, "a stock movement kind");
+	stock_item_arg(fcinfo, 0, &item);
+	kind = stock_kind_arg(fcinfo, 2);
 	stock_require(fcinfo, 3, "the change of on-hand units");
 	stock_require(fcinfo, 4, "the change of reserved units");
-	item.store = PG_GETARG_INT32(0);
-	item.upc = PG_GETARG_DATUM(1);
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	for (i = 0; i < (int) lengthof(kinds); i++)
-		if (strcmp(kind, kinds[i]) == 0)
-			break;
-	if (i == (int) lengthof(kinds))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown stock movement kind \"%s\"", kind)));
-
-	stock_set_upc_type(fcinfo, 1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	stock_change(&item, kind, PG_GETARG_INT32(3), PG_GETARG_INT32(4),
@@ -1181,23 +1196,18 @@ stock_slot_apply(PG_FUNCTION_ARGS)
 	int32		qty;
 	bool		done;
 
-	stock_require(fcinfo, 0, "a store number");
-	stock_require(fcinfo, 1, "a product code");
+	stock_item_arg(fcinfo, 0, &item);
 	stock_require(fcinfo, 2, "a slot number");
-	stock_require(fcinfo, 3, "a stock movement kind");
+	kind = stock_kind_arg(fcinfo, 3);
 	stock_require(fcinfo, 4, "the change of on-hand units");
 	stock_require(fcinfo, 5, "the change of reserved units");
-	item.store = PG_GETARG_INT32(0);
-	item.upc = PG_GETARG_DATUM(1);
 	slot = PG_GETARG_INT32(2);
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	if (strcmp(kind, "hold") == 0 || strcmp(kind, "hold_release") == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("stock movement kind \"%s\" needs a hold", kind)));
 	op = stock_op_for(kind, PG_GETARG_INT32(4), PG_GETARG_INT32(5), &qty);
 
-	stock_set_upc_type(fcinfo, 1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	done = stock_update_slot(&item, op, slot, qty, op->on_hand_sign > 0 ? 0 : qty);
@@ -1356,12 +1366,7 @@ stock_expire_item_holds(PG_FUNCTION_ARGS)
 	int64_t		level[STOCK_MAX_SLOTS];
 	int			n;
 
-	stock_require(fcinfo, 0, "a store number");
-	stock_require(fcinfo, 1, "a product code");
-	item.store = PG_GETARG_INT32(0);
-	item.upc = PG_GETARG_DATUM(1);
-
-	stock_set_upc_type(fcinfo, 1);
+	stock_item_arg(fcinfo, 0, &item);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	stock_lock_item(&item);

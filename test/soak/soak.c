@@ -686,6 +686,25 @@ load_target(target *t)
 	pthread_mutex_init(&t->lock, NULL);
 }
 
+/* Run n client threads of fn for the given seconds and wait for them. */
+static void
+run_clients(void *(*fn) (void *), client *clients, pthread_t *threads, int n,
+			unsigned int seed, int seconds)
+{
+	int			i;
+
+	deadline = now_ms() + seconds * 1000.0;
+	for (i = 0; i < n; i++)
+	{
+		clients[i].id = i + 1;
+		clients[i].seed = seed + i;
+		if (pthread_create(&threads[i], NULL, fn, &clients[i]) != 0)
+			die("cannot start client thread %d", i + 1);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -779,16 +798,7 @@ main(int argc, char **argv)
 	if (!clients || !threads)
 		die("out of memory");
 	started = now_ms();
-	deadline = started + seconds * 1000.0;
-	for (i = 0; i < nclients; i++)
-	{
-		clients[i].id = i + 1;
-		clients[i].seed = 0x5eed + i;
-		if (pthread_create(&threads[i], NULL, client_main, &clients[i]) != 0)
-			die("cannot start client thread %d", i + 1);
-	}
-	for (i = 0; i < nclients; i++)
-		pthread_join(threads[i], NULL);
+	run_clients(client_main, clients, threads, nclients, 0x5eed, seconds);
 	elapsed = (now_ms() - started) / 1000.0;
 	fclose(codes_out);
 
@@ -797,16 +807,7 @@ main(int argc, char **argv)
 	{
 		double		sellout_started = now_ms();
 
-		deadline = sellout_started + sellout_seconds * 1000.0;
-		for (i = 0; i < sellout_clients; i++)
-		{
-			clients[i].id = i + 1;
-			clients[i].seed = 0x5e11 + i;
-			if (pthread_create(&threads[i], NULL, sellout_main, &clients[i]) != 0)
-				die("cannot start sell-out client thread %d", i + 1);
-		}
-		for (i = 0; i < sellout_clients; i++)
-			pthread_join(threads[i], NULL);
+		run_clients(sellout_main, clients, threads, sellout_clients, 0x5e11, sellout_seconds);
 		elapsed += (now_ms() - sellout_started) / 1000.0;
 		printf("sell-out phase: %d clients, %d s, hot products", sellout_clients, sellout_seconds);
 		for (i = 0; i < nhot; i++)
