@@ -94,16 +94,30 @@ SELECT icos._take_hold(:h2, 9102, '036000291452', 4, 'ORDER-E');
 
 -- Taking a hold into an order: the counters do not move for the same
 -- quantity; a smaller quantity gives the rest back, a larger one reserves more.
+-- The ledger is checked after each take: a smaller and a larger take could
+-- otherwise cancel each other's errors out by the end.
+CREATE FUNCTION pg_temp.take_ledger(p_order text) RETURNS TABLE(kind text, d_reserved int, of_hold boolean,
+																reason text)
+LANGUAGE sql AS $$
+	SELECT m.kind, m.d_reserved, m.hold_id IS NOT NULL, m.reason
+	FROM icos.stock_movement m WHERE m.order_code = p_order ORDER BY m.movement_id
+$$;
 SELECT icos.receive_stock(9102, '036000291452', 6, 'delivery 2');
 SELECT icos.hold_stock(9102, '036000291452', 2) AS h3 \gset
 SELECT icos.hold_stock(9102, '036000291452', 2) AS h4 \gset
 SELECT icos.hold_stock(9102, '036000291452', 2) AS h5 \gset
 SELECT on_hand, reserved, available FROM mine WHERE store_id = 9102 AND upc = '036000291452';
 SELECT icos._take_hold(:h3, 9102, '036000291452', 2, 'ORDER-F');
+SELECT * FROM pg_temp.take_ledger('ORDER-F');
+SELECT * FROM icos.verify_stock() WHERE store_id = 9102;
 SELECT on_hand, reserved, available FROM mine WHERE store_id = 9102 AND upc = '036000291452';
 SELECT icos._take_hold(:h4, 9102, '036000291452', 1, 'ORDER-G');
+SELECT * FROM pg_temp.take_ledger('ORDER-G');
+SELECT * FROM icos.verify_stock() WHERE store_id = 9102;
 SELECT on_hand, reserved, available FROM mine WHERE store_id = 9102 AND upc = '036000291452';
 SELECT icos._take_hold(:h5, 9102, '036000291452', 3, 'ORDER-H');
+SELECT * FROM pg_temp.take_ledger('ORDER-H');
+SELECT * FROM icos.verify_stock() WHERE store_id = 9102;
 SELECT on_hand, reserved, available FROM mine WHERE store_id = 9102 AND upc = '036000291452';
 SELECT hold_id = :h3 AS h3, status, order_code FROM icos.stock_hold
  WHERE hold_id IN (:h3, :h4, :h5) ORDER BY hold_id;

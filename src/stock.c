@@ -14,18 +14,21 @@
  *	   remembered per backend after the first look-up (it is fixed when the
  *	   item is created; were it stale, only the slot tried first would
  *	   differ, never what may be taken).
- *	   For the lines of one order (stock_order_lines) one statement does
- *	   step 1 for every line at once, in an internal subtransaction.  If any
- *	   line is not taken so, or the statement fails (but for a cancel), the
- *	   subtransaction is rolled back, leaving no slot changed or locked, and
- *	   every line goes through the steps one by one as below, with the
- *	   errors it always had.  All or nothing, because a slot of a later line
- *	   kept locked while an earlier line waits would break the lock order.
- *	   Orders of one line or listing an item twice (a statement changes a
- *	   row once), transactions holding many subtransactions, and slots with
- *	   a trigger that could wait go one by one at once (stock_order_lines).
+ *	   For the lines of one order (stock_order_lines) the lines are first
+ *	   added up per item, then one statement does step 1 for every item at
+ *	   once, in an internal subtransaction.  If any item is not taken so, or
+ *	   the statement fails (but for a cancel), the subtransaction is rolled
+ *	   back, leaving no slot changed or locked, and every item goes through
+ *	   the steps one by one as below, with the errors it always had.  All or
+ *	   nothing, because a slot of a later item kept locked while an earlier
+ *	   item waits would break the lock order.  Orders of one item,
+ *	   transactions holding many subtransactions, and slots with a trigger
+ *	   that could wait go one by one at once (stock_order_lines).
  *	2. When every slot with enough is locked by others, wait for one of them
  *	   (a plain UPDATE whose WHERE re-checks the counter after the wait).
+ *	   Steps 1 and 2 each run in a subtransaction of their own, rolled back
+ *	   when the step did not take the units (stock_attempt): a slot whose
+ *	   re-check failed stays locked otherwise, out of slot order.
  *	3. When no single slot has enough, lock every slot of the item in slot
  *	   order (FOR UPDATE ... ORDER BY slot) and take from several, fullest
  *	   first.  Under those locks the total is exact: if it is short, expired
@@ -40,8 +43,10 @@
  * slot change, the item's icos.stock_item row is locked before its slots
  * (stock_lock_item), so that row's lock follows the same order.  Step 1 never
  * waits, so the slot it locks early does not break that order; the batched
- * step 1 never waits either and keeps its locks only when no line is left
- * to wait for.
+ * step 1 never waits either and keeps its locks only when no item is left
+ * to wait for; a step 1 or 2 that did not take the units keeps no lock.  A
+ * session thus waits only for a lock after every lock it holds, and no
+ * cycle of waits can form (docs/stock.md, "Lock order").
  *
  * Every change writes one row to the ledger icos.stock_movement with the
  * session user, so icos.verify_stock() can prove the counters.
@@ -655,10 +660,146 @@ stock_lock_item(const StockItem *item)
 }
 
 /*
+ * Whether this transaction may open one more subtransaction that stays
+ * (released, not rolled back) until it ends: not once its subtransactions
+ * fill half of the cache of subtransaction ids each backend shows the
+ * others.  Past PGPROC_MAX_CACHED_SUBXIDS of them (a load changing hundreds
+ * of items in one transaction, say) every other session would have to look
+ * ids up in pg_subtrans.
+ */
+static bool
+stock_subxact_cheap(void)
+{
+	return !MyProc->subxidStatus.overflowed &&
+		MyProc->subxidStatus.count < PGPROC_MAX_CACHED_SUBXIDS / 2;
+}
+
+/*
+ * Run fn(arg) in an internal subtransaction: kept (released into the
+ * transaction, with its locks) when fn returns true, rolled back when it
+ * returns false, so that nothing it changed or locked stays.  An error
+ * inside is rolled back with the subtransaction and raised again; with
+ * swallow it is dropped and false returned instead, but for a cancel or a
+ * shutdown (class 57, operator intervention), which is always raised.  The
+ * plans fn runs must be prepared before (stock_plan), so that they are kept
+ * whatever happens to the subtransaction.
+ */
+static bool
+stock_in_subxact(bool (*fn) (void *), void *arg, bool swallow)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool keep = false;
+	volatile bool failed = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		keep = fn(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		/* as PL/pgSQL's exception blocks: save the error, roll back */
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (!swallow ||
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		failed = true;
+	}
+	PG_END_TRY();
+
+	if (failed)
+		return false;
+	if (keep)
+		ReleaseCurrentSubTransaction();
+	else
+		RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	return keep;
+}
+
+/* What stock_attempt runs in its subtransaction. */
+typedef struct StockAttempt
+{
+	const StockItem *item;
+	const StockOp *op;
+	int32		qty;
+	int			step;
+} StockAttempt;
+
+static bool
+stock_attempt_step(void *arg)
+{
+	const StockAttempt *a = arg;
+	int64_t		level[STOCK_MAX_SLOTS];
+	int			n,
+				pick;
+
+	/* 1: an unlocked slot with enough; never waits */
+	if (a->step == 1)
+		return stock_fast(a->item, a->op, a->qty, a->qty);
+
+	/* 2: a slot that has enough but is locked: wait for it */
+	n = stock_read_levels(a->item, a->op, false, level);
+	pick = stock_pick_slot(level, n, stock_preferred_slot(MyProcPid, n), a->qty);
+	return pick >= 0 && stock_update_slot(a->item, a->op, pick, a->qty, a->qty);
+}
+
+/*
+ * Step 1 or 2 of stock_take, the steps that lock a slot out of slot order:
+ * true when one slot gave qty.  The step runs in an internal subtransaction
+ * that is rolled back when it did not, so that no slot it locked stays
+ * locked.  That matters because PostgreSQL keeps a row locked whose re-check
+ * failed: a slot changed and committed by another session after this
+ * statement's snapshot (step 1's FOR UPDATE SKIP LOCKED) or while this
+ * session waited for it (step 2) is re-checked, skipped when it no longer
+ * has enough, and yet stays locked by this transaction.  Going on with that
+ * stray lock would mean waiting for other slots while holding it, out of
+ * the global order; two sessions each holding a stray slot the other waits
+ * for deadlocked at every sell-out (issue 14,
+ * test/isolation/specs/stock_sellout.spec).  Each step has its own
+ * subtransaction: step 2 must not wait holding a stray lock of step 1.
+ * When the step took the units, the subtransaction is kept: its locks (the
+ * slot changed, and a stray one at most) are of this item, and this take
+ * waits for nothing more.
+ */
+static bool
+stock_attempt(const StockItem *item, const StockOp *op, int32 qty, int step)
+{
+	StockAttempt a;
+
+	a.item = item;
+	a.op = op;
+	a.qty = qty;
+	a.step = step;
+	(void) stock_slot_count(item);	/* looked up outside, remembered */
+	stock_plan(step == 1 ? SP_FAST : SP_READ);
+	stock_plan(SP_SLOT_UPDATE);
+	return stock_in_subxact(stock_attempt_step, &a, false);
+}
+
+/*
  * Take qty units of the operation's capacity from the item's slots (see the
  * file header for the three steps).  Returns false, with *have set to what
  * there is, when even under the locks of every slot there is not enough.
  * With sweep, expired holds of the item are released before giving up.
+ *
+ * Lock order: this waits for a slot of the item only while holding no slot
+ * of it (step 2, after step 1 was rolled back) or only lower slots (step 3), so
+ * callers that take each item once, in (store, upc) order, cannot deadlock.
+ * When the transaction holds too many subtransactions already (see
+ * stock_subxact_cheap) steps 1 and 2 are left out: step 3 alone is always
+ * in order, only slower for a hot product.
  */
 static bool
 stock_take(const StockItem *item, const StockOp *op, int32 qty, bool sweep, int64 *have)
@@ -666,20 +807,14 @@ stock_take(const StockItem *item, const StockOp *op, int32 qty, bool sweep, int6
 	int64_t		level[STOCK_MAX_SLOTS];
 	int64_t		take[STOCK_MAX_SLOTS];
 	int			n,
-				pick,
 				pass,
 				i;
 
 	stock_lock_item(item);
 
-	/* 1: an unlocked slot with enough; never waits */
-	if (stock_fast(item, op, qty, qty))
-		return true;
-
-	/* 2: a slot that has enough but is locked: wait for it */
-	n = stock_read_levels(item, op, false, level);
-	pick = stock_pick_slot(level, n, stock_preferred_slot(MyProcPid, n), qty);
-	if (pick >= 0 && stock_update_slot(item, op, pick, qty, qty))
+	/* 1 and 2, or neither */
+	if (stock_subxact_cheap() &&
+		(stock_attempt(item, op, qty, 1) || stock_attempt(item, op, qty, 2)))
 		return true;
 
 	/* 3: lock every slot in slot order and take from several */
@@ -836,16 +971,14 @@ stock_ensure_item(const StockItem *item)
 }
 
 /*
- * Apply one counter change and record it in the ledger.  The deltas decide
- * the operation; kind is the ledger's kind.
+ * The operation a counter change is: the deltas decide, kind (the ledger's)
+ * tells a return from a receipt and a sale from a removal.  Sets *qty to
+ * the units it moves.
  */
-static void
-stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_reserved,
-			 text *order, int64 hold, bool has_hold, const char *reason)
+static const StockOp *
+stock_op_for(const char *kind, int32 d_on_hand, int32 d_reserved, int32 *qty)
 {
 	const StockOp *op;
-	int32		qty;
-	int64		have = 0;
 
 	if (d_on_hand > 0 && d_reserved == 0)
 		op = &stock_ops[strcmp(kind, "return") == 0 ? OP_ADD_ONE : OP_ADD_SPREAD];
@@ -864,14 +997,29 @@ stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_r
 						d_on_hand, d_reserved),
 				 errdetail("A change adds or removes on-hand units, reserves or releases units, or sells reserved units.")));
 
-	qty = op->on_hand_sign != 0 ? d_on_hand : d_reserved;
-	if (qty == PG_INT32_MIN)
+	*qty = op->on_hand_sign != 0 ? d_on_hand : d_reserved;
+	if (*qty == PG_INT32_MIN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("stock quantity %d is out of range", qty)));
-	if (qty < 0)
-		qty = -qty;
+				 errmsg("stock quantity %d is out of range", *qty)));
+	if (*qty < 0)
+		*qty = -*qty;
+	return op;
+}
 
+/*
+ * Apply one counter change and record it in the ledger.  The deltas decide
+ * the operation; kind is the ledger's kind.
+ */
+static void
+stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_reserved,
+			 text *order, int64 hold, bool has_hold, const char *reason)
+{
+	const StockOp *op;
+	int32		qty;
+	int64		have = 0;
+
+	op = stock_op_for(kind, d_on_hand, d_reserved, &qty);
 	if (op->kind == OP_ADD_SPREAD || op->kind == OP_ADD_ONE)
 	{
 		stock_ensure_item(item);
@@ -907,6 +1055,39 @@ static char *
 stock_text_arg(FunctionCallInfo fcinfo, int argno)
 {
 	return PG_ARGISNULL(argno) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(argno));
+}
+
+/* The item of arguments argno (store) and argno + 1 (upc), both required. */
+static void
+stock_item_arg(FunctionCallInfo fcinfo, int argno, StockItem *item)
+{
+	stock_require(fcinfo, argno, "a store number");
+	stock_require(fcinfo, argno + 1, "a product code");
+	item->store = PG_GETARG_INT32(argno);
+	item->upc = PG_GETARG_DATUM(argno + 1);
+	stock_set_upc_type(fcinfo, argno + 1);
+}
+
+/* A ledger kind argument, required and one of the kinds of the ledger. */
+static char *
+stock_kind_arg(FunctionCallInfo fcinfo, int argno)
+{
+	static const char *const kinds[] = {
+		"receipt", "sale", "reserve", "release", "hold", "hold_release",
+		"transfer", "return", "adjustment"
+	};
+	char	   *kind;
+	int			i;
+
+	stock_require(fcinfo, argno, "a stock movement kind");
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	for (i = 0; i < (int) lengthof(kinds); i++)
+		if (strcmp(kind, kinds[i]) == 0)
+			return kind;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown stock movement kind \"%s\"", kind)));
+	return NULL;				/* keep the compiler quiet */
 }
 
 /*
@@ -974,31 +1155,13 @@ PG_FUNCTION_INFO_V1(stock_apply);
 Datum
 stock_apply(PG_FUNCTION_ARGS)
 {
-	static const char *const kinds[] = {
-		"receipt", "sale", "reserve", "release", "hold", "hold_release",
-		"transfer", "return", "adjustment"
-	};
 	StockItem	item;
 	char	   *kind;
-	int			i;
 
-	stock_require(fcinfo, 0, "a store number");
-	stock_require(fcinfo, 1, "a product code");
-	stock_require(fcinfo, 2, "a stock movement kind");
+	stock_item_arg(fcinfo, 0, &item);
+	kind = stock_kind_arg(fcinfo, 2);
 	stock_require(fcinfo, 3, "the change of on-hand units");
 	stock_require(fcinfo, 4, "the change of reserved units");
-	item.store = PG_GETARG_INT32(0);
-	item.upc = PG_GETARG_DATUM(1);
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	for (i = 0; i < (int) lengthof(kinds); i++)
-		if (strcmp(kind, kinds[i]) == 0)
-			break;
-	if (i == (int) lengthof(kinds))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown stock movement kind \"%s\"", kind)));
-
-	stock_set_upc_type(fcinfo, 1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	stock_change(&item, kind, PG_GETARG_INT32(3), PG_GETARG_INT32(4),
@@ -1007,6 +1170,52 @@ stock_apply(PG_FUNCTION_ARGS)
 				 stock_text_arg(fcinfo, 7));
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * icos._stock_slot_apply(store, upc, slot, kind, d_on_hand, d_reserved,
+ * reason): the change of one given slot as the engine makes it after
+ * waiting for that slot (step 2) and under the locks of step 3
+ * (stock_update_slot), with its ledger row.  The statement re-checks the
+ * slot's counter: when the slot no longer has what the change takes from
+ * (available units to reserve, sell or remove, reserved units to release
+ * or sell), it changes nothing and this returns false.  After a wait that
+ * is how the engine learns that another session took the units first.  The
+ * re-check cannot be seen failing without a second session, so this entry
+ * lets a test put a slot into that state and call the very statement
+ * (test/pgtap/stock_recheck.sql).
+ */
+PG_FUNCTION_INFO_V1(stock_slot_apply);
+Datum
+stock_slot_apply(PG_FUNCTION_ARGS)
+{
+	StockItem	item;
+	const StockOp *op;
+	char	   *kind;
+	int32		slot;
+	int32		qty;
+	bool		done;
+
+	stock_item_arg(fcinfo, 0, &item);
+	stock_require(fcinfo, 2, "a slot number");
+	kind = stock_kind_arg(fcinfo, 3);
+	stock_require(fcinfo, 4, "the change of on-hand units");
+	stock_require(fcinfo, 5, "the change of reserved units");
+	slot = PG_GETARG_INT32(2);
+	if (strcmp(kind, "hold") == 0 || strcmp(kind, "hold_release") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stock movement kind \"%s\" needs a hold", kind)));
+	op = stock_op_for(kind, PG_GETARG_INT32(4), PG_GETARG_INT32(5), &qty);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	done = stock_update_slot(&item, op, slot, qty, op->on_hand_sign > 0 ? 0 : qty);
+	if (done)
+		stock_ledger(&item, kind, PG_GETARG_INT32(4), PG_GETARG_INT32(5), NULL, 0, false,
+					 stock_text_arg(fcinfo, 6));
+	SPI_finish();
+	PG_RETURN_BOOL(done);
 }
 
 /*
@@ -1138,6 +1347,33 @@ stock_take_hold(PG_FUNCTION_ARGS)
 
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/*
+ * icos._expire_item_holds(store, upc): release the item's expired holds no
+ * other session is busy with, under the locks of every slot of the item
+ * taken in slot order (step 3), and return how many.  The same sweep a take
+ * that runs short makes (stock_sweep_expired); icos.expire_holds calls it
+ * item by item in (store, upc) order, so that one transaction releases each
+ * item's holds in one locked pass instead of one take per hold (a second
+ * take of an item could wait out of slot order).
+ */
+PG_FUNCTION_INFO_V1(stock_expire_item_holds);
+Datum
+stock_expire_item_holds(PG_FUNCTION_ARGS)
+{
+	StockItem	item;
+	int64_t		level[STOCK_MAX_SLOTS];
+	int			n;
+
+	stock_item_arg(fcinfo, 0, &item);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	stock_lock_item(&item);
+	n = stock_read_levels(&item, &stock_ops[OP_RELEASE], true, level) > 0 ?
+		stock_sweep_expired(&item) : 0;
+	SPI_finish();
+	PG_RETURN_INT32(n);
 }
 
 /* icos._available(store, upc): units that can be reserved now. */
@@ -1326,11 +1562,24 @@ stock_batch_triggers_ok(void)
  * Returns false at once, without the statement, when an item has no slot
  * rows (the line-by-line path gives the error).
  */
+typedef struct StockBatch
+{
+	Datum	   *values;
+	int			n;
+} StockBatch;
+
+static bool
+stock_fast_lines_run(void *arg)
+{
+	const StockBatch *b = arg;
+
+	return stock_exec(SP_FAST_LINES, b->values, NULL, SPI_OK_UPDATE) == (uint64) b->n;
+}
+
 static bool
 stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
+	StockBatch	batch;
 	Datum	   *d_stores = palloc(sizeof(Datum) * n);
 	Datum	   *d_upcs = palloc(sizeof(Datum) * n);
 	Datum	   *d_needs = palloc(sizeof(Datum) * n);
@@ -1341,8 +1590,6 @@ stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
 	int16		upc_len;
 	bool		upc_byval;
 	char		upc_align;
-	uint64		taken = 0;
-	volatile bool failed = false;
 	int			i;
 
 	for (i = 0; i < n; i++)
@@ -1373,40 +1620,9 @@ stock_fast_lines(const StockOp *op, int n, const StockLine *lines)
 	values[6] = BoolGetDatum(op->from_available);
 	/* prepared outside the subtransaction, so that it is kept either way */
 	stock_plan(SP_FAST_LINES);
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		taken = stock_exec(SP_FAST_LINES, values, NULL, SPI_OK_UPDATE);
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		/* as PL/pgSQL's exception blocks: save the error, roll back */
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
-			ReThrowError(edata);
-		FreeErrorData(edata);
-		failed = true;
-	}
-	PG_END_TRY();
-
-	if (failed)
-		return false;
-	if (taken == (uint64) n)
-		ReleaseCurrentSubTransaction();
-	else
-		RollbackAndReleaseCurrentSubTransaction();
-	MemoryContextSwitchTo(oldcontext);
-	CurrentResourceOwner = oldowner;
-	return taken == (uint64) n;
+	batch.values = values;
+	batch.n = n;
+	return stock_in_subxact(stock_fast_lines_run, &batch, true);
 }
 
 /*
@@ -1504,6 +1720,8 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	const StockOp *op = &stock_ops[sale ? OP_SELL : OP_RESERVE];
 	int			i;
 	StockLine  *lines;
+	StockLine  *items;
+	int			nitems;
 	bool		batch;
 	TypeCacheEntry *tce;
 	Datum	   *d_on_hand;
@@ -1541,38 +1759,56 @@ stock_order_lines(bool sale, int n, const int32 *stores, const Datum *upcs,
 	qsort_arg(lines, n, sizeof(StockLine), stock_line_cmp, &tce->cmp_proc_finfo);
 
 	/*
-	 * Step 1 of every line in one statement, when the order has two lines or
-	 * more and no item twice (a statement changes a row once); otherwise, or
-	 * when a line could not be taken so, the lines one by one.  Not either
-	 * once this transaction's subtransactions fill half of the cache of
-	 * subtransaction ids each backend shows the others: a batch that took
-	 * every line keeps its id there until the transaction ends, and past
-	 * PGPROC_MAX_CACHED_SUBXIDS of them (a load placing hundreds of orders
-	 * in one transaction, say) every other session would have to look ids
-	 * up in pg_subtrans.  Nor when a trigger of the slots could make the
-	 * batch wait (stock_batch_triggers_ok).
+	 * The items to take: the lines merged per item, each item once, in lock
+	 * order.  An order listing a product twice takes it in one step: a
+	 * second take of an item this transaction already holds a slot of could
+	 * wait for a lower slot while holding that one, out of the lock order
+	 * (two such orders deadlocked even with stock to spare).  The ledger
+	 * keeps one row per line.
 	 */
-	batch = n > 1 && !MyProc->subxidStatus.overflowed &&
-		MyProc->subxidStatus.count < PGPROC_MAX_CACHED_SUBXIDS / 2;
-	for (i = 1; batch && i < n; i++)
-		if (lines[i].store == lines[i - 1].store &&
+	items = palloc(sizeof(StockLine) * n);
+	nitems = 0;
+	for (i = 0; i < n; i++)
+	{
+		if (nitems > 0 && items[nitems - 1].store == lines[i].store &&
 			DatumGetInt32(FunctionCall2Coll(&tce->cmp_proc_finfo, InvalidOid,
-											lines[i].upc, lines[i - 1].upc)) == 0)
-			batch = false;
+											items[nitems - 1].upc, lines[i].upc)) == 0)
+		{
+			if (items[nitems - 1].qty > PG_INT32_MAX - lines[i].qty)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the lines of one product at store %d ask for more than %d units",
+								lines[i].store, PG_INT32_MAX),
+						 errhint("Check the quantities entered: they are probably a mistake.")));
+			items[nitems - 1].qty += lines[i].qty;
+		}
+		else
+			items[nitems++] = lines[i];
+	}
+
+	/*
+	 * Step 1 of every item in one statement, when the order has two items or
+	 * more; otherwise, or when an item could not be taken so, the items one
+	 * by one.  Not when the transaction holds many subtransactions already
+	 * (stock_subxact_cheap: a batch that took every item keeps its
+	 * subtransaction), nor when a trigger of the slots could make the batch
+	 * wait (stock_batch_triggers_ok).
+	 */
+	batch = nitems > 1 && stock_subxact_cheap();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (!batch || !stock_batch_triggers_ok() || !stock_fast_lines(op, n, lines))
+	if (!batch || !stock_batch_triggers_ok() || !stock_fast_lines(op, nitems, items))
 	{
-		for (i = 0; i < n; i++)
+		for (i = 0; i < nitems; i++)
 		{
 			StockItem	item;
 			int64		have = 0;
 
-			item.store = lines[i].store;
-			item.upc = lines[i].upc;
-			if (!stock_take(&item, op, lines[i].qty, true, &have))
-				stock_report_short(&item, op, lines[i].qty, have);
+			item.store = items[i].store;
+			item.upc = items[i].upc;
+			if (!stock_take(&item, op, items[i].qty, true, &have))
+				stock_report_short(&item, op, items[i].qty, have);
 		}
 	}
 	if (ledger_order != NULL)

@@ -12,7 +12,9 @@
 
 /*
  * The stock of every line of one order (icos._stock_lines without the
- * fmgr call): reserve, or with sale sell unreserved units at once.  With
+ * fmgr call): reserve, or with sale sell unreserved units at once.  The
+ * lines of one (store, product) are taken in one step; the caller must not
+ * take an item of these lines again in the same transaction.  With
  * ledger_order (n ints) the caller writes the ledger rows itself, in the
  * order of the positions returned there (see src/stock.c).
  */

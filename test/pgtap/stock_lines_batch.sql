@@ -4,9 +4,12 @@
 -- the next one walking round), and leave nothing behind when a line cannot
 -- be taken so and the lines are taken one by one instead.  Whether a call
 -- ran the batched statement shows in the transaction ids it took: the
--- batch's subtransaction takes one, the line-by-line path none.
+-- batch's subtransaction takes one; the line-by-line path one per item
+-- taken by step 1 or 2 (each in a subtransaction of its own, see
+-- stock_attempt), none for an item taken by step 3 (in slot order, in the
+-- transaction itself).
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 
 INSERT INTO icos.store (store_id, name, kind) VALUES (9801, 'Batch A', 'store');
 INSERT INTO icos.category (category_id, name) VALUES (9801, 'Batch') ON CONFLICT DO NOTHING;
@@ -58,7 +61,8 @@ BEGIN
 		k := k + 1;
 	END LOOP;
 END $$;
--- Run a statement; the transaction ids it took: 1 batched, 0 line by line.
+-- Run a statement; the transaction ids it took: 1 batched, 1 per item line
+-- by line (steps 1 and 2), 0 for an item of step 3.
 CREATE FUNCTION pg_temp.batched(p_sql text) RETURNS int LANGUAGE plpgsql AS $$
 DECLARE
 	before int := pg_temp.later_xids();
@@ -79,9 +83,10 @@ SELECT is(pg_temp.ledger('T-B1'),
 	'one ledger row per line, (store, upc) order, each with its note');
 
 -- The walk from the preferred slot wraps round to slot 0: empty the jug
--- slots from the preferred one to the last (one unit each, line by line).
-SELECT icos._stock_lines('sale', '{9801}', '{400000000091}', '{1}', 'T-DRAIN', NULL)
-FROM generate_series(1, CASE WHEN pg_temp.pref(64) = 0 THEN 0 ELSE 64 - pg_temp.pref(64) END);
+-- slots from the preferred one to the last (one unit each, slot by slot, so
+-- that the transaction keeps no subtransaction per sale).
+SELECT icos._stock_slot_apply(9801, '400000000091', s, 'sale', -1, 0, 'T-DRAIN')
+FROM generate_series(pg_temp.pref(64), CASE WHEN pg_temp.pref(64) = 0 THEN -1 ELSE 63 END) s;
 SELECT is((SELECT count(*)::int FROM icos.stock_slot
 		   WHERE store_id = 9801 AND upc = '400000000091' AND on_hand = 1 AND slot < greatest(pg_temp.pref(64), 1)),
 	greatest(pg_temp.pref(64), 1), 'jug: slot 0 up to the preferred one still full');
@@ -95,7 +100,7 @@ SELECT is(pg_temp.held('400000000077'), format('%s:3', pg_temp.pref(4)), 'bowl: 
 -- and the lines are taken one by one (the cups from several slots).
 SELECT is(pg_temp.batched($$SELECT icos._stock_lines('reserve', '{9801,9801}', '{400000000084,400000000077}', '{15,1}',
 														'T-B3', NULL)$$),
-	1, '15 cups (more than a slot has) and a bowl: the batch was tried');
+	2, '15 cups (more than a slot has) and a bowl: the batch was tried (one id), then the bowl alone (one), the cups in slot order (none)');
 SELECT is((SELECT sum(reserved)::int FROM icos.stock_slot WHERE store_id = 9801 AND upc = '400000000084'),
 	18, 'cups: 3 + 15 reserved, no more');
 SELECT is((SELECT format('%s/%s', min(on_hand - reserved), max(on_hand - reserved)) FROM icos.stock_slot
@@ -106,15 +111,24 @@ SELECT is(pg_temp.held('400000000077'), format('%s:4', pg_temp.pref(4)),
 SELECT is(pg_temp.ledger('T-B3'), 'reserve 400000000077 0/1 ; reserve 400000000084 0/15 ',
 	'the ledger as the line-by-line path writes it');
 
--- The same product twice in one call: not batched (a statement changes a
--- row once), each line taken on its own.
+-- The same product twice in one call: its lines are taken as one (a second
+-- take of an item could wait out of slot order), so the order is batched.
 SELECT is(pg_temp.batched($$SELECT icos._stock_lines('reserve', '{9801,9801,9801}',
 														'{400000000077,400000000084,400000000077}', '{1,1,2}', 'T-B4', NULL)$$),
-	0, 'bowl, cup, bowl: not batched');
-SELECT is(pg_temp.held('400000000077'), format('%s:7', pg_temp.pref(4)), 'bowls: both lines, 1 + 2');
+	1, 'bowl, cup, bowl: two items, batched');
+SELECT is(pg_temp.held('400000000077'), format('%s:7', pg_temp.pref(4)), 'bowls: both lines, 1 + 2, from one slot');
 SELECT is(pg_temp.ledger('T-B4'),
 	'reserve 400000000077 0/1 ; reserve 400000000077 0/2 ; reserve 400000000084 0/1 ',
 	'three ledger rows, same-product lines in the order given');
+
+-- Lines of one product are added up before anything is taken: more than
+-- there is in total is IC001 for the sum, however the lines split it, and
+-- a sum past the int range is a bad request.
+SELECT throws_like($$SELECT icos._stock_lines('reserve', '{9801,9801}', '{400000000084,400000000084}', '{20,20}', 'T-E', NULL)$$,
+	'not enough stock of "Batch cup"%', 'two lines of 20 cups, 22 left: IC001 for the product');
+SELECT throws_ok($$SELECT icos._stock_lines('reserve', '{9801,9801}', '{400000000084,400000000084}', '{2147483647,1}', 'T-E', NULL)$$,
+	'22023', 'the lines of one product at store 9801 ask for more than 2147483647 units',
+	'lines adding up past the int range: 22023');
 
 -- Errors as before: unknown product (IC004), never stocked here (IC001),
 -- short (IC001); none keeps anything.
@@ -151,7 +165,7 @@ SELECT is(pg_temp.batched($$SELECT icos._stock_lines('reserve', '{9801,9801}', '
 ALTER TABLE icos.stock_slot ENABLE TRIGGER stock_slot_availability;
 SELECT is(pg_temp.batched($$SELECT icos._stock_lines('reserve', '{9802,9802}', '{400000000077,400000000084}', '{1,1}',
 														'T-T1', NULL)$$),
-	0, 'availability trigger enabled: line by line');
+	2, 'availability trigger enabled: line by line, one subtransaction per item');
 SELECT is((SELECT reserved FROM icos.stock_availability WHERE store_id = 9802 AND upc = '400000000084'), 1,
 	'and the trigger did its work');
 ALTER TABLE icos.stock_slot DISABLE TRIGGER stock_slot_availability;

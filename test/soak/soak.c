@@ -23,10 +23,30 @@
  *	 rollup     (with --admin) the scheduled icos.rollup_sales(), every 5 s
  *				from the first client
  *
+ * Then the sell-out phase (--sellout-seconds, default 30; 0 leaves it out):
+ * --sellout-clients threads (default 16) race for a few hot products at
+ * the till targets (channel store or pos) until they run out, and go on
+ * racing for whatever comes in:
+ *
+ *	 sellout sale     a carried-out till sale (channel pos) of 1 to 3 lines
+ *					  of the hot products (now and then one product on two
+ *					  lines)
+ *	 sellout hold     hold_stock of a hot product; each client keeps up to
+ *					  4 holds and releases the oldest ("sellout release"),
+ *					  and all of them when the phase ends (store nodes do not
+ *					  replicate holds, so head office's invariants could not
+ *					  account for them)
+ *	 sellout receipt  (with --admin) head office receives a few units of a
+ *					  hot product at one of its own node's till stores
+ *
+ * At a sell-out the only refusal the stock engine may give is IC001: a
+ * deadlock (40P01) or anything else there is unexpected.
+ *
  * Business refusals (IC001 not enough stock, IC002 no longer changeable)
  * are counted as expected; any other error is unexpected and makes the
- * exit status 1.  Invariants are checked afterwards by test/soak/run.sh
- * with the --codes file.
+ * exit status 1.  Every SQLSTATE seen is counted per operation in the
+ * table.  Invariants are checked afterwards by test/soak/run.sh with the
+ * --codes file.
  *
  *-------------------------------------------------------------------------
  */
@@ -58,16 +78,26 @@ typedef enum op
 	OP_REPORT,
 	OP_PROMOTION,
 	OP_ROLLUP,
+	OP_SELLOUT_SALE,
+	OP_SELLOUT_HOLD,
+	OP_SELLOUT_RELEASE,
+	OP_SELLOUT_RECEIPT,
 	N_OPS
 } op;
 
 static const char *const op_names[N_OPS] = {
 	"order", "price", "enquiry", "edit", "cancel", "stock", "report", "promotion",
-	"rollup"
+	"rollup", "sellout sale", "sellout hold", "sellout release", "sellout receipt"
 };
 
-/* price is not drawn on its own: every order prices its basket first */
-static const int op_weight[N_OPS] = {40, 0, 20, 10, 3, 20, 5, 2, 0};
+/*
+ * price is not drawn on its own: every order prices its basket first; the
+ * sell-out operations belong to their own phase (sellout_main)
+ */
+static const int op_weight[N_OPS] = {40, 0, 20, 10, 3, 20, 5, 2, 0, 0, 0, 0, 0};
+
+/* The hot products of the sell-out phase: the first few of the catalogue. */
+#define N_HOT 3
 
 typedef struct target
 {
@@ -106,6 +136,10 @@ typedef struct client
 	PGconn	   *admin;
 	PGconn	   *reporter;
 	op_stats	stats[N_OPS];
+	/* the sell-out phase's holds not released yet: hold id and target */
+	char		holds[4][32];
+	int			hold_target[4];
+	int			nholds;
 } client;
 
 static target targets[MAX_TARGETS];
@@ -116,6 +150,13 @@ static double deadline;
 static FILE *codes_out;
 static pthread_mutex_t codes_lock = PTHREAD_MUTEX_INITIALIZER;
 static int	npromotions;
+static char hot[N_HOT][16];
+static int	nhot;
+/* till targets of the sell-out phase, and those of head office's node */
+static int	tills[MAX_TARGETS];
+static int	ntills;
+static int	hq_tills[MAX_TARGETS];
+static int	nhq_tills;
 
 static void
 die(const char *fmt,...)
@@ -400,6 +441,154 @@ do_promotion(client *cl)
 	PQclear(r);
 }
 
+/*
+ * The sell-out phase: a till sale of 1 to 3 lines of the hot products, one
+ * product on two lines now and then (the engine takes it in one step).
+ */
+static void
+do_sellout_sale(client *cl, int ti)
+{
+	target	   *t = &targets[ti];
+	char		lines[512],
+				order[1024];
+	const char *params[1] = {order};
+	int			nlines = 1 + pick(cl, 3),
+				first = pick(cl, nhot),
+				i;
+	size_t		len = 0;
+
+	len += snprintf(lines + len, sizeof(lines) - len, "[");
+	for (i = 0; i < nlines; i++)
+		len += snprintf(lines + len, sizeof(lines) - len, "%s{\"upc\": \"%s\", \"qty\": %d}",
+						i ? ", " : "",
+						hot[pick(cl, 4) == 0 ? first : (first + i) % nhot], 1 + pick(cl, 5));
+	snprintf(lines + len, sizeof(lines) - len, "]");
+	snprintf(order, sizeof(order),
+			 "{\"store\": %d, \"channel\": \"pos\", \"lines\": %s, "
+			 "\"delivery\": {\"method\": \"carry\"}, "
+			 "\"payments\": [{\"method\": \"cash\", \"amount\": 9999.00}]}",
+			 t->store, lines);
+	PQclear(timed(cl, OP_SELLOUT_SALE, cl->conn[ti],
+				  "SELECT icos.place_order($1::jsonb)::text", 1, params));
+}
+
+/* Release the client's oldest hold of the sell-out phase. */
+static void
+release_oldest_hold(client *cl)
+{
+	const char *params[1] = {cl->holds[0]};
+
+	PQclear(timed(cl, OP_SELLOUT_RELEASE, cl->conn[cl->hold_target[0]],
+				  "SELECT icos.release_hold($1::bigint)", 1, params));
+	cl->nholds--;
+	memmove(cl->holds[0], cl->holds[1], sizeof(cl->holds[0]) * cl->nholds);
+	memmove(&cl->hold_target[0], &cl->hold_target[1], sizeof(int) * cl->nholds);
+}
+
+/* A hold of a hot product; the oldest of 4 is released. */
+static void
+do_sellout_hold(client *cl, int ti)
+{
+	target	   *t = &targets[ti];
+	char		store[16],
+				qty[16];
+	const char *params[3] = {store, hot[pick(cl, nhot)], qty};
+	PGresult   *r;
+
+	snprintf(store, sizeof(store), "%d", t->store);
+	snprintf(qty, sizeof(qty), "%d", 1 + pick(cl, 3));
+	r = timed(cl, OP_SELLOUT_HOLD, cl->conn[ti],
+			  "SELECT icos.hold_stock($1::int, $2::icos.upc, $3::int, '2 minutes')", 3, params);
+	if (!r)
+		return;
+	if (cl->nholds == 4)
+		release_oldest_hold(cl);
+	snprintf(cl->holds[cl->nholds], sizeof(cl->holds[0]), "%s", PQgetvalue(r, 0, 0));
+	cl->hold_target[cl->nholds++] = ti;
+	PQclear(r);
+}
+
+/* Head office receives a few units of a hot product at one of its stores. */
+static void
+do_sellout_receipt(client *cl)
+{
+	char		store[16],
+				qty[16];
+	const char *params[3] = {store, hot[pick(cl, nhot)], qty};
+
+	if (!cl->admin || nhq_tills == 0)
+		return;
+	snprintf(store, sizeof(store), "%d", targets[hq_tills[pick(cl, nhq_tills)]].store);
+	snprintf(qty, sizeof(qty), "%d", 1 + pick(cl, 8));
+	PQclear(timed(cl, OP_SELLOUT_RECEIPT, cl->admin,
+				  "SELECT icos.receive_stock($1::int, $2::icos.upc, $3::int, 'soak sell-out restock')",
+				  3, params));
+}
+
+static void *
+sellout_main(void *arg)
+{
+	client	   *cl = arg;
+	int			i;
+
+	for (i = 0; i < ntargets; i++)
+		cl->conn[i] = connect_or_die(targets[i].conninfo);
+	if (admin_conninfo)
+		cl->admin = connect_or_die(admin_conninfo);
+	while (now_ms() < deadline)
+	{
+		int			w = pick(cl, 100),
+					ti = tills[pick(cl, ntills)];
+
+		if (w < 70)
+			do_sellout_sale(cl, ti);
+		else if (w < 90)
+			do_sellout_hold(cl, ti);
+		else
+			do_sellout_receipt(cl);
+	}
+	while (cl->nholds > 0)
+		release_oldest_hold(cl);
+	for (i = 0; i < ntargets; i++)
+		PQfinish(cl->conn[i]);
+	if (cl->admin)
+		PQfinish(cl->admin);
+	cl->admin = NULL;
+	return NULL;
+}
+
+/* The stores of the till targets that head office's node holds. */
+static void
+load_sellout(void)
+{
+	int			i;
+
+	for (i = 0; i < ntargets; i++)
+		if (strcmp(targets[i].channel, "pos") == 0 || strcmp(targets[i].channel, "store") == 0)
+			tills[ntills++] = i;
+	nhot = targets[0].nupcs < N_HOT ? targets[0].nupcs : N_HOT;
+	for (i = 0; i < nhot; i++)
+		snprintf(hot[i], sizeof(hot[0]), "%s", targets[0].upcs[i]);
+	if (admin_conninfo)
+	{
+		PGconn	   *c = connect_or_die(admin_conninfo);
+		PGresult   *r = PQexec(c, "SELECT store_id FROM icos.store "
+							   "WHERE node_id = icos.current_node() AND kind = 'store'");
+
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			for (i = 0; i < ntills; i++)
+			{
+				int			k;
+
+				for (k = 0; k < PQntuples(r); k++)
+					if (atoi(PQgetvalue(r, k, 0)) == targets[tills[i]].store)
+						hq_tills[nhq_tills++] = tills[i];
+			}
+		PQclear(r);
+		PQfinish(c);
+	}
+}
+
 /* A weighted random operation against a random target. */
 static void
 random_op(client *cl, int total)
@@ -435,6 +624,10 @@ random_op(client *cl, int total)
 			break;
 		case OP_PRICE:
 		case OP_ROLLUP:
+		case OP_SELLOUT_SALE:
+		case OP_SELLOUT_HOLD:
+		case OP_SELLOUT_RELEASE:
+		case OP_SELLOUT_RECEIPT:
 		case N_OPS:
 			break;
 	}
@@ -493,6 +686,25 @@ load_target(target *t)
 	pthread_mutex_init(&t->lock, NULL);
 }
 
+/* Run n client threads of fn for the given seconds and wait for them. */
+static void
+run_clients(void *(*fn) (void *), client *clients, pthread_t *threads, int n,
+			unsigned int seed, int seconds)
+{
+	int			i;
+
+	deadline = now_ms() + seconds * 1000.0;
+	for (i = 0; i < n; i++)
+	{
+		clients[i].id = i + 1;
+		clients[i].seed = seed + i;
+		if (pthread_create(&threads[i], NULL, fn, &clients[i]) != 0)
+			die("cannot start client thread %d", i + 1);
+	}
+	for (i = 0; i < n; i++)
+		pthread_join(threads[i], NULL);
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -507,6 +719,9 @@ main(int argc, char **argv)
 {
 	int			seconds = 60,
 				nclients = 8,
+				sellout_seconds = 30,
+				sellout_clients = 16,
+				nall,
 				i,
 				o;
 	const char *codes_path = NULL;
@@ -530,6 +745,10 @@ main(int argc, char **argv)
 			reporter_conninfo = argv[++i];
 		else if (strcmp(a, "--codes") == 0 && i + 1 < argc)
 			codes_path = argv[++i];
+		else if (strcmp(a, "--sellout-seconds") == 0 && i + 1 < argc)
+			sellout_seconds = atoi(argv[++i]);
+		else if (strcmp(a, "--sellout-clients") == 0 && i + 1 < argc)
+			sellout_clients = atoi(argv[++i]);
 		else if (strcmp(a, "--target") == 0 && i + 1 < argc && ntargets < MAX_TARGETS)
 		{
 			char	   *spec = strdup(argv[++i]),
@@ -547,12 +766,15 @@ main(int argc, char **argv)
 		else
 		{
 			fprintf(stderr, "usage: soak --target 'CONNINFO|STORE|CHANNEL' [--target ...] "
-					"[--admin CONNINFO] [--reporter CONNINFO] [--seconds N] [--clients N] [--codes FILE]\n");
+					"[--admin CONNINFO] [--reporter CONNINFO] [--seconds N] [--clients N] [--codes FILE] "
+					"[--sellout-seconds N] [--sellout-clients N]\n");
 			return 2;
 		}
 	}
 	if (ntargets == 0 || seconds <= 0 || nclients <= 0 || nclients > 256)
 		die("give at least one --target, a positive --seconds and 1..256 --clients");
+	if (sellout_seconds < 0 || sellout_clients <= 0 || sellout_clients > 256)
+		die("give --sellout-seconds 0 or more and 1..256 --sellout-clients");
 	codes_out = codes_path ? fopen(codes_path, "w") : fopen("/dev/null", "w");
 	if (!codes_out)
 		die("cannot write %s: %s", codes_path, strerror(errno));
@@ -569,23 +791,31 @@ main(int argc, char **argv)
 		PQfinish(c);
 	}
 
-	clients = calloc(nclients, sizeof(client));
-	threads = calloc(nclients, sizeof(pthread_t));
+	load_sellout();
+	nall = nclients > sellout_clients ? nclients : sellout_clients;
+	clients = calloc(nall, sizeof(client));
+	threads = calloc(nall, sizeof(pthread_t));
 	if (!clients || !threads)
 		die("out of memory");
 	started = now_ms();
-	deadline = started + seconds * 1000.0;
-	for (i = 0; i < nclients; i++)
-	{
-		clients[i].id = i + 1;
-		clients[i].seed = 0x5eed + i;
-		if (pthread_create(&threads[i], NULL, client_main, &clients[i]) != 0)
-			die("cannot start client thread %d", i + 1);
-	}
-	for (i = 0; i < nclients; i++)
-		pthread_join(threads[i], NULL);
+	run_clients(client_main, clients, threads, nclients, 0x5eed, seconds);
 	elapsed = (now_ms() - started) / 1000.0;
 	fclose(codes_out);
+
+	/* the sell-out phase */
+	if (sellout_seconds > 0 && ntills > 0 && nhot > 0)
+	{
+		double		sellout_started = now_ms();
+
+		run_clients(sellout_main, clients, threads, sellout_clients, 0x5e11, sellout_seconds);
+		elapsed += (now_ms() - sellout_started) / 1000.0;
+		printf("sell-out phase: %d clients, %d s, hot products", sellout_clients, sellout_seconds);
+		for (i = 0; i < nhot; i++)
+			printf(" %s", hot[i]);
+		printf(" at %d till target(s), restocked by head office at %d\n\n", ntills, nhq_tills);
+	}
+	else
+		sellout_seconds = 0;
 
 	printf("| operation | calls | per second | p50 ms | p99 ms | errors (SQLSTATE: count) |\n");
 	printf("|---|---:|---:|---:|---:|---|\n");
@@ -597,7 +827,7 @@ main(int argc, char **argv)
 		int			c,
 					e;
 
-		for (c = 0; c < nclients; c++)
+		for (c = 0; c < nall; c++)
 		{
 			op_stats   *s = &clients[c].stats[o];
 
@@ -621,13 +851,13 @@ main(int argc, char **argv)
 			continue;
 		qsort(all.ms, all.n, sizeof(double), cmp_double);
 		printf("| %s | %ld | %.1f | %.2f | %.2f | %s |\n", op_names[o], all.n,
-			   all.n / elapsed,
+			   all.n / (o >= OP_SELLOUT_SALE ? (double) sellout_seconds : elapsed - sellout_seconds),
 			   all.n ? all.ms[(long) (all.n * 0.50)] : 0.0,
 			   all.n ? all.ms[(long) ((all.n - 1) * 0.99)] : 0.0,
 			   len ? errs : "none");
 		free(all.ms);
 	}
-	printf("\n%d clients, %d targets, %.0f s; unexpected errors: %ld\n",
-		   nclients, ntargets, elapsed, unexpected);
+	printf("\n%d clients, %d targets, %.0f s (%d s of them the sell-out phase); unexpected errors: %ld\n",
+		   nclients, ntargets, elapsed, sellout_seconds, unexpected);
 	return unexpected ? 1 : 0;
 }
