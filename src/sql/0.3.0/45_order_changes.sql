@@ -97,6 +97,15 @@ $upgrade$;
 
 -- Checks of the edit side --------------------------------------------------
 
+CREATE FUNCTION icos._given_text(p_value text, p_field text, p_what text DEFAULT NULL) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT icos._check_text(nullif(pg_catalog.btrim(p_value, E' \t\n\r\f\v'), ''), p_field, p_what)
+$$;
+COMMENT ON FUNCTION icos._given_text(text, text, text) IS
+	'internal: a note or reason as given to the order API, without surrounding white space (spaces, tabs, line breaks); null when blank; checked by icos._check_text for a field of kind p_field (22001, IC003)';
+
 CREATE FUNCTION icos._edit_request(p_order icos.orders, p_request jsonb) RETURNS boolean
 LANGUAGE plpgsql VOLATILE
 AS $$
@@ -357,7 +366,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 #variable_conflict use_column
 DECLARE
-	p_reason text := nullif(pg_catalog.btrim($2), '');
+	p_reason text := icos._given_text($2, 'reason', 'the reason for the cancellation');
 	o        icos.orders;
 	v_ops    jsonb;
 BEGIN
@@ -366,7 +375,6 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a cancellation needs a reason',
 			HINT = 'Say why the order is cancelled, for example "customer changed their mind".';
 	END IF;
-	PERFORM icos._check_text(p_reason, 'reason', 'the reason for the cancellation');
 	PERFORM icos._check_change(o, 'cancel');
 	SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 			'store', l.fulfil_from, 'upc', l.upc::text, 'line', l.line, 'qty', -l.reserved_qty)), '[]')
@@ -393,7 +401,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	p_kind text := $2;
-	p_note text := nullif(pg_catalog.btrim($3), '');
+	p_note text := icos._given_text($3, 'note');
 	o      icos.orders;
 BEGIN
 	o := icos._lock_order($1);
@@ -405,7 +413,6 @@ BEGIN
 	IF p_note IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the note is empty';
 	END IF;
-	PERFORM icos._check_text(p_note, 'note');
 	PERFORM icos._check_change(o, 'note_' || p_kind);
 	PERFORM icos._log(o, 'note', p_note, NULL, p_kind);
 END
@@ -420,7 +427,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	p_status text := $2;
-	p_note   text := nullif(pg_catalog.btrim($3), '');
+	p_note   text := icos._given_text($3, 'note');
 	o        icos.orders;
 	v_old    text;
 BEGIN
@@ -430,7 +437,6 @@ BEGIN
 			MESSAGE = pg_catalog.format('"%s" is not a fulfilment step', pg_catalog.left(coalesce(p_status, ''), 40)),
 			HINT = 'The steps are in_progress, dispatched, ready_for_collection and completed.';
 	END IF;
-	PERFORM icos._check_text(p_note, 'note');
 	PERFORM icos._check_change(o, 'to_' || p_status);
 	v_old := o.status;
 	IF p_status = 'dispatched' THEN
@@ -456,7 +462,7 @@ AS $$
 #variable_conflict use_column
 DECLARE
 	p_lines  jsonb := $2;
-	p_reason text := nullif(pg_catalog.btrim($3), '');
+	p_reason text := icos._given_text($3, 'reason', 'the reason for the return');
 	o        icos.orders;
 	x        jsonb;
 	r        record;
@@ -469,7 +475,6 @@ BEGIN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a return needs a reason',
 			HINT = 'Say why the goods came back, for example "faulty".';
 	END IF;
-	PERFORM icos._check_text(p_reason, 'reason', 'the reason for the return');
 	IF p_lines IS NULL OR pg_catalog.jsonb_typeof(p_lines) <> 'array' OR pg_catalog.jsonb_array_length(p_lines) = 0 THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'lines must be a non-empty array',
 			HINT = 'Give [{"line": n, "qty": m}, ...].';
