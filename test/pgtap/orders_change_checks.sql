@@ -3,7 +3,7 @@
 -- text of notes, reasons and references (icos._check_text), and the bounds
 -- of a product that orders rely on.
 BEGIN;
-SELECT plan(61);
+SELECT plan(62);
 \ir orders_fixture.psql
 
 CREATE FUNCTION pg_temp.doc(p text) RETURNS jsonb LANGUAGE sql AS $$
@@ -48,6 +48,9 @@ SELECT is(pg_temp.edit('t.a', '{"request_id": "big-1", "payments": [{"method": "
 	'61.00', 'is not remembered: the corrected edit with the same key is applied');
 SELECT is((SELECT count(*)::int FROM icos.order_request WHERE code = current_setting('t.a')::icos.order_code), 4,
 	'one row per request id applied');
+SELECT is((SELECT row(owner, publication, filter_column, filter_kind)::text FROM icos.replicated_tables()
+		   WHERE table_name = 'icos.order_request'), '(store,icos_store_%s,store_id,stores)',
+	'the request ids replicate with the orders of their store');
 SELECT is((SELECT detail ->> 'request_id' FROM icos.order_event WHERE code = current_setting('t.a')::icos.order_code
 		   AND kind = 'edited' ORDER BY event_id DESC LIMIT 1), 'qty-1', 'the edited event keeps the request id');
 -- Keys belong to one order.
