@@ -73,7 +73,7 @@ COMMENT ON FUNCTION icos.replicated_tables() IS
 -- gets the ownership guard icos.setup_replication gives the others, and a
 -- store node's publication takes it (head office then runs ALTER
 -- SUBSCRIPTION ... REFRESH PUBLICATION, which no extension script can:
--- docs/changes.md).
+-- docs/replication.md, "Upgrading the extension across nodes").
 DO $upgrade$
 DECLARE
 	me  icos.node;
