@@ -3,7 +3,7 @@
 -- text of notes, reasons and references (icos._check_text), and the bounds
 -- of a product that orders rely on.
 BEGIN;
-SELECT plan(62);
+SELECT plan(64);
 \ir orders_fixture.psql
 
 CREATE FUNCTION pg_temp.doc(p text) RETURNS jsonb LANGUAGE sql AS $$
@@ -35,6 +35,8 @@ SELECT is(pg_temp.state('t.a'), current_setting('t.snap'), 'and changes nothing:
 SELECT is(pg_temp.edit('t.a', '{"request_id": "deposit-1", "cancel_lines": [2]}') -> 'lines' -> 1 ->> 'status', 'reserved',
 	'the key decides: whatever else the retry says, an applied request id changes nothing');
 SELECT is(pg_temp.state('t.a'), current_setting('t.snap'), 'nothing at all');
+SELECT is(pg_temp.edit('t.a', E'{"request_id": " deposit-1\\t", "payments": [{"method": "visa", "amount": 50}]}') ->> 'paid',
+	'50.00', 'surrounding white space is not part of the key');
 SELECT is(pg_temp.edit('t.a', '{"request_id": "Deposit-1", "payments": [{"method": "cash", "amount": 1}]}') ->> 'paid',
 	'51.00', 'request ids are compared exactly: another key is another edit');
 SELECT is(pg_temp.edit('t.a', '{"request_id": "qty-1", "set_qty": [{"line": 2, "qty": 4}]}') -> 'lines' -> 1 ->> 'qty',
@@ -72,6 +74,18 @@ SELECT throws_ok($$SELECT pg_temp.edit('t.a', '{"request_id": "4111 1111 1111 11
 	'IC003', NULL, 'a card number: IC003');
 SELECT throws_ok($$SELECT pg_temp.edit('t.a', '{"request_id": "only-a-key"}')$$,
 	'22023', 'nothing to change', 'a request id alone changes nothing: 22023');
+CREATE FUNCTION pg_temp.error_text(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE m text; d text; h text;
+BEGIN
+	EXECUTE p_sql;
+	RETURN NULL;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS m = MESSAGE_TEXT, d = PG_EXCEPTION_DETAIL, h = PG_EXCEPTION_HINT;
+	RETURN concat_ws(' | ', SQLSTATE, m, d, h);
+END $$;
+SELECT is(pg_temp.error_text($$SELECT pg_temp.edit('t.a', '{"request_id": 4111111111111111, "payments": [{"method": "cash", "amount": 1}]}')$$),
+	'22023 | changes "request_id" must be text of 1 to 100 characters | Got a JSON number. | Give the edit a key of your own, such as a UUID, and send the same key when you retry it.',
+	'a request id that is not text: 22023, without repeating it');
 SELECT is(pg_temp.state('t.a'), current_setting('t.snap'), 'refused request ids changed nothing');
 SELECT lives_ok(format($$SELECT pg_temp.edit('t.a', '{"request_id": "%s", "payments": [{"method": "cash", "amount": 1}]}')$$, repeat('é', 100)),
 	'100 characters (not bytes) are a request id');

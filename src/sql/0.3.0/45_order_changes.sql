@@ -104,7 +104,7 @@ AS $$
 	SELECT icos._check_text(nullif(pg_catalog.btrim(p_value, E' \t\n\r\f\v'), ''), p_field, p_what)
 $$;
 COMMENT ON FUNCTION icos._given_text(text, text, text) IS
-	'internal: a note or reason as given to the order API, without surrounding white space (spaces, tabs, line breaks); null when blank; checked by icos._check_text for a field of kind p_field (22001, IC003)';
+	'internal: free text as given to the order API (a note, a reason, a request id) without surrounding white space (spaces, tabs, line breaks); null when blank; checked by icos._check_text for a field of kind p_field (22001, IC003)';
 
 CREATE FUNCTION icos._edit_request(p_order icos.orders, p_request jsonb) RETURNS boolean
 LANGUAGE plpgsql VOLATILE
@@ -115,13 +115,17 @@ BEGIN
 	IF p_request IS NULL OR pg_catalog.jsonb_typeof(p_request) = 'null' THEN
 		RETURN true;
 	END IF;
-	IF pg_catalog.jsonb_typeof(p_request) <> 'string' OR pg_catalog.btrim(p_request #>> '{}') = '' THEN
+	IF pg_catalog.jsonb_typeof(p_request) = 'string' THEN
+		v_id := icos._given_text(p_request #>> '{}', 'request_id');
+	END IF;
+	IF v_id IS NULL THEN
+		-- The value is not repeated: it may be anything, a card number too.
 		RAISE EXCEPTION USING ERRCODE = '22023',
 			MESSAGE = 'changes "request_id" must be text of 1 to 100 characters',
-			DETAIL = pg_catalog.format('Got %s.', pg_catalog.left(p_request::text, 120)),
+			DETAIL = pg_catalog.format('Got %s.', CASE pg_catalog.jsonb_typeof(p_request)
+				WHEN 'string' THEN 'blank text' ELSE 'a JSON ' || pg_catalog.jsonb_typeof(p_request) END),
 			HINT = 'Give the edit a key of your own, such as a UUID, and send the same key when you retry it.';
 	END IF;
-	v_id := icos._check_text(p_request #>> '{}', 'request_id');
 	-- The order is locked: a concurrent call with the same key waits for this
 	-- one and then finds its row here (or, in repeatable read, fails with a
 	-- serialization error rather than applying the edit twice).
