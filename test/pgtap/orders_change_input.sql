@@ -2,7 +2,7 @@
 -- add_note, advance_order, return_lines): each case gets its documented
 -- SQLSTATE (docs/changes.md, "Errors"), never a raw one, and changes nothing.
 BEGIN;
-SELECT plan(84);
+SELECT plan(85);
 \ir orders_fixture.psql
 
 -- A home delivery from Leeds, part paid: a table and two lamps.
@@ -69,7 +69,8 @@ FROM (VALUES
 	(34, '{"cancel_lines": [99999999999]}', '22023', 'a line number beyond int'),
 	(35, '{"cancel_lines": [1e400]}', '22023', 'a line number of 1e400'),
 	(36, '{"cancel_lines": [null]}', '22023', 'a null line number'),
-	(37, '{"cancel_lines": [0]}', 'IC004', 'line 0: no such line'),
+	(37, '{"cancel_lines": [0]}', '22023', 'line 0'),
+	(39, '{"cancel_lines": [2147483647]}', 'IC004', 'the largest line number: no such line'),
 	(38, '{"cancel_lines": [2, 2]}', '22023', 'a line twice'),
 	-- add_lines
 	(40, '{"add_lines": []}', '22023', 'add_lines empty'),

@@ -232,9 +232,10 @@ BEGIN
 
 	-- The lines named, each at most once, before anything changes.
 	FOR x IN SELECT pg_catalog.jsonb_array_elements(icos._json_array(p_changes, 'cancel_lines', 'changes')) LOOP
-		IF pg_catalog.jsonb_typeof(x) <> 'number' OR x::text !~ '^[0-9]{1,9}$' THEN
+		IF NOT icos._is_count(x) THEN
 			RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'cancel_lines must be line numbers',
-				DETAIL = pg_catalog.format('Got %s.', pg_catalog.left(x::text, 120));
+				DETAIL = pg_catalog.format('Got %s.', pg_catalog.left(x::text, 120)),
+				HINT = 'Line numbers are whole numbers from 1, written without a decimal point.';
 		END IF;
 		n := x::text::int;
 		IF n = ANY (v_cancel) THEN
