@@ -184,7 +184,7 @@ SELECT throws_ok($$SELECT icos.place_order('{"store": 9101, "channel": "pos", "l
 SELECT throws_ok($$SELECT icos.place_order('{"store": 9101, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "visa", "amount": 30}]}')$$,
 	'IC003', NULL, 'card payment above what is owed: IC003');
 SELECT throws_ok($$SELECT icos.place_order('{"store": 9101, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "visa", "amount": 24.50, "reference": "4111 1111 1111 1111"}]}')$$,
-	'IC003', 'payment 1 reference looks like a card number', 'a full card number is refused: IC003');
+	'IC003', 'payment 1 reference holds what looks like a payment card number', 'a full card number is refused: IC003');
 SELECT throws_ok($$SELECT icos.place_order('{"store": 9101, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "visa", "amount": 24.50, "reference": "5555-5555-5555-4444"}]}')$$,
 	'IC003', NULL, 'a card number with hyphens is refused too');
 SELECT throws_ok($$SELECT icos.place_order('[1, 2]')$$, '22023', 'order must be a JSON object', 'not an object');
