@@ -942,6 +942,21 @@ unlink_store(PGconn *hq, PGconn *st, const char *node)
 {
 	char		name[64];
 	const char *p1[1] = {node};
+	char	   *hub = NULL;
+
+	/* releases before 0.3.0 have no tree: every store is under head office */
+	if (function_exists(hq, "icos.attach_node(integer, text, integer, text)"))
+		hub = query_value(hq, "SELECT t.parent_node::text FROM icos.node_tree t, icos.node n "
+						  "WHERE t.node_id = $1::int AND t.parent_node <> n.node_id", 1, p1);
+
+	if (hub != NULL)
+	{
+		fprintf(stderr, "icos: store node %s hangs under hub %s; its links are with the hub\n"
+				"HINT: Removing or re-seeding a store under a hub is not supported yet "
+				"(docs/replication.md, Regional hubs).\n", node, hub);
+		free(hub);
+		return false;
+	}
 
 	if (st)
 	{

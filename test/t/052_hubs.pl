@@ -194,6 +194,12 @@ like($out, qr/^\s*└ 11\s+1\s+up\s/m, 'and the store under it as the hub sees i
 ($rc, $out, $err) = icos('--dsn', $dsn{hq}, '--json', 'node', 'status');
 like($out, qr/"node_id": 21[^}]*"measured_at": 20/, 'node status --json says where each link was measured');
 
+# Unlinking a store under a hub is the hub's business: not done by the
+# head-office commands (docs/replication.md).
+($rc, $out, $err) = icos('node', 'remove-store', '--hq', $dsn{hq}, '--store', '11');
+is($rc, 1, 'remove-store refuses a store under a hub');
+like($err, qr/store node 11 hangs under hub 10/, 'and says where it hangs');
+
 # Hub 10 restarts while its store sells and head office changes a price:
 # everything arrives once when it is back.
 my $before = $hq->safe_psql('postgres', 'SELECT count(*) FROM icos.orders WHERE store_id = 1');
