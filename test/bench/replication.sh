@@ -19,6 +19,141 @@ SECS=${ICOS_BENCH_SECONDS:-20}
 RATE=${ICOS_BENCH_RATE:-200}
 W=$RUNDIR/bench-repl
 rm -rf "$W"; mkdir -p "$W"
+PART=${ICOS_BENCH_REPLICATION:-all}
+
+# bench.products: products 0-100 with valid codes
+products_sql() {
+	cat <<'SQL'
+CREATE TABLE bench.products (n int PRIMARY KEY, upc icos.upc NOT NULL);
+INSERT INTO bench.products
+SELECT n, (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
+					   FROM generate_series(1, 12) i) % 10) % 10)::icos.upc
+FROM (SELECT n, '5099999' || lpad(n::text, 5, '0') AS d FROM generate_series(0, 100) n) x;
+INSERT INTO icos.product (upc, name, category_id, price) SELECT upc, 'Bench item ' || n, 1, 1.00 + n % 20 FROM bench.products;
+SQL
+}
+
+hubs_bench() {
+	local base=$((${ICOS_BENCH_PORT:-55460} + 4)) rate=${ICOS_BENCH_HUB_RATE:-40}
+	local hd=bench_hq_direct hh=bench_hq_hubs hubs=bench_hubs edge=bench_edge c n h db
+	local conf=("shared_buffers = 16MB" "jit = off" "max_worker_processes = 64"
+		"max_logical_replication_workers = 48" "max_replication_slots = 48" "max_wal_senders = 48"
+		"wal_receiver_status_interval = 1s")
+	local -A port=([$hd]=$base [$hh]=$((base + 1)) [$hubs]=$((base + 2)) [$edge]=$((base + 3)))
+	hdsn() { echo "host=$(cluster_host "$1") port=${port[$1]} user=postgres dbname=$2"; }
+	hq() { psql -q -X -v ON_ERROR_STOP=1 "$(hdsn "$1" icos)" "${@:2}"; }
+	trap "for c in $hd $hh $hubs $edge; do cluster_destroy \$c; done" EXIT
+	for c in $hd $hh $hubs $edge; do
+		cluster_destroy "$c"
+		cluster_start "$c" "${port[$c]}" "${conf[@]}" || die "could not start $c"
+	done
+	# the databases: icos at each head office, hub101 and hub102, and in the
+	# edge cluster d1..d12 (direct) and h1..h12 (under the hubs)
+	for c in $hd $hh; do
+		psql -q -X -h "$(cluster_host $c)" -p "${port[$c]}" -U postgres -d postgres -c "CREATE DATABASE icos" &&
+			hq $c -c 'SET client_min_messages = warning' -c 'CREATE EXTENSION icos' || die "set-up of $c failed"
+		{
+			cat <<'SQL'
+INSERT INTO icos.store (store_id, name, kind, node_id)
+SELECT n, 'Store ' || n, 'store', n FROM generate_series(1, 12) n
+UNION ALL SELECT 90, 'Head office shop', 'store', 0;
+INSERT INTO icos.category (category_id, name) VALUES (1, 'Bench');
+CREATE SCHEMA bench;
+SQL
+			products_sql
+			echo "SELECT count(icos.receive_stock(90, upc, 1000000, 'bench stock')) FROM bench.products WHERE n > 0;"
+		} | hq $c >/dev/null || die "catalogue of $c failed"
+	done
+	for db in $hubs:hub101 $hubs:hub102 $(for n in $(seq 1 12); do echo "$edge:d$n $edge:h$n"; done); do
+		c=${db%%:*} db=${db#*:}
+		psql -q -X -h "$(cluster_host "$c")" -p "${port[$c]}" -U postgres -d postgres -c "CREATE DATABASE $db" &&
+			psql -q -X -v ON_ERROR_STOP=1 "$(hdsn "$c" "$db")" -c 'SET client_min_messages = warning' \
+				-c 'CREATE EXTENSION icos' || die "set-up of $db failed"
+	done
+
+	say "linking 12 stores to head office directly, and 12 under 2 hubs to the other"
+	local icos=$PG_BINDIR/icos
+	{
+		"$icos" --dsn "$(hdsn $hd icos)" node init-hq &&
+			"$icos" --dsn "$(hdsn $hh icos)" node init-hq || exit 1
+		for n in $(seq 1 12); do
+			"$icos" node add-store --hq "$(hdsn $hd icos)" --store-dsn "$(hdsn $edge d$n)" --store "$n" || exit 1
+		done
+		for h in 101 102; do
+			"$icos" node add-hub --hq "$(hdsn $hh icos)" --hub-dsn "$(hdsn $hubs hub$h)" --node $h --name "Hub $h" || exit 1
+		done
+		for n in $(seq 1 12); do
+			h=$((n <= 6 ? 101 : 102))
+			"$icos" node add-store --hq "$(hdsn $hh icos)" --hub-dsn "$(hdsn $hubs hub$h)" \
+				--store-dsn "$(hdsn $edge h$n)" --store "$n" || exit 1
+		done
+	} >"$W/hubs-link.log" 2>&1 || { tail -20 "$W/hubs-link.log"; die "linking failed"; }
+	[ "$(hq $hd -At -c 'SELECT count(*) FROM pg_replication_slots')" = 12 ] || die "direct head office should hold 12 slots"
+	[ "$(hq $hh -At -c 'SELECT count(*) FROM pg_replication_slots')" = 2 ] || die "hub head office should hold 2 slots"
+
+	upcs=$(hq $hd -At -c "SELECT string_agg(quote_literal(upc::text), ',' ORDER BY n) FROM bench.products WHERE n > 0")
+	cat >"$W/hq-sell.sql" <<EOT
+\set a random(1, 100)
+\set b random(1, 100)
+SELECT icos.place_order(jsonb_build_object('store', 90, 'channel', 'pos',
+	'lines', jsonb_build_array(jsonb_build_object('upc', (ARRAY[$upcs])[:a], 'qty', 1),
+							   jsonb_build_object('upc', (ARRAY[$upcs])[:b], 'qty', 1)),
+	'delivery', jsonb_build_object('method', 'carry'),
+	'payments', jsonb_build_array(jsonb_build_object('method', 'cash', 'amount', 100.00))));
+EOT
+	# walsender CPU ticks at a head office, and its WAL position
+	ticks() {
+		local pids
+		pids=$(hq "$1" -At -c "SELECT string_agg(pid::text, ' ') FROM pg_stat_replication")
+		for p in $pids; do awk '{print $14 + $15}' "/proc/$p/stat"; done | awk '{s += $1} END {print s + 0}'
+	}
+	local -A t0 l0 o0
+	sleep 2
+	for c in $hd $hh; do
+		t0[$c]=$(ticks $c)
+		l0[$c]=$(hq $c -At -c 'SELECT pg_current_wal_lsn()')
+		o0[$c]=$(hq $c -At -c 'SELECT count(*) FROM icos.orders')
+	done
+	say "selling at $rate orders/s at each head office for $SECS s"
+	for c in $hd $hh; do
+		pgbench -n -c 2 -j 1 -R "$rate" -T "$SECS" -f "$W/hq-sell.sql" "$(hdsn $c icos)" >"$W/pgbench-$c.log" 2>&1 &
+	done
+	wait
+	# every subscriber has confirmed everything before the figures are taken
+	for c in $hd $hh; do
+		for _ in $(seq 1 300); do
+			[ "$(hq $c -At -c "SELECT bool_and(confirmed_flush_lsn >= pg_current_wal_lsn() - 1024) FROM pg_replication_slots")" = t ] && break
+			sleep 0.2
+		done
+	done
+	local hz
+	hz=$(getconf CLK_TCK)
+	echo
+	echo "| head office | slots | orders | WAL per order | walsender CPU s | walsender CPU ms per order |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	local -A per
+	for c in $hd $hh; do
+		local orders wal cpu
+		orders=$(( $(hq $c -At -c 'SELECT count(*) FROM icos.orders') - ${o0[$c]} ))
+		wal=$(hq $c -At -c "SELECT pg_size_pretty((pg_wal_lsn_diff(pg_current_wal_lsn(), '${l0[$c]}') / $orders)::bigint)")
+		cpu=$(awk -v a="$(ticks $c)" -v b="${t0[$c]}" -v hz="$hz" 'BEGIN {printf "%.2f", (a - b) / hz}')
+		per[$c]=$(awk -v s="$cpu" -v o="$orders" 'BEGIN {printf "%.3f", s * 1000 / o}')
+		echo "| ${c#bench_hq_} | $(hq $c -At -c 'SELECT count(*) FROM pg_replication_slots') | $orders | $wal | $cpu | ${per[$c]} |"
+	done
+	echo
+	awk -v d="${per[$hd]}" -v h="${per[$hh]}" 'BEGIN {
+		if (h > 0) printf "head office decodes %.1fx less per order under 2 hubs (target: at least 4x)\n", d / h
+		else print "head office walsenders used no measurable CPU under hubs" }'
+	for n in 12; do
+		[ "$(psql -X -At "$(hdsn $edge h$n)" -c 'SELECT count(*) FROM icos.stock_availability WHERE store_id = 90')" -gt 0 ] ||
+			die "availability did not reach the store under a hub"
+	done
+}
+
+if [ "$PART" = hubs ]; then
+	hubs_bench
+	exit 0
+fi
 
 # Head office and the two stores: clusters bench_repl, bench_repl_s1 and
 # bench_repl_s2 on the three ports after the bench cluster's, made afresh
@@ -39,12 +174,9 @@ say "head office: stores 1 (node 1) and 2 (node 2), 100 products"
 q hq <<'SQL' || die "catalogue load failed"
 INSERT INTO icos.store (store_id, name, kind, node_id) VALUES (1, 'Leeds', 'store', 1), (2, 'York', 'store', 2);
 INSERT INTO icos.category (category_id, name) VALUES (1, 'Bench');
-CREATE TABLE bench.products (n int PRIMARY KEY, upc icos.upc NOT NULL);
-INSERT INTO bench.products
-SELECT n, (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THEN 3 ELSE 1 END)
-					   FROM generate_series(1, 12) i) % 10) % 10)::icos.upc
-FROM (SELECT n, '5099999' || lpad(n::text, 5, '0') AS d FROM generate_series(0, 100) n) x;
-INSERT INTO icos.product (upc, name, category_id, price) SELECT upc, 'Bench item ' || n, 1, 1.00 + n % 20 FROM bench.products;
+SQL
+products_sql | q hq || die "catalogue load failed"
+q hq <<'SQL' || die "catalogue load failed"
 -- arrival of the stores' orders
 CREATE TABLE bench.order_arrival (code icos.order_code PRIMARY KEY, placed_at timestamptz, arrived timestamptz);
 CREATE FUNCTION bench.order_arrived() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -140,3 +272,4 @@ orders_st=$(( $(q s1 -At -c "SELECT count(*) FROM icos.orders") + $(q s2 -At -c 
 echo
 echo "orders at the stores: $orders_st; at head office: $orders_hq"
 [ "$orders_hq" = "$orders_st" ] || die "head office is missing orders"
+[ "$PART" = latency ] || { trap - EXIT; for n in 0 1 2; do cluster_destroy "$(fleet_cluster $n)"; done; hubs_bench; }
