@@ -56,39 +56,6 @@ $$;
 COMMENT ON FUNCTION icos._setting_value(text) IS
 	'internal: the value of a setting: its row of icos.setting, else its default';
 
--- Head office owns the settings: the list of replicated tables of
--- 70_replication.sql with icos.setting added to what flows to every store.
-CREATE OR REPLACE FUNCTION icos.replicated_tables()
-RETURNS TABLE(table_name text, owner text, publication text, filter_column text, filter_kind text)
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT * FROM (VALUES
-		('icos.category', 'hq', 'icos_hq', NULL, NULL),
-		('icos.product', 'hq', 'icos_hq', NULL, NULL),
-		('icos.store', 'hq', 'icos_hq', NULL, NULL),
-		('icos.employee', 'hq', 'icos_hq', NULL, NULL),
-		('icos.promotion', 'hq', 'icos_hq', NULL, NULL),
-		('icos.setting', 'hq', 'icos_hq', NULL, NULL),
-		('icos.stock_availability', 'hq', 'icos_hq', NULL, NULL),
-		('icos.node_heartbeat', 'hq', 'icos_hq', 'node_id', 'node'),
-		('icos.orders', 'store', 'icos_store_%s', 'store_id', 'stores'),
-		('icos.order_line', 'store', 'icos_store_%s', 'store_id', 'stores'),
-		('icos.order_payment', 'store', 'icos_store_%s', 'store_id', 'stores'),
-		('icos.stock_item', 'store', 'icos_store_%s', 'store_id', 'stores'),
-		('icos.stock_slot', 'store', 'icos_store_%s', 'store_id', 'stores'),
-		('icos.customer', 'store', 'icos_store_%s', 'customer_id', 'id_node'),
-		('icos.customer_address', 'store', 'icos_store_%s', 'customer_id', 'id_node'),
-		('icos.node_heartbeat', 'store', 'icos_store_%s', 'node_id', 'node'),
-		('icos.order_event', 'store', 'icos_store_%s_log', 'store_id', 'stores'),
-		('icos.stock_movement', 'store', 'icos_store_%s_log', 'store_id', 'stores'),
-		('icos.stock_request', 'store', 'icos_store_%s_log', 'from_node', 'node'),
-		('icos.stock_response', 'store', 'icos_store_%s_log', 'from_node', 'node'),
-		('icos.stock_request', 'route', 'icos_hq_route_%s', 'to_node', 'node'),
-		('icos.stock_response', 'route', 'icos_hq_route_%s', 'to_node', 'node')
-	) t(table_name, owner, publication, filter_column, filter_kind)
-	WHERE pg_catalog.to_regclass(t.table_name) IS NOT NULL
-$$;
-COMMENT ON FUNCTION icos.replicated_tables() IS
-	'What flows where: per table its owner (hq: head office to every store; store: each store node to HQ; route: HQ to the one store node a row is addressed to), the publication (%s is the store node id), and the owner column its row filter uses (stores: the node''s store ids; node: the node id; id_node: the node bits of a node-prefixed id).  Tables not installed (icos.promotion before the promotions release) are left out.';
 
 -- Holds: who may see and use one.  One rule for the row-level security of
 -- icos.stock_hold and for releasing or taking a hold
