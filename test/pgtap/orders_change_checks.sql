@@ -51,7 +51,7 @@ SELECT is(pg_temp.edit('t.a', '{"request_id": "big-1", "payments": [{"method": "
 SELECT is((SELECT count(*)::int FROM icos.order_request WHERE code = current_setting('t.a')::icos.order_code), 4,
 	'one row per request id applied');
 SELECT is((SELECT row(owner, publication, filter_column, filter_kind)::text FROM icos.replicated_tables()
-		   WHERE table_name = 'icos.order_request'), '(store,icos_store_%s,store_id,stores)',
+		   WHERE table_name = 'icos.order_request' AND owner = 'store'), '(store,icos_store_%s,store_id,stores)',
 	'the request ids replicate with the orders of their store');
 SELECT is((SELECT detail ->> 'request_id' FROM icos.order_event WHERE code = current_setting('t.a')::icos.order_code
 		   AND kind = 'edited' ORDER BY event_id DESC LIMIT 1), 'qty-1', 'the edited event keeps the request id');
