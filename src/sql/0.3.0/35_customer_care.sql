@@ -482,6 +482,63 @@ $$;
 COMMENT ON FUNCTION icos.customer_export(bigint) IS
 	'Subject access: everything icos holds about a customer as one document (details with current consents, every address, consent history, change log, orders on this node, feedback, erasure); for her store''s managers, the call centre and head office';
 
+-- 4. Feedback ----------------------------------------------------------------
+
+CREATE FUNCTION icos.record_feedback(code icos.order_code, rating int, comment text DEFAULT NULL) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	o icos.orders;
+	f icos.order_feedback;
+	v_comment text;
+BEGIN
+	SELECT * INTO o FROM icos.orders x WHERE x.code = $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'IC004',
+			MESSAGE = pg_catalog.format('unknown order %s', coalesce($1::text, '(no code given)')),
+			HINT = 'Check the code on the receipt.';
+	END IF;
+	IF $2 IS NULL OR $2 NOT BETWEEN 1 AND 5 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = pg_catalog.format('a rating is 1 to 5, not %s', coalesce($2::text, 'null')),
+			HINT = '1 is very poor, 5 excellent.';
+	END IF;
+	v_comment := icos._check_text(nullif(pg_catalog.btrim($3), ''), 'note', 'the comment');
+	INSERT INTO icos.order_feedback AS x (store_id, code, rating, comment, employee_id)
+	VALUES (o.store_id, o.code, $2, v_comment, icos._current_employee())
+	ON CONFLICT ON CONSTRAINT order_feedback_pkey DO UPDATE
+	SET rating = excluded.rating, comment = excluded.comment, at = excluded.at,
+		employee_id = excluded.employee_id, role_name = excluded.role_name
+	RETURNING * INTO f;
+	RETURN pg_catalog.jsonb_build_object('code', f.code::text, 'store', f.store_id, 'rating', f.rating,
+										 'comment', f.comment, 'at', f.at);
+END
+$$;
+COMMENT ON FUNCTION icos.record_feedback(icos.order_code, int, text) IS
+	'Records the customer''s rating (1-5) of an order and an optional comment (a note: at most 2000 characters, no card number); a second call replaces the first';
+
+CREATE FUNCTION icos.feedback_report(from_ts timestamptz, to_ts timestamptz, store_id int DEFAULT NULL)
+RETURNS TABLE(store_id int, store_name text, week date, ratings bigint, average numeric,
+			  one bigint, two bigint, three bigint, four bigint, five bigint)
+LANGUAGE sql STABLE
+AS $$
+	SELECT f.store_id, s.name,
+		   pg_catalog.date_trunc('week', f.at AT TIME ZONE st.time_zone)::date,
+		   count(*), round(avg(f.rating), 2),
+		   count(*) FILTER (WHERE f.rating = 1), count(*) FILTER (WHERE f.rating = 2),
+		   count(*) FILTER (WHERE f.rating = 3), count(*) FILTER (WHERE f.rating = 4),
+		   count(*) FILTER (WHERE f.rating = 5)
+	FROM icos.order_feedback f
+	JOIN icos.store s ON s.store_id = f.store_id
+	CROSS JOIN icos.sales_rollup_state st
+	WHERE f.at >= $1 AND f.at < $2 AND ($3 IS NULL OR f.store_id = $3)
+	GROUP BY 1, 2, 3
+	ORDER BY 1, 3
+$$;
+COMMENT ON FUNCTION icos.feedback_report(timestamptz, timestamptz, int) IS
+	'Ratings by store and week (Monday, in the reporting time zone) recorded in [from_ts, to_ts): how many, the average and how many of each; runs as its caller, so a store''s managers see their store (row-level security) and head office every store';
+
 -- 5. Finding a customer ------------------------------------------------------
 
 -- What a query asks for: an e-mail address, a phone number, or a postcode
@@ -554,18 +611,21 @@ COMMENT ON FUNCTION icos.find_customers(text) IS
 REVOKE ALL ON icos.customer_event, icos.customer_consent, icos.customer_erasure, icos.order_feedback
 	FROM PUBLIC;
 REVOKE ALL ON SEQUENCE icos.customer_event_seq FROM PUBLIC;
-REVOKE ALL ON FUNCTION icos.find_customers(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION icos.find_customers(text), icos.feedback_report(timestamptz, timestamptz, int) FROM PUBLIC;
 
 -- Reads under row-level security: an agent its store's customers' consents
 -- (find_customers shows them) and its store's feedback; head office all.
 GRANT SELECT ON icos.customer_consent, icos.customer_erasure, icos.order_feedback TO icos_agent;
 GRANT SELECT ON icos.customer_event, icos.customer_consent, icos.customer_erasure, icos.order_feedback
 	TO icos_reporter;
+-- The reporting time zone of feedback_report (not a secret).
+GRANT SELECT (time_zone) ON icos.sales_rollup_state TO icos_agent;
 
 GRANT EXECUTE ON FUNCTION icos._at_call_centre(), icos._customer_query(text), icos._customer_doc(bigint),
 	icos._customer_consents(bigint), icos._customer_address(bigint), icos._check_text(text, text, text),
 	icos._norm_phone(text)
 	TO icos_agent, icos_reporter;
-GRANT EXECUTE ON FUNCTION icos.update_customer(bigint, jsonb), icos.set_consent(bigint, text, boolean), icos.find_customers(text)
+GRANT EXECUTE ON FUNCTION icos.update_customer(bigint, jsonb), icos.set_consent(bigint, text, boolean), icos.find_customers(text), icos.record_feedback(icos.order_code, int, text)
 	TO icos_agent;
-GRANT EXECUTE ON FUNCTION icos.customer_export(bigint) TO icos_manager;
+GRANT EXECUTE ON FUNCTION icos.customer_export(bigint), icos.feedback_report(timestamptz, timestamptz, int) TO icos_manager;
+GRANT EXECUTE ON FUNCTION icos.feedback_report(timestamptz, timestamptz, int) TO icos_reporter;
