@@ -603,12 +603,190 @@ $$;
 COMMENT ON FUNCTION icos.find_customers(text) IS
 	'Customers matching an e-mail address, a phone number, or a postcode and part of the name, as customer documents (at most 50, by name); runs under row-level security: an agent finds the customers of its store, the call centre and head office everyone';
 
+-- 6. Also bought -------------------------------------------------------------
+--
+-- Kept like the sales rollup (60_reports.sql): a change to which products an
+-- order holds appends the order to the insert-only icos.basket_delta (a row
+-- trigger, no shared row, so tills never wait for each other);
+-- icos.rollup_baskets() folds the pending orders into icos.basket_pair in
+-- one statement, comparing each order's products now with those it counted
+-- for before (icos.basket_seen); icos.also_bought reads the folded pairs of
+-- one product plus what the pending orders change, so its answer is exact
+-- and current and never scans every line.
+
+CREATE TABLE icos.basket_delta (
+	code     icos.order_code NOT NULL,
+	store_id int NOT NULL
+);
+COMMENT ON TABLE icos.basket_delta IS
+	'Insert-only list of orders whose set of products changed since icos.rollup_baskets last ran (a trigger on icos.order_line writes it)';
+COMMENT ON COLUMN icos.basket_delta.code IS 'The order';
+COMMENT ON COLUMN icos.basket_delta.store_id IS 'The order''s selling store';
+
+CREATE TABLE icos.basket_seen (
+	code     icos.order_code NOT NULL,
+	store_id int NOT NULL,
+	upcs     icos.upc[] NOT NULL,
+	PRIMARY KEY (code, store_id)
+);
+COMMENT ON TABLE icos.basket_seen IS
+	'The distinct products (not cancelled) each order counted for in icos.basket_pair at the last fold';
+COMMENT ON COLUMN icos.basket_seen.code IS 'The order';
+COMMENT ON COLUMN icos.basket_seen.store_id IS 'The order''s selling store';
+COMMENT ON COLUMN icos.basket_seen.upcs IS 'Its products, sorted, each once';
+
+CREATE TABLE icos.basket_pair (
+	upc      icos.upc NOT NULL,
+	other    icos.upc NOT NULL,
+	together bigint NOT NULL,
+	PRIMARY KEY (upc, other)
+);
+COMMENT ON TABLE icos.basket_pair IS
+	'Folded counts of orders holding both products (each pair in both directions), written only by icos.rollup_baskets';
+COMMENT ON COLUMN icos.basket_pair.upc IS 'A product';
+COMMENT ON COLUMN icos.basket_pair.other IS 'Another product';
+COMMENT ON COLUMN icos.basket_pair.together IS 'Orders (lines not cancelled) holding both, as of the last fold';
+-- None of the three is dumped: restoring icos.order_line fires the trigger
+-- for every line, so every order is pending again and the next fold
+-- rebuilds the pairs.
+
+CREATE FUNCTION icos._basket_changed() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+	IF TG_OP <> 'INSERT' THEN
+		INSERT INTO icos.basket_delta (code, store_id) VALUES (OLD.code, OLD.store_id);
+	END IF;
+	IF TG_OP <> 'DELETE' THEN
+		INSERT INTO icos.basket_delta (code, store_id) VALUES (NEW.code, NEW.store_id);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION icos._basket_changed() IS
+	'Trigger on icos.order_line: the order''s set of products may have changed, so it is pending for icos.rollup_baskets (insert only; schema-qualified, it depends on no search_path)';
+CREATE TRIGGER basket_delta_ins AFTER INSERT OR DELETE ON icos.order_line
+	FOR EACH ROW EXECUTE FUNCTION icos._basket_changed();
+CREATE TRIGGER basket_delta_upd AFTER UPDATE ON icos.order_line
+	FOR EACH ROW
+	WHEN ((OLD.status = 'cancelled') IS DISTINCT FROM (NEW.status = 'cancelled')
+		  OR OLD.upc <> NEW.upc OR OLD.code <> NEW.code OR OLD.store_id <> NEW.store_id)
+	EXECUTE FUNCTION icos._basket_changed();
+-- Also on a node that receives the lines by logical replication (head office).
+ALTER TABLE icos.order_line ENABLE ALWAYS TRIGGER basket_delta_ins;
+ALTER TABLE icos.order_line ENABLE ALWAYS TRIGGER basket_delta_upd;
+COMMENT ON TRIGGER basket_delta_ins ON icos.order_line IS
+	'Also bought: a new or deleted line makes its order pending (fires under replication too)';
+COMMENT ON TRIGGER basket_delta_upd ON icos.order_line IS
+	'Also bought: a line cancelled, restored or re-keyed makes its order pending';
+-- Orders placed before this version count once folded.
+INSERT INTO icos.basket_delta (code, store_id) SELECT DISTINCT l.code, l.store_id FROM icos.order_line l;
+
+-- Per pending order: its products now and those it counted for before.
+CREATE FUNCTION icos._basket_pending()
+RETURNS TABLE(code icos.order_code, store_id int, now_upcs icos.upc[], was_upcs icos.upc[])
+LANGUAGE sql STABLE
+AS $$
+	SELECT d.code, d.store_id,
+		   ARRAY(SELECT DISTINCT l.upc FROM icos.order_line l
+				 WHERE l.code OPERATOR(pg_catalog.=) d.code AND l.store_id = d.store_id
+				   AND l.status <> 'cancelled' ORDER BY 1),
+		   coalesce(s.upcs, '{}')
+	FROM (SELECT DISTINCT x.code, x.store_id FROM icos.basket_delta x) d
+	LEFT JOIN icos.basket_seen s ON s.code OPERATOR(pg_catalog.=) d.code AND s.store_id = d.store_id
+$$;
+COMMENT ON FUNCTION icos._basket_pending() IS
+	'internal: each order pending in icos.basket_delta with its distinct products now and at the last fold (plain SQL: runs in its caller''s snapshot)';
+
+CREATE FUNCTION icos.rollup_baskets() RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n_orders bigint;
+	n_pairs  bigint;
+BEGIN
+	-- One fold at a time; order placement never takes this lock.
+	PERFORM pg_catalog.pg_advisory_xact_lock(1768124275, 2);
+	-- One statement, one snapshot: the pending orders it sees are folded and
+	-- their deltas deleted; later deltas wait for the next fold.
+	WITH p AS MATERIALIZED (
+		SELECT * FROM icos._basket_pending()
+	), d AS (
+		SELECT a.u AS upc, b.u AS other, 1 AS n
+		FROM p, pg_catalog.unnest(p.now_upcs) a(u), pg_catalog.unnest(p.now_upcs) b(u)
+		WHERE a.u OPERATOR(pg_catalog.<>) b.u
+		UNION ALL
+		SELECT a.u, b.u, -1
+		FROM p, pg_catalog.unnest(p.was_upcs) a(u), pg_catalog.unnest(p.was_upcs) b(u)
+		WHERE a.u OPERATOR(pg_catalog.<>) b.u
+	), up AS (
+		INSERT INTO icos.basket_pair AS r (upc, other, together)
+		SELECT d.upc, d.other, sum(d.n) FROM d GROUP BY d.upc, d.other HAVING sum(d.n) <> 0
+		ON CONFLICT (upc, other) DO UPDATE SET together = r.together + excluded.together
+		RETURNING 1
+	), seen AS (
+		INSERT INTO icos.basket_seen AS s (code, store_id, upcs)
+		SELECT p.code, p.store_id, p.now_upcs FROM p
+		ON CONFLICT (code, store_id) DO UPDATE SET upcs = excluded.upcs
+		RETURNING 1
+	), del AS (
+		DELETE FROM icos.basket_delta RETURNING 1
+	)
+	SELECT (SELECT count(*) FROM p), (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM seen)
+		   + 0 * (SELECT count(*) FROM del)
+	INTO n_orders, n_pairs;
+	RETURN pg_catalog.jsonb_build_object('orders', n_orders, 'pairs', n_pairs);
+END
+$$;
+COMMENT ON FUNCTION icos.rollup_baskets() IS
+	'Folds the orders pending in icos.basket_delta into icos.basket_pair (run every few minutes with icos.rollup_sales); never blocks order placement; returns the orders folded and the pairs changed';
+
+CREATE FUNCTION icos.also_bought(code icos.upc, k int DEFAULT 5)
+RETURNS TABLE(upc icos.upc, name text, together bigint)
+LANGUAGE plpgsql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM icos.product p WHERE p.upc OPERATOR(pg_catalog.=) $1) THEN
+		RAISE EXCEPTION USING ERRCODE = 'IC004',
+			MESSAGE = pg_catalog.format('unknown product %s', coalesce($1::text, 'null'));
+	END IF;
+	IF $2 IS NULL OR $2 NOT BETWEEN 1 AND 100 THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = pg_catalog.format('k must be 1 to 100, not %s', coalesce($2::text, 'null'));
+	END IF;
+	RETURN QUERY
+	WITH p AS MATERIALIZED (
+		SELECT * FROM icos._basket_pending() x
+		WHERE $1 OPERATOR(pg_catalog.=) ANY (x.now_upcs) OR $1 OPERATOR(pg_catalog.=) ANY (x.was_upcs)
+	), t AS (
+		SELECT b.other AS u, b.together AS n FROM icos.basket_pair b WHERE b.upc OPERATOR(pg_catalog.=) $1
+		UNION ALL
+		SELECT o.u, 1 FROM p, pg_catalog.unnest(p.now_upcs) o(u)
+		WHERE $1 OPERATOR(pg_catalog.=) ANY (p.now_upcs) AND o.u OPERATOR(pg_catalog.<>) $1
+		UNION ALL
+		SELECT o.u, -1 FROM p, pg_catalog.unnest(p.was_upcs) o(u)
+		WHERE $1 OPERATOR(pg_catalog.=) ANY (p.was_upcs) AND o.u OPERATOR(pg_catalog.<>) $1
+	)
+	SELECT t.u, pr.name, sum(t.n)::bigint
+	FROM t JOIN icos.product pr ON pr.upc OPERATOR(pg_catalog.=) t.u
+	GROUP BY t.u, pr.name
+	HAVING sum(t.n) > 0
+	ORDER BY 3 DESC, 1
+	LIMIT $2;
+END
+$$;
+COMMENT ON FUNCTION icos.also_bought(icos.upc, int) IS
+	'The k (1-100) products most often in the same orders as this one (lines not cancelled, every store of this node and, at head office, of every store), most first: the folded pairs plus the orders still pending';
+
 -- Privileges -----------------------------------------------------------------
 -- (PUBLIC loses EXECUTE on every internal and SECURITY DEFINER function in
 -- 90_security.sql, which runs last; the plain API functions here are
 -- revoked explicitly and granted by role.)
 
-REVOKE ALL ON icos.customer_event, icos.customer_consent, icos.customer_erasure, icos.order_feedback
+REVOKE ALL ON icos.customer_event, icos.customer_consent, icos.customer_erasure, icos.order_feedback,
+	icos.basket_delta, icos.basket_seen, icos.basket_pair
 	FROM PUBLIC;
 REVOKE ALL ON SEQUENCE icos.customer_event_seq FROM PUBLIC;
 REVOKE ALL ON FUNCTION icos.find_customers(text), icos.feedback_report(timestamptz, timestamptz, int) FROM PUBLIC;
@@ -625,7 +803,8 @@ GRANT EXECUTE ON FUNCTION icos._at_call_centre(), icos._customer_query(text), ic
 	icos._customer_consents(bigint), icos._customer_address(bigint), icos._check_text(text, text, text),
 	icos._norm_phone(text)
 	TO icos_agent, icos_reporter;
-GRANT EXECUTE ON FUNCTION icos.update_customer(bigint, jsonb), icos.set_consent(bigint, text, boolean), icos.find_customers(text), icos.record_feedback(icos.order_code, int, text)
+GRANT EXECUTE ON FUNCTION icos.update_customer(bigint, jsonb), icos.set_consent(bigint, text, boolean), icos.find_customers(text), icos.record_feedback(icos.order_code, int, text), icos.also_bought(icos.upc, int)
 	TO icos_agent;
 GRANT EXECUTE ON FUNCTION icos.customer_export(bigint), icos.feedback_report(timestamptz, timestamptz, int) TO icos_manager;
-GRANT EXECUTE ON FUNCTION icos.feedback_report(timestamptz, timestamptz, int) TO icos_reporter;
+GRANT EXECUTE ON FUNCTION icos.feedback_report(timestamptz, timestamptz, int), icos.also_bought(icos.upc, int) TO icos_reporter;
+GRANT EXECUTE ON FUNCTION icos.rollup_baskets() TO icos_admin;
