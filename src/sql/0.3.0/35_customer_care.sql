@@ -780,6 +780,87 @@ $$;
 COMMENT ON FUNCTION icos.also_bought(icos.upc, int) IS
 	'The k (1-100) products most often in the same orders as this one (lines not cancelled, every store of this node and, at head office, of every store), most first: the folded pairs plus the orders still pending';
 
+-- 7. Erasure -----------------------------------------------------------------
+
+CREATE FUNCTION icos.forget_customer(customer_id bigint, reason text) RETURNS jsonb
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p_id      bigint := $1;
+	c         icos.customer;
+	v_reason  text := icos._check_text(nullif(pg_catalog.btrim($2), ''), 'reason', 'the reason');
+	v_orders  int;
+	v_else    int;
+	v_at      timestamptz := pg_catalog.clock_timestamp();
+BEGIN
+	IF NOT (pg_catalog.pg_has_role(pg_catalog.session_user(), 'icos_manager', 'member')
+			OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_catalog.session_user() AND r.rolsuper)) THEN
+		RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'only a manager or an admin may forget a customer',
+			HINT = 'Ask your store manager or head office.';
+	END IF;
+	c := icos._customer_for_change(p_id, 'forget');
+	IF v_reason IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a reason is needed to forget a customer',
+			HINT = 'Say why, for example "erasure request received by letter on 3 May"; leave out her name and contact details.';
+	END IF;
+	-- The log of the erasure must not itself hold what it erased.
+	IF EXISTS (SELECT 1 FROM pg_catalog.unnest(ARRAY[c.name, c.email, c.phone]
+						|| ARRAY(SELECT x FROM icos.customer_address a,
+									 LATERAL pg_catalog.unnest(ARRAY[a.line1, a.line2, a.postcode]) x
+								 WHERE a.customer_id = p_id)) v(s)
+			   WHERE pg_catalog.length(v.s) >= 3
+				 AND pg_catalog.strpos(pg_catalog.lower(v_reason), pg_catalog.lower(v.s)) > 0) THEN
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'the reason holds the customer''s personal details',
+			DETAIL = 'The reason is kept after the erasure, so it must not contain her name, e-mail, phone or address.',
+			HINT = 'Say why without them, for example "erasure request received by letter on 3 May".';
+	END IF;
+
+	PERFORM pg_catalog.set_config('icos.erasing', 'on', true);
+	UPDATE icos.customer x SET name = 'forgotten customer', email = NULL, phone = NULL, updated_at = v_at
+	WHERE x.customer_id = p_id;
+	DELETE FROM icos.customer_address a WHERE a.customer_id = p_id;
+	UPDATE icos.customer_event e SET changes = NULL WHERE e.customer_id = p_id AND e.changes IS NOT NULL;
+
+	-- Her orders owned by this node: the delivery address, and every text an
+	-- employee typed about them (notes, reasons, feedback comments).
+	SELECT count(*) FILTER (WHERE s.node_id = icos.current_node()),
+		   count(*) FILTER (WHERE s.node_id <> icos.current_node())
+	INTO v_orders, v_else
+	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
+	WHERE o.customer_id = p_id;
+	UPDATE icos.orders o
+	SET delivery_address = CASE WHEN o.delivery_address IS NULL THEN NULL ELSE '{"erased": true}'::jsonb END,
+		cancel_reason = CASE WHEN o.cancel_reason IS NULL THEN NULL ELSE 'erased' END
+	FROM icos.store s
+	WHERE o.customer_id = p_id AND s.store_id = o.store_id AND s.node_id = icos.current_node()
+	  AND (o.delivery_address IS NOT NULL OR o.cancel_reason IS NOT NULL);
+	UPDATE icos.order_event e
+	SET note = CASE WHEN e.kind IN ('note', 'cancelled', 'returned', 'refund', 'status') THEN NULL ELSE e.note END,
+		detail = e.detail - 'address' - 'customer'
+	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
+	WHERE o.customer_id = p_id AND s.node_id = icos.current_node()
+	  AND e.code OPERATOR(pg_catalog.=) o.code AND e.store_id = o.store_id
+	  AND ((e.kind IN ('note', 'cancelled', 'returned', 'refund', 'status') AND e.note IS NOT NULL)
+		   OR e.detail ? 'address' OR e.detail ? 'customer');
+	UPDATE icos.order_feedback b SET comment = NULL
+	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
+	WHERE o.customer_id = p_id AND s.node_id = icos.current_node()
+	  AND b.code OPERATOR(pg_catalog.=) o.code AND b.store_id = o.store_id AND b.comment IS NOT NULL;
+
+	INSERT INTO icos.customer_erasure (customer_id, at, reason, employee_id, at_store, orders_erased, orders_elsewhere)
+	VALUES (p_id, v_at, v_reason, icos._current_employee(), icos._current_store(), v_orders, v_else);
+	INSERT INTO icos.customer_event (customer_id, at, kind, fields, employee_id, at_store)
+	VALUES (p_id, v_at, 'forgotten', ARRAY['name', 'email', 'phone', 'address', 'orders'],
+			icos._current_employee(), icos._current_store());
+	PERFORM pg_catalog.set_config('icos.erasing', '', true);
+	RETURN pg_catalog.jsonb_build_object('customer', p_id, 'forgotten_at', v_at,
+										 'orders_erased', v_orders, 'orders_elsewhere', v_else);
+END
+$$;
+COMMENT ON FUNCTION icos.forget_customer(bigint, text) IS
+	'Erasure (managers and admins): removes the customer''s name, e-mail, phone and addresses, the delivery address of her orders on this node and every text typed about them (notes, reasons, feedback comments), blanks the values in her change log; orders, payments and reports keep their amounts; the erasure is logged with its reason, which may not hold her details';
+
 -- Privileges -----------------------------------------------------------------
 -- (PUBLIC loses EXECUTE on every internal and SECURITY DEFINER function in
 -- 90_security.sql, which runs last; the plain API functions here are
@@ -803,8 +884,12 @@ GRANT EXECUTE ON FUNCTION icos._at_call_centre(), icos._customer_query(text), ic
 	icos._customer_consents(bigint), icos._customer_address(bigint), icos._check_text(text, text, text),
 	icos._norm_phone(text)
 	TO icos_agent, icos_reporter;
-GRANT EXECUTE ON FUNCTION icos.update_customer(bigint, jsonb), icos.set_consent(bigint, text, boolean), icos.find_customers(text), icos.record_feedback(icos.order_code, int, text), icos.also_bought(icos.upc, int)
+GRANT EXECUTE ON FUNCTION icos.update_customer(bigint, jsonb), icos.set_consent(bigint, text, boolean),
+	icos.find_customers(text), icos.record_feedback(icos.order_code, int, text), icos.also_bought(icos.upc, int)
 	TO icos_agent;
-GRANT EXECUTE ON FUNCTION icos.customer_export(bigint), icos.feedback_report(timestamptz, timestamptz, int) TO icos_manager;
-GRANT EXECUTE ON FUNCTION icos.feedback_report(timestamptz, timestamptz, int), icos.also_bought(icos.upc, int) TO icos_reporter;
+GRANT EXECUTE ON FUNCTION icos.customer_export(bigint), icos.forget_customer(bigint, text),
+	icos.feedback_report(timestamptz, timestamptz, int)
+	TO icos_manager;
+GRANT EXECUTE ON FUNCTION icos.feedback_report(timestamptz, timestamptz, int), icos.also_bought(icos.upc, int)
+	TO icos_reporter;
 GRANT EXECUTE ON FUNCTION icos.rollup_baskets() TO icos_admin;
