@@ -2,7 +2,7 @@
 -- a customer, record her consent and export what is held about her; every
 -- change logged.  Employees log in as emp_<id>; everything rolls back.
 BEGIN;
-SELECT plan(52);
+SELECT plan(54);
 \ir orders_fixture.psql
 
 SELECT icos.create_employee(9501, 'Lee Leeds', 9101, 'agent', pg_temp.verifier('1'));
@@ -123,6 +123,17 @@ SELECT throws_ok($$SELECT icos.update_customer(pg_temp.c(), '{"phone": "07700900
 	'a reporter cannot change a customer');
 SELECT throws_ok($$SELECT * FROM icos.find_customers('yvonne@example.com')$$, '42501', NULL, 'nor search customers');
 SELECT is((SELECT count(*)::int FROM icos.customer_event WHERE customer_id = pg_temp.c()), 2, 'but reads the change log');
+RESET SESSION AUTHORIZATION;
+
+-- A customer no store registered (the website service, head office) -----------------------
+SELECT set_config('t.web', icos.upsert_customer('{"name": "Wes Web", "email": "wes@example.com"}')::text, false);
+SET SESSION AUTHORIZATION emp_9501;
+SELECT throws_ok($$SELECT icos.update_customer(current_setting('t.web')::bigint, '{"phone": "07700900777"}')$$, '42501', NULL,
+	'no store''s agent changes a customer no store registered');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION emp_9503;
+SELECT is(icos.update_customer(current_setting('t.web')::bigint, '{"phone": "07700900777"}') ->> 'phone', '07700900777',
+	'the call centre does');
 RESET SESSION AUTHORIZATION;
 
 -- The logs are append-only --------------------------------------------------------------

@@ -24,14 +24,11 @@ CREATE FUNCTION icos._may_act_for(p_store int) RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT pg_catalog.pg_has_role(pg_catalog.session_user(), 'icos_admin', 'member')
-		OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_catalog.session_user() AND r.rolsuper)
-		OR icos._at_call_centre()
-		OR (p_store IS NOT NULL AND p_store = icos._current_store()
-			AND NOT pg_catalog.pg_has_role(pg_catalog.session_user(), 'icos_reporter', 'member'))
+	SELECT NOT pg_catalog.pg_has_role(pg_catalog.session_user(), 'icos_reporter', 'member')
+		AND (icos._sees_all_stores() OR icos._at_call_centre() OR coalesce(p_store = icos._current_store(), false))
 $$;
 COMMENT ON FUNCTION icos._may_act_for(int) IS
-	'internal: may the session change, export or erase a customer registered at this store?  Head office (admins, superusers), the call centre, and the employees of that store (reporters never)';
+	'internal: may the session change, export or erase a customer registered at this store?  Head office (admins, superusers), the call centre, and the employees of that store; reporters never';
 
 -- The call centre finds any customer (row-level security of 0.2.0 lets a
 -- store see the customers it registered or sold to; this policy adds the
@@ -794,11 +791,7 @@ DECLARE
 	v_else    int;
 	v_at      timestamptz := pg_catalog.clock_timestamp();
 BEGIN
-	IF NOT (pg_catalog.pg_has_role(pg_catalog.session_user(), 'icos_manager', 'member')
-			OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = pg_catalog.session_user() AND r.rolsuper)) THEN
-		RAISE EXCEPTION USING ERRCODE = '42501', MESSAGE = 'only a manager or an admin may forget a customer',
-			HINT = 'Ask your store manager or head office.';
-	END IF;
+	-- Managers and admins only: EXECUTE is granted to icos_manager alone.
 	c := icos._customer_for_change(p_id, 'forget');
 	IF v_reason IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a reason is needed to forget a customer',
