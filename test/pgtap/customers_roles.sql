@@ -2,7 +2,7 @@
 -- a customer, record her consent and export what is held about her; every
 -- change logged.  Employees log in as emp_<id>; everything rolls back.
 BEGIN;
-SELECT plan(54);
+SELECT plan(55);
 \ir orders_fixture.psql
 
 SELECT icos.create_employee(9501, 'Lee Leeds', 9101, 'agent', pg_temp.verifier('1'));
@@ -135,6 +135,8 @@ SET SESSION AUTHORIZATION emp_9503;
 SELECT is(icos.update_customer(current_setting('t.web')::bigint, '{"phone": "07700900777"}') ->> 'phone', '07700900777',
 	'the call centre does');
 RESET SESSION AUTHORIZATION;
+SELECT is(icos.update_customer(current_setting('t.web')::bigint, '{"phone": "07700900778"}') ->> 'phone', '07700900778',
+	'and so does a superuser (head office)');
 
 -- The logs are append-only --------------------------------------------------------------
 SET SESSION AUTHORIZATION emp_9502;

@@ -24,8 +24,10 @@ CREATE FUNCTION icos._may_act_for(p_store int) RETURNS boolean
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT NOT pg_catalog.pg_has_role(pg_catalog.session_user(), 'icos_reporter', 'member')
-		AND (icos._sees_all_stores() OR icos._at_call_centre() OR coalesce(p_store = icos._current_store(), false))
+	-- Superusers are members of every role, icos_admin included.
+	SELECT pg_catalog.pg_has_role(pg_catalog.session_user(), 'icos_admin', 'member')
+		OR (NOT pg_catalog.pg_has_role(pg_catalog.session_user(), 'icos_reporter', 'member')
+			AND (icos._at_call_centre() OR coalesce(p_store = icos._current_store(), false)))
 $$;
 COMMENT ON FUNCTION icos._may_act_for(int) IS
 	'internal: may the session change, export or erase a customer registered at this store?  Head office (admins, superusers), the call centre, and the employees of that store; reporters never';
