@@ -190,6 +190,7 @@ SELECT is_empty($$
 	  AND p.proname NOT IN ('place_order', 'order', 'receipt', 'edit_order', 'cancel_order', 'add_note',
 							'advance_order', 'return_lines', 'customer_orders', 'upsert_customer',
 							'price_basket', 'product_info', 'availability', 'hold_stock', 'release_hold',
+							'update_customer', 'set_consent', 'record_feedback', 'also_bought',
 							'offers', '_current_employee', '_current_store', '_sees_all_stores')$$,
 	'the only SECURITY DEFINER functions an agent may run are the shop-floor API');
 SELECT is_empty($$

@@ -15,8 +15,10 @@ SELECT is_empty($$
 	  AND p.proname NOT IN ('place_order', 'order', 'receipt', 'edit_order', 'cancel_order', 'add_note',
 							'advance_order', 'return_lines', 'customer_orders', 'upsert_customer',
 							'price_basket', 'product_info', 'availability', 'hold_stock', 'release_hold',
+							'update_customer', 'set_consent', 'record_feedback', 'also_bought',
 							'offers', '_current_employee', '_current_store', '_sees_all_stores',
-							'receive_stock', 'set_display', 'adjust_stock', 'transfer_stock', 'sales_report')$$,
+							'receive_stock', 'set_display', 'adjust_stock', 'transfer_stock', 'sales_report',
+							'customer_export', 'forget_customer')$$,
 	'a manager runs the shop-floor API, the stock-room functions and sales_report, no other SECURITY DEFINER function');
 
 SELECT set_config('t.before', string_agg(store_id || ':' || on_hand || ':' || on_display, ',' ORDER BY store_id, upc), false)
