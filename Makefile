@@ -41,10 +41,8 @@ SHLIB_LINK   += -Wl,-Bsymbolic
 # (test/isolation) and prove (test/t) against the running server.
 REGRESS        = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
 REGRESS_OPTS   = --load-extension=icos
-CONTRIB_TESTDB = icos_regress
 ISOLATION      = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
 ISOLATION_OPTS = --inputdir=test/isolation --load-extension=icos
-ISOLATION_TESTDB = icos_isolation
 TAP_TESTS      = 1
 PROVE_TESTS    = $(sort $(wildcard test/t/*.pl))
 
@@ -55,8 +53,11 @@ EXTRA_CLEAN = $(SQL_SCRIPTS) icos--*.sql.tmp icos_exports.txt icos_exports.list 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# After PGXS, which sets it: the TAP tests' own modules (IcosCrash.pm).
-PG_PROVE_FLAGS += -I $(srcdir)/test/t
+# After PGXS, which sets them: the test databases, and the TAP tests' own
+# modules (IcosCrash.pm).
+CONTRIB_TESTDB   = icos_regress
+ISOLATION_TESTDB = icos_isolation
+PG_PROVE_FLAGS  += -I $(srcdir)/test/t
 
 $(SQL_SCRIPTS) &: $(SQL_SRCS) src/tools/build-sql.sh
 	sh src/tools/build-sql.sh src/sql .
