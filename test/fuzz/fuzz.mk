@@ -7,7 +7,7 @@ CLANG        ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined \
-                -fno-sanitize-recover=all -Wall -Wextra -Werror -Isrc/core -Itest/fuzz
+                -fno-sanitize-recover=all -Wall -Wextra $(if $(WERROR),-Werror) -Isrc/core -Itest/fuzz
 FUZZ_BINS     = $(patsubst %.c,%.fuzz,$(sort $(wildcard test/fuzz/*.c)))
 FUZZ_CORE     = $(patsubst src/core/%.c,test/fuzz/obj/%.o,$(CORE_SRCS))
 
