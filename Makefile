@@ -1,5 +1,7 @@
 # icos: PGXS build.  `make demo` and `make test` are the two commands a
-# newcomer needs; see README.md.
+# newcomer needs; see README.md.  A DBA's `make && make install` and
+# `make installcheck` (against a running server, as PGHOST/PGPORT/PGUSER
+# say) work as for any PGXS extension; see docs/development.md.
 
 EXTENSION  = icos
 PG_CONFIG ?= pg_config
@@ -13,6 +15,7 @@ $(error icos.control says default_version $(CTLVERSION) but the newest src/sql d
 endif
 PAIRS       = $(join $(addsuffix --,$(filter-out $(lastword $(VERSIONS)),$(VERSIONS))),$(wordlist 2,99,$(VERSIONS)))
 SQL_SCRIPTS = $(foreach v,$(VERSIONS),icos--$(v).sql) $(foreach p,$(PAIRS),icos--$(p).sql)
+SQL_SRCS    = $(wildcard src/sql/*/*.sql)
 DATA_built  = $(SQL_SCRIPTS)
 
 MODULE_big  = icos
@@ -24,20 +27,54 @@ ifdef WERROR
 PG_CFLAGS  += -Werror
 endif
 
-EXTRA_CLEAN = $(SQL_SCRIPTS) icos--*.sql.tmp results regression.diffs regression.out \
+# Exported symbols: only what the extension scripts name, with their
+# pg_finfo_ records, and the magic block (src/tools/exports.sh writes the
+# list from src/sql at build time; PGXS makes it a version script).  PG15's
+# PGDLLEXPORT is empty on Linux, so without the list every non-static
+# function would be exported.  -Bsymbolic binds icos's own calls to its own
+# functions: another library loaded first into the backend (contrib isn has
+# an upc_in) cannot take them over.  `make check-exports` compares nm -D.
+SHLIB_EXPORTS = icos_exports.txt
+SHLIB_LINK   += -Wl,-Bsymbolic
+
+# make installcheck: pg_regress (sql/, expected/), pg_isolation_regress
+# (test/isolation) and prove (test/t) against the running server.
+REGRESS        = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+REGRESS_OPTS   = --load-extension=icos
+ISOLATION      = $(sort $(basename $(notdir $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=icos
+TAP_TESTS      = 1
+PROVE_TESTS    = $(sort $(wildcard test/t/*.pl))
+
+EXTRA_CLEAN = $(SQL_SCRIPTS) icos--*.sql.tmp icos_exports.txt icos_exports.list \
+              results regression.diffs regression.out output_iso tmp_check \
               test/unit/*.bin
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(SQL_SCRIPTS) &: $(wildcard src/sql/*/*.sql) src/tools/build-sql.sh
+# After PGXS, which sets them: the test databases, and the TAP tests' own
+# modules (IcosCrash.pm).
+CONTRIB_TESTDB   = icos_regress
+ISOLATION_TESTDB = icos_isolation
+PG_PROVE_FLAGS  += -I $(srcdir)/test/t
+
+$(SQL_SCRIPTS) &: $(SQL_SRCS) src/tools/build-sql.sh
 	sh src/tools/build-sql.sh src/sql .
+
+icos_exports.txt: $(SQL_SRCS) $(wildcard src/*.c) src/tools/exports.sh
+	sh src/tools/exports.sh $(SQL_SRCS) -- $(wildcard src/*.c) >$@.tmp
+	mv $@.tmp $@
+
+.PHONY: check-exports
+check-exports: $(shlib) icos_exports.txt
+	@sh src/tools/check-exports.sh $(shlib) icos_exports.txt
 
 # Server-free unit tests of the C cores (TAP output, run by `make test`).
 UNIT_SRCS = $(sort $(wildcard test/unit/*.c))
 UNIT_BINS = $(UNIT_SRCS:.c=.bin)
 test/unit/%.bin: test/unit/%.c $(CORE_SRCS) $(wildcard src/core/*.h)
-	$(CC) -O1 -g -Wall -Wextra -Werror -Isrc/core -o $@ $< $(CORE_SRCS)
+	$(CC) -O1 -g -Wall -Wextra $(if $(WERROR),-Werror) -Isrc/core -o $@ $< $(CORE_SRCS)
 unit: $(UNIT_BINS)
 
 .PHONY: demo demo-stop test bench unit
@@ -50,65 +87,20 @@ test:
 bench:
 	@bash test/bench/run.sh
 
-# ---- client: the icos command (src/cli) -----------------------------------
-# Built with `make`, installed by `make install` into pg_config's bindir
-# (add that directory to PATH; see docs/client.md), removed by `make clean`.
-CLI_SRCS    = $(sort $(wildcard src/cli/*.c))
-CLI_HDRS    = $(wildcard src/cli/*.h)
-CLI_CFLAGS  = -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -g \
-              -Wall -Wextra -Werror
-CLI_LIBPQ_I = $(shell $(PG_CONFIG) --includedir)
-CLI_LIBPQ_L = $(shell $(PG_CONFIG) --libdir)
-
-src/cli/icos: $(CLI_SRCS) $(CLI_HDRS)
-	$(CC) $(CLI_CFLAGS) -I$(CLI_LIBPQ_I) -o $@ $(CLI_SRCS) -L$(CLI_LIBPQ_L) -lpq
-
-all: src/cli/icos
-
+# The client, the icos command: src/cli/Makefile (PGXS PROGRAM), built,
+# installed into pg_config's bindir and cleaned with the extension.
+.PHONY: cli install-cli clean-cli
+all: cli
+cli:
+	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG)
 install: install-cli
-.PHONY: install-cli
-install-cli: src/cli/icos
-	$(MKDIR_P) '$(DESTDIR)$(bindir)'
-	$(INSTALL_PROGRAM) src/cli/icos '$(DESTDIR)$(bindir)/icos'
+install-cli: cli
+	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG) install
+clean: clean-cli
+clean-cli:
+	$(MAKE) -C src/cli PG_CONFIG=$(PG_CONFIG) clean
 
-EXTRA_CLEAN += src/cli/icos
-# ---- end of client section --------------------------------------------------
-
-# ---- make soak: mixed traffic for minutes, then the invariants (test/soak) --
-test/soak/soak: test/soak/soak.c
-	$(CC) $(CLI_CFLAGS) -pthread -I$(CLI_LIBPQ_I) -o $@ $< -L$(CLI_LIBPQ_L) -lpq
-EXTRA_CLEAN += test/soak/soak
-.PHONY: soak
-soak:
-	@bash test/soak/run.sh
-# ---- end of soak section ------------------------------------------------------
-
-# ---- fuzzing and valgrind (test/fuzz, test/valgrind; docs/reliability.md) ---
-# libFuzzer targets of the server-free cores, built with clang and
-# AddressSanitizer + UndefinedBehaviorSanitizer.  `make fuzz` runs each for
-# FUZZ_SECONDS (FUZZ_TARGETS picks some); a short run of each is the fuzz
-# layer of `make test`.  `make valgrind` runs the pg_regress suite against a
-# server under valgrind memcheck (minutes; not part of `make test`).
-CLANG        ?= clang
-FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?=
-FUZZ_CFLAGS   = -g -O1 -fsanitize=fuzzer,address,undefined \
-                -fno-sanitize-recover=all -Wall -Wextra -Werror -Isrc/core -Itest/fuzz
-FUZZ_BINS     = $(patsubst %.c,%.fuzz,$(sort $(wildcard test/fuzz/*.c)))
-FUZZ_CORE     = $(patsubst src/core/%.c,test/fuzz/obj/%.o,$(CORE_SRCS))
-
-test/fuzz/obj/%.o: src/core/%.c $(wildcard src/core/*.h)
-	@mkdir -p test/fuzz/obj
-	$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
-test/fuzz/%.fuzz: test/fuzz/%.c test/fuzz/fuzz.h $(FUZZ_CORE)
-	$(CLANG) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_CORE)
-
-.PHONY: fuzz fuzz-build valgrind
-fuzz-build: $(FUZZ_BINS)
-fuzz:
-	@bash test/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
-valgrind:
-	@bash test/valgrind/run.sh
-
-EXTRA_CLEAN += test/fuzz/*.fuzz test/fuzz/obj
-# ---- end of fuzzing and valgrind section -------------------------------------
+# Longer runs that are not part of installcheck, each in its own file.
+include test/soak/soak.mk
+include test/fuzz/fuzz.mk
+include test/valgrind/valgrind.mk

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # make test: every test layer against throwaway clusters.
 #
+#   exports    icos.so exports exactly the symbols its SQL names (make check-exports)
 #   unit       server-free C unit tests of src/core (TAP)
 #   fuzz       a short libFuzzer run of each test/fuzz target (TAP)
-#   regress    pg_regress: sql/*.sql against expected/*.out
-#   isolation  pg_isolation_regress: test/isolation/specs/*.spec
+#   regress    pg_regress: sql/*.sql against expected/*.out   } make installcheck,
+#   isolation  pg_isolation_regress: test/isolation/specs      } one kind at a time,
+#   tap        prove: test/t/*.pl (PostgreSQL::Test::Cluster)  } against the cluster
 #   pgtap      pg_prove: test/pgtap/*.sql (pgTAP)
-#   tap        prove: test/t/*.pl (PostgreSQL::Test::Cluster)
 #
-# Counts one per unit/pgTAP/TAP assertion and one per pg_regress or isolation
-# file, and ends with the line "N passed, N failed".  Environment:
+# A layer passes or fails by its exit status.  The counts are one per
+# unit/pgTAP/TAP assertion and one per pg_regress or isolation file, and the
+# run ends with the line "N passed, N failed".  Environment:
 #   ICOS_TEST_LAYERS  which layers to run (default: all, in the order above)
 #   ICOS_TEST_PORT    port of the throwaway cluster (default 55432)
 #   ICOS_TESTS        only run files whose name matches this extended regex
@@ -18,22 +20,25 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 . src/tools/common.sh
 
-# TAP tests run as the cluster owner and read the tree: when it cannot (a
-# checkout under /root, say), run everything from a readable copy.
-if ! owner_can_read "$TOP/test/run.sh"; then
+# The tests run as the cluster owner and write into the tree (results,
+# output_iso, tmp_check, as make installcheck does).  As root, whose
+# clusters belong to "postgres", everything runs from a copy postgres owns.
+if [ "$(id -u)" = 0 ] && [ -z "${ICOS_TEST_COPY:-}" ]; then
 	copy=/tmp/icos-src-$(printf %s "$TOP" | md5sum | cut -c1-8)
-	say "the cluster owner cannot read $TOP: testing a copy in $copy"
+	say "testing a copy the cluster owner can write: $copy"
+	[ -d "$copy/.run" ] && for d in "$copy"/.run/*/data; do
+		[ -f "$d/PG_VERSION" ] && as_owner pg_ctl -D "$d" -m fast -w stop >/dev/null 2>&1
+	done
 	rm -rf "$copy"
 	mkdir -p "$copy"
 	tar -C "$TOP" --exclude=./.run --exclude=./.git -cf - . | tar -C "$copy" -xf -
-	chmod -R a+rX "$copy"
-	exec bash "$copy/test/run.sh" "$@"
+	chown -R postgres: "$copy"
+	ICOS_TEST_COPY=$TOP exec bash "$copy/test/run.sh" "$@"
 fi
 
-LAYERS=${ICOS_TEST_LAYERS:-unit fuzz regress isolation pgtap tap}
+LAYERS=${ICOS_TEST_LAYERS:-exports unit fuzz regress isolation tap pgtap}
 PORT=${ICOS_TEST_PORT:-55432}
 FILTER=${ICOS_TESTS:-.}
-PGXS_DIR=$(dirname "$(pg_config --pgxs)")/..
 OUT=$RUNDIR/test-output
 
 ensure_packages
@@ -57,13 +62,18 @@ tally() {			# tally LAYER PASSED FAILED
 	printf '%-10s %5d passed, %d failed\n' "$1:" "$2" "$3"
 }
 
-# Count TAP lines in a log; a stream that ended badly (exit status) without
-# a failing assertion still counts as one failure.
+# Count TAP lines in a log.  The exit status decides: a stream that ended
+# badly without a failing assertion still counts as one failure, and a
+# successful one has none (a "not ok" marked TODO does not fail).
 tap_tally() {			# tap_tally LAYER LOG STATUS
 	local ok notok
 	ok=$(grep -cE '^[[:space:]]*ok [0-9]' "$2")
 	notok=$(grep -cE '^[[:space:]]*not ok [0-9]' "$2")
-	[ "$3" -ne 0 ] && [ "$notok" -eq 0 ] && notok=1
+	if [ "$3" -eq 0 ]; then
+		notok=0
+	elif [ "$notok" -eq 0 ]; then
+		notok=1
+	fi
 	tally "$1" "$ok" "$notok"
 }
 
@@ -85,39 +95,64 @@ layer_unit() {
 	tap_tally unit "$log" $status
 }
 
-regress_tally() {		# regress_tally LAYER OUTDIR LOG
+# make installcheck for one kind of test (the others emptied), as the
+# cluster owner; its exit status decides.  Counts are read from the log.
+installcheck() {		# installcheck LOG VAR=VALUE...
+	local log=$1
+	shift
+	as_owner make -s -C "$TOP" installcheck PG_CONFIG="$PG_BINDIR/pg_config" \
+		REGRESS= ISOLATION= TAP_TESTS= "$@" >"$log" 2>&1
+}
+
+# A layer of pg_regress-style files: one count per file.
+regress_tally() {		# regress_tally LAYER LOG STATUS DIFFS
 	local ok bad
-	ok=$(grep -cE '\.\.\. ok' "$3")
-	bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$3")
-	if [ "$bad" -gt 0 ] && [ -f "$2/regression.diffs" ]; then
-		echo "---- $2/regression.diffs ----"
-		cat "$2/regression.diffs"
+	ok=$(grep -cE '^(ok|test) .*\.\.\. ok|^ok [0-9]|\.\.\. ok' "$2")
+	bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed|^not ok [0-9]' "$2")
+	if [ "$3" -eq 0 ]; then
+		bad=0
+	else
+		[ "$bad" -eq 0 ] && bad=1
+		[ -f "$4" ] && { echo "---- $4 ----"; cat "$4"; }
+		tail -5 "$2"
 	fi
 	tally "$1" "$ok" "$bad"
 }
 
+layer_exports() {
+	local log=$OUT/exports.log status=0
+	make -s -C "$TOP" check-exports PG_CONFIG="$PG_BINDIR/pg_config" >"$log" 2>&1 || status=$?
+	grep -E '^(not )?ok [0-9]' "$log"
+	[ $status -ne 0 ] && grep -v '^ok' "$log"
+	tap_tally exports "$log" $status
+}
+
 layer_regress() {
-	local tests log=$OUT/regress.log
+	local tests log=$OUT/regress.log status=0
 	tests=$(files sql/*.sql | xargs -r -n1 basename | sed 's/\.sql$//')
 	[ -z "$tests" ] && return
-	mkdir -p "$OUT/regress"
-	"$PGXS_DIR/test/regress/pg_regress" --inputdir=. --outputdir="$OUT/regress" \
-		--bindir="$PG_BINDIR" --dbname=icos_regress --load-extension=icos \
-		$tests >"$log" 2>&1
+	installcheck "$log" REGRESS="$(echo $tests)" || status=$?
 	grep -E '\.\.\. ' "$log"
-	regress_tally regress "$OUT/regress" "$log"
+	regress_tally regress "$log" $status "$TOP/regression.diffs"
 }
 
 layer_isolation() {
-	local specs log=$OUT/isolation.log
+	local specs log=$OUT/isolation.log status=0
 	specs=$(files test/isolation/specs/*.spec | xargs -r -n1 basename | sed 's/\.spec$//')
 	[ -z "$specs" ] && return
-	mkdir -p "$OUT/isolation"
-	"$PGXS_DIR/test/isolation/pg_isolation_regress" --inputdir=test/isolation \
-		--outputdir="$OUT/isolation" --bindir="$PG_BINDIR" \
-		--dbname=icos_isolation --load-extension=icos $specs >"$log" 2>&1
+	installcheck "$log" ISOLATION="$(echo $specs)" || status=$?
 	grep -E '\.\.\. ' "$log"
-	regress_tally isolation "$OUT/isolation" "$log"
+	regress_tally isolation "$log" $status "$TOP/output_iso/regression.diffs"
+}
+
+layer_tap() {
+	local tests log=$OUT/tap.log status=0
+	tests=$(files test/t/*.pl)
+	[ -z "$tests" ] && return
+	installcheck "$log" TAP_TESTS=1 PROVE_TESTS="$(echo $tests)" PROVE_FLAGS=--verbose || status=$?
+	grep -E '^t/|\.pl \.\.' "$log" | head -50
+	[ $status -ne 0 ] && { grep -B3 -A12 'not ok' "$log" | head -80; tail -20 "$log"; }
+	tap_tally tap "$log" $status
 }
 
 layer_pgtap() {
@@ -131,19 +166,6 @@ layer_pgtap() {
 	grep -E '^(not ok|.*\.sql \.\.|Failed)' "$log" | grep -v '^ok' | head -50
 	[ $status -ne 0 ] && grep -B3 -A12 'not ok' "$log" | head -80
 	tap_tally pgtap "$log" $status
-}
-
-layer_tap() {
-	local tests log=$OUT/tap.log status=0
-	tests=$(files test/t/*.pl)
-	[ -z "$tests" ] && return
-	make_rundir "$OUT/tap"
-	as_owner env TESTDIR="$OUT/tap" PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
-		ICOS_TOP="$TOP" prove --verbose -I "$PGXS_DIR/test/perl" -I test/t $tests \
-		>"$log" 2>&1 || status=$?
-	grep -E '^t/|\.pl \.\.' "$log" | head -50
-	[ $status -ne 0 ] && { grep -B3 -A12 'not ok' "$log" | head -80; tail -20 "$log"; }
-	tap_tally tap "$log" $status
 }
 
 # ---- fuzz layer: test/fuzz/run.sh --short (see docs/reliability.md) ----

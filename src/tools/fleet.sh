@@ -71,3 +71,31 @@ fleet_heartbeats_stop() {
 	while read -r pid; do kill "$pid" 2>/dev/null; done <"$f"
 	rm -f "$f"
 }
+
+# fleet_employees_add: head office's staff, added with the client as an
+# admin would (`icos employee add`, the password from ICOS_PASSWORD: the
+# client computes the SCRAM verifier, the password never reaches a server).
+# Reads "id|name|store|position" lines.
+fleet_employees_add() {
+	local id name store position
+	while IFS='|' read -r id name store position; do
+		[ -z "$id" ] && continue
+		"$PG_BINDIR/icos" --dsn "$(fleet_dsn 0)" employee add --id "$id" --name "$name" \
+			--store "$store" --position "$position" </dev/null >/dev/null || return 1
+	done
+}
+
+# fleet_logins N EMPLOYEE_ID...: login roles belong to a cluster, so store
+# node N creates its own staff's logins (icos.create_employee_login) with
+# the SCRAM verifiers head office holds: the same password everywhere.
+fleet_logins() {
+	local n=$1 e v
+	shift
+	for e in "$@"; do
+		v=$(psql -X -At -v ON_ERROR_STOP=1 "$(fleet_dsn 0)" \
+			-c "SELECT rolpassword FROM pg_catalog.pg_authid WHERE rolname = 'emp_$e'") && [ -n "$v" ] ||
+			return 1
+		echo "SELECT icos.create_employee_login(:e, :'v')" |
+			psql -X -q -v ON_ERROR_STOP=1 -v e="$e" -v v="$v" "$(fleet_dsn "$n")" >/dev/null || return 1
+	done
+}

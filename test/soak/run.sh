@@ -29,20 +29,21 @@ trap 'fleet_stop' EXIT
 HQ=$(fleet_dsn 0) S1=$(fleet_dsn 1) S2=$(fleet_dsn 2)
 
 say "loading the demo catalogue, promotions and staff at head office; linking the stores"
-VERIFIER=$(ICOS_PASSWORD=soak perl src/tools/scram-verifier.pl) || die "could not compute a verifier"
-{
-	cat src/demo/20_catalogue.sql src/demo/25_promotions.sql src/demo/30_people.sql
-	echo "SELECT icos.create_employee(401, 'Manchester till', 11, 'agent', :'verifier');"
-	echo "SELECT icos.create_employee(950, 'Head office analyst', 1, 'reporter', :'verifier');"
-} | psql -X -q -v verifier="$VERIFIER" "$HQ" >>"$W/setup.log" 2>&1
+export ICOS_PASSWORD=soak
+cat src/demo/20_catalogue.sql src/demo/25_promotions.sql |
+	psql -X -q -v ON_ERROR_STOP=1 "$HQ" >>"$W/setup.log" 2>&1 ||
+	{ tail -20 "$W/setup.log"; die "could not load the demo catalogue"; }
+(
+	export ICOS_DEMO_QUIET=1
+	. src/demo/30_people.sh
+	fleet_employees_add <<'EOT'
+401|Manchester till|11|agent
+950|Head office analyst|1|reporter
+EOT
+) >>"$W/setup.log" 2>&1 || { tail -20 "$W/setup.log"; die "could not add the staff"; }
 fleet_link 'London Oxford Street' 'Leeds Trinity' >>"$W/setup.log" 2>&1 ||
 	{ tail -20 "$W/setup.log"; die "could not link the stores"; }
-for n in 1 2; do
-	login=$([ $n = 1 ] && echo 101 || echo 301)
-	echo "SELECT icos.create_employee_login($login, :'verifier')" |
-		psql -X -q -v ON_ERROR_STOP=1 -v verifier="$VERIFIER" "$(fleet_dsn $n)" >/dev/null ||
-		die "could not create the login of employee $login at node $n"
-done
+fleet_logins 1 101 && fleet_logins 2 301 || die "could not create the stores' logins"
 say "every node receives stock for its own stores"
 for n in 0 1 2; do
 	{

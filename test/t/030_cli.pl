@@ -43,7 +43,14 @@ sub icos
 	my $in = $o->{stdin} // '';
 	local %ENV = (%ENV, %{ $o->{env} // {} });
 	delete $ENV{$_} for grep { !defined $ENV{$_} } keys %ENV;
-	run [ $icos, @args ], \$in, \$out, \$err, timeout(60);
+	# Standard input comes from a file, not a pipe: a client that exits
+	# before reading it (the server is down) cannot break the test with
+	# SIGPIPE/EPIPE in the writer.
+	my $in_file = PostgreSQL::Test::Utils::tempdir() . '/stdin';
+	open my $fh, '>', $in_file or die "$in_file: $!";
+	print $fh $in;
+	close $fh or die "$in_file: $!";
+	run [ $icos, @args ], '<', $in_file, '>', \$out, '2>', \$err, timeout(60);
 	return ($? >> 8, $out, $err);
 }
 
