@@ -66,7 +66,7 @@ my $cancelled = place('{"store": 1, "channel": "store", "customer": {"email": "g
 my $hold = $node->safe_psql('shop', q{SELECT icos.hold_stock(1, '5012345678900', 1, '1 day')});
 my $held = place(qq({"store": 1, "channel": "store", "customer": {"email": "grace\@example.org"}, "lines": [{"upc": "5012345678900", "qty": 1}], "delivery": {"method": "carry"}, "holds": [$hold], "payments": [{"method": "cash", "amount": 89.00}]}));
 # An active hold kept across the dump.
-$node->safe_psql('shop', q{SELECT icos.hold_stock(1, '036000291452', 1, '2 days')});
+$node->safe_psql('shop', q{SELECT icos.hold_stock(1, '036000291452', 1, '20 hours')});
 
 # Events and edits: a note, fulfilment, a cancellation, an edit, a return.
 $node->safe_psql('shop', qq{
