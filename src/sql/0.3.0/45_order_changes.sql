@@ -36,31 +36,6 @@ COMMENT ON COLUMN icos.order_request.employee_id IS 'Employee who made the edit 
 SELECT pg_catalog.pg_extension_config_dump('icos.order_request', '');
 
 
--- A node already set up for replication when it is upgraded: the new table
--- gets the ownership guard icos.setup_replication gives the others, and a
--- store node's publication takes it (head office then runs ALTER
--- SUBSCRIPTION ... REFRESH PUBLICATION, which no extension script can:
--- docs/replication.md, "Upgrading the extension across nodes").
-DO $upgrade$
-DECLARE
-	me  icos.node;
-	pub text;
-BEGIN
-	IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
-				WHERE g.tgrelid = 'icos.orders'::pg_catalog.regclass AND g.tgname = 'icos_owner_guard') THEN
-		CREATE TRIGGER icos_owner_guard AFTER INSERT OR UPDATE OR DELETE ON icos.order_request
-			FOR EACH ROW EXECUTE FUNCTION icos._guard_store_row();
-		COMMENT ON TRIGGER icos_owner_guard ON icos.order_request IS
-			'icos: refuses local writes to rows of stores another node owns (icos.setup_replication)';
-	END IF;
-	SELECT * INTO me FROM icos.node;
-	pub := pg_catalog.format('icos_store_%s', me.node_id);
-	IF me.kind = 'store' AND EXISTS (SELECT 1 FROM pg_catalog.pg_publication p WHERE p.pubname = pub) THEN
-		EXECUTE pg_catalog.format('ALTER PUBLICATION %I ADD TABLE icos.order_request WHERE %s', pub,
-								  icos._publication_filter('stores', 'store_id', me.node_id));
-	END IF;
-END
-$upgrade$;
 
 -- Checks of the edit side --------------------------------------------------
 
