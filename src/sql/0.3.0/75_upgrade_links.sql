@@ -25,7 +25,7 @@ BEGIN
 	ELSE
 		-- Head office (or a hub): one route publication per linked node,
 		-- and the publications every link shares.
-		FOR n IN SELECT DISTINCT pg_catalog.substring(p.pubname FROM '^icos_hq_route_([0-9]+)$')::int
+		FOR n IN SELECT DISTINCT pg_catalog.substring(p.pubname, '^icos_hq_route_([0-9]+)$')::int
 				   FROM pg_catalog.pg_publication p
 				  WHERE p.pubname ~ '^icos_hq_route_[0-9]+$' LOOP
 			PERFORM icos.refresh_publications(n);
