@@ -30,7 +30,7 @@ SELECT is((icos.order(current_setting('t.c1')::icos.order_code) ->> 'promised_da
 SELECT set_eq($$SELECT jsonb_object_keys(icos.order(current_setting('t.c1')::icos.order_code))$$,
 	ARRAY['code', 'status', 'channel', 'store', 'placed_at', 'customer', 'delivery', 'promised_date',
 		  'lines', 'payments', 'total', 'paid', 'balance', 'cancellable', 'events',
-		  'store_name', 'employee', 'gross', 'discount', 'promotions', 'cancel_reason'],
+		  'store_name', 'employee', 'gross', 'discount', 'promotions', 'cancel_reason', 'external_ref'],
 	'order document has the API keys (and a few more)');
 SELECT set_eq($$SELECT jsonb_object_keys(icos.order(current_setting('t.c1')::icos.order_code) -> 'lines' -> 0)$$,
 	ARRAY['line', 'upc', 'name', 'qty', 'unit_price', 'discount', 'net', 'status', 'fulfil_from', 'returned'],
@@ -184,7 +184,7 @@ SELECT throws_ok($$SELECT icos.place_order('{"store": 9101, "channel": "pos", "l
 SELECT throws_ok($$SELECT icos.place_order('{"store": 9101, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "visa", "amount": 30}]}')$$,
 	'IC003', NULL, 'card payment above what is owed: IC003');
 SELECT throws_ok($$SELECT icos.place_order('{"store": 9101, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "visa", "amount": 24.50, "reference": "4111 1111 1111 1111"}]}')$$,
-	'IC003', 'payment 1 reference looks like a card number', 'a full card number is refused: IC003');
+	'IC003', 'payment 1 reference holds what looks like a payment card number', 'a full card number is refused: IC003');
 SELECT throws_ok($$SELECT icos.place_order('{"store": 9101, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "visa", "amount": 24.50, "reference": "5555-5555-5555-4444"}]}')$$,
 	'IC003', NULL, 'a card number with hyphens is refused too');
 SELECT throws_ok($$SELECT icos.place_order('[1, 2]')$$, '22023', 'order must be a JSON object', 'not an object');
