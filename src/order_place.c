@@ -9,8 +9,9 @@
  *						returns that order (or IC006); concurrent ones wait
  *	  2. order_resolve	stores, employee, customer, delivery, holds,
  *						products, fulfilment stores (order_resolve.c)
- *	  3. order_stock		the stock of every line (order_stock.c)
- *	  4. order_price		prices from the one pricing function, then
+ *	  3. order_price		prices from the one pricing function (order_write.c;
+ *						the maximum order total is its rule)
+ *	  4. order_stock		the stock of every line (order_stock.c)
  *	     order_settle	promised date, payments, status (order_write.c)
  *	  5. order_write		one statement writes the order (order_write.c),
  *	     order_stock_remote	and lines of another node's stock ask it
@@ -147,7 +148,7 @@ place_external_ref(Order *o)
 
 		code = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		MemoryContextSwitchTo(spi);
-		same = !isnull && VARSIZE_ANY(DatumGetPointer(d)) == VARSIZE(mine) &&
+		same = !isnull && VARSIZE_ANY_EXHDR(DatumGetPointer(d)) == VARSIZE(mine) - VARHDRSZ &&
 			memcmp(VARDATA_ANY(DatumGetPointer(d)), VARDATA(mine), VARSIZE(mine) - VARHDRSZ) == 0;
 	}
 	SPI_finish();
@@ -178,8 +179,8 @@ place(Jsonb *doc)
 	o.code = next_order_code(cfc);
 	o.code_text = DatumGetCString(DirectFunctionCall1(order_code_out, o.code));
 
-	order_stock(&o);
 	order_price(&o);
+	order_stock(&o);
 	order_settle(&o);
 	order_write(&o);
 	order_stock_remote(&o);

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * order_stock.c
- *	  Phase 3 of a placement: the stock of every line.
+ *	  Phase 4 of a placement: the stock of every line.
  *
  * Lines of this node's stock are reserved, or sold at once when carried out
  * (no reservation first); made-to-order lines take no stock and are promised
@@ -184,7 +184,7 @@ stock_cmp(const void *a, const void *b, void *arg)
 	return *(const int *) a - *(const int *) b;
 }
 
-/* Phase 3: the stock of every line (o->code_text set). */
+/* Phase 4: the stock of every line (o->code_text set). */
 void
 order_stock(Order *o)
 {

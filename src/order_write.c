@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * order_write.c
- *	  Phases 4 and 5 of a placement: the price of every line (the one
+ *	  Phases 3 to 5 of a placement: the price of every line (the one
  *	  pricing function), the promised date, the payments against the total,
  *	  the status and the events; then the one statement that writes the
  *	  order, its lines, payments, events and the stock ledger rows the batch
@@ -134,7 +134,7 @@ price_with_coupons(Order *o)
 	}
 }
 
-/* Phase 4a: prices, from the one pricing function (src/pricing.h). */
+/* Phase 3: prices, from the one pricing function (src/pricing.h). */
 void
 order_price(Order *o)
 {
@@ -219,7 +219,7 @@ write_object1(const char *key, int64 n)
 }
 
 /*
- * Phase 4b: the promised date (a date given must not be earlier than the
+ * Phase 4, after the stock: the promised date (a date given must not be earlier than the
  * stock and lead times allow: icos._change_refusal), the payments against
  * the total (only cash above what is owed: change), the status.
  */
