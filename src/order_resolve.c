@@ -259,6 +259,12 @@ order_resolve_line(Order *o, OrderLine *l, int n, bool carry, int32 collect, boo
 				 errmsg("%s cannot be taken away now: its stock is at %s", what, fs.name),
 				 errhint("Deliver it to the home or have it collected instead.")));
 	l->remote = fs.node_id != o->node;
+	if (carry && l->remote)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s cannot be taken away now: its stock is at %s, a store of another node", what, fs.name),
+				 errdetail("Another node's stock is reserved by a request to that node, answered later."),
+				 errhint("Deliver it to the home or have it collected instead.")));
 }
 
 /* Phase 2: every reference of the order. */
