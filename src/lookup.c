@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * lookup.c
- *	  The reference data the placement fast path (src/place.c) decides by,
+ *	  The reference data the order engine (src/order_resolve.c) decides by,
  *	  cached per backend: stores by id (name, kind, node), the session's
  *	  employee (by session user), products' placement flags (active, made to
  *	  order) by code, and whether payments are allowed while an order awaits

@@ -168,6 +168,8 @@ extern char *oj_norm_phone(const char *phone);
 /* order_read.c */
 extern void order_read(Jsonb *doc, Order *o);
 extern void order_read_customer(const JsonbValue *c, OrderCustomerDoc *out);
+extern void order_read_line(JsonbValue *e, int n, OrderLine *l);
+extern int	order_read_lines(JsonbContainer *c, OrderLine *lines);
 
 /* order_customer.c */
 extern int64 order_customer(const OrderCustomerDoc *c, bool has_store, int32 store, int32 node);
@@ -175,6 +177,8 @@ extern Jsonb *order_customer_address(int64 customer_id);
 
 /* order_resolve.c */
 extern void order_resolve(Order *o);
+extern void order_resolve_seller(Order *o);
+extern void order_resolve_products(Order *o, bool carry, int32 collect, bool has_collect);
 extern void order_resolve_line(Order *o, OrderLine *l, int n, bool carry, int32 collect,
 							   bool has_collect);
 

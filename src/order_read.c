@@ -178,17 +178,69 @@ read_delivery(Order *o, JsonbContainer *root)
 		o->has_collect = oj_int(dc, "collect_store", "delivery", &o->collect);
 }
 
-/* "lines": at least one {"upc", "qty", "fulfil_from"?, "backorder"?}. */
+/*
+ * One requested line (number n): {"upc", "qty", "fulfil_from"?,
+ * "backorder"?}.  Also read for the lines an edit adds (icos._add_lines).
+ */
+void
+order_read_line(JsonbValue *e, int n, OrderLine *l)
+{
+	static const char *const keys[] = {"upc", "qty", "fulfil_from", "backorder", NULL};
+	JsonbContainer *lc;
+	JsonbValue	lbuf;
+	JsonbValue *b;
+	char	   *what = psprintf("line %d", n);
+
+	memset(l, 0, sizeof(*l));
+	oj_check_keys(e, keys, what);
+	lc = oj_object(e);
+	l->upc = oj_upc(lc, what);
+	if (!oj_int(lc, "qty", what, &l->qty) || l->qty <= 0)
+	{
+		JsonbValue *q = oj_key(lc, "qty", &lbuf);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs a quantity of at least 1", what),
+				 errdetail("Got %s.", q == NULL ? "no \"qty\"" : oj_value_text(q))));
+	}
+	b = oj_key(lc, "backorder", &lbuf);
+	if (b != NULL)
+	{
+		if (b->type != jbvBool)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s \"backorder\" must be true or false", what)));
+		l->backorder = b->val.boolean;
+	}
+	l->has_ff = oj_int(lc, "fulfil_from", what, &l->ff_given);
+}
+
+/* The elements of an array of lines (at most its size), read. */
+int
+order_read_lines(JsonbContainer *c, OrderLine *lines)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	e;
+	JsonbIteratorToken tok;
+	int			n = 0;
+
+	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
+		if (tok == WJB_ELEM)
+		{
+			order_read_line(&e, n + 1, &lines[n]);
+			n++;
+		}
+	return n;
+}
+
+/* "lines": at least one line. */
 static void
 read_lines(Order *o, JsonbContainer *root)
 {
-	static const char *const keys[] = {"upc", "qty", "fulfil_from", "backorder", NULL};
 	JsonbValue	buf;
 	JsonbValue *v = oj_key(root, "lines", &buf);
 	JsonbContainer *c = oj_array(v);
-	JsonbIterator *it;
-	JsonbValue	e;
-	JsonbIteratorToken tok;
 	int			n;
 
 	if (!oj_absent(v) && c == NULL)
@@ -203,42 +255,7 @@ read_lines(Order *o, JsonbContainer *root)
 				 errmsg("order has no lines"),
 				 errhint("Give \"lines\": [{\"upc\": \"...\", \"qty\": n}, ...].")));
 	o->lines = palloc0(sizeof(OrderLine) * n);
-	it = JsonbIteratorInit(c);
-	while ((tok = JsonbIteratorNext(&it, &e, true)) != WJB_DONE)
-	{
-		OrderLine  *l;
-		JsonbContainer *lc;
-		JsonbValue	lbuf;
-		JsonbValue *b;
-		char	   *what;
-
-		if (tok != WJB_ELEM)
-			continue;
-		l = &o->lines[o->nlines];
-		what = psprintf("line %d", ++o->nlines);
-		oj_check_keys(&e, keys, what);
-		lc = oj_object(&e);
-		l->upc = oj_upc(lc, what);
-		if (!oj_int(lc, "qty", what, &l->qty) || l->qty <= 0)
-		{
-			JsonbValue *q = oj_key(lc, "qty", &lbuf);
-
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("%s needs a quantity of at least 1", what),
-					 errdetail("Got %s.", q == NULL ? "no \"qty\"" : oj_value_text(q))));
-		}
-		b = oj_key(lc, "backorder", &lbuf);
-		if (b != NULL)
-		{
-			if (b->type != jbvBool)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("%s \"backorder\" must be true or false", what)));
-			l->backorder = b->val.boolean;
-		}
-		l->has_ff = oj_int(lc, "fulfil_from", what, &l->ff_given);
-	}
+	o->nlines = order_read_lines(c, o->lines);
 }
 
 /* "holds": hold ids; "coupons": codes. */

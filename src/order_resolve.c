@@ -53,8 +53,8 @@ resolve_store(int32 id, const char *what, LookupStore *out)
 				 errdetail("The %s is not a store icos knows.", what)));
 }
 
-static void
-resolve_seller(Order *o)
+void
+order_resolve_seller(Order *o)
 {
 	LOCAL_FCINFO(nfc, 0);
 
@@ -267,28 +267,35 @@ order_resolve_line(Order *o, OrderLine *l, int n, bool carry, int32 collect, boo
 				 errhint("Deliver it to the home or have it collected instead.")));
 }
 
-/* Phase 2: every reference of the order. */
+/*
+ * Every line's product (from the cache) and fulfilment store; also for the
+ * lines an edit adds (icos._add_lines).
+ */
 void
-order_resolve(Order *o)
+order_resolve_products(Order *o, bool carry, int32 collect, bool has_collect)
 {
-	int64	   *upcs;
-	LookupProduct *prods;
+	int64	   *upcs = palloc(sizeof(int64) * (o->nlines + 1));
+	LookupProduct *prods = palloc(sizeof(LookupProduct) * (o->nlines + 1));
 	int			i;
 
-	lookup_begin();
-	resolve_seller(o);
-	resolve_customer(o);
-	resolve_delivery(o);
-	resolve_holds(o);
-	upcs = palloc(sizeof(int64) * o->nlines);
-	prods = palloc(sizeof(LookupProduct) * o->nlines);
 	for (i = 0; i < o->nlines; i++)
 		upcs[i] = o->lines[i].upc;
 	lookup_products(o->nlines, upcs, prods);
 	for (i = 0; i < o->nlines; i++)
 	{
 		o->lines[i].prod = prods[i];
-		order_resolve_line(o, &o->lines[i], i + 1, o->method == OM_CARRY,
-						   o->collect, o->method == OM_COLLECT);
+		order_resolve_line(o, &o->lines[i], i + 1, carry, collect, has_collect);
 	}
+}
+
+/* Phase 2: every reference of the order. */
+void
+order_resolve(Order *o)
+{
+	lookup_begin();
+	order_resolve_seller(o);
+	resolve_customer(o);
+	resolve_delivery(o);
+	resolve_holds(o);
+	order_resolve_products(o, o->method == OM_CARRY, o->collect, o->method == OM_COLLECT);
 }

@@ -80,6 +80,12 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 		"SELECT $2, $1, $32[i], $33[i], $34[i], $5, $35"
 		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($32)) AS i",
 	"citlittjiddlllTjtbUIITIILLLTLLTTTJitIUIITt"},
+	/* the lines an edit adds (order_add_lines.c) */
+	[OS_NEXT_LINE] = {"SELECT coalesce(max(l.line), 0) + 1 FROM icos.order_line l"
+	" WHERE l.code OPERATOR(pg_catalog.=) $1", "c"},
+	[OS_ADD_LINES] = {"INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)"
+	" SELECT $1, $2, $3 + i - 1, $4[i], $5[i], $6[i], $7[i]"
+	" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($4)) AS i", "iciUIIT"},
 };
 
 static SPIPlanPtr order_plans[OS_COUNT];

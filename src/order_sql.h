@@ -23,6 +23,8 @@ typedef enum OrderSqlId
 	OS_REFUSAL,
 	OS_EXTREF,
 	OS_WRITE,
+	OS_NEXT_LINE,
+	OS_ADD_LINES,
 	OS_COUNT
 } OrderSqlId;
 

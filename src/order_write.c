@@ -58,6 +58,33 @@ write_empty(JsonbContainer *obj, const char *key)
 }
 
 /*
+ * Key "lines": [{line, upc, qty}, ...] of a basket, or with placed their
+ * fulfil_from and status (the placed event).
+ */
+static void
+write_lines(JsonbParseState **st, const Order *o, bool placed)
+{
+	int			i;
+
+	jb_put_key(st, "lines");
+	pushJsonbValue(st, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < o->nlines; i++)
+	{
+		pushJsonbValue(st, WJB_BEGIN_OBJECT, NULL);
+		jb_put_int(st, "line", i + 1);
+		jb_put_text(st, "upc", order_upc_text(o->lines[i].upc));
+		jb_put_int(st, "qty", o->lines[i].qty);
+		if (placed)
+		{
+			jb_put_int(st, "fulfil_from", o->lines[i].fulfil_from);
+			jb_put_text(st, "status", o->lines[i].status);
+		}
+		pushJsonbValue(st, WJB_END_OBJECT, NULL);
+	}
+	pushJsonbValue(st, WJB_END_ARRAY, NULL);
+}
+
+/*
  * An order with coupons: icos.price_basket itself, with the basket
  * icos._reprice gives it (customer and coupons), read back.
  */
@@ -75,17 +102,7 @@ price_with_coupons(Order *o)
 	int			i;
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	jb_put_key(&st, "lines");
-	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-	for (i = 0; i < o->nlines; i++)
-	{
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_put_int(&st, "line", i + 1);
-		jb_put_text(&st, "upc", order_upc_text(o->lines[i].upc));
-		jb_put_int(&st, "qty", o->lines[i].qty);
-		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	write_lines(&st, o, false);
 	jb_put_int(&st, "store", o->store);
 	jb_put_text(&st, "channel", o->channel);
 	if (o->customer_kind != OC_NONE)
@@ -270,22 +287,9 @@ static Jsonb *
 write_placed_detail(const Order *o)
 {
 	JsonbParseState *st = NULL;
-	int			i;
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	jb_put_key(&st, "lines");
-	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-	for (i = 0; i < o->nlines; i++)
-	{
-		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		jb_put_int(&st, "line", i + 1);
-		jb_put_text(&st, "upc", order_upc_text(o->lines[i].upc));
-		jb_put_int(&st, "qty", o->lines[i].qty);
-		jb_put_int(&st, "fulfil_from", o->lines[i].fulfil_from);
-		jb_put_text(&st, "status", o->lines[i].status);
-		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-	}
-	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	write_lines(&st, o, true);
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 }
 

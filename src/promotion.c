@@ -1232,7 +1232,7 @@ price_basket(PG_FUNCTION_ARGS)
 }
 
 /*
- * The same pricing for C callers (the placement fast path, src/place.c):
+ * The same pricing for C callers (the order engine, src/order_write.c):
  * the basket price_basket would read from {"lines": [{"line": i + 1,
  * "upc": upcs[i], "qty": qtys[i]}, ...], "store": store, "channel":
  * channel, "coupons": []} priced at the transaction's start, without the

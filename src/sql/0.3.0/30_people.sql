@@ -49,11 +49,5 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION icos._upsert_customer(jsonb, int) IS
 	'The customer of these details (keys name, email, phone, address): found among this node''s customers by e-mail, else phone, and left unchanged; else created (registered at p_store, with her address) by the same statement, which concurrent calls cannot duplicate (src/order_customer.c)';
 
-CREATE OR REPLACE FUNCTION icos.upsert_customer(customer jsonb) RETURNS bigint
-LANGUAGE sql VOLATILE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT icos._upsert_customer($1, icos._current_store())
-$$;
 COMMENT ON FUNCTION icos.upsert_customer(jsonb) IS
 	'Finds a customer (by e-mail, else phone) or registers a new one, and returns her id; keys name, email, phone, address.  A customer found is not changed (icos.update_customer changes customers)';
