@@ -12,9 +12,9 @@
 #      ordering its own UPC (target: hot >= 0.5x spread), then proves nothing
 #      was oversold: verify_stock() is empty and units sold + available equal
 #      the units received;
-#   3. memory: one backend places ICOS_BENCH_MEMORY_ORDERS web orders
-#      (default 100,000), each committed; its private resident memory
-#      (RssAnon) after 1,000 orders and after all of them.
+#   3. memory: one backend places 1,000 and then ICOS_BENCH_MEMORY_ORDERS
+#      web orders (default 100,000), each its own transaction; its private
+#      resident memory (RssAnon) after the first 1,000 and at the end.
 # Runs are interleaved, the order of the workloads turning round by round.
 # Each ratio is taken per round (a tpcb-like run and the order runs next to
 # it, so all saw the same load on a shared machine) and the median of the
@@ -156,38 +156,33 @@ say "hot product vs spread products, 16 clients, ${SECS}s each, interleaved twic
 s1=$(tps $DB 16 "$W/spread.sql"); h1=$(tps $DB 16 "$W/hot.sql")
 s2=$(tps $DB 16 "$W/spread.sql"); h2=$(tps $DB 16 "$W/hot.sql")
 
-# Memory: one backend, many orders, each its own transaction.
+# Memory: one backend (one psql session) places the web orders, each
+# statement its own transaction; its private resident memory is read from
+# /proc/self/status after the first 1,000 and after all of them.
 MEM_ORDERS=${ICOS_BENCH_MEMORY_ORDERS:-100000}
-say "memory: one backend placing $MEM_ORDERS web orders"
-psql -q -X -d $DB -v ON_ERROR_STOP=1 <<'SQL' >/dev/null || die "memory procedure setup failed"
-CREATE OR REPLACE FUNCTION bench.rss_anon_kb() RETURNS bigint LANGUAGE sql AS $$
-	SELECT (regexp_match(pg_read_file('/proc/self/status'), 'RssAnon:\s+(\d+)'))[1]::bigint
-$$;
-CREATE OR REPLACE PROCEDURE bench.place_web_orders(p_orders int) LANGUAGE plpgsql AS $$
-DECLARE
-	u icos.upc[] := ARRAY(SELECT p.upc FROM bench.products p ORDER BY p.n);
-	k int;
-BEGIN
-	FOR i IN 1 .. p_orders LOOP
-		k := 1 + (i * 7919) % 10000;
-		PERFORM icos.place_order(jsonb_build_object(
-			'store', 601, 'channel', 'web',
-			'customer', jsonb_build_object('name', 'Bench Customer ' || k, 'email', 'customer' || k || '@example.com',
-				'address', jsonb_build_object('line1', 'customer' || k || ' High Street', 'town', 'Leeds', 'postcode', 'LS1 1AA')),
-			'lines', jsonb_build_array(
-				jsonb_build_object('upc', u[1 + (i * 7) % 200], 'qty', 1),
-				jsonb_build_object('upc', u[1 + (i * 13 + 5) % 200], 'qty', 2),
-				jsonb_build_object('upc', u[1 + (i * 29 + 11) % 200], 'qty', 1)),
-			'delivery', jsonb_build_object('method', 'home'),
-			'payments', jsonb_build_array(jsonb_build_object('method', 'visa', 'amount', 1.00, 'reference', 'auth ' || k))));
-		COMMIT;
-	END LOOP;
-END
-$$;
+say "memory: one backend placing 1,000 and then $MEM_ORDERS more web orders"
+psql -q -X -d $DB -v ON_ERROR_STOP=1 -c "CREATE OR REPLACE FUNCTION bench.rss_anon_kb() RETURNS bigint
+	LANGUAGE sql AS \$\$ SELECT (regexp_match(pg_read_file('/proc/self/status'), 'RssAnon:\\s+(\\d+)'))[1]::bigint \$\$" ||
+	die "memory function setup failed"
+psql -X -At -d $DB -v n="$MEM_ORDERS" >"$W/memory.sql" <<'SQL' || die "writing the memory run failed"
+WITH p AS (SELECT array_agg(upc::text ORDER BY n) AS u FROM bench.products)
+SELECT line FROM (
+	SELECT i, CASE WHEN i = 1001 THEN 'SELECT ''rss '' || bench.rss_anon_kb();' ELSE '' END
+		|| format('SELECT icos.place_order(jsonb_build_object(''store'', 601, ''channel'', ''web'','
+		' ''customer'', jsonb_build_object(''name'', ''Bench Customer %s'', ''email'', ''customer%s@example.com'','
+		' ''address'', jsonb_build_object(''line1'', ''customer%s High Street'', ''town'', ''Leeds'', ''postcode'', ''LS1 1AA'')),'
+		' ''lines'', jsonb_build_array(jsonb_build_object(''upc'', %L, ''qty'', 1),'
+		' jsonb_build_object(''upc'', %L, ''qty'', 2), jsonb_build_object(''upc'', %L, ''qty'', 1)),'
+		' ''delivery'', jsonb_build_object(''method'', ''home''),'
+		' ''payments'', jsonb_build_array(jsonb_build_object(''method'', ''visa'', ''amount'', 1.00, ''reference'', ''auth %s''))));',
+		k, k, k, u[1 + (i * 7) % 200], u[1 + (i * 13 + 5) % 200], u[1 + (i * 29 + 11) % 200], k) AS line
+	FROM p, generate_series(1, 1000 + :n) i, LATERAL (SELECT 1 + (i * 7919) % 10000 AS k) c
+	UNION ALL SELECT 2000000000, 'SELECT ''rss '' || bench.rss_anon_kb();') x
+ORDER BY i;
 SQL
-mem=$(psql -X -At -v ON_ERROR_STOP=1 -d $DB -c 'CALL bench.place_web_orders(1000)' -c 'SELECT bench.rss_anon_kb()' \
-	-c "CALL bench.place_web_orders($MEM_ORDERS)" -c 'SELECT bench.rss_anon_kb()' | tr '\n' ' ') ||
+mem=$(psql -X -At -q -v ON_ERROR_STOP=1 -d $DB -f "$W/memory.sql" | sed -n 's/^rss //p' | tr '\n' ' ') ||
 	die "the memory run failed"
+rm -f "$W/memory.sql"
 mem_before=$(echo "$mem" | awk '{print $1}'); mem_after=$(echo "$mem" | awk '{print $2}')
 
 problems=$(psql -X -At -d $DB -c 'SELECT count(*) FROM icos.verify_stock()')
