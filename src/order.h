@@ -191,6 +191,8 @@ extern void order_price(Order *o);
 extern void order_settle(Order *o);
 extern void order_write(Order *o);
 extern bytea *order_digest(Jsonb *doc);
+extern int32 order_earliest(OrderMethod method, int32 collect, int n, const int32 *ffs,
+							 const bool *waiting, const int32 *leads);
 
 /* order_place.c */
 extern char *order_pounds(int64 pence);

@@ -86,6 +86,10 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 	[OS_ADD_LINES] = {"INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)"
 	" SELECT $1, $2, $3 + i - 1, $4[i], $5[i], $6[i], $7[i]"
 	" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($4)) AS i", "iciUIIT"},
+	/* the open lines of an order, for its earliest date (order_earliest.c) */
+	[OS_EARLIEST] = {"SELECT l.fulfil_from, l.status IN ('backorder', 'made_to_order'), p.lead_time_days"
+	" FROM icos.order_line l JOIN icos.product p ON p.upc OPERATOR(pg_catalog.=) l.upc"
+	" WHERE l.code OPERATOR(pg_catalog.=) $1 AND l.status IN ('reserved', 'backorder', 'made_to_order')", "c"},
 };
 
 static SPIPlanPtr order_plans[OS_COUNT];

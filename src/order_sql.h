@@ -25,6 +25,7 @@ typedef enum OrderSqlId
 	OS_WRITE,
 	OS_NEXT_LINE,
 	OS_ADD_LINES,
+	OS_EARLIEST,
 	OS_COUNT
 } OrderSqlId;
 

@@ -188,29 +188,49 @@ order_price(Order *o)
 }
 
 /*
- * The earliest date the order's stock and lead times allow, from today: a
- * day to move goods unless collected where they are (carried goods are
- * gone), plus the lead time (1 to ORDER_MAX_LEAD_DAYS days) of what is not
- * in stock.
+ * The earliest date an order's stock and lead times allow, from today (the
+ * one statement of the rule: placements here, edits through icos._earliest,
+ * src/order_earliest.c): a day to move goods unless collected where they
+ * are (carried goods are gone), plus the lead time (1 to
+ * ORDER_MAX_LEAD_DAYS days) of what is not in stock (waiting[i]: a
+ * back-ordered or made-to-order line).
  */
-static int32
-write_earliest(const Order *o)
+int32
+order_earliest(OrderMethod method, int32 collect, int n, const int32 *ffs,
+			   const bool *waiting, const int32 *leads)
 {
 	int64		days = 0;
 	int			i;
 
-	if (o->method == OM_CARRY)
+	if (method == OM_CARRY)
 		return GetSQLCurrentDate();
-	for (i = 0; i < o->nlines; i++)
+	for (i = 0; i < n; i++)
 	{
-		const OrderLine *l = &o->lines[i];
-		int64		d = (o->method == OM_COLLECT && l->fulfil_from == o->collect) ? 0 : 1;
+		int64		d = (method == OM_COLLECT && ffs[i] == collect) ? 0 : 1;
 
-		if (strcmp(l->status, "backorder") == 0 || strcmp(l->status, "made_to_order") == 0)
-			d += Max(Min(l->prod.lead_time_days, ORDER_MAX_LEAD_DAYS), 1);
+		if (waiting[i])
+			d += Max(Min(leads[i], ORDER_MAX_LEAD_DAYS), 1);
 		days = Max(days, d);
 	}
 	return GetSQLCurrentDate() + (int32) days;
+}
+
+static int32
+write_earliest(const Order *o)
+{
+	int32	   *ffs = palloc(sizeof(int32) * (o->nlines + 1));
+	bool	   *waiting = palloc(sizeof(bool) * (o->nlines + 1));
+	int32	   *leads = palloc(sizeof(int32) * (o->nlines + 1));
+	int			i;
+
+	for (i = 0; i < o->nlines; i++)
+	{
+		ffs[i] = o->lines[i].fulfil_from;
+		waiting[i] = strcmp(o->lines[i].status, "backorder") == 0 ||
+			strcmp(o->lines[i].status, "made_to_order") == 0;
+		leads[i] = o->lines[i].prod.lead_time_days;
+	}
+	return order_earliest(o->method, o->collect, o->nlines, ffs, waiting, leads);
 }
 
 static char *

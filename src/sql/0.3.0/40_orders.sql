@@ -93,6 +93,13 @@ COMMENT ON FUNCTION icos._add_lines(icos.orders, jsonb, jsonb, boolean) IS
 	'Validates and inserts order lines with the order engine''s rules (src/order_add_lines.c), choosing where each is fulfilled from; returns the reservations to make (see icos._apply_stock)';
 DROP FUNCTION icos._resolve_line(jsonb, bigint, icos.store, boolean, int, jsonb);
 
+-- The earliest date an order can be promised: the rule placements use.
+CREATE OR REPLACE FUNCTION icos._earliest(p_order icos.orders) RETURNS date
+AS 'MODULE_PATHNAME', 'earliest'
+LANGUAGE C STABLE;
+COMMENT ON FUNCTION icos._earliest(icos.orders) IS
+	'Earliest delivery or collection date the order''s stock and lead times allow, counted from today: a day to move goods unless collected where they are, plus the lead time (1 to 3650 days) of what is not in stock (src/order_write.c, order_earliest)';
+
 -- The order document shows the caller's key.
 CREATE OR REPLACE FUNCTION icos._doc(p_code icos.order_code) RETURNS jsonb
 LANGUAGE plpgsql STABLE
