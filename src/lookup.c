@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * lookup.c
- *	  The reference data the placement fast path (src/place.c) decides by,
+ *	  The reference data the order engine (src/order_resolve.c) decides by,
  *	  cached per backend: stores by id (name, kind, node), the session's
  *	  employee (by session user), products' placement flags (active, made to
  *	  order) by code, and whether payments are allowed while an order awaits
@@ -93,7 +93,7 @@ static const char *const lookup_sql[LP_COUNT] = {
 	"SELECT s.name, s.kind, s.node_id FROM icos.store s WHERE s.store_id = $1",
 	"SELECT e.employee_id, e.store_id FROM icos.employee e"
 	" WHERE e.role_name = pg_catalog.session_user()",
-	"SELECT p.upc::pg_catalog.int8, p.active, p.made_to_order FROM icos.product p"
+	"SELECT p.upc::pg_catalog.int8, p.active, p.made_to_order, p.lead_time_days, p.name FROM icos.product p"
 	" WHERE p.upc OPERATOR(pg_catalog.=) ANY ($1::icos.upc[])",
 	"SELECT EXISTS (SELECT 1 FROM icos.change_rule cr"
 	" WHERE cr.status = 'awaiting_payment' AND cr.change_kind = 'payment' AND cr.allowed)",
@@ -340,6 +340,7 @@ lookup_store(int32 store_id, LookupStore *out)
 		out->holds_stock = out->is_store || strcmp(kind, "warehouse") == 0;
 		out->node_id = DatumGetInt32(lookup_col(0, 3, &isnull));
 		out->name = MemoryContextStrdup(caller, TextDatumGetCString(lookup_col(0, 1, &isnull)));
+		out->kind = MemoryContextStrdup(caller, kind);
 	}
 	SPI_finish();
 	/* cache it unless an invalidation came during the query */
@@ -352,7 +353,10 @@ lookup_store(int32 store_id, LookupStore *out)
 			e = hash_search(store_hash, &store_id, HASH_ENTER, NULL);
 			e->v = *out;
 			if (out->found)
+			{
 				e->v.name = MemoryContextStrdup(store_cxt, out->name);
+				e->v.kind = MemoryContextStrdup(store_cxt, out->kind);
+			}
 		}
 	}
 }
@@ -407,6 +411,7 @@ lookup_employee(int32 *id, int32 *store)
 void
 lookup_products(int n, const int64 *upcs, LookupProduct *out)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	bool		cached = use_cache && !product_stale;
 	Datum	   *missing = palloc(sizeof(Datum) * n);
 	int			nmissing = 0;
@@ -446,6 +451,10 @@ lookup_products(int n, const int64 *upcs, LookupProduct *out)
 		v.found = true;
 		v.active = DatumGetBool(lookup_col(j, 2, &isnull));
 		v.made_to_order = DatumGetBool(lookup_col(j, 3, &isnull));
+		v.lead_time_days = DatumGetInt32(lookup_col(j, 4, &isnull));
+		if (isnull)
+			v.lead_time_days = 0;
+		v.name = MemoryContextStrdup(caller, TextDatumGetCString(lookup_col(j, 5, &isnull)));
 		for (i = 0; i < n; i++)
 			if (upcs[i] == upc)
 				out[i] = v;
@@ -458,9 +467,14 @@ lookup_products(int n, const int64 *upcs, LookupProduct *out)
 		else
 			for (i = 0; i < n; i++)
 			{
-				ProductEntry *e = hash_search(product_hash, &upcs[i], HASH_ENTER, NULL);
+				bool		present;
+				ProductEntry *e = hash_search(product_hash, &upcs[i], HASH_ENTER, &present);
 
+				if (present)
+					continue;
 				e->v = out[i];
+				if (out[i].found)
+					e->v.name = MemoryContextStrdup(product_cxt, out[i].name);
 			}
 	}
 }

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * lookup.h
- *	  The reference data the placement fast path (src/place.c) decides by,
+ *	  The reference data the order engine (src/order_*.c) decides by,
  *	  cached per backend: stores, the session's employee, products'
  *	  placement flags and the payment change rule (src/lookup.c).
  *
@@ -18,6 +18,7 @@ typedef struct LookupStore
 	bool		holds_stock;	/* kind IN ('store', 'warehouse') */
 	int32		node_id;
 	const char *name;			/* valid until the next lookup_begin */
+	const char *kind;			/* store, web, callcentre or warehouse */
 } LookupStore;
 
 /* A product's placement flags. */
@@ -26,6 +27,8 @@ typedef struct LookupProduct
 	bool		found;			/* false: not in the catalogue */
 	bool		active;
 	bool		made_to_order;
+	int32		lead_time_days;
+	const char *name;			/* valid until the next lookup_begin */
 } LookupProduct;
 
 extern void lookup_begin(void);

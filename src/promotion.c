@@ -944,6 +944,9 @@ price_begin(void)
  * work context: products from the cache (misses in one query), candidate
  * promotions from the index, then the engine.
  */
+/* The largest basket or order, in pence before discounts: 10,000,000.00. */
+#define PRICE_MAX_TOTAL INT64CONST(1000000000)
+
 static void
 price_evaluate(promo_basket *basket, const BasketLine *lines, int nlines, Pricing *out)
 {
@@ -1105,6 +1108,14 @@ price_evaluate(promo_basket *basket, const BasketLine *lines, int nlines, Pricin
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("basket cannot be priced: %s", err.msg)));
+	/* The maximum order total (docs/orders.md), for baskets and orders alike. */
+	if (out->res.gross > PRICE_MAX_TOTAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("basket total of " INT64_FORMAT ".%02d is above the maximum of " INT64_FORMAT ".00",
+						(int64) out->res.gross / 100, (int) (out->res.gross % 100),
+						(int64) PRICE_MAX_TOTAL / 100),
+				 errhint("Split the order, or check the quantities.")));
 	out->plines = plines;
 	out->ix = ix;
 }
@@ -1221,7 +1232,7 @@ price_basket(PG_FUNCTION_ARGS)
 }
 
 /*
- * The same pricing for C callers (the placement fast path, src/place.c):
+ * The same pricing for C callers (the order engine, src/order_write.c):
  * the basket price_basket would read from {"lines": [{"line": i + 1,
  * "upc": upcs[i], "qty": qtys[i]}, ...], "store": store, "channel":
  * channel, "coupons": []} priced at the transaction's start, without the

@@ -1702,7 +1702,7 @@ stock_lines(PG_FUNCTION_ARGS)
 
 /*
  * The body of icos._stock_lines, also called directly by the placement
- * fast path (src/place.c): n lines of one order, parallel arrays in any
+ * engine (src/order_stock.c): n lines of one order, parallel arrays in any
  * order (notes[i] may be NULL), sale or reserve.  Runs its statements in its
  * own SPI connection (nested when the caller has one).
  *

@@ -17,6 +17,9 @@
 #   ICOS_CG_N1, ICOS_CG_N2  orders of the two runs (default 240 and 440: by
 #                   240 orders every product has been bought, so neither run
 #                   counts the first-use caches the other does not)
+#   ICOS_CG_ORDER  till (default): the till sale of orders.sh; web: its web
+#                   order (a returning customer by details, home delivery,
+#                   3 lines the server finds, a card payment with a reference)
 #   ICOS_CG_TOGGLE  count only inside this function (valgrind
 #                   --toggle-collect), e.g. stock_fast_lines: the cost of
 #                   one part; callgrind_annotate --inclusive=yes on
@@ -25,6 +28,7 @@ set -u
 . "$(dirname "$0")/../../src/tools/common.sh"
 N1=${ICOS_CG_N1:-240}
 N2=${ICOS_CG_N2:-440}
+ORDER=${ICOS_CG_ORDER:-till}
 PORT=$((${ICOS_BENCH_PORT:-55460} + 10))
 W=$RUNDIR/bench-cg-work
 ensure_packages valgrind
@@ -41,6 +45,23 @@ psql -q -X -d icos_cg -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION icos' -c 'CREATE S
 # The scripts of N1 and N2 orders: the statement of orders.sh, one per
 # line, products chosen by a fixed rule.
 for n in "$N1" "$N2"; do
+	if [ "$ORDER" = web ]; then
+	psql -X -At -d icos_cg -v n="$n" >"$W/orders.$n.sql" <<'SQL' || die "writing the orders failed"
+WITH p AS (SELECT array_agg(upc::text ORDER BY n) AS u FROM bench.products)
+SELECT format('SELECT icos.place_order(jsonb_build_object(''store'', 601, ''channel'', ''web'','
+	' ''customer'', jsonb_build_object(''name'', ''Bench Customer %s'', ''email'', ''customer%s@example.com'','
+	' ''phone'', ''+4477009%s'', ''address'', jsonb_build_object(''line1'', ''customer%s High Street'','
+	' ''town'', ''Leeds'', ''postcode'', ''LS1 1AA'')),'
+	' ''lines'', jsonb_build_array(jsonb_build_object(''upc'', %L, ''qty'', 1),'
+	' jsonb_build_object(''upc'', %L, ''qty'', 2), jsonb_build_object(''upc'', %L, ''qty'', 1)),'
+	' ''delivery'', jsonb_build_object(''method'', ''home''),'
+	' ''payments'', jsonb_build_array(jsonb_build_object(''method'', ''visa'', ''amount'', 1.00, ''reference'', ''auth %s''))));',
+	k, k, lpad(k::text, 5, '0'), k,
+	u[1 + (i * 7) % 200], u[1 + (i * 13 + 5) % 200], u[1 + (i * 29 + 11) % 200], k)
+FROM p, generate_series(0, :n - 1) i, LATERAL (SELECT 1 + (i * 7919) % 10000 AS k) c;
+SQL
+	continue
+	fi
 	psql -X -At -d icos_cg -v n="$n" >"$W/orders.$n.sql" <<'SQL' || die "writing the orders failed"
 WITH p AS (SELECT array_agg(upc::text ORDER BY n) AS u FROM bench.products)
 SELECT format('SELECT icos.place_order(jsonb_build_object(''store'', 10, ''channel'', ''pos'','
@@ -66,11 +87,11 @@ count() {				# count N: total instructions of a backend placing N orders
 	awk '/^(summary|totals):/ { print $2; exit }' "$out"
 }
 
-say "callgrind: a backend placing $N1 and then $N2 till sales"
+say "callgrind: a backend placing $N1 and then $N2 orders ($ORDER)"
 i1=$(count "$N1")
 i2=$(count "$N2")
 echo ""
 echo "| benchmark | orders | instructions | per order |"
 echo "|---|---:|---:|---:|"
-echo "| place_order, 3 lines, 1 payment (single-user backend) | $N1, $N2 | $i1, $i2 | $(( (i2 - i1) / (N2 - N1) )) |"
+echo "| place_order, $ORDER, 3 lines, 1 payment (single-user backend) | $N1, $N2 | $i1, $i2 | $(( (i2 - i1) / (N2 - N1) )) |"
 cluster_destroy bench-cg

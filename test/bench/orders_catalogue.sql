@@ -27,3 +27,19 @@ SELECT count(icos.receive_stock(10, upc, 1000000, 'bench stock')) FROM bench.pro
 -- plans are made with them (without, the stock UPDATE finds a slot through
 -- the item's index and reads every slot of the item).
 ANALYZE;
+-- The web order and the phone order (orders.sh): a web store (601) and a
+-- call centre (602) of this node, a store of another node (603, node 7) whose
+-- stock a phone order line asks for, and 10,000 returning customers with
+-- e-mail, phone and address (bench customer k: customer<k>@example.com).
+INSERT INTO icos.store (store_id, name, kind) VALUES (601, 'Bench web', 'web'), (602, 'Bench phones', 'callcentre')
+	ON CONFLICT DO NOTHING;
+INSERT INTO icos.store (store_id, name, kind, node_id) VALUES (603, 'Bench store of node 7', 'store', 7)
+	ON CONFLICT DO NOTHING;
+INSERT INTO icos.customer (store_id, name, email, phone)
+SELECT 601, 'Bench Customer ' || k, 'customer' || k || '@example.com', '+4477009' || lpad(k::text, 5, '0')
+FROM generate_series(1, 10000) k
+WHERE NOT EXISTS (SELECT 1 FROM icos.customer c WHERE c.email = 'customer' || k || '@example.com');
+INSERT INTO icos.customer_address (customer_id, address_no, line1, town, postcode)
+SELECT c.customer_id, 1, split_part(c.email, '@', 1) || ' High Street', 'Leeds', 'LS1 1AA'
+FROM icos.customer c WHERE c.email LIKE 'customer%@example.com' ON CONFLICT DO NOTHING;
+ANALYZE;

@@ -369,19 +369,21 @@ DECLARE
 	t text;
 	n bigint;
 BEGIN
-	c := icos.place_order('{"store": 9101, "channel": "store",
+	-- (delivery dates within the window of 365 days ahead)
+	c := icos.place_order(pg_catalog.replace('{"store": 9101, "channel": "store",
 		"customer": {"name": "Zoë Ünïcødé", "email": "zoe@example.com", "phone": "+44 113 496 0000",
 					 "address": {"line1": "1 Park Row", "town": "Leeds", "postcode": "ls1 5ab"}},
 		"lines": [{"upc": "4006381333931", "qty": 2}, {"upc": "96385074", "qty": 1},
 				  {"upc": "036000291452", "qty": 1, "fulfil_from": 9102}],
 		"delivery": {"method": "home", "date": "2099-01-05"},
 		"payments": [{"method": "visa", "amount": 50.00, "reference": "auth 1"},
-					 {"method": "cash", "amount": "20.00"}]}');
+					 {"method": "cash", "amount": "20.00"}]}', '2099-01-05', (current_date OPERATOR(pg_catalog.+) 60)::text)::jsonb);
 	d := icos.order(c);
 	t := icos.receipt(c);
 	t := icos.receipt(c, true);
-	d := icos.edit_order(c, '{"add_lines": [{"upc": "5012345678900", "qty": 1}], "set_qty": [{"line": 1, "qty": 1}],
-		"delivery_date": "2099-01-06", "payments": [{"method": "debit_card", "amount": 100}]}');
+	d := icos.edit_order(c, pg_catalog.replace('{"add_lines": [{"upc": "5012345678900", "qty": 1}], "set_qty": [{"line": 1, "qty": 1}],
+		"delivery_date": "2099-01-06", "payments": [{"method": "debit_card", "amount": 100}]}',
+		'2099-01-06', (current_date OPERATOR(pg_catalog.+) 61)::text)::jsonb);
 	PERFORM icos.add_note(c, 'service', 'called back');
 	d := icos.price_basket('{"lines": [{"upc": "4006381333931", "qty": 3}], "store": 9101, "channel": "store"}');
 	d := icos.product_info('4006381333931');

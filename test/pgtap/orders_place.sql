@@ -30,7 +30,7 @@ SELECT is((icos.order(current_setting('t.c1')::icos.order_code) ->> 'promised_da
 SELECT set_eq($$SELECT jsonb_object_keys(icos.order(current_setting('t.c1')::icos.order_code))$$,
 	ARRAY['code', 'status', 'channel', 'store', 'placed_at', 'customer', 'delivery', 'promised_date',
 		  'lines', 'payments', 'total', 'paid', 'balance', 'cancellable', 'events',
-		  'store_name', 'employee', 'gross', 'discount', 'promotions', 'cancel_reason'],
+		  'store_name', 'employee', 'gross', 'discount', 'promotions', 'cancel_reason', 'external_ref'],
 	'order document has the API keys (and a few more)');
 SELECT set_eq($$SELECT jsonb_object_keys(icos.order(current_setting('t.c1')::icos.order_code) -> 'lines' -> 0)$$,
 	ARRAY['line', 'upc', 'name', 'qty', 'unit_price', 'discount', 'net', 'status', 'fulfil_from', 'returned'],

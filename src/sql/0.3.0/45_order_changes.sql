@@ -82,33 +82,6 @@ COMMENT ON FUNCTION icos._edit_request(icos.orders, jsonb) IS
 
 -- Payments -----------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION icos._payment_fields(p_pay jsonb, p_what text, OUT method text, OUT amount bigint, OUT reference text)
-LANGUAGE plpgsql IMMUTABLE
-AS $$
-BEGIN
-	IF p_pay IS NULL OR pg_catalog.jsonb_typeof(p_pay) <> 'object' THEN
-		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = pg_catalog.format('%s must be a JSON object', p_what),
-			HINT = 'A payment is {"method": ..., "amount": ..., "reference": ...}.';
-	END IF;
-	PERFORM icos._check_keys(p_pay, ARRAY['method', 'amount', 'reference'], p_what);
-	-- A plain string needs no call of icos._json_text (same result).
-	method := CASE WHEN pg_catalog.jsonb_typeof(p_pay -> 'method') = 'string'
-				   THEN nullif(pg_catalog.btrim(p_pay ->> 'method'), '')
-				   ELSE icos._json_text(p_pay, 'method', p_what) END;
-	IF method IS NULL OR method NOT IN ('cash', 'visa', 'credit_card', 'debit_card', 'cheque', 'gift_card') THEN
-		RAISE EXCEPTION USING ERRCODE = 'IC003',
-			MESSAGE = pg_catalog.format('unknown payment method "%s"', pg_catalog.left(coalesce(method, ''), 40)),
-			HINT = 'The methods are cash, visa, credit_card, debit_card, cheque and gift_card.';
-	END IF;
-	amount := icos._money(p_pay -> 'amount', p_what || ' amount', 'IC003');
-	reference := icos._check_text(CASE WHEN pg_catalog.jsonb_typeof(p_pay -> 'reference') = 'string'
-									   THEN nullif(pg_catalog.btrim(p_pay ->> 'reference'), '')
-									   ELSE icos._json_text(p_pay, 'reference', p_what) END,
-								  'reference', p_what || ' reference');
-END
-$$;
-COMMENT ON FUNCTION icos._payment_fields(jsonb, text) IS
-	'Validates a payment or refund object: known method (IC003), amount (IC003), reference checked by icos._check_text (22001 too long, IC003 a card number)';
 
 CREATE OR REPLACE FUNCTION icos._refund(p_order icos.orders, p_method text, p_amount bigint, p_reference text, p_why text)
 RETURNS void

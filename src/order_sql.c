@@ -1,0 +1,230 @@
+/*-------------------------------------------------------------------------
+ *
+ * order_sql.c
+ *	  The statements of the order engine, prepared once per backend and
+ *	  kept (SPI_keepplan), with generic plans; and the types they take.
+ *
+ * Besides the write (order_write.c) and the customer statement
+ * (order_customer.c), the engine calls a few SQL entry points of the other
+ * parts of icos for what only some orders need: the stock engine's
+ * icos._best_store, _available, _reserve, _consume and _take_hold (src/stock.c),
+ * the hold access rule (icos._check_hold_access), replication's
+ * icos._request_stock and the change rules (icos._change_refusal).  Each
+ * of those rules stays stated where it is.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "order.h"
+#include "order_sql.h"
+
+typedef struct OrderSqlDef
+{
+	const char *sql;
+	const char *args;			/* i int4, l int8, t text, u upc, U upc[], c order_code, j jsonb,
+								 * J jsonb[], d date, b bytea, I int4[], L int8[], T text[] */
+} OrderSqlDef;
+
+static const OrderSqlDef order_sql_defs[OS_COUNT] = {
+	[OS_BEST_STORE] = {"SELECT icos._best_store($1, $2)", "ui"},
+	[OS_ANY_STORE] = {"SELECT s.store_id FROM icos.store s WHERE s.kind IN ('store', 'warehouse')"
+	" ORDER BY s.store_id OPERATOR(pg_catalog.=) $1 DESC, s.kind = 'warehouse' DESC, s.store_id LIMIT 1", "i"},
+	[OS_HOLD] = {"SELECT h.store_id, h.upc::pg_catalog.int8, h.qty, icos._check_hold_access(h, 'use')::text"
+	" FROM icos.stock_hold h WHERE h.hold_id OPERATOR(pg_catalog.=) $1", "l"},
+	[OS_TAKE_HOLD] = {"SELECT icos._take_hold($1, $2, $3, $4, $5)", "liuit"},
+	[OS_AVAILABLE] = {"SELECT icos._available($1, $2)", "iu"},
+	[OS_RESERVE] = {"SELECT icos._reserve($1, $2, $3, $4, $5)", "iuitt"},
+	[OS_CONSUME] = {"SELECT icos._consume($1, $2, $3, $4, $5)", "iuitt"},
+	[OS_REQUEST] = {"SELECT icos._request_stock(o, $2, $3, $4, $5) FROM icos.orders o"
+	" WHERE o.code OPERATOR(pg_catalog.=) $1", "ciuii"},
+	[OS_REFUSAL] = {"SELECT r.state, r.message, r.detail FROM icos._change_refusal("
+	"pg_catalog.jsonb_populate_record(NULL::icos.orders, $1), $2, $3) r", "jtj"},
+	[OS_EXTREF] = {"SELECT o.code::pg_catalog.text, o.external_ref_digest FROM icos.orders o"
+	" WHERE o.store_id OPERATOR(pg_catalog.=) $1 AND o.external_ref OPERATOR(pg_catalog.=) $2", "it"},
+	[OS_WRITE] = {
+		/*
+		 * The order, its lines, payments and events, and the stock ledger
+		 * rows of the lines the batch engine changed, in one statement.
+		 * Plain VALUES and function scans, no common table of the code to
+		 * join each insert to: every join node is built again at each
+		 * execution.
+		 */
+		"WITH o AS ("
+		" INSERT INTO icos.orders (code, store_id, channel, customer_id, employee_id, status, delivery_method,"
+		"  delivery_address, collect_store, delivery_date, promised_date, gross_pence,"
+		"  discount_pence, total_pence, coupons, pricing, external_ref, external_ref_digest)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)),"
+		" ol AS ("
+		" INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, reserved_qty,"
+		"  consumed_qty, unit_price_pence, discount_pence, net_pence)"
+		" SELECT $2, $1, i, $19[i], $20[i], $21[i], $22[i], $23[i], $24[i], $25[i], $26[i], $27[i]"
+		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($19)) AS i),"
+		" op AS ("
+		" INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,"
+		"  tendered_pence, reference, employee_id)"
+		" SELECT $2, $1, i, 'payment', $28[i], $29[i], $30[i], $31[i], $5"
+		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($28)) AS i),"
+		" sm AS ("
+		" INSERT INTO icos.stock_movement (store_id, upc, kind, d_on_hand, d_reserved, order_code, actor, reason)"
+		" SELECT $37[i], $38[i], $36, $39[i], $40[i], $42, session_user, $41[i]"
+		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($37)) AS i)"
+		"INSERT INTO icos.order_event (store_id, code, kind, note, detail, employee_id, at_store)"
+		"SELECT $2, $1, $32[i], $33[i], $34[i], $5, $35"
+		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($32)) AS i",
+	"citlittjiddlllTjtbUIITIILLLTLLTTTJitIUIITt"},
+	/* the lines an edit adds (order_add_lines.c) */
+	[OS_NEXT_LINE] = {"SELECT coalesce(max(l.line), 0) + 1 FROM icos.order_line l"
+	" WHERE l.code OPERATOR(pg_catalog.=) $1", "c"},
+	[OS_ADD_LINES] = {"INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)"
+	" SELECT $1, $2, $3 + i - 1, $4[i], $5[i], $6[i], $7[i]"
+	" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($4)) AS i", "iciUIIT"},
+	/* the open lines of an order, for its earliest date (order_earliest.c) */
+	[OS_EARLIEST] = {"SELECT l.fulfil_from, l.status IN ('backorder', 'made_to_order'), p.lead_time_days"
+	" FROM icos.order_line l JOIN icos.product p ON p.upc OPERATOR(pg_catalog.=) l.upc"
+	" WHERE l.code OPERATOR(pg_catalog.=) $1 AND l.status IN ('reserved', 'backorder', 'made_to_order')", "c"},
+};
+
+static SPIPlanPtr order_plans[OS_COUNT];
+static Oid	order_plans_upc = InvalidOid;	/* icos.upc the plans were made for */
+
+static bool order_types_registered = false;
+static Oid	upc_oid = InvalidOid;
+static Oid	code_oid = InvalidOid;
+
+static void
+order_type_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	upc_oid = InvalidOid;
+}
+
+/* The OIDs of icos.upc and icos.order_code (again after any change to pg_type). */
+Oid
+order_upc_type(Oid *code_type)
+{
+	if (!order_types_registered)
+	{
+		CacheRegisterSyscacheCallback(TYPEOID, order_type_changed, (Datum) 0);
+		order_types_registered = true;
+	}
+	if (!OidIsValid(upc_oid))
+	{
+		Oid			nsp = get_namespace_oid("icos", false);
+		Oid			u = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+										CStringGetDatum("upc"), ObjectIdGetDatum(nsp));
+
+		code_oid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								   CStringGetDatum("order_code"), ObjectIdGetDatum(nsp));
+		if (!OidIsValid(u) || !OidIsValid(code_oid))
+			elog(ERROR, "types icos.upc and icos.order_code must exist");
+		upc_oid = u;
+	}
+	if (code_type)
+		*code_type = code_oid;
+	return upc_oid;
+}
+
+static Oid
+order_arg_type(char c, Oid upc, Oid code)
+{
+	switch (c)
+	{
+		case 'i':
+			return INT4OID;
+		case 'l':
+			return INT8OID;
+		case 't':
+			return TEXTOID;
+		case 'u':
+			return upc;
+		case 'U':
+			return get_array_type(upc);
+		case 'c':
+			return code;
+		case 'j':
+			return JSONBOID;
+		case 'J':
+			return get_array_type(JSONBOID);
+		case 'd':
+			return DATEOID;
+		case 'b':
+			return BYTEAOID;
+		case 'I':
+			return INT4ARRAYOID;
+		case 'L':
+			return INT8ARRAYOID;
+		case 'T':
+			return TEXTARRAYOID;
+	}
+	elog(ERROR, "unknown argument type letter %c", c);
+	return InvalidOid;
+}
+
+/* The kept plan of a statement (SPI connected). */
+SPIPlanPtr
+order_plan(OrderSqlId id)
+{
+	Oid			code;
+	Oid			upc = order_upc_type(&code);
+
+	if (upc != order_plans_upc)
+	{
+		int			i;
+
+		for (i = 0; i < OS_COUNT; i++)
+		{
+			if (order_plans[i] != NULL)
+				SPI_freeplan(order_plans[i]);
+			order_plans[i] = NULL;
+		}
+		order_plans_upc = upc;
+	}
+	if (order_plans[id] == NULL)
+	{
+		const OrderSqlDef *def = &order_sql_defs[id];
+		int			nargs = strlen(def->args);
+		Oid		   *types = palloc(sizeof(Oid) * nargs);
+		SPIPlanPtr	plan;
+		int			i;
+
+		for (i = 0; i < nargs; i++)
+			types[i] = order_arg_type(def->args[i], upc, code);
+		/*
+		 * Generic plans, always: planned once per backend.  Left to the plan
+		 * cache, statements taking arrays can look cheaper re-planned for
+		 * their values, and are planned again at every call.
+		 */
+		plan = SPI_prepare_cursor(def->sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare order statement %d: %s", id,
+				 SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not keep order statement %d", id);
+		order_plans[id] = plan;
+	}
+	return order_plans[id];
+}
+
+/*
+ * Run statement id (SPI connected) and return the first column of its
+ * first row (*isnull when none or null).
+ */
+Datum
+order_run(OrderSqlId id, Datum *values, const char *nulls, bool *isnull)
+{
+	int			rc = SPI_execute_plan(order_plan(id), values, nulls, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "order statement %d failed: %s", id, SPI_result_code_string(rc));
+	*isnull = true;
+	if (SPI_tuptable == NULL || SPI_processed == 0)
+		return (Datum) 0;
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, isnull);
+}

@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * order_sql.h
+ *	  The kept statements of the order engine (src/order_sql.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ICOS_ORDER_SQL_H
+#define ICOS_ORDER_SQL_H
+
+#include "executor/spi.h"
+
+typedef enum OrderSqlId
+{
+	OS_BEST_STORE,
+	OS_ANY_STORE,
+	OS_HOLD,
+	OS_TAKE_HOLD,
+	OS_AVAILABLE,
+	OS_RESERVE,
+	OS_CONSUME,
+	OS_REQUEST,
+	OS_REFUSAL,
+	OS_EXTREF,
+	OS_WRITE,
+	OS_NEXT_LINE,
+	OS_ADD_LINES,
+	OS_EARLIEST,
+	OS_COUNT
+} OrderSqlId;
+
+extern Oid	order_upc_type(Oid *code_type);
+extern SPIPlanPtr order_plan(OrderSqlId id);
+extern Datum order_run(OrderSqlId id, Datum *values, const char *nulls, bool *isnull);
+
+#endif							/* ICOS_ORDER_SQL_H */
