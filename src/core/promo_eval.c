@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "promo.h"
+#include "promo_pack.h"
 
 #define MAXR PROMO_MAX_BUNDLE_ITEMS
 #define NOT_SCOPED (-1)
@@ -104,7 +105,9 @@ typedef struct ev
 	size_t		np;
 	uint64_t	nodes;
 	uint64_t	budget;
+	promo_method method;
 	bool		approximate;
+	int64_t		gap;			/* approximate: most discount left unfound */
 	bool		oom;
 	ev_entry   *ent;
 	size_t		nent;
@@ -1446,6 +1449,295 @@ sv_classes(sv *s)
 	}
 }
 
+/* ------------------------------------------------------------ packing */
+
+/*
+ * Limits of the packing search (docs/promotions-engine.md): units of one
+ * type, units in one application, applications listed in one group.
+ */
+#define PACK_MAX_COUNT		64
+#define PACK_MAX_GROUP		PACK_MAX_ENTRIES
+#define PACK_MAX_COLS		4096
+#define PACK_MAX_GROSS		INT64_C(10000000000000)	/* 10^13 pence */
+
+/* An application being listed: units per role and type. */
+typedef struct pc_build
+{
+	sv		   *s;
+	int			pi;
+	int			n;				/* entries so far */
+	int			role[PACK_MAX_GROUP];
+	int			type[PACK_MAX_GROUP];
+	int64_t		cnt[PACK_MAX_GROUP];
+	int64_t    *used;			/* [t] units of the application */
+	promo_pack_col *cols;
+	int		   *xrole;			/* [col][PACK_MAX_GROUP]: role of entry */
+	int64_t    *xcnt;			/* [col][PACK_MAX_GROUP]: units of entry */
+	int		   *xtype;			/* [col][PACK_MAX_GROUP] */
+	int		   *xn;				/* [col] entries */
+	int			ncol;
+	bool		overflow;
+} pc_build;
+
+/* Record the application in b (every role full) as a column. */
+static void
+pc_emit(pc_build *b)
+{
+	sv		   *s = b->s;
+	ev_promo   *p = s->P[b->pi];
+	ev_seg		segs[MAXR][PACK_MAX_GROUP];
+	ev_seg	   *sp[MAXR];
+	size_t		nsegs[MAXR];
+	promo_pack_col *c;
+	int			i,
+				j,
+				ri;
+	int64_t		times;
+
+	if (b->ncol >= PACK_MAX_COLS)
+	{
+		b->overflow = true;
+		return;
+	}
+	if (b->cols == NULL)
+	{
+		b->ncol++;				/* counting only */
+		return;
+	}
+	c = &b->cols[b->ncol];
+	c->owner = b->pi;
+	c->n = 0;
+	for (ri = 0; ri < p->nroles; ri++)
+	{
+		sp[ri] = segs[ri];
+		nsegs[ri] = 0;
+	}
+	for (i = 0; i < b->n; i++)
+	{
+		/* entries are by role, then type (price descending) */
+		ev_seg	   *g = &segs[b->role[i]][nsegs[b->role[i]]++];
+
+		g->price = s->tprice[b->type[i]];
+		g->count = b->cnt[i];
+		g->ref = (size_t) b->type[i];
+		for (j = 0; j < c->n && c->type[j] != b->type[i]; j++)
+			;
+		if (j == c->n)
+		{
+			c->type[c->n] = b->type[i];
+			c->mult[c->n++] = 0;
+		}
+		c->mult[j] += b->cnt[i];
+		b->xrole[b->ncol * PACK_MAX_GROUP + i] = b->role[i];
+		b->xtype[b->ncol * PACK_MAX_GROUP + i] = b->type[i];
+		b->xcnt[b->ncol * PACK_MAX_GROUP + i] = b->cnt[i];
+	}
+	b->xn[b->ncol] = b->n;
+	c->value = promo_groups(s->e, p, sp, nsegs, false, 1, &times);
+	if (times != 1)
+		c->value = 0;
+	b->ncol++;
+}
+
+/*
+ * Every application of promotion b->pi: role ri takes left more units
+ * from types t0 on (a multiset: types in order, each within what the
+ * type has left after the earlier roles).
+ */
+static void
+pc_enum(pc_build *b, int ri, int t0, int64_t left)
+{
+	sv		   *s = b->s;
+	ev_promo   *p = s->P[b->pi];
+	int			t;
+
+	if (b->overflow)
+		return;
+	if (left == 0)
+	{
+		if (ri + 1 == p->nroles)
+			pc_emit(b);
+		else
+			pc_enum(b, ri + 1, 0, p->size[ri + 1]);
+		return;
+	}
+	for (t = t0; t < s->nt && !b->overflow; t++)
+	{
+		int64_t		k,
+					most;
+
+		if (!s->elig[IX3(s, b->pi, ri, t)])
+			continue;
+		most = s->tcount[t] - b->used[t];
+		if (most > left)
+			most = left;
+		for (k = most; k >= 1; k--)
+		{
+			b->role[b->n] = ri;
+			b->type[b->n] = t;
+			b->cnt[b->n] = k;
+			b->n++;
+			b->used[t] += k;
+			pc_enum(b, ri, t + 1, left - k);
+			b->used[t] -= k;
+			b->n--;
+		}
+	}
+}
+
+/*
+ * The packing search for a group of competing promotions, when every one
+ * of them can be written as a list of applications whose values add up
+ * (per-unit kinds, multibuy, bundle, buy_get with one discounted unit per
+ * group: for these the canonical value of any set of units is the best
+ * split of it into groups, so the best packing of applications is the
+ * best assignment of units) and the lists are short.  Fills best_take and
+ * returns true; false leaves the group to the general search.
+ */
+static bool
+pack_component(sv *s)
+{
+	ev		   *e = s->e;
+	int			pi,
+				t,
+				c,
+				i;
+	int64_t		gross = 0;
+	pc_build	b;
+	promo_pack	pk;
+	int64_t    *w,
+			   *limit,
+			   *x;
+	int		   *wowner;
+	void	   *ws;
+
+	for (t = 0; t < s->nt; t++)
+	{
+		if (s->tcount[t] > PACK_MAX_COUNT)
+			return false;
+		gross += s->tcount[t] * s->tprice[t];
+		if (gross > PACK_MAX_GROSS)
+			return false;
+	}
+	for (pi = 0; pi < s->np; pi++)
+	{
+		const promo_rule *r = s->P[pi]->r;
+
+		if (unit_kind(r->kind))
+			continue;
+		if (r->kind == PROMO_BUY_GET && r->get_qty != 1)
+			return false;
+		if (r->kind != PROMO_MULTIBUY && r->kind != PROMO_BUNDLE &&
+			r->kind != PROMO_BUY_GET)
+			return false;
+		if (group_units(s->P[pi]) > PACK_MAX_GROUP)
+			return false;
+	}
+
+	w = TMP(e, (size_t) s->nt, int64_t);
+	wowner = TMP(e, (size_t) s->nt, int);
+	limit = TMP(e, (size_t) s->np, int64_t);
+	memset(&b, 0, sizeof(b));
+	b.s = s;
+	b.used = TMP(e, (size_t) s->nt, int64_t);
+	if (e->oom)
+		return false;
+
+	/* the best unlimited per-unit discount of each type, canonical on ties */
+	for (t = 0; t < s->nt; t++)
+	{
+		wowner[t] = -1;
+		for (pi = 0; pi < s->np; pi++)
+		{
+			ev_promo   *p = s->P[pi];
+			int64_t		v;
+
+			if (!unit_kind(p->r->kind) || p->d->max_per_order > 0 ||
+				!s->elig[IX3(s, pi, 0, t)])
+				continue;
+			v = unit_value(p->r, s->tprice[t]);
+			if (wowner[t] < 0 || v > w[t])
+			{
+				w[t] = v;
+				wowner[t] = pi;
+			}
+		}
+	}
+
+	/*
+	 * The applications: limited per-unit offers, one per type; groups.
+	 * Counted first, then listed.
+	 */
+	for (i = 0; i < 2; i++)
+	{
+		if (i == 1)
+		{
+			size_t		n = (size_t) (b.ncol > 0 ? b.ncol : 1);
+
+			b.cols = TMP(e, n, promo_pack_col);
+			b.xrole = TMP(e, n * PACK_MAX_GROUP, int);
+			b.xtype = TMP(e, n * PACK_MAX_GROUP, int);
+			b.xcnt = TMP(e, n * PACK_MAX_GROUP, int64_t);
+			b.xn = TMP(e, n, int);
+			if (e->oom)
+				return false;
+			b.ncol = 0;
+		}
+		for (pi = 0; pi < s->np && !b.overflow; pi++)
+		{
+			ev_promo   *p = s->P[pi];
+
+			limit[pi] = p->d->max_per_order;
+			if (unit_kind(p->r->kind) && p->d->max_per_order == 0)
+				continue;
+			b.pi = pi;
+			b.n = 0;
+			pc_enum(&b, 0, 0, p->size[0]);
+		}
+		if (b.overflow)
+			return false;
+	}
+
+	x = TMP(e, (size_t) (b.ncol > 0 ? b.ncol : 1), int64_t);
+	ws = TMP(e, promo_pack_workspace(s->nt, s->np, b.ncol), unsigned char);
+	if (e->oom)
+		return false;
+	memset(&pk, 0, sizeof(pk));
+	pk.nt = s->nt;
+	pk.cap = s->tcount;
+	pk.w = w;
+	pk.wowner = wowner;
+	pk.nowner = s->np;
+	pk.limit = limit;
+	pk.ncol = b.ncol;
+	pk.col = b.cols;
+	pk.nodes = &e->nodes;
+	pk.budget = e->budget;
+	pk.x = x;
+	promo_pack_solve(&pk, ws);
+	if (pk.approximate)
+	{
+		e->approximate = true;
+		e->gap += pk.gap;
+	}
+
+	/* the chosen applications, then the per-unit discounts of the rest */
+	memcpy(b.used, s->tcount, (size_t) s->nt * sizeof(int64_t));
+	for (c = 0; c < b.ncol; c++)
+		for (i = 0; i < b.xn[c] && x[c] > 0; i++)
+		{
+			int			k = c * PACK_MAX_GROUP + i;
+
+			s->best_take[IX3(s, b.cols[c].owner, b.xrole[k], b.xtype[k])] +=
+				x[c] * b.xcnt[k];
+			b.used[b.xtype[k]] -= x[c] * b.xcnt[k];
+		}
+	for (t = 0; t < s->nt; t++)
+		if (wowner[t] >= 0 && w[t] > 0)
+			s->best_take[IX3(s, wowner[t], 0, t)] += b.used[t];
+	return true;
+}
+
 /* Solve one connected group of promotions over its classes. */
 static void
 solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
@@ -1555,6 +1847,15 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 					s.ub[IX3(&s, pi, ri, t)] = unit_bound(P[pi], ri, s.tprice[t]);
 				}
 	}
+	/*
+	 * A group of few promotions goes to the general search, whose
+	 * dominance rules handle offers over many units; a wider one to the
+	 * packing search when it applies.
+	 */
+	if (e->method != PROMO_METHOD_GENERAL &&
+		(e->method == PROMO_METHOD_PACK || np >= PROMO_PACK_MIN_PROMOS) &&
+		pack_component(&s))
+		goto chosen;
 	for (pi = np - 1; pi >= 0; pi--)
 		for (t = 0; t < s.nt; t++)
 		{
@@ -1624,17 +1925,30 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 		return;
 	sv_offer(&s, s.best_take);
 	memset(s.vec, 0, (size_t) np * sizeof(int64_t));
-	if (s.nv > PROMO_SEARCH_MAX_VARS)
-		s.aborted = true;
-	else if (s.nv > 0 || s.direct >= 0)
+	if (s.nv > 0 || s.direct >= 0)
 	{
 		int			first = s.nv > 0 ? s.vars[0].p : s.direct;
+		int64_t		root = 0,
+					rest;
 
+		/* the bound at the root, for the gap should the search stop */
 		sv_level(&s, first);
-		sv_dfs(&s, 0, 0, sv_rest(&s, first));
+		rest = sv_rest(&s, first);
+		for (pi = first; pi < np; pi++)
+			root += s.pubs[(size_t) first * np + pi];
+		if (rest < root)
+			root = rest;
+		if (s.nv > PROMO_SEARCH_MAX_VARS)
+			s.aborted = true;
+		else
+			sv_dfs(&s, 0, 0, rest);
+		if (s.aborted && root > s.best_total)
+			e->gap += root - s.best_total;
 	}
 	if (s.aborted)
 		e->approximate = true;
+
+chosen:
 
 	/* types back to classes, in class order within each type */
 	{
@@ -1999,6 +2313,7 @@ typedef struct th_ctx
 	bool	   *cur;
 	bool	   *chosen;
 	int64_t		best;
+	bool		aborted;
 } th_ctx;
 
 static bool
@@ -2027,6 +2342,7 @@ th_search(th_ctx *t, size_t d, int64_t total)
 	if (++t->e->nodes > t->e->budget)
 	{
 		t->e->approximate = true;
+		t->aborted = true;
 		return;
 	}
 	if (d == t->nq)
@@ -2152,9 +2468,19 @@ apply_thresholds(ev *e)
 		t.cur = cur;
 		t.chosen = chosen;
 		t.best = -1;
+		t.aborted = false;
 		th_search(&t, 0, 0);
 		if (t.best < 0)
 			memset(chosen, 0, nq * sizeof(bool));
+		if (t.aborted)
+		{
+			/* no chosen set gives more than all of them together */
+			int64_t		all = 0;
+
+			for (i = 0; i < nq; i++)
+				all += disc[i];
+			e->gap += all - (t.best > 0 ? t.best : 0);
+		}
 	}
 
 	for (i = 0; i < nq; i++)
@@ -2421,6 +2747,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	e.err = err;
 	e.b = basket;
 	e.budget = opts && opts->budget ? opts->budget : PROMO_SEARCH_BUDGET;
+	e.method = opts ? opts->method : PROMO_METHOD_AUTO;
 	st = check_input(&e, promos, npromos);
 	if (st != PROMO_OK)
 		return st;
@@ -2800,6 +3127,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	if (e.oom)
 		goto oom;
 	result->approximate = e.approximate;
+	result->gap = e.approximate ? e.gap : 0;
 	result->nodes = e.nodes;
 	result->mem = e.res;
 	mem_release(a, e.tmp);

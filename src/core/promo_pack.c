@@ -1,0 +1,598 @@
+/*-------------------------------------------------------------------------
+ *
+ * promo_pack.c
+ *	  Exact packing of promotion applications into a basket's units: the
+ *	  evaluator's search for groups of competing promotions whose
+ *	  applications can be listed (docs/promotions-engine.md, "The packing
+ *	  search").
+ *
+ * Every unit not taken by an application is worth its best unlimited
+ * per-unit discount w[t], so the total is sum(cap x w) plus the gains
+ * (value - the w of its units) of the applications chosen.  The steps:
+ *	1. Applications that give nothing, or less than the per-unit discounts
+ *	   of their units (a negative gain), are dropped: replacing one by the
+ *	   per-unit discounts of its units is strictly better, so no best
+ *	   answer uses it.  A gain of 0 is kept (it can decide a tie).
+ *	2. The unit types linked by the applications left form components
+ *	   (a promotion with a per-order limit links all of its types); each is
+ *	   solved on its own, which is exact for the total and, as the order of
+ *	   vectors is compatible with addition, for the tie rule too.
+ *	3. In a component: a greedy incumbent, a Lagrangian bound (one price
+ *	   lambda[t] per unit of each type, fitted by subgradient steps and
+ *	   rounded down to whole pence: any lambda >= 0 gives a valid bound),
+ *	   then a depth-first branch and bound over "how many times is this
+ *	   application used", dearest types first, most times first.  At a node
+ *	   the bound is the gains fixed so far plus, for the types some later
+ *	   application can still take, remaining units x lambda, plus every
+ *	   later application's reduced gain (gain - its units' lambda, when
+ *	   positive) times the most times it still fits.  A node is cut only
+ *	   when that bound is below the best total: equal totals are searched,
+ *	   so the tie rule is exact.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <string.h>
+#ifdef PACK_DEBUG
+#include <stdio.h>
+#endif
+
+#include "promo_pack.h"
+
+/* Subgradient steps fitting the Lagrangian prices of a component. */
+#define PACK_LAGRANGE_STEPS	60
+
+typedef struct pk_ws
+{
+	int64_t    *rem;			/* [nt] units left */
+	int		   *parent;			/* [nt] union-find */
+	int64_t    *lam;			/* [nt] */
+	double	   *lamd;			/* [nt] */
+	double	   *lbest;			/* [nt] */
+	double	   *grad;			/* [nt] */
+	int		   *last;			/* [nt] last position of a column taking t */
+	int		   *tl;				/* [nt] the component's types */
+	int		   *ofirst;			/* [nowner] a type of the owner's columns */
+	int64_t    *used;			/* [nowner] applications so far */
+	int64_t    *vec;			/* [nowner] */
+	int64_t    *bvec;			/* [nowner] */
+	unsigned char *omark;		/* [nowner] */
+	int		   *olist;			/* [nowner] the component's owners */
+	int64_t    *gain;			/* [ncol] */
+	int64_t    *rc;				/* [ncol] reduced gain at the fitted lambda */
+	bool	   *keep;			/* [ncol] */
+	int		   *ord;			/* [ncol] the component's columns, in order */
+	int		   *tmp;			/* [ncol] merge sort */
+	int		   *gord;			/* [ncol] columns in greedy order */
+	int		   *pos;			/* [ncol] position of a column in ord */
+	int64_t    *xs;				/* [ncol] current counts, by position */
+	int64_t    *gx;				/* [ncol] greedy counts, by position */
+} pk_ws;
+
+static size_t
+pk_align(size_t n)
+{
+	return (n + 15) & ~(size_t) 15;
+}
+
+size_t
+promo_pack_workspace(int nt, int nowner, int ncol)
+{
+	size_t		t = (size_t) (nt > 0 ? nt : 1),
+				o = (size_t) (nowner > 0 ? nowner : 1),
+				c = (size_t) (ncol > 0 ? ncol : 1);
+
+	return pk_align(t * sizeof(int64_t)) * 2 + pk_align(t * sizeof(double)) * 3 +
+		pk_align(t * sizeof(int)) * 3 +
+		pk_align(o * sizeof(int)) * 2 + pk_align(o * sizeof(int64_t)) * 3 +
+		pk_align(o) +
+		pk_align(c * sizeof(int64_t)) * 4 + pk_align(c * sizeof(bool)) +
+		pk_align(c * sizeof(int)) * 4;
+}
+
+static void *
+pk_take(unsigned char **p, size_t n)
+{
+	void	   *r = *p;
+
+	*p += pk_align(n);
+	return r;
+}
+
+static int
+pk_find(int *parent, int t)
+{
+	while (parent[t] != t)
+	{
+		parent[t] = parent[parent[t]];
+		t = parent[t];
+	}
+	return t;
+}
+
+static void
+pk_union(int *parent, int a, int b)
+{
+	a = pk_find(parent, a);
+	b = pk_find(parent, b);
+	if (a != b)
+		parent[a > b ? a : b] = a < b ? a : b;
+}
+
+/* Column order in a component: dearest type first, then gain, then index. */
+static bool
+pk_before(const promo_pack *pk, const pk_ws *w, int a, int b)
+{
+	int			ma = pk->col[a].type[0],
+				mb = pk->col[b].type[0],
+				i;
+
+	for (i = 1; i < pk->col[a].n; i++)
+		if (pk->col[a].type[i] < ma)
+			ma = pk->col[a].type[i];
+	for (i = 1; i < pk->col[b].n; i++)
+		if (pk->col[b].type[i] < mb)
+			mb = pk->col[b].type[i];
+	if (ma != mb)
+		return ma < mb;
+	if (w->gain[a] != w->gain[b])
+		return w->gain[a] > w->gain[b];
+	return a < b;
+}
+
+/* Greedy order: gain descending, then index. */
+static bool
+pk_greedy_before(const promo_pack *pk, const pk_ws *w, int a, int b)
+{
+	(void) pk;
+	if (w->gain[a] != w->gain[b])
+		return w->gain[a] > w->gain[b];
+	return a < b;
+}
+
+/* Stable merge sort of v[0..n) (no recursion). */
+static void
+pk_sort(const promo_pack *pk, const pk_ws *w, int *v, int *tmp, int n,
+		bool (*before) (const promo_pack *, const pk_ws *, int, int))
+{
+	int			width,
+				i;
+
+	for (width = 1; width < n; width *= 2)
+	{
+		for (i = 0; i < n; i += 2 * width)
+		{
+			int			lo = i,
+						mid = i + width < n ? i + width : n,
+						hi = i + 2 * width < n ? i + 2 * width : n,
+						a = lo,
+						b = mid,
+						k = lo;
+
+			while (a < mid || b < hi)
+			{
+				if (b >= hi || (a < mid && !before(pk, w, v[b], v[a])))
+					tmp[k++] = v[a++];
+				else
+					tmp[k++] = v[b++];
+			}
+		}
+		memcpy(v, tmp, (size_t) n * sizeof(int));
+	}
+}
+
+/* Most times column c still fits in rem, within its owner's limit. */
+static int64_t
+pk_fit(const promo_pack *pk, const pk_ws *w, int c)
+{
+	const promo_pack_col *col = &pk->col[c];
+	int64_t		f = INT64_MAX;
+	int			i;
+
+	for (i = 0; i < col->n; i++)
+	{
+		int64_t		k = w->rem[col->type[i]] / col->mult[i];
+
+		if (k < f)
+			f = k;
+	}
+	if (pk->limit[col->owner] > 0)
+	{
+		int64_t		k = pk->limit[col->owner] - w->used[col->owner];
+
+		if (k < f)
+			f = k;
+	}
+	return f > 0 ? f : 0;
+}
+
+static void
+pk_apply(const promo_pack *pk, pk_ws *w, int c, int64_t times)
+{
+	const promo_pack_col *col = &pk->col[c];
+	int			i;
+
+	for (i = 0; i < col->n; i++)
+		w->rem[col->type[i]] -= times * col->mult[i];
+	w->used[col->owner] += times;
+}
+
+/* The vector of discounts by owner for counts x (by position) and rem. */
+static void
+pk_vector(const promo_pack *pk, pk_ws *w, int n, int ntl, int nol,
+		  const int64_t *x, int64_t *vec)
+{
+	int			i;
+
+	for (i = 0; i < nol; i++)
+		vec[w->olist[i]] = 0;
+	for (i = 0; i < n; i++)
+		vec[pk->col[w->ord[i]].owner] += x[i] * pk->col[w->ord[i]].value;
+	for (i = 0; i < ntl; i++)
+	{
+		int			t = w->tl[i];
+
+		if (pk->wowner[t] >= 0)
+			vec[pk->wowner[t]] += w->rem[t] * pk->w[t];
+	}
+}
+
+static int
+pk_vec_cmp(const pk_ws *w, int nol, const int64_t *a, const int64_t *b)
+{
+	int			i;
+
+	for (i = 0; i < nol; i++)
+	{
+		int			o = w->olist[i];
+
+		if (a[o] != b[o])
+			return a[o] > b[o] ? 1 : -1;
+	}
+	return 0;
+}
+
+/* Lagrangian bound of the whole component at prices lam (doubles). */
+static double
+pk_lagrange(const promo_pack *pk, pk_ws *w, int n, int ntl, const double *lam,
+			double *grad)
+{
+	double		v = 0;
+	int			i,
+				k;
+
+	for (i = 0; i < ntl; i++)
+	{
+		v += (double) w->rem[w->tl[i]] * lam[w->tl[i]];
+		grad[w->tl[i]] = (double) w->rem[w->tl[i]];
+	}
+	for (k = 0; k < n; k++)
+	{
+		int			c = w->ord[k];
+		const promo_pack_col *col = &pk->col[c];
+		double		r = (double) w->gain[c];
+		int64_t		f;
+
+		for (i = 0; i < col->n; i++)
+			r -= (double) col->mult[i] * lam[col->type[i]];
+		if (r <= 0)
+			continue;
+		f = pk_fit(pk, w, c);
+		v += r * (double) f;
+		for (i = 0; i < col->n; i++)
+			grad[col->type[i]] -= (double) (f * col->mult[i]);
+	}
+	return v;
+}
+
+/*
+ * The bound at position d: gains fixed so far (committed), remaining units
+ * of the types still wanted x lambda, later columns' positive reduced
+ * gains x the times they still fit.  Exact integer arithmetic.
+ */
+static int64_t
+pk_bound(const promo_pack *pk, pk_ws *w, int n, int ntl, int d, int64_t committed)
+{
+	int64_t		b = committed;
+	int			i;
+
+	for (i = 0; i < ntl; i++)
+		if (w->last[w->tl[i]] >= d)
+			b += w->rem[w->tl[i]] * w->lam[w->tl[i]];
+	for (i = d; i < n; i++)
+		if (w->rc[w->ord[i]] > 0)
+			b += w->rc[w->ord[i]] * pk_fit(pk, w, w->ord[i]);
+	return b;
+}
+
+static void
+pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
+{
+	int			i,
+				k,
+				d;
+	int64_t		best,
+				committed = 0,
+				root;
+	double		lbest_val,
+				theta = 2.0;
+	int			stale = 0;
+	bool		aborted = false;
+
+	/* greedy incumbent: gain descending, as many times as fit */
+	for (i = 0; i < n; i++)
+		w->gx[i] = 0;
+	best = 0;
+	for (k = 0; k < n; k++)
+	{
+		w->pos[w->ord[k]] = k;
+		w->gord[k] = w->ord[k];
+	}
+	pk_sort(pk, w, w->gord, w->tmp, n, pk_greedy_before);
+	for (k = 0; k < n; k++)
+	{
+		int			c = w->gord[k];
+		int64_t		f = pk_fit(pk, w, c);
+
+		w->gx[w->pos[c]] = f;
+		pk_apply(pk, w, c, f);
+		best += f * w->gain[c];
+	}
+	*pk->nodes += (uint64_t) (n / 16);
+	pk_vector(pk, w, n, ntl, nol, w->gx, w->bvec);
+	for (k = 0; k < n; k++)
+	{
+		pk->x[w->ord[k]] = w->gx[k];
+		pk_apply(pk, w, w->ord[k], -w->gx[k]);
+	}
+
+	/* Lagrangian prices by subgradient steps (Polyak step to the incumbent) */
+	for (i = 0; i < ntl; i++)
+		w->lamd[w->tl[i]] = w->lbest[w->tl[i]] = 0;
+	lbest_val = pk_lagrange(pk, w, n, ntl, w->lamd, w->grad);
+	for (k = 0; k < PACK_LAGRANGE_STEPS && lbest_val > (double) best + 0.5; k++)
+	{
+		double		v = pk_lagrange(pk, w, n, ntl, w->lamd, w->grad),
+					norm = 0,
+					step;
+
+		if (v < lbest_val)
+		{
+			lbest_val = v;
+			for (i = 0; i < ntl; i++)
+				w->lbest[w->tl[i]] = w->lamd[w->tl[i]];
+			stale = 0;
+		}
+		else if (++stale >= 5)
+		{
+			theta /= 2;
+			stale = 0;
+		}
+		for (i = 0; i < ntl; i++)
+			norm += w->grad[w->tl[i]] * w->grad[w->tl[i]];
+		if (norm <= 0)
+			break;
+		step = theta * (v - (double) best) / norm;
+		for (i = 0; i < ntl; i++)
+		{
+			double		l = w->lamd[w->tl[i]] - step * w->grad[w->tl[i]];
+
+			w->lamd[w->tl[i]] = l > 0 ? l : 0;
+		}
+	}
+	for (i = 0; i < ntl; i++)
+	{
+		double		l = w->lbest[w->tl[i]];
+
+		w->lam[w->tl[i]] = l > 4e15 ? (int64_t) 4e15 : (int64_t) l;
+	}
+	for (k = 0; k < n; k++)
+	{
+		const promo_pack_col *col = &pk->col[w->ord[k]];
+		int64_t		r = w->gain[w->ord[k]];
+
+		for (i = 0; i < col->n; i++)
+			r -= col->mult[i] * w->lam[col->type[i]];
+		w->rc[w->ord[k]] = r;
+		for (i = 0; i < col->n; i++)
+			w->last[col->type[i]] = k;
+	}
+	root = pk_bound(pk, w, n, ntl, 0, 0);
+#ifdef PACK_DEBUG
+	fprintf(stderr, "component: %d columns, %d types, greedy %lld, lagrange %.1f, root %lld\n",
+			n, ntl, (long long) best, lbest_val, (long long) root);
+#endif
+
+	/* depth-first branch and bound, iterative */
+	d = 0;
+	while (!aborted)
+	{
+		int64_t		f;
+
+		if (++*pk->nodes > pk->budget)
+		{
+			aborted = true;
+			break;
+		}
+		if (d == n)
+		{
+			bool		better = committed > best;
+
+			if (committed == best)
+			{
+				pk_vector(pk, w, n, ntl, nol, w->xs, w->vec);
+				better = pk_vec_cmp(w, nol, w->vec, w->bvec) > 0;
+				if (better)
+					memcpy(w->bvec, w->vec, (size_t) pk->nowner * sizeof(int64_t));
+			}
+			else if (better)
+				pk_vector(pk, w, n, ntl, nol, w->xs, w->bvec);
+			if (better)
+			{
+				best = committed;
+				for (k = 0; k < n; k++)
+					pk->x[w->ord[k]] = w->xs[k];
+			}
+		}
+		else if (pk_bound(pk, w, n, ntl, d, committed) >= best)
+		{
+			f = pk_fit(pk, w, w->ord[d]);
+			w->xs[d] = f;
+			pk_apply(pk, w, w->ord[d], f);
+			committed += f * w->gain[w->ord[d]];
+			d++;
+			continue;
+		}
+		/* backtrack: the next smaller count of the deepest column left */
+		for (;;)
+		{
+			if (d == 0)
+				break;
+			d--;
+			if (w->xs[d] > 0)
+			{
+				w->xs[d]--;
+				pk_apply(pk, w, w->ord[d], -1);
+				committed -= w->gain[w->ord[d]];
+				d++;
+				break;
+			}
+		}
+		if (d == 0)
+			break;
+	}
+	/* leave rem and used as they were (full), for the next component */
+#ifdef PACK_DEBUG
+	fprintf(stderr, "  best %lld, nodes %llu%s\n", (long long) best,
+			(unsigned long long) *pk->nodes, aborted ? " ABORTED" : "");
+#endif
+	if (aborted)
+	{
+		for (k = 0; k < d; k++)
+			pk_apply(pk, w, w->ord[k], -w->xs[k]);
+		pk->approximate = true;
+		if (root > best)
+			pk->gap += root - best;
+	}
+}
+
+void
+promo_pack_solve(promo_pack *pk, void *workspace)
+{
+	unsigned char *p = workspace;
+	pk_ws		w;
+	int			t,
+				c,
+				o,
+				i;
+	size_t		nt = (size_t) (pk->nt > 0 ? pk->nt : 1),
+				no = (size_t) (pk->nowner > 0 ? pk->nowner : 1),
+				nc = (size_t) (pk->ncol > 0 ? pk->ncol : 1);
+
+	w.rem = pk_take(&p, nt * sizeof(int64_t));
+	w.lam = pk_take(&p, nt * sizeof(int64_t));
+	w.lamd = pk_take(&p, nt * sizeof(double));
+	w.lbest = pk_take(&p, nt * sizeof(double));
+	w.grad = pk_take(&p, nt * sizeof(double));
+	w.parent = pk_take(&p, nt * sizeof(int));
+	w.last = pk_take(&p, nt * sizeof(int));
+	w.tl = pk_take(&p, nt * sizeof(int));
+	w.ofirst = pk_take(&p, no * sizeof(int));
+	w.olist = pk_take(&p, no * sizeof(int));
+	w.used = pk_take(&p, no * sizeof(int64_t));
+	w.vec = pk_take(&p, no * sizeof(int64_t));
+	w.bvec = pk_take(&p, no * sizeof(int64_t));
+	w.omark = pk_take(&p, no);
+	w.gain = pk_take(&p, nc * sizeof(int64_t));
+	w.rc = pk_take(&p, nc * sizeof(int64_t));
+	w.xs = pk_take(&p, nc * sizeof(int64_t));
+	w.gx = pk_take(&p, nc * sizeof(int64_t));
+	w.keep = pk_take(&p, nc * sizeof(bool));
+	w.ord = pk_take(&p, nc * sizeof(int));
+	w.tmp = pk_take(&p, nc * sizeof(int));
+	w.gord = pk_take(&p, nc * sizeof(int));
+	w.pos = pk_take(&p, nc * sizeof(int));
+
+	pk->approximate = false;
+	pk->gap = 0;
+	for (t = 0; t < pk->nt; t++)
+	{
+		w.rem[t] = pk->cap[t];
+		w.parent[t] = t;
+	}
+	for (o = 0; o < pk->nowner; o++)
+	{
+		w.ofirst[o] = -1;
+		w.used[o] = 0;
+		w.omark[o] = 0;
+	}
+
+	/* 1. gains; drop what no best answer uses */
+	for (c = 0; c < pk->ncol; c++)
+	{
+		const promo_pack_col *col = &pk->col[c];
+		int64_t		g = col->value;
+		bool		fits = col->n > 0;
+
+		for (i = 0; i < col->n; i++)
+		{
+			g -= col->mult[i] * pk->w[col->type[i]];
+			if (col->mult[i] < 1 || col->mult[i] > pk->cap[col->type[i]])
+				fits = false;
+		}
+		pk->x[c] = 0;
+		w.gain[c] = g;
+		w.keep[c] = fits && col->value > 0 && g >= 0;
+	}
+
+	/* 2. components of types */
+	for (c = 0; c < pk->ncol; c++)
+	{
+		const promo_pack_col *col = &pk->col[c];
+
+		if (!w.keep[c])
+			continue;
+		for (i = 1; i < col->n; i++)
+			pk_union(w.parent, col->type[0], col->type[i]);
+		if (pk->limit[col->owner] > 0)
+		{
+			if (w.ofirst[col->owner] < 0)
+				w.ofirst[col->owner] = col->type[0];
+			else
+				pk_union(w.parent, w.ofirst[col->owner], col->type[0]);
+		}
+	}
+
+	/* 3. each component */
+	for (t = 0; t < pk->nt; t++)
+	{
+		int			n = 0,
+					ntl = 0,
+					nol = 0;
+
+		if (pk_find(w.parent, t) != t)
+			continue;
+		for (c = 0; c < pk->ncol; c++)
+			if (w.keep[c] && pk_find(w.parent, pk->col[c].type[0]) == t)
+				w.ord[n++] = c;
+		if (n == 0)
+			continue;
+		for (i = 0; i < pk->nt; i++)
+			if (pk_find(w.parent, i) == t)
+			{
+				w.tl[ntl++] = i;
+				w.last[i] = -1;
+				if (pk->wowner[i] >= 0)
+					w.omark[pk->wowner[i]] = 1;
+			}
+		for (i = 0; i < n; i++)
+			w.omark[pk->col[w.ord[i]].owner] = 1;
+		for (o = 0; o < pk->nowner; o++)
+			if (w.omark[o])
+			{
+				w.olist[nol++] = o;
+				w.omark[o] = 0;
+			}
+		pk_sort(pk, &w, w.ord, w.tmp, n, pk_before);
+		pk_component(pk, &w, n, ntl, nol);
+	}
+}
