@@ -90,6 +90,13 @@ typedef struct ev_promo
 	int32_t		lost_to;
 } ev_promo;
 
+typedef struct ev_taker
+{
+	size_t		promo;			/* index into ev->pr */
+	size_t		cls;
+	int64_t		units;
+} ev_taker;
+
 typedef struct ev
 {
 	const promo_alloc *a;
@@ -109,6 +116,10 @@ typedef struct ev
 	bool		approximate;
 	int64_t		gap;			/* approximate: most discount left unfound */
 	bool		oom;
+	struct ev_seg *xbuf;		/* explain_not_applied's segments */
+	ev_taker   *takers;			/* takers_list */
+	size_t		ntakers;
+	int64_t    *taken_by;		/* [promo]: scratch, zero between uses */
 	ev_entry   *ent;
 	size_t		nent;
 	size_t		cent;
@@ -737,9 +748,11 @@ typedef struct sv
 	int64_t    *fresh;			/* [q]: bounds at the current node */
 	int		   *varidx;			/* [p][r][t]: variable index or -1 */
 	int		   *open;			/* [class]: a dearer type of it was left */
+	size_t	   *roff;			/* [p]: first role of p among all roles */
+	size_t		nrt;			/* roles of all promotions */
 } sv;
 
-#define IX3(s, p, r, t) ((((size_t) (p)) * MAXR + (size_t) (r)) * (size_t) (s)->nt + (size_t) (t))
+#define IX3(s, p, r, t) (((s)->roff[(p)] + (size_t) (r)) * (size_t) (s)->nt + (size_t) (t))
 
 /* Value of promotion pi taking s->take[pi][..][..] (types by price desc). */
 static int64_t
@@ -802,7 +815,7 @@ sv_offer(sv *s, const int64_t *take)
 		memcpy(s->best_vec, s->vec, (size_t) s->np * sizeof(int64_t));
 		if (take != s->best_take)
 			memcpy(s->best_take, take,
-				   (size_t) s->np * MAXR * (size_t) s->nt * sizeof(int64_t));
+				   s->nrt * (size_t) s->nt * sizeof(int64_t));
 	}
 }
 
@@ -1114,7 +1127,7 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 			s->best_total = s->committed;
 			memcpy(s->best_vec, s->vec, (size_t) s->np * sizeof(int64_t));
 			memcpy(s->best_take, s->take,
-				   (size_t) s->np * MAXR * (size_t) s->nt * sizeof(int64_t));
+				   s->nrt * (size_t) s->nt * sizeof(int64_t));
 		}
 		s->committed -= dv;
 		if (s->direct >= 0)
@@ -1232,7 +1245,7 @@ static void
 sv_greedy(sv *s, int64_t *take)
 {
 	int64_t    *rem = TMP(s->e, (size_t) s->nt, int64_t);
-	int64_t    *gtake = TMP(s->e, (size_t) s->np * MAXR * (size_t) s->nt, int64_t);
+	int64_t    *gtake = TMP(s->e, s->nrt * (size_t) s->nt, int64_t);
 	int64_t    *times = TMP(s->e, (size_t) s->np, int64_t);
 	int64_t    *need = TMP(s->e, (size_t) s->nt, int64_t);
 
@@ -1252,13 +1265,13 @@ sv_greedy(sv *s, int64_t *take)
 		for (pi = 0; pi < s->np; pi++)
 		{
 			ev_promo   *p = s->P[pi];
-			int64_t    *g = gtake + (size_t) pi * MAXR * s->nt;
+			int64_t    *g = gtake + s->roff[pi] * s->nt;
 			int64_t		val;
 			bool		complete = true;
 
 			if (p->d->max_per_order > 0 && times[pi] >= p->d->max_per_order)
 				continue;
-			memset(g, 0, (size_t) MAXR * s->nt * sizeof(int64_t));
+			memset(g, 0, (size_t) p->nroles * s->nt * sizeof(int64_t));
 			memcpy(need, rem, (size_t) s->nt * sizeof(int64_t));
 			if (unit_kind(p->r->kind))
 			{
@@ -1335,7 +1348,7 @@ sv_greedy(sv *s, int64_t *take)
 		/* apply the chosen application as many times as it fits */
 		{
 			ev_promo   *p = s->P[bp];
-			int64_t    *g = gtake + (size_t) bp * MAXR * s->nt;
+			int64_t    *g = gtake + s->roff[bp] * s->nt;
 
 			memset(need, 0, (size_t) s->nt * sizeof(int64_t));
 			for (ri = 0; ri < p->nroles; ri++)
@@ -1533,6 +1546,18 @@ pc_emit(pc_build *b)
 		b->xcnt[b->ncol * PACK_MAX_GROUP + i] = b->cnt[i];
 	}
 	b->xn[b->ncol] = b->n;
+	/* entries by type: the same units always give the same key */
+	for (i = 1; i < c->n; i++)
+		for (j = i; j > 0 && c->type[j - 1] > c->type[j]; j--)
+		{
+			int			tt = c->type[j];
+			int64_t		mm = c->mult[j];
+
+			c->type[j] = c->type[j - 1];
+			c->mult[j] = c->mult[j - 1];
+			c->type[j - 1] = tt;
+			c->mult[j - 1] = mm;
+		}
 	c->value = promo_groups(s->e, p, sp, nsegs, false, 1, &times);
 	if (times != 1)
 		c->value = 0;
@@ -1806,23 +1831,31 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 			s.nt++;
 		ctype[i] = (size_t) s.nt - 1;
 	}
+	s.roff = TMP(e, (size_t) np, size_t);
+	if (e->oom)
+		return;
+	for (pi = 0; pi < np; pi++)
+	{
+		s.roff[pi] = s.nrt;
+		s.nrt += (size_t) P[pi]->nroles;
+	}
 	s.tprice = TMP(e, (size_t) s.nt, int64_t);
 	s.tcount = TMP(e, (size_t) s.nt, int64_t);
 	s.remaining = TMP(e, (size_t) s.nt, int64_t);
-	s.ub = TMP(e, (size_t) np * MAXR * s.nt, int64_t);
-	s.elig = TMP(e, (size_t) np * MAXR * s.nt, unsigned char);
+	s.ub = TMP(e, s.nrt * s.nt, int64_t);
+	s.elig = TMP(e, s.nrt * s.nt, unsigned char);
 	s.sufmax = TMP(e, (size_t) (np + 1) * s.nt, int64_t);
-	s.take = TMP(e, (size_t) np * MAXR * s.nt, int64_t);
-	s.best_take = TMP(e, (size_t) np * MAXR * s.nt, int64_t);
+	s.take = TMP(e, s.nrt * s.nt, int64_t);
+	s.best_take = TMP(e, s.nrt * s.nt, int64_t);
 	s.role_total = TMP(e, (size_t) np * MAXR, int64_t);
 	s.vec = TMP(e, (size_t) np, int64_t);
 	s.best_vec = TMP(e, (size_t) np, int64_t);
 	s.segbuf = TMP(e, (size_t) MAXR * s.nt, ev_seg);
-	s.vars = TMP(e, (size_t) np * MAXR * s.nt, sv_var);
+	s.vars = TMP(e, s.nrt * s.nt, sv_var);
 	s.pubs = TMP(e, (size_t) np * np, int64_t);
-	s.open = TMP(e, (size_t) np * MAXR * s.nt, int);
+	s.open = TMP(e, s.nrt * s.nt, int);
 	s.fresh = TMP(e, (size_t) np, int64_t);
-	s.varidx = TMP(e, (size_t) np * MAXR * s.nt, int);
+	s.varidx = TMP(e, s.nrt * s.nt, int);
 	s.kmax = TMP(e, (size_t) np, int64_t);
 	if (e->oom)
 		return;
@@ -1911,7 +1944,7 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 			s.vars[s.nv - 1].last_in_promo = true;
 	}
 
-	for (i = 0; i < (size_t) np * MAXR * (size_t) s.nt; i++)
+	for (i = 0; i < s.nrt * (size_t) s.nt; i++)
 		s.varidx[i] = -1;
 	for (i = 0; i < (size_t) s.nv; i++)
 		s.varidx[IX3(&s, s.vars[i].p, s.vars[i].r, s.vars[i].t)] = (int) i;
@@ -2111,6 +2144,17 @@ promo_before(const promo_def *x, const promo_def *y)
 	return x->id < y->id;
 }
 
+static int
+promo_cmp(const void *x, const void *y)
+{
+	const promo_def *a = ((const ev_promo *) x)->d,
+			   *b = ((const ev_promo *) y)->d;
+
+	if (promo_before(a, b))
+		return -1;
+	return promo_before(b, a) ? 1 : 0;
+}
+
 static bool
 same_class(const ev_line *x, const ev_line *y)
 {
@@ -2174,10 +2218,67 @@ check_input(ev *e, const promo_def *promos, size_t npromos)
 	return PROMO_OK;
 }
 
+/*
+ * What each promotion took, by class, in canonical order: built once,
+ * after the search, for the lost_to explanations.
+ */
+static bool
+takers_list(ev *e)
+{
+	size_t		q,
+				c,
+				n = 0;
+	int			pass,
+				ri;
+
+	if (e->takers != NULL)
+		return true;
+	for (pass = 0; pass < 2; pass++)
+	{
+		if (pass == 1)
+		{
+			e->takers = TMP(e, n ? n : 1, ev_taker);
+			e->taken_by = TMP(e, e->np ? e->np : 1, int64_t);
+			if (e->oom)
+			{
+				e->takers = NULL;
+				return false;
+			}
+			n = 0;
+		}
+		for (q = 0; q < e->np; q++)
+		{
+			ev_promo   *o = &e->pr[q];
+
+			if (o->take == NULL)
+				continue;
+			for (c = 0; c < e->nclass; c++)
+			{
+				int64_t		u = 0;
+
+				for (ri = 0; ri < o->nroles; ri++)
+					u += o->take[(size_t) ri * e->nclass + c];
+				if (u == 0)
+					continue;
+				if (pass == 1)
+				{
+					e->takers[n].promo = q;
+					e->takers[n].cls = c;
+					e->takers[n].units = u;
+				}
+				n++;
+			}
+		}
+	}
+	e->ntakers = n;
+	return true;
+}
+
 static void
 explain_not_applied(ev *e, ev_promo *p)
 {
-	size_t		c;
+	size_t		c,
+				k;
 	int			ri;
 	int64_t		short_by = 0;
 
@@ -2226,9 +2327,11 @@ explain_not_applied(ev *e, ev_promo *p)
 		size_t		nsegs[MAXR];
 		int64_t		tm,
 					best = -1;
-		size_t		q;
-		ev_seg	   *buf = TMP(e, (size_t) MAXR * e->nclass, ev_seg);
+		ev_seg	   *buf;
 
+		if (e->xbuf == NULL)
+			e->xbuf = TMP(e, (size_t) MAXR * e->nclass, ev_seg);
+		buf = e->xbuf;
 		if (buf == NULL)
 			return;
 		/* every role takes its matching units, most expensive first */
@@ -2271,34 +2374,38 @@ explain_not_applied(ev *e, ev_promo *p)
 			p->state = PROMO_NOT_BENEFICIAL;
 			return;
 		}
-		/* it lost: to the promotion holding most of its units */
+		/*
+		 * It lost: to the promotion holding most of its units (the first
+		 * in the canonical order on ties), from the list of what each
+		 * promotion took (takers_list).
+		 */
 		p->state = PROMO_LOST_TO;
 		p->lost_to = 0;
-		for (q = 0; q < e->np; q++)
+		if (!takers_list(e))
+			return;
+		for (k = 0; k < e->ntakers; k++)
 		{
-			ev_promo   *o = &e->pr[q];
-			int64_t		n = 0;
-			int			ro;
+			const ev_taker *tk = &e->takers[k];
 
-			if (o == p || o->take == NULL)
-				continue;
-			for (ro = 0; ro < o->nroles; ro++)
-				for (c = 0; c < e->nclass; c++)
-				{
-					bool		mine = false;
+			for (ri = 0; ri < p->nroles; ri++)
+				if (p->match[(size_t) ri * e->nclass + tk->cls])
+					break;
+			if (ri < p->nroles && &e->pr[tk->promo] != p)
+				e->taken_by[tk->promo] += tk->units;
+		}
+		for (k = 0; k < e->ntakers; k++)
+		{
+			size_t		q2 = e->takers[k].promo;
 
-					for (ri = 0; ri < p->nroles; ri++)
-						if (p->match[(size_t) ri * e->nclass + c])
-							mine = true;
-					if (mine)
-						n += o->take[(size_t) ro * e->nclass + c];
-				}
-			if (n > best)
+			/* takers are in canonical order: the first of a tie stays */
+			if (e->taken_by[q2] > best)
 			{
-				best = n;
-				p->lost_to = o->d->id;
+				best = e->taken_by[q2];
+				p->lost_to = e->pr[q2].d->id;
 			}
 		}
+		for (k = 0; k < e->ntakers; k++)
+			e->taken_by[e->takers[k].promo] = 0;
 		if (best <= 0)
 			p->state = PROMO_NOT_BENEFICIAL;
 	}
@@ -2626,6 +2733,38 @@ sort_entries(ev_entry *v, ev_entry *tmp, size_t n)
 	}
 }
 
+/* Sort indices into e->pr by promotion id (merge sort, no recursion). */
+static void
+sort_by_id(ev *e, size_t *v, size_t n)
+{
+	size_t	   *tmp = TMP(e, n ? n : 1, size_t);
+	size_t		w,
+				i;
+
+	if (tmp == NULL)
+		return;
+	for (w = 1; w < n; w *= 2)
+	{
+		for (i = 0; i < n; i += 2 * w)
+		{
+			size_t		mid = i + w < n ? i + w : n,
+						hi = i + 2 * w < n ? i + 2 * w : n,
+						a = i,
+						b = mid,
+						k = i;
+
+			while (a < mid || b < hi)
+			{
+				if (b >= hi || (a < mid && e->pr[v[a]].d->id <= e->pr[v[b]].d->id))
+					tmp[k++] = v[a++];
+				else
+					tmp[k++] = v[b++];
+			}
+		}
+		memcpy(v, tmp, n * sizeof(size_t));
+	}
+}
+
 static void
 build_result(ev *e, promo_result *res)
 {
@@ -2693,16 +2832,8 @@ build_result(ev *e, promo_result *res)
 		if (byid == NULL)
 			return;
 		for (i = 0; i < e->np; i++)
-		{
-			size_t		j = i;
-
-			while (j > 0 && e->pr[byid[j - 1]].d->id > e->pr[i].d->id)
-			{
-				byid[j] = byid[j - 1];
-				j--;
-			}
-			byid[j] = i;
-		}
+			byid[i] = i;
+		sort_by_id(e, byid, e->np);
 		for (i = 0; i < e->np; i++)
 		{
 			ev_promo   *p = &e->pr[byid[i]];
@@ -2881,25 +3012,48 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		if (e.oom)
 			goto oom;
 		for (ri = 0; ri < p.nroles; ri++)
+		{
+			const promo_match *m = p.rmatch[ri];
+
+			if (m->kind == PROMO_MATCH_UPC && m->nids < e.nclass)
+			{
+				/* few codes: find their classes (sorted by item) */
+				for (j = 0; j < m->nids; j++)
+				{
+					size_t		lo = 0,
+								hi = e.nclass;
+
+					while (lo < hi)
+					{
+						size_t		mid = lo + (hi - lo) / 2;
+
+						if (e.classes[mid].item < m->ids[j])
+							lo = mid + 1;
+						else
+							hi = mid;
+					}
+					for (c = lo; c < e.nclass && e.classes[c].item == m->ids[j]; c++)
+					{
+						p.match[(size_t) ri * e.nclass + c] = 1;
+						relevant = true;
+					}
+				}
+				continue;
+			}
 			for (c = 0; c < e.nclass; c++)
-				if (match_class(p.rmatch[ri], &e.classes[c]))
+				if (match_class(m, &e.classes[c]))
 				{
 					p.match[(size_t) ri * e.nclass + c] = 1;
 					relevant = true;
 				}
+		}
 		if (!relevant)
 			continue;
 		p.state = scope(d, basket);
-		/* insert in canonical order (ids are checked distinct below) */
-		j = e.np;
-		while (j > 0 && promo_before(d, e.pr[j - 1].d))
-		{
-			e.pr[j] = e.pr[j - 1];
-			j--;
-		}
-		e.pr[j] = p;
-		e.np++;
+		e.pr[e.np++] = p;
 	}
+	/* canonical order (ids are checked distinct below) */
+	qsort(e.pr, e.np, sizeof(ev_promo), promo_cmp);
 	/* promotion ids must be distinct (sorted copy: O(n log n)) */
 	{
 		int32_t    *ids = TMP(&e, npromos ? npromos : 1, int32_t);

@@ -139,6 +139,39 @@ pk_before(const promo_pack *pk, const pk_ws *w, int a, int b)
 	return a < b;
 }
 
+/* Entries of a column are in the order listed; compare them as a key. */
+static int
+pk_units_cmp(const promo_pack_col *a, const promo_pack_col *b)
+{
+	int			i;
+
+	if (a->n != b->n)
+		return a->n < b->n ? -1 : 1;
+	for (i = 0; i < a->n; i++)
+	{
+		if (a->type[i] != b->type[i])
+			return a->type[i] < b->type[i] ? -1 : 1;
+		if (a->mult[i] != b->mult[i])
+			return a->mult[i] < b->mult[i] ? -1 : 1;
+	}
+	return 0;
+}
+
+static bool
+pk_same_units(const promo_pack_col *a, const promo_pack_col *b)
+{
+	return pk_units_cmp(a, b) == 0;
+}
+
+static bool
+pk_units_before(const promo_pack *pk, const pk_ws *w, int a, int b)
+{
+	int			c = pk_units_cmp(&pk->col[a], &pk->col[b]);
+
+	(void) w;
+	return c != 0 ? c < 0 : a < b;
+}
+
 /* Greedy order: gain descending, then index. */
 static bool
 pk_greedy_before(const promo_pack *pk, const pk_ws *w, int a, int b)
@@ -397,6 +430,15 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 			w->last[col->type[i]] = k;
 	}
 	root = pk_bound(pk, w, n, ntl, 0, 0);
+
+	/*
+	 * Reduced-cost fixing: using column c once lowers the bound by at least
+	 * -rc[c] (its term becomes rc[c] and no other term grows), so when that
+	 * drops it below the incumbent no answer as good as the best uses it.
+	 */
+	for (k = 0; k < n; k++)
+		if (w->rc[w->ord[k]] < 0 && root + w->rc[w->ord[k]] < best)
+			w->keep[w->ord[k]] = false;
 #ifdef PACK_DEBUG
 	fprintf(stderr, "component: %d columns, %d types, greedy %lld, lagrange %.1f, root %lld\n",
 			n, ntl, (long long) best, lbest_val, (long long) root);
@@ -408,6 +450,9 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 	{
 		int64_t		f;
 
+		/* columns that cannot be used here are 0 without branching */
+		while (d < n && (!w->keep[w->ord[d]] || pk_fit(pk, w, w->ord[d]) == 0))
+			w->xs[d++] = 0;
 		if (++*pk->nodes > pk->budget)
 		{
 			aborted = true;
@@ -542,6 +587,44 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 		pk->x[c] = 0;
 		w.gain[c] = g;
 		w.keep[c] = fits && col->value > 0 && g >= 0;
+	}
+
+	/*
+	 * Applications of the same units: one of an unlimited promotion with
+	 * the largest gain (then the first in the canonical order) beats every
+	 * other with a smaller gain, or an equal gain and a later owner.
+	 */
+	{
+		int			n = 0,
+					a,
+					z;
+
+		for (c = 0; c < pk->ncol; c++)
+			if (w.keep[c])
+				w.ord[n++] = c;
+		pk_sort(pk, &w, w.ord, w.tmp, n, pk_units_before);
+		for (a = 0; a < n; a = z)
+		{
+			int			h = -1;
+
+			for (z = a; z < n && pk_same_units(&pk->col[w.ord[a]], &pk->col[w.ord[z]]); z++)
+			{
+				c = w.ord[z];
+				if (pk->limit[pk->col[c].owner] == 0 &&
+					(h < 0 || w.gain[c] > w.gain[h] ||
+					 (w.gain[c] == w.gain[h] && pk->col[c].owner < pk->col[h].owner)))
+					h = c;
+			}
+			for (i = a; h >= 0 && i < z; i++)
+			{
+				c = w.ord[i];
+				if (c != h && (w.gain[c] < w.gain[h] ||
+							   (w.gain[c] == w.gain[h] &&
+								(pk->col[c].owner > pk->col[h].owner ||
+								 (pk->col[c].owner == pk->col[h].owner && c > h)))))
+					w.keep[c] = false;
+			}
+		}
 	}
 
 	/* 2. components of types */

@@ -6,7 +6,7 @@
  *	  group of competing promotions can be listed as explicit applications
  *	  (docs/promotions-engine.md, "The packing search").
  *
- * Internal to the core: plain C99, no allocation (the caller passes a
+ * Columns list their entries by type (ascending).  Internal to the core: plain C99, no allocation (the caller passes a
  * workspace of promo_pack_workspace() bytes), no global state.
  *
  *-------------------------------------------------------------------------

@@ -126,6 +126,7 @@ line(int no, int64_t item, int64_t price, int64_t qty)
 }
 
 static promo_result res;
+static promo_method method = PROMO_METHOD_AUTO;
 
 static bool
 price_opts(uint64_t budget)
@@ -135,6 +136,7 @@ price_opts(uint64_t budget)
 	promo_status st;
 
 	o.budget = budget;
+	o.method = method;
 	B.lines = L;
 	B.nlines = (size_t) nl;
 	st = promo_evaluate(&B, P, (size_t) np, &o, &A, &res, &err);
