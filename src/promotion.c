@@ -1152,6 +1152,8 @@ price_document(const Pricing *p)
 	jb_put_pounds(&js, "discount", res->discount);
 	jb_put_pounds(&js, "total", res->total);
 	jb_put_bool(&js, "approximate", res->approximate);
+	if (res->approximate)
+		jb_put_pounds(&js, "gap", res->gap);	/* the most a better answer saves */
 	jb_put_key(&js, "applied");
 	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
 	for (j = 0; j < res->napplied; j++)
