@@ -1841,12 +1841,41 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 	}
 	s.tprice = TMP(e, (size_t) s.nt, int64_t);
 	s.tcount = TMP(e, (size_t) s.nt, int64_t);
+	s.elig = TMP(e, s.nrt * s.nt, unsigned char);
+	s.best_take = TMP(e, s.nrt * s.nt, int64_t);
+	if (e->oom)
+		return;
+	for (i = 0; i < ncls; i++)
+	{
+		ev_class   *c = &e->classes[order[i]];
+
+		s.tprice[ctype[i]] = c->price;
+		s.tcount[ctype[i]] += c->count;
+	}
+	for (i = 0; i < ncls; i++)
+	{
+		t = (int) ctype[i];
+		for (pi = 0; pi < np; pi++)
+			for (ri = 0; ri < P[pi]->nroles; ri++)
+				if (P[pi]->match[(size_t) ri * e->nclass + order[i]] &&
+					(!unit_kind(P[pi]->r->kind) ||
+					 unit_value(P[pi]->r, s.tprice[t]) > 0))
+					s.elig[IX3(&s, pi, ri, t)] = 1;
+	}
+	/*
+	 * A group of few promotions goes to the general search, whose
+	 * dominance rules handle offers over many units; a wider one to the
+	 * packing search when it applies.  The general search's own arrays
+	 * (some of them promotions x promotions) are only made for it.
+	 */
+	if (e->method != PROMO_METHOD_GENERAL &&
+		(e->method == PROMO_METHOD_PACK || np >= PROMO_PACK_MIN_PROMOS) &&
+		pack_component(&s))
+		goto chosen;
 	s.remaining = TMP(e, (size_t) s.nt, int64_t);
 	s.ub = TMP(e, s.nrt * s.nt, int64_t);
-	s.elig = TMP(e, s.nrt * s.nt, unsigned char);
 	s.sufmax = TMP(e, (size_t) (np + 1) * s.nt, int64_t);
 	s.take = TMP(e, s.nrt * s.nt, int64_t);
-	s.best_take = TMP(e, s.nrt * s.nt, int64_t);
 	s.role_total = TMP(e, (size_t) np * MAXR, int64_t);
 	s.vec = TMP(e, (size_t) np, int64_t);
 	s.best_vec = TMP(e, (size_t) np, int64_t);
@@ -1859,36 +1888,12 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 	s.kmax = TMP(e, (size_t) np, int64_t);
 	if (e->oom)
 		return;
-	for (i = 0; i < ncls; i++)
-	{
-		ev_class   *c = &e->classes[order[i]];
-
-		s.tprice[ctype[i]] = c->price;
-		s.tcount[ctype[i]] += c->count;
-	}
 	memcpy(s.remaining, s.tcount, (size_t) s.nt * sizeof(int64_t));
-	for (i = 0; i < ncls; i++)
-	{
-		t = (int) ctype[i];
-		for (pi = 0; pi < np; pi++)
-			for (ri = 0; ri < P[pi]->nroles; ri++)
-				if (P[pi]->match[(size_t) ri * e->nclass + order[i]] &&
-					(!unit_kind(P[pi]->r->kind) ||
-					 unit_value(P[pi]->r, s.tprice[t]) > 0))
-				{
-					s.elig[IX3(&s, pi, ri, t)] = 1;
+	for (pi = 0; pi < np; pi++)
+		for (ri = 0; ri < P[pi]->nroles; ri++)
+			for (t = 0; t < s.nt; t++)
+				if (s.elig[IX3(&s, pi, ri, t)])
 					s.ub[IX3(&s, pi, ri, t)] = unit_bound(P[pi], ri, s.tprice[t]);
-				}
-	}
-	/*
-	 * A group of few promotions goes to the general search, whose
-	 * dominance rules handle offers over many units; a wider one to the
-	 * packing search when it applies.
-	 */
-	if (e->method != PROMO_METHOD_GENERAL &&
-		(e->method == PROMO_METHOD_PACK || np >= PROMO_PACK_MIN_PROMOS) &&
-		pack_component(&s))
-		goto chosen;
 	for (pi = np - 1; pi >= 0; pi--)
 		for (t = 0; t < s.nt; t++)
 		{

@@ -41,6 +41,13 @@
 /* Subgradient steps fitting the Lagrangian prices of a component. */
 #define PACK_LAGRANGE_STEPS	60
 
+/*
+ * The memo of finished search states: slots, and the most bytes of a key
+ * (one per type of the component and per limited promotion in it).
+ */
+#define PACK_MEMO_SLOTS		2048
+#define PACK_MEMO_KEY		128
+
 typedef struct pk_ws
 {
 	int64_t    *rem;			/* [nt] units left */
@@ -59,13 +66,36 @@ typedef struct pk_ws
 	int		   *olist;			/* [nowner] the component's owners */
 	int64_t    *gain;			/* [ncol] */
 	int64_t    *rc;				/* [ncol] reduced gain at the fitted lambda */
+	int		   *plist;			/* [ncol] positions with rc > 0, ascending */
+	int		   *pfrom;			/* [ncol + 1] first entry of plist at or
+								 * after a position */
 	bool	   *keep;			/* [ncol] */
 	int		   *ord;			/* [ncol] the component's columns, in order */
 	int		   *tmp;			/* [ncol] merge sort */
 	int		   *gord;			/* [ncol] columns in greedy order */
 	int		   *pos;			/* [ncol] position of a column in ord */
 	int64_t    *xs;				/* [ncol] current counts, by position */
+	int64_t    *xlo;			/* [ncol] the fewest times still worth trying */
 	int64_t    *gx;				/* [ncol] greedy counts, by position */
+	int64_t    *cat;			/* [ncol] committed when the node at a
+								 * position was opened */
+	unsigned char *open;		/* [ncol] a node was opened there */
+	int64_t    *top;			/* [ncol] the open node's best completion
+								 * total found or bounded so far */
+	int		   *up;				/* [ncol] the open node above, or -1 */
+	int		   *kpos;			/* [nt] byte of a type in key; [nowner] */
+	int		   *kopos;			/* byte of a limited owner in key, or -1 */
+	int		   *klive;			/* [ncol + 1] bytes of the key at a position */
+	int			klen;			/* most bytes of a memo key; 0: no memo */
+	uint32_t	stamp;			/* the component's mark on its memo slots */
+	uint32_t   *mstamp;			/* [PACK_MEMO_SLOTS] */
+	int		   *mdepth;			/* [PACK_MEMO_SLOTS] */
+	int64_t    *mu;				/* [PACK_MEMO_SLOTS] */
+	unsigned char *mkey;		/* [PACK_MEMO_SLOTS][klen] */
+	unsigned char *key;			/* [PACK_MEMO_KEY] the state, kept by
+								 * pk_apply: limited owners' applications,
+								 * then units left by type, the types whose
+								 * last column comes latest first */
 } pk_ws;
 
 static size_t
@@ -81,12 +111,21 @@ promo_pack_workspace(int nt, int nowner, int ncol)
 				o = (size_t) (nowner > 0 ? nowner : 1),
 				c = (size_t) (ncol > 0 ? ncol : 1);
 
+	size_t		k = t + o < PACK_MEMO_KEY ? t + o : PACK_MEMO_KEY;
+
 	return pk_align(t * sizeof(int64_t)) * 2 + pk_align(t * sizeof(double)) * 3 +
 		pk_align(t * sizeof(int)) * 3 +
-		pk_align(o * sizeof(int)) * 2 + pk_align(o * sizeof(int64_t)) * 3 +
+		pk_align(o * sizeof(int)) * 3 + pk_align(o * sizeof(int64_t)) * 3 +
+		pk_align(t * sizeof(int)) + pk_align((c + 1) * sizeof(int)) +
+		pk_align(c * sizeof(int)) +
 		pk_align(o) +
-		pk_align(c * sizeof(int64_t)) * 4 + pk_align(c * sizeof(bool)) +
-		pk_align(c * sizeof(int)) * 4;
+		pk_align(c * sizeof(int64_t)) * 7 + pk_align(c * sizeof(bool)) +
+		pk_align(c) + pk_align(c * sizeof(int)) * 5 +
+		pk_align((c + 1) * sizeof(int)) +
+		pk_align(PACK_MEMO_SLOTS * sizeof(uint32_t)) +
+		pk_align(PACK_MEMO_SLOTS * sizeof(int)) +
+		pk_align(PACK_MEMO_SLOTS * sizeof(int64_t)) +
+		pk_align(PACK_MEMO_SLOTS * k) + pk_align(PACK_MEMO_KEY);
 }
 
 static void *
@@ -245,8 +284,14 @@ pk_apply(const promo_pack *pk, pk_ws *w, int c, int64_t times)
 	int			i;
 
 	for (i = 0; i < col->n; i++)
+	{
 		w->rem[col->type[i]] -= times * col->mult[i];
+		if (w->klen > 0)
+			w->key[w->kpos[col->type[i]]] = (unsigned char) w->rem[col->type[i]];
+	}
 	w->used[col->owner] += times;
+	if (w->klen > 0 && w->kopos[col->owner] >= 0)
+		w->key[w->kopos[col->owner]] = (unsigned char) w->used[col->owner];
 }
 
 /* The vector of discounts by owner for counts x (by position) and rem. */
@@ -331,10 +376,58 @@ pk_bound(const promo_pack *pk, pk_ws *w, int n, int ntl, int d, int64_t committe
 	for (i = 0; i < ntl; i++)
 		if (w->last[w->tl[i]] >= d)
 			b += w->rem[w->tl[i]] * w->lam[w->tl[i]];
-	for (i = d; i < n; i++)
-		if (w->rc[w->ord[i]] > 0)
-			b += w->rc[w->ord[i]] * pk_fit(pk, w, w->ord[i]);
+	for (i = w->pfrom[d]; i < w->pfrom[n]; i++)
+	{
+		int			c = w->ord[w->plist[i]];
+
+		b += w->rc[c] * pk_fit(pk, w, c);
+	}
 	return b;
+}
+
+/*
+ * The memo slot of the search state at position d: the applications so far
+ * of the component's limited promotions and the units left of the types a
+ * column from d on can take (w->klive[d] bytes of w->key).
+ */
+static int
+pk_memo_slot(const pk_ws *w, int d)
+{
+	uint64_t	h = UINT64_C(0x9e3779b97f4a7c15) * (uint64_t) (d + 1);
+	int			i,
+				len = w->klive[d];
+
+	for (i = 0; i < len; i += 8)
+	{
+		uint64_t	v = 0;
+
+		memcpy(&v, w->key + i, (size_t) (len - i < 8 ? len - i : 8));
+		h = (h ^ v) * UINT64_C(0xff51afd7ed558ccd);
+		h ^= h >> 32;
+	}
+	return (int) ((h ^ (h >> 29)) % PACK_MEMO_SLOTS);
+}
+
+/*
+ * The most a completion of the state at d (key in w->key, slot m) can
+ * add, or -1 when the memo does not know the state.
+ */
+static int64_t
+pk_memo_get(const pk_ws *w, int m, int d)
+{
+	if (w->mstamp[m] != w->stamp || w->mdepth[m] != d ||
+		memcmp(w->mkey + (size_t) m * (size_t) w->klen, w->key, (size_t) w->klive[d]) != 0)
+		return -1;
+	return w->mu[m];
+}
+
+static void
+pk_memo_put(pk_ws *w, int m, int d, int64_t u)
+{
+	w->mstamp[m] = w->stamp;
+	w->mdepth[m] = d;
+	w->mu[m] = u;
+	memcpy(w->mkey + (size_t) m * (size_t) w->klen, w->key, (size_t) w->klive[d]);
 }
 
 static void
@@ -342,7 +435,8 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 {
 	int			i,
 				k,
-				d;
+				d,
+				cur;
 	int64_t		best,
 				committed = 0,
 				root;
@@ -350,6 +444,8 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 				theta = 2.0;
 	int			stale = 0;
 	bool		aborted = false;
+
+	w->klen = 0;				/* no memo key to keep yet */
 
 	/* greedy incumbent: gain descending, as many times as fit */
 	for (i = 0; i < n; i++)
@@ -429,6 +525,13 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 		for (i = 0; i < col->n; i++)
 			w->last[col->type[i]] = k;
 	}
+	for (k = 0, i = 0; k < n; k++)
+	{
+		w->pfrom[k] = i;
+		if (w->rc[w->ord[k]] > 0)
+			w->plist[i++] = k;
+	}
+	w->pfrom[n] = i;
 	root = pk_bound(pk, w, n, ntl, 0, 0);
 
 	/*
@@ -444,15 +547,80 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 			n, ntl, (long long) best, lbest_val, (long long) root);
 #endif
 
+	/*
+	 * The memo: keys of one byte per unit count, so only when every type
+	 * has at most 255 units and every limited promotion at most 255
+	 * applications.
+	 */
+	{
+		int			nown = 0;
+		bool		fits = true;
+
+		for (i = 0; i < ntl; i++)
+			if (pk->cap[w->tl[i]] > 255)
+				fits = false;
+		for (i = 0; i < nol; i++)
+		{
+			int64_t		l = pk->limit[w->olist[i]];
+
+			w->kopos[w->olist[i]] = -1;
+			if (l > 255)
+				fits = false;
+			else if (l > 0)
+				w->kopos[w->olist[i]] = nown++;
+		}
+		if (fits && nown + ntl <= PACK_MEMO_KEY && nown + ntl <= pk->nt + pk->nowner)
+			w->klen = nown + ntl;
+	}
+	if (w->klen > 0)
+	{
+		/*
+		 * Types by last position descending after the owners: the types
+		 * still wanted at position d are then the first of them.
+		 */
+		int			nown = w->klen - ntl,
+					j;
+
+		for (i = 0; i < ntl; i++)
+		{
+			int			rank = 0;
+
+			for (j = 0; j < ntl; j++)
+				if (w->last[w->tl[j]] > w->last[w->tl[i]] ||
+					(w->last[w->tl[j]] == w->last[w->tl[i]] && j < i))
+					rank++;
+			w->kpos[w->tl[i]] = nown + rank;
+			w->key[nown + rank] = (unsigned char) w->rem[w->tl[i]];
+		}
+		for (i = 0; i < nol; i++)
+			if (w->kopos[w->olist[i]] >= 0)
+				w->key[w->kopos[w->olist[i]]] = (unsigned char) w->used[w->olist[i]];
+		for (k = 0; k <= n; k++)
+		{
+			w->klive[k] = nown;
+			for (i = 0; i < ntl; i++)
+				if (w->last[w->tl[i]] >= k)
+					w->klive[k]++;
+		}
+	}
+	w->stamp++;
+
 	/* depth-first branch and bound, iterative */
 	d = 0;
+	cur = -1;
 	while (!aborted)
 	{
-		int64_t		f;
+		int64_t		f,
+					b,
+					u;
 
 		/* columns that cannot be used here are 0 without branching */
 		while (d < n && (!w->keep[w->ord[d]] || pk_fit(pk, w, w->ord[d]) == 0))
+		{
+			w->xlo[d] = 0;
+			w->open[d] = 0;
 			w->xs[d++] = 0;
+		}
 		if (++*pk->nodes > pk->budget)
 		{
 			aborted = true;
@@ -461,6 +629,9 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 		if (d == n)
 		{
 			bool		better = committed > best;
+
+			if (cur >= 0 && committed > w->top[cur])
+				w->top[cur] = committed;
 
 			if (committed == best)
 			{
@@ -478,14 +649,55 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 					pk->x[w->ord[k]] = w->xs[k];
 			}
 		}
-		else if (pk_bound(pk, w, n, ntl, d, committed) >= best)
+		else
 		{
-			f = pk_fit(pk, w, w->ord[d]);
-			w->xs[d] = f;
-			pk_apply(pk, w, w->ord[d], f);
-			committed += f * w->gain[w->ord[d]];
-			d++;
-			continue;
+			int64_t		top;
+
+			/*
+			 * The most a completion of this node totals: the memo's, when
+			 * it knows the state, and the bound.
+			 */
+			b = pk_bound(pk, w, n, ntl, d, committed);
+			top = b;
+			if (w->klen > 0 && (u = pk_memo_get(w, pk_memo_slot(w, d), d)) >= 0 &&
+				committed + u < top)
+				top = committed + u;
+			if (top >= best)
+			{
+				int64_t		rc = w->rc[w->ord[d]],
+							lo = 0;
+
+				/*
+				 * The children this bound already rules out: using the
+				 * column m times instead of f costs (f - m) x rc when rc >
+				 * 0, and gives m x rc when rc < 0 (see pk_bound); no child
+				 * below best is visited, and the best of them is noted.
+				 */
+				w->top[d] = INT64_MIN;
+				f = pk_fit(pk, w, w->ord[d]);
+				if (rc > 0 && (b - best) / rc < f)
+				{
+					lo = f - (b - best) / rc;
+					w->top[d] = b - (f - lo + 1) * rc;
+				}
+				else if (rc < 0 && (b - best) / -rc < f)
+				{
+					f = (b - best) / -rc;
+					w->top[d] = b + (f + 1) * rc;
+				}
+				w->xlo[d] = lo;
+				w->open[d] = 1;
+				w->up[d] = cur;
+				cur = d;
+				w->cat[d] = committed;
+				w->xs[d] = f;
+				pk_apply(pk, w, w->ord[d], f);
+				committed += f * w->gain[w->ord[d]];
+				d++;
+				continue;
+			}
+			if (cur >= 0 && top > w->top[cur])
+				w->top[cur] = top;
 		}
 		/* backtrack: the next smaller count of the deepest column left */
 		for (;;)
@@ -493,7 +705,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 			if (d == 0)
 				break;
 			d--;
-			if (w->xs[d] > 0)
+			if (w->xs[d] > w->xlo[d])
 			{
 				w->xs[d]--;
 				pk_apply(pk, w, w->ord[d], -1);
@@ -501,6 +713,25 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 				d++;
 				break;
 			}
+			/* every count worth trying is done: undo this column */
+			pk_apply(pk, w, w->ord[d], -w->xs[d]);
+			committed -= w->xs[d] * w->gain[w->ord[d]];
+			w->xs[d] = 0;
+
+			/*
+			 * The state of the node opened here is back, and its subtree
+			 * is searched: every completion of it was a leaf or was cut by
+			 * a bound, and top is the most of these.
+			 */
+			if (w->open[d])
+			{
+				if (w->klen > 0)
+					pk_memo_put(w, pk_memo_slot(w, d), d, w->top[d] - w->cat[d]);
+				cur = w->up[d];
+				if (cur >= 0 && w->top[d] > w->top[cur])
+					w->top[cur] = w->top[d];
+			}
+			w->open[d] = 0;
 		}
 		if (d == 0)
 			break;
@@ -549,7 +780,24 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 	w.omark = pk_take(&p, no);
 	w.gain = pk_take(&p, nc * sizeof(int64_t));
 	w.rc = pk_take(&p, nc * sizeof(int64_t));
+	w.plist = pk_take(&p, nc * sizeof(int));
+	w.pfrom = pk_take(&p, (nc + 1) * sizeof(int));
 	w.xs = pk_take(&p, nc * sizeof(int64_t));
+	w.xlo = pk_take(&p, nc * sizeof(int64_t));
+	w.cat = pk_take(&p, nc * sizeof(int64_t));
+	w.open = pk_take(&p, nc);
+	w.top = pk_take(&p, nc * sizeof(int64_t));
+	w.up = pk_take(&p, nc * sizeof(int));
+	w.kpos = pk_take(&p, nt * sizeof(int));
+	w.kopos = pk_take(&p, no * sizeof(int));
+	w.klive = pk_take(&p, (nc + 1) * sizeof(int));
+	w.mstamp = pk_take(&p, PACK_MEMO_SLOTS * sizeof(uint32_t));
+	w.mdepth = pk_take(&p, PACK_MEMO_SLOTS * sizeof(int));
+	w.mu = pk_take(&p, PACK_MEMO_SLOTS * sizeof(int64_t));
+	w.mkey = pk_take(&p, PACK_MEMO_SLOTS * (nt + no < PACK_MEMO_KEY ? nt + no : PACK_MEMO_KEY));
+	w.key = pk_take(&p, PACK_MEMO_KEY);
+	memset(w.mstamp, 0, PACK_MEMO_SLOTS * sizeof(uint32_t));
+	w.stamp = 0;
 	w.gx = pk_take(&p, nc * sizeof(int64_t));
 	w.keep = pk_take(&p, nc * sizeof(bool));
 	w.ord = pk_take(&p, nc * sizeof(int));
