@@ -27,7 +27,9 @@
  *	   later application's reduced gain (gain - its units' lambda, when
  *	   positive) times the most times it still fits.  A node is cut only
  *	   when that bound is below the best total: equal totals are searched,
- *	   so the tie rule is exact.
+ *	   so the tie rule is exact.  Children the node's bound already rules
+ *	   out are skipped, and finished states are memoised with the most
+ *	   their completions total (the doc says why both are exact).
  *
  *-------------------------------------------------------------------------
  */
