@@ -264,8 +264,10 @@ pk_fit(const promo_pack *pk, const pk_ws *w, int c)
 
 	for (i = 0; i < col->n; i++)
 	{
-		int64_t		k = w->rem[col->type[i]] / col->mult[i];
+		int64_t		k = w->rem[col->type[i]];
 
+		if (col->mult[i] != 1)	/* most take one unit a type: no division */
+			k /= col->mult[i];
 		if (k < f)
 			f = k;
 	}
@@ -659,11 +661,15 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 			 * The most a completion of this node totals: the memo's, when
 			 * it knows the state, and the bound.
 			 */
-			b = pk_bound(pk, w, n, ntl, d, committed);
-			top = b;
-			if (w->klen > 0 && (u = pk_memo_get(w, pk_memo_slot(w, d), d)) >= 0 &&
-				committed + u < top)
+			top = INT64_MAX;
+			if (w->klen > 0 && (u = pk_memo_get(w, pk_memo_slot(w, d), d)) >= 0)
 				top = committed + u;
+			if (top >= best)
+			{
+				b = pk_bound(pk, w, n, ntl, d, committed);
+				if (b < top)
+					top = b;
+			}
 			if (top >= best)
 			{
 				int64_t		rc = w->rc[w->ord[d]],

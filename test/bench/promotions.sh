@@ -19,6 +19,7 @@ CALLS=${ICOS_BENCH_CALLS:-2000}
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d $DB "$@"; }
 
 say "promotions: 2000 products, 1000 promotions in force, a 50-line basket; $CALLS timed calls per implementation"
+say "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 q <<'SQL' || exit 1
 SET client_min_messages = warning;
 INSERT INTO icos.category (category_id, parent_id, name)
@@ -175,13 +176,17 @@ SQL
 #   ICOS_BENCH_DENSITY     offers per product, a list (default "1 4 8 14 20")
 #   ICOS_BENCH_DENSE_LINES basket lines (default 50)
 #   ICOS_BENCH_DENSE_CALLS timed calls per density (default 500)
+#   ICOS_BENCH_DENSE_ROUNDS rounds the calls are split into (default 5): the
+#                          machine may be shared, so each round's median and
+#                          p99 are taken and the table shows their medians
 #   ICOS_BENCH_DENSE_SEED  seed of the generator (default 0.16)
 # Target at D = 14: exact, median <= 1 ms, p99 <= 5 ms per call.
 DENSITY=${ICOS_BENCH_DENSITY:-1 4 8 14 20}
 DLINES=${ICOS_BENCH_DENSE_LINES:-50}
 DCALLS=${ICOS_BENCH_DENSE_CALLS:-500}
 DSEED=${ICOS_BENCH_DENSE_SEED:-0.16}
-say "promotions, dense: 200 products, D offers per product, a $DLINES-line basket; $DCALLS timed calls per density"
+DROUNDS=${ICOS_BENCH_DENSE_ROUNDS:-5}
+say "promotions, dense: 200 products, D offers per product, a $DLINES-line basket; $DCALLS timed calls per density in $DROUNDS rounds"
 q <<SQL || exit 1
 SET client_min_messages = warning;
 CREATE TABLE IF NOT EXISTS bench.dproducts(n int PRIMARY KEY, upc icos.upc NOT NULL, pence bigint);
@@ -271,6 +276,7 @@ END
 \$f\$;
 SQL
 
+say "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '\n| offers per product | promotions | concern the basket | applied | discount | median ms | p99 ms | approximate | target |\n'
 printf '|---|---|---|---|---|---|---|---|---|\n'
 for d in $DENSITY; do
@@ -278,9 +284,13 @@ for d in $DENSITY; do
 SET client_min_messages = warning;
 SELECT bench.dense_offers($d, $DSEED) \gset
 WITH r AS (SELECT icos.price_basket(b::jsonb) AS r FROM bench.dbasket),
-	 t AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS med,
-				  percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, bool_or(approximate) AS approx
-		   FROM bench.time_dense($DCALLS))
+	 rounds AS (SELECT r, percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS med,
+					   percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, bool_or(approximate) AS approx
+				FROM generate_series(1, $DROUNDS) r, LATERAL bench.time_dense(greatest($DCALLS / $DROUNDS, 1))
+				GROUP BY r),
+	 t AS (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY med) AS med,
+				  percentile_cont(0.5) WITHIN GROUP (ORDER BY p99) AS p99, bool_or(approx) AS approx
+		   FROM rounds)
 SELECT format('| %s | %s | %s | %s | %s | %s | %s | %s | %s |', $d, :dense_offers,
 			  jsonb_array_length(r -> 'applied') + jsonb_array_length(r -> 'not_applied'),
 			  jsonb_array_length(r -> 'applied'), r ->> 'discount',
@@ -292,6 +302,7 @@ FROM r, t;
 SQL
 done
 
+say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 q <<'SQL'
 SET client_min_messages = warning;
 DELETE FROM icos.promotion WHERE promotion_id BETWEEN 980001 AND 989999;
