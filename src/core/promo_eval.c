@@ -126,7 +126,7 @@ typedef struct ev
 } ev;
 
 static void *
-mem_get(ev *e, ev_mem **list, size_t n, size_t size)
+mem_get(ev *e, ev_mem **list, size_t n, size_t size, bool zero)
 {
 	ev_mem	   *m;
 
@@ -145,12 +145,15 @@ mem_get(ev *e, ev_mem **list, size_t n, size_t size)
 	}
 	m->next = *list;
 	*list = m;
-	memset(m + 1, 0, n * size);
+	if (zero)
+		memset(m + 1, 0, n * size);
 	return m + 1;
 }
 
-#define TMP(e, n, type) ((type *) mem_get((e), &(e)->tmp, (n), sizeof(type)))
-#define RES(e, n, type) ((type *) mem_get((e), &(e)->res, (n), sizeof(type)))
+#define TMP(e, n, type) ((type *) mem_get((e), &(e)->tmp, (n), sizeof(type), true))
+#define RES(e, n, type) ((type *) mem_get((e), &(e)->res, (n), sizeof(type), true))
+/* Scratch its user fills before reading (not zeroed). */
+#define TMP_RAW(e, n) mem_get((e), &(e)->tmp, (n), 1, false)
 
 static void
 mem_release(const promo_alloc *a, ev_mem *m)
@@ -1483,6 +1486,8 @@ typedef struct pc_build
 	int			type[PACK_MAX_GROUP];
 	int64_t		cnt[PACK_MAX_GROUP];
 	int64_t    *used;			/* [t] units of the application */
+	int		   *elist;			/* [MAXR][nt] the types each role can take */
+	int			nelist[MAXR];
 	promo_pack_col *cols;
 	int		   *xrole;			/* [col][PACK_MAX_GROUP]: role of entry */
 	int64_t    *xcnt;			/* [col][PACK_MAX_GROUP]: units of entry */
@@ -1566,15 +1571,15 @@ pc_emit(pc_build *b)
 
 /*
  * Every application of promotion b->pi: role ri takes left more units
- * from types t0 on (a multiset: types in order, each within what the
- * type has left after the earlier roles).
+ * from its eligible types e0 on (b->elist; a multiset: types in order,
+ * each within what the type has left after the earlier roles).
  */
 static void
-pc_enum(pc_build *b, int ri, int t0, int64_t left)
+pc_enum(pc_build *b, int ri, int e0, int64_t left)
 {
 	sv		   *s = b->s;
 	ev_promo   *p = s->P[b->pi];
-	int			t;
+	int			e;
 
 	if (b->overflow)
 		return;
@@ -1586,13 +1591,12 @@ pc_enum(pc_build *b, int ri, int t0, int64_t left)
 			pc_enum(b, ri + 1, 0, p->size[ri + 1]);
 		return;
 	}
-	for (t = t0; t < s->nt && !b->overflow; t++)
+	for (e = e0; e < b->nelist[ri] && !b->overflow; e++)
 	{
+		int			t = b->elist[ri * s->nt + e];
 		int64_t		k,
 					most;
 
-		if (!s->elig[IX3(s, b->pi, ri, t)])
-			continue;
 		most = s->tcount[t] - b->used[t];
 		if (most > left)
 			most = left;
@@ -1603,7 +1607,7 @@ pc_enum(pc_build *b, int ri, int t0, int64_t left)
 			b->cnt[b->n] = k;
 			b->n++;
 			b->used[t] += k;
-			pc_enum(b, ri, t + 1, left - k);
+			pc_enum(b, ri, e + 1, left - k);
 			b->used[t] -= k;
 			b->n--;
 		}
@@ -1626,7 +1630,8 @@ pack_component(sv *s)
 	int			pi,
 				t,
 				c,
-				i;
+				i,
+				r;
 	int64_t		gross = 0;
 	pc_build	b;
 	promo_pack	pk;
@@ -1665,6 +1670,7 @@ pack_component(sv *s)
 	memset(&b, 0, sizeof(b));
 	b.s = s;
 	b.used = TMP(e, (size_t) s->nt, int64_t);
+	b.elist = TMP(e, (size_t) MAXR * s->nt, int);
 	if (e->oom)
 		return false;
 
@@ -1717,6 +1723,13 @@ pack_component(sv *s)
 				continue;
 			b.pi = pi;
 			b.n = 0;
+			for (r = 0; r < p->nroles; r++)
+			{
+				b.nelist[r] = 0;
+				for (t = 0; t < s->nt; t++)
+					if (s->elig[IX3(s, pi, r, t)])
+						b.elist[r * s->nt + b.nelist[r]++] = t;
+			}
 			pc_enum(&b, 0, 0, p->size[0]);
 		}
 		if (b.overflow)
@@ -1724,7 +1737,7 @@ pack_component(sv *s)
 	}
 
 	x = TMP(e, (size_t) (b.ncol > 0 ? b.ncol : 1), int64_t);
-	ws = TMP(e, promo_pack_workspace(s->nt, s->np, b.ncol), unsigned char);
+	ws = TMP_RAW(e, promo_pack_workspace(s->nt, s->np, b.ncol));
 	if (e->oom)
 		return false;
 	memset(&pk, 0, sizeof(pk));
