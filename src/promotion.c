@@ -136,6 +136,7 @@ static HTAB *product_cache = NULL;
 
 /* The engine's per-backend working memory (see price_basket). */
 #define EVAL_BUF_SIZE	(2 * 1024 * 1024)
+#define WORK_KEPT_SIZE	(2 * 1024 * 1024)	/* price_begin */
 static void *eval_buf = NULL;
 static MemoryContext work_cxt = NULL;
 static bool product_cache_stale = true;
@@ -917,8 +918,10 @@ typedef struct Pricing
  * Start a pricing: take the invalidations committed since the last call
  * (they mark the caches stale) and switch to the per-call memory, a
  * per-backend context emptied at the start and the end of every call,
- * whose first 256 kB block is kept (fresh memory on every call would be
- * paid for in page faults).  The caller switches back and resets it.
+ * whose first 2 MB block is kept: fresh memory on every call would be
+ * paid for in page faults, and the document of a dense basket (hundreds
+ * of promotions explained, every number a numeric) takes about 1 MB.  The
+ * caller switches back and resets it.
  */
 static MemoryContext
 price_begin(void)
@@ -931,7 +934,7 @@ price_begin(void)
 	if (work_cxt == NULL)
 	{
 		work_cxt = AllocSetContextCreate(TopMemoryContext, "icos price_basket",
-										 256 * 1024, 256 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+										 WORK_KEPT_SIZE, WORK_KEPT_SIZE, ALLOCSET_DEFAULT_MAXSIZE);
 		RegisterXactCallback(promo_xact_callback, NULL);
 	}
 	MemoryContextReset(work_cxt);
@@ -1163,6 +1166,8 @@ price_document(const Pricing *p)
 	jb_put_pounds(&js, "discount", res->discount);
 	jb_put_pounds(&js, "total", res->total);
 	jb_put_bool(&js, "approximate", res->approximate);
+	if (res->approximate)
+		jb_put_pounds(&js, "gap", res->gap);	/* the most a better answer saves */
 	jb_put_key(&js, "applied");
 	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
 	for (j = 0; j < res->napplied; j++)

@@ -31,6 +31,7 @@
 #define PROMO_MAX_BASKET_GROSS INT64_C(100000000000000000)	/* 10^17 pence */
 #define PROMO_SEARCH_BUDGET	200000	/* search nodes per basket */
 #define PROMO_SEARCH_MAX_VARS	512 /* variables of one exact search */
+#define PROMO_PACK_MIN_PROMOS	9	/* AUTO: packing from this many promotions */
 #define PROMO_DETAIL_SIZE		96
 
 /* Status codes returned by every entry point. */
@@ -305,6 +306,9 @@ typedef struct promo_result
 	int64_t		discount;
 	int64_t		total;
 	bool		approximate;	/* some group exceeded the search budget */
+	int64_t		gap;			/* approximate: the best discount the rules
+								 * allow is at most this much (pence) more
+								 * than the one given; 0 when exact */
 	uint64_t	nodes;			/* search nodes used */
 	size_t		nlines;			/* same order as the input lines */
 	promo_line_result *lines;
@@ -315,9 +319,18 @@ typedef struct promo_result
 	void	   *mem;			/* private: allocations of this result */
 } promo_result;
 
+/* Which exact search solves a group of competing promotions. */
+typedef enum promo_method
+{
+	PROMO_METHOD_AUTO = 0,		/* packing for wide groups (see the doc) */
+	PROMO_METHOD_PACK,			/* packing wherever it applies */
+	PROMO_METHOD_GENERAL		/* the general search everywhere */
+} promo_method;
+
 typedef struct promo_options
 {
 	uint64_t	budget;			/* search nodes; 0 = PROMO_SEARCH_BUDGET */
+	promo_method method;		/* tests compare the two searches */
 } promo_options;
 
 /*

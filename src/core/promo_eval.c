@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "promo.h"
+#include "promo_pack.h"
 
 #define MAXR PROMO_MAX_BUNDLE_ITEMS
 #define NOT_SCOPED (-1)
@@ -89,6 +90,13 @@ typedef struct ev_promo
 	int32_t		lost_to;
 } ev_promo;
 
+typedef struct ev_taker
+{
+	size_t		promo;			/* index into ev->pr */
+	size_t		cls;
+	int64_t		units;
+} ev_taker;
+
 typedef struct ev
 {
 	const promo_alloc *a;
@@ -104,15 +112,21 @@ typedef struct ev
 	size_t		np;
 	uint64_t	nodes;
 	uint64_t	budget;
+	promo_method method;
 	bool		approximate;
+	int64_t		gap;			/* approximate: most discount left unfound */
 	bool		oom;
+	struct ev_seg *xbuf;		/* explain_not_applied's segments */
+	ev_taker   *takers;			/* takers_list */
+	size_t		ntakers;
+	int64_t    *taken_by;		/* [promo]: scratch, zero between uses */
 	ev_entry   *ent;
 	size_t		nent;
 	size_t		cent;
 } ev;
 
 static void *
-mem_get(ev *e, ev_mem **list, size_t n, size_t size)
+mem_get(ev *e, ev_mem **list, size_t n, size_t size, bool zero)
 {
 	ev_mem	   *m;
 
@@ -131,12 +145,15 @@ mem_get(ev *e, ev_mem **list, size_t n, size_t size)
 	}
 	m->next = *list;
 	*list = m;
-	memset(m + 1, 0, n * size);
+	if (zero)
+		memset(m + 1, 0, n * size);
 	return m + 1;
 }
 
-#define TMP(e, n, type) ((type *) mem_get((e), &(e)->tmp, (n), sizeof(type)))
-#define RES(e, n, type) ((type *) mem_get((e), &(e)->res, (n), sizeof(type)))
+#define TMP(e, n, type) ((type *) mem_get((e), &(e)->tmp, (n), sizeof(type), true))
+#define RES(e, n, type) ((type *) mem_get((e), &(e)->res, (n), sizeof(type), true))
+/* Scratch its user fills before reading (not zeroed). */
+#define TMP_RAW(e, n) mem_get((e), &(e)->tmp, (n), 1, false)
 
 static void
 mem_release(const promo_alloc *a, ev_mem *m)
@@ -734,9 +751,11 @@ typedef struct sv
 	int64_t    *fresh;			/* [q]: bounds at the current node */
 	int		   *varidx;			/* [p][r][t]: variable index or -1 */
 	int		   *open;			/* [class]: a dearer type of it was left */
+	size_t	   *roff;			/* [p]: first role of p among all roles */
+	size_t		nrt;			/* roles of all promotions */
 } sv;
 
-#define IX3(s, p, r, t) ((((size_t) (p)) * MAXR + (size_t) (r)) * (size_t) (s)->nt + (size_t) (t))
+#define IX3(s, p, r, t) (((s)->roff[(p)] + (size_t) (r)) * (size_t) (s)->nt + (size_t) (t))
 
 /* Value of promotion pi taking s->take[pi][..][..] (types by price desc). */
 static int64_t
@@ -799,7 +818,7 @@ sv_offer(sv *s, const int64_t *take)
 		memcpy(s->best_vec, s->vec, (size_t) s->np * sizeof(int64_t));
 		if (take != s->best_take)
 			memcpy(s->best_take, take,
-				   (size_t) s->np * MAXR * (size_t) s->nt * sizeof(int64_t));
+				   s->nrt * (size_t) s->nt * sizeof(int64_t));
 	}
 }
 
@@ -1111,7 +1130,7 @@ sv_dfs(sv *s, int vi, int64_t inprog, int64_t rest)
 			s->best_total = s->committed;
 			memcpy(s->best_vec, s->vec, (size_t) s->np * sizeof(int64_t));
 			memcpy(s->best_take, s->take,
-				   (size_t) s->np * MAXR * (size_t) s->nt * sizeof(int64_t));
+				   s->nrt * (size_t) s->nt * sizeof(int64_t));
 		}
 		s->committed -= dv;
 		if (s->direct >= 0)
@@ -1229,7 +1248,7 @@ static void
 sv_greedy(sv *s, int64_t *take)
 {
 	int64_t    *rem = TMP(s->e, (size_t) s->nt, int64_t);
-	int64_t    *gtake = TMP(s->e, (size_t) s->np * MAXR * (size_t) s->nt, int64_t);
+	int64_t    *gtake = TMP(s->e, s->nrt * (size_t) s->nt, int64_t);
 	int64_t    *times = TMP(s->e, (size_t) s->np, int64_t);
 	int64_t    *need = TMP(s->e, (size_t) s->nt, int64_t);
 
@@ -1249,13 +1268,13 @@ sv_greedy(sv *s, int64_t *take)
 		for (pi = 0; pi < s->np; pi++)
 		{
 			ev_promo   *p = s->P[pi];
-			int64_t    *g = gtake + (size_t) pi * MAXR * s->nt;
+			int64_t    *g = gtake + s->roff[pi] * s->nt;
 			int64_t		val;
 			bool		complete = true;
 
 			if (p->d->max_per_order > 0 && times[pi] >= p->d->max_per_order)
 				continue;
-			memset(g, 0, (size_t) MAXR * s->nt * sizeof(int64_t));
+			memset(g, 0, (size_t) p->nroles * s->nt * sizeof(int64_t));
 			memcpy(need, rem, (size_t) s->nt * sizeof(int64_t));
 			if (unit_kind(p->r->kind))
 			{
@@ -1332,7 +1351,7 @@ sv_greedy(sv *s, int64_t *take)
 		/* apply the chosen application as many times as it fits */
 		{
 			ev_promo   *p = s->P[bp];
-			int64_t    *g = gtake + (size_t) bp * MAXR * s->nt;
+			int64_t    *g = gtake + s->roff[bp] * s->nt;
 
 			memset(need, 0, (size_t) s->nt * sizeof(int64_t));
 			for (ri = 0; ri < p->nroles; ri++)
@@ -1446,6 +1465,317 @@ sv_classes(sv *s)
 	}
 }
 
+/* ------------------------------------------------------------ packing */
+
+/*
+ * Limits of the packing search (docs/promotions-engine.md): units of one
+ * type, units in one application, applications listed in one group.
+ */
+#define PACK_MAX_COUNT		64
+#define PACK_MAX_GROUP		PACK_MAX_ENTRIES
+#define PACK_MAX_COLS		4096
+#define PACK_MAX_GROSS		INT64_C(10000000000000)	/* 10^13 pence */
+
+/* An application being listed: units per role and type. */
+typedef struct pc_build
+{
+	sv		   *s;
+	int			pi;
+	int			n;				/* entries so far */
+	int			role[PACK_MAX_GROUP];
+	int			type[PACK_MAX_GROUP];
+	int64_t		cnt[PACK_MAX_GROUP];
+	int64_t    *used;			/* [t] units of the application */
+	int		   *elist;			/* [MAXR][nt] the types each role can take */
+	int			nelist[MAXR];
+	promo_pack_col *cols;
+	int		   *xrole;			/* [col][PACK_MAX_GROUP]: role of entry */
+	int64_t    *xcnt;			/* [col][PACK_MAX_GROUP]: units of entry */
+	int		   *xtype;			/* [col][PACK_MAX_GROUP] */
+	int		   *xn;				/* [col] entries */
+	int			ncol;
+	bool		overflow;
+} pc_build;
+
+/* Record the application in b (every role full) as a column. */
+static void
+pc_emit(pc_build *b)
+{
+	sv		   *s = b->s;
+	ev_promo   *p = s->P[b->pi];
+	ev_seg		segs[MAXR][PACK_MAX_GROUP];
+	ev_seg	   *sp[MAXR];
+	size_t		nsegs[MAXR];
+	promo_pack_col *c;
+	int			i,
+				j,
+				ri;
+	int64_t		times;
+
+	if (b->ncol >= PACK_MAX_COLS)
+	{
+		b->overflow = true;
+		return;
+	}
+	if (b->cols == NULL)
+	{
+		b->ncol++;				/* counting only */
+		return;
+	}
+	c = &b->cols[b->ncol];
+	c->owner = b->pi;
+	c->n = 0;
+	for (ri = 0; ri < p->nroles; ri++)
+	{
+		sp[ri] = segs[ri];
+		nsegs[ri] = 0;
+	}
+	for (i = 0; i < b->n; i++)
+	{
+		/* entries are by role, then type (price descending) */
+		ev_seg	   *g = &segs[b->role[i]][nsegs[b->role[i]]++];
+
+		g->price = s->tprice[b->type[i]];
+		g->count = b->cnt[i];
+		g->ref = (size_t) b->type[i];
+		for (j = 0; j < c->n && c->type[j] != b->type[i]; j++)
+			;
+		if (j == c->n)
+		{
+			c->type[c->n] = b->type[i];
+			c->mult[c->n++] = 0;
+		}
+		c->mult[j] += b->cnt[i];
+		b->xrole[b->ncol * PACK_MAX_GROUP + i] = b->role[i];
+		b->xtype[b->ncol * PACK_MAX_GROUP + i] = b->type[i];
+		b->xcnt[b->ncol * PACK_MAX_GROUP + i] = b->cnt[i];
+	}
+	b->xn[b->ncol] = b->n;
+	/* entries by type: the same units always give the same key */
+	for (i = 1; i < c->n; i++)
+		for (j = i; j > 0 && c->type[j - 1] > c->type[j]; j--)
+		{
+			int			tt = c->type[j];
+			int64_t		mm = c->mult[j];
+
+			c->type[j] = c->type[j - 1];
+			c->mult[j] = c->mult[j - 1];
+			c->type[j - 1] = tt;
+			c->mult[j - 1] = mm;
+		}
+	c->value = promo_groups(s->e, p, sp, nsegs, false, 1, &times);
+	if (times != 1)
+		c->value = 0;
+	b->ncol++;
+}
+
+/*
+ * Every application of promotion b->pi: role ri takes left more units
+ * from its eligible types e0 on (b->elist; a multiset: types in order,
+ * each within what the type has left after the earlier roles).
+ */
+static void
+pc_enum(pc_build *b, int ri, int e0, int64_t left)
+{
+	sv		   *s = b->s;
+	ev_promo   *p = s->P[b->pi];
+	int			e;
+
+	if (b->overflow)
+		return;
+	if (left == 0)
+	{
+		if (ri + 1 == p->nroles)
+			pc_emit(b);
+		else
+			pc_enum(b, ri + 1, 0, p->size[ri + 1]);
+		return;
+	}
+	for (e = e0; e < b->nelist[ri] && !b->overflow; e++)
+	{
+		int			t = b->elist[ri * s->nt + e];
+		int64_t		k,
+					most;
+
+		most = s->tcount[t] - b->used[t];
+		if (most > left)
+			most = left;
+		for (k = most; k >= 1; k--)
+		{
+			b->role[b->n] = ri;
+			b->type[b->n] = t;
+			b->cnt[b->n] = k;
+			b->n++;
+			b->used[t] += k;
+			pc_enum(b, ri, e + 1, left - k);
+			b->used[t] -= k;
+			b->n--;
+		}
+	}
+}
+
+/*
+ * The packing search for a group of competing promotions, when every one
+ * of them can be written as a list of applications whose values add up
+ * (per-unit kinds, multibuy, bundle, buy_get with one discounted unit per
+ * group: for these the canonical value of any set of units is the best
+ * split of it into groups, so the best packing of applications is the
+ * best assignment of units) and the lists are short.  Fills best_take and
+ * returns true; false leaves the group to the general search.
+ */
+static bool
+pack_component(sv *s)
+{
+	ev		   *e = s->e;
+	int			pi,
+				t,
+				c,
+				i,
+				r;
+	int64_t		gross = 0;
+	pc_build	b;
+	promo_pack	pk;
+	int64_t    *w,
+			   *limit,
+			   *x;
+	int		   *wowner;
+	void	   *ws;
+
+	for (t = 0; t < s->nt; t++)
+	{
+		if (s->tcount[t] > PACK_MAX_COUNT)
+			return false;
+		gross += s->tcount[t] * s->tprice[t];
+		if (gross > PACK_MAX_GROSS)
+			return false;
+	}
+	for (pi = 0; pi < s->np; pi++)
+	{
+		const promo_rule *r = s->P[pi]->r;
+
+		if (unit_kind(r->kind))
+			continue;
+		if (r->kind == PROMO_BUY_GET && r->get_qty != 1)
+			return false;
+		if (r->kind != PROMO_MULTIBUY && r->kind != PROMO_BUNDLE &&
+			r->kind != PROMO_BUY_GET)
+			return false;
+		if (group_units(s->P[pi]) > PACK_MAX_GROUP)
+			return false;
+	}
+
+	w = TMP(e, (size_t) s->nt, int64_t);
+	wowner = TMP(e, (size_t) s->nt, int);
+	limit = TMP(e, (size_t) s->np, int64_t);
+	memset(&b, 0, sizeof(b));
+	b.s = s;
+	b.used = TMP(e, (size_t) s->nt, int64_t);
+	b.elist = TMP(e, (size_t) MAXR * s->nt, int);
+	if (e->oom)
+		return false;
+
+	/* the best unlimited per-unit discount of each type, canonical on ties */
+	for (t = 0; t < s->nt; t++)
+	{
+		wowner[t] = -1;
+		for (pi = 0; pi < s->np; pi++)
+		{
+			ev_promo   *p = s->P[pi];
+			int64_t		v;
+
+			if (!unit_kind(p->r->kind) || p->d->max_per_order > 0 ||
+				!s->elig[IX3(s, pi, 0, t)])
+				continue;
+			v = unit_value(p->r, s->tprice[t]);
+			if (wowner[t] < 0 || v > w[t])
+			{
+				w[t] = v;
+				wowner[t] = pi;
+			}
+		}
+	}
+
+	/*
+	 * The applications: limited per-unit offers, one per type; groups.
+	 * Counted first, then listed.
+	 */
+	for (i = 0; i < 2; i++)
+	{
+		if (i == 1)
+		{
+			size_t		n = (size_t) (b.ncol > 0 ? b.ncol : 1);
+
+			b.cols = TMP(e, n, promo_pack_col);
+			b.xrole = TMP(e, n * PACK_MAX_GROUP, int);
+			b.xtype = TMP(e, n * PACK_MAX_GROUP, int);
+			b.xcnt = TMP(e, n * PACK_MAX_GROUP, int64_t);
+			b.xn = TMP(e, n, int);
+			if (e->oom)
+				return false;
+			b.ncol = 0;
+		}
+		for (pi = 0; pi < s->np && !b.overflow; pi++)
+		{
+			ev_promo   *p = s->P[pi];
+
+			limit[pi] = p->d->max_per_order;
+			if (unit_kind(p->r->kind) && p->d->max_per_order == 0)
+				continue;
+			b.pi = pi;
+			b.n = 0;
+			for (r = 0; r < p->nroles; r++)
+			{
+				b.nelist[r] = 0;
+				for (t = 0; t < s->nt; t++)
+					if (s->elig[IX3(s, pi, r, t)])
+						b.elist[r * s->nt + b.nelist[r]++] = t;
+			}
+			pc_enum(&b, 0, 0, p->size[0]);
+		}
+		if (b.overflow)
+			return false;
+	}
+
+	x = TMP(e, (size_t) (b.ncol > 0 ? b.ncol : 1), int64_t);
+	ws = TMP_RAW(e, promo_pack_workspace(s->nt, s->np, b.ncol));
+	if (e->oom)
+		return false;
+	memset(&pk, 0, sizeof(pk));
+	pk.nt = s->nt;
+	pk.cap = s->tcount;
+	pk.w = w;
+	pk.wowner = wowner;
+	pk.nowner = s->np;
+	pk.limit = limit;
+	pk.ncol = b.ncol;
+	pk.col = b.cols;
+	pk.nodes = &e->nodes;
+	pk.budget = e->budget;
+	pk.x = x;
+	promo_pack_solve(&pk, ws);
+	if (pk.approximate)
+	{
+		e->approximate = true;
+		e->gap += pk.gap;
+	}
+
+	/* the chosen applications, then the per-unit discounts of the rest */
+	memcpy(b.used, s->tcount, (size_t) s->nt * sizeof(int64_t));
+	for (c = 0; c < b.ncol; c++)
+		for (i = 0; i < b.xn[c] && x[c] > 0; i++)
+		{
+			int			k = c * PACK_MAX_GROUP + i;
+
+			s->best_take[IX3(s, b.cols[c].owner, b.xrole[k], b.xtype[k])] +=
+				x[c] * b.xcnt[k];
+			b.used[b.xtype[k]] -= x[c] * b.xcnt[k];
+		}
+	for (t = 0; t < s->nt; t++)
+		if (wowner[t] >= 0 && w[t] > 0)
+			s->best_take[IX3(s, wowner[t], 0, t)] += b.used[t];
+	return true;
+}
+
 /* Solve one connected group of promotions over its classes. */
 static void
 solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
@@ -1514,24 +1844,18 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 			s.nt++;
 		ctype[i] = (size_t) s.nt - 1;
 	}
+	s.roff = TMP(e, (size_t) np, size_t);
+	if (e->oom)
+		return;
+	for (pi = 0; pi < np; pi++)
+	{
+		s.roff[pi] = s.nrt;
+		s.nrt += (size_t) P[pi]->nroles;
+	}
 	s.tprice = TMP(e, (size_t) s.nt, int64_t);
 	s.tcount = TMP(e, (size_t) s.nt, int64_t);
-	s.remaining = TMP(e, (size_t) s.nt, int64_t);
-	s.ub = TMP(e, (size_t) np * MAXR * s.nt, int64_t);
-	s.elig = TMP(e, (size_t) np * MAXR * s.nt, unsigned char);
-	s.sufmax = TMP(e, (size_t) (np + 1) * s.nt, int64_t);
-	s.take = TMP(e, (size_t) np * MAXR * s.nt, int64_t);
-	s.best_take = TMP(e, (size_t) np * MAXR * s.nt, int64_t);
-	s.role_total = TMP(e, (size_t) np * MAXR, int64_t);
-	s.vec = TMP(e, (size_t) np, int64_t);
-	s.best_vec = TMP(e, (size_t) np, int64_t);
-	s.segbuf = TMP(e, (size_t) MAXR * s.nt, ev_seg);
-	s.vars = TMP(e, (size_t) np * MAXR * s.nt, sv_var);
-	s.pubs = TMP(e, (size_t) np * np, int64_t);
-	s.open = TMP(e, (size_t) np * MAXR * s.nt, int);
-	s.fresh = TMP(e, (size_t) np, int64_t);
-	s.varidx = TMP(e, (size_t) np * MAXR * s.nt, int);
-	s.kmax = TMP(e, (size_t) np, int64_t);
+	s.elig = TMP(e, s.nrt * s.nt, unsigned char);
+	s.best_take = TMP(e, s.nrt * s.nt, int64_t);
 	if (e->oom)
 		return;
 	for (i = 0; i < ncls; i++)
@@ -1541,7 +1865,6 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 		s.tprice[ctype[i]] = c->price;
 		s.tcount[ctype[i]] += c->count;
 	}
-	memcpy(s.remaining, s.tcount, (size_t) s.nt * sizeof(int64_t));
 	for (i = 0; i < ncls; i++)
 	{
 		t = (int) ctype[i];
@@ -1550,11 +1873,40 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 				if (P[pi]->match[(size_t) ri * e->nclass + order[i]] &&
 					(!unit_kind(P[pi]->r->kind) ||
 					 unit_value(P[pi]->r, s.tprice[t]) > 0))
-				{
 					s.elig[IX3(&s, pi, ri, t)] = 1;
-					s.ub[IX3(&s, pi, ri, t)] = unit_bound(P[pi], ri, s.tprice[t]);
-				}
 	}
+	/*
+	 * A group of few promotions goes to the general search, whose
+	 * dominance rules handle offers over many units; a wider one to the
+	 * packing search when it applies.  The general search's own arrays
+	 * (some of them promotions x promotions) are only made for it.
+	 */
+	if (e->method != PROMO_METHOD_GENERAL &&
+		(e->method == PROMO_METHOD_PACK || np >= PROMO_PACK_MIN_PROMOS) &&
+		pack_component(&s))
+		goto chosen;
+	s.remaining = TMP(e, (size_t) s.nt, int64_t);
+	s.ub = TMP(e, s.nrt * s.nt, int64_t);
+	s.sufmax = TMP(e, (size_t) (np + 1) * s.nt, int64_t);
+	s.take = TMP(e, s.nrt * s.nt, int64_t);
+	s.role_total = TMP(e, (size_t) np * MAXR, int64_t);
+	s.vec = TMP(e, (size_t) np, int64_t);
+	s.best_vec = TMP(e, (size_t) np, int64_t);
+	s.segbuf = TMP(e, (size_t) MAXR * s.nt, ev_seg);
+	s.vars = TMP(e, s.nrt * s.nt, sv_var);
+	s.pubs = TMP(e, (size_t) np * np, int64_t);
+	s.open = TMP(e, s.nrt * s.nt, int);
+	s.fresh = TMP(e, (size_t) np, int64_t);
+	s.varidx = TMP(e, s.nrt * s.nt, int);
+	s.kmax = TMP(e, (size_t) np, int64_t);
+	if (e->oom)
+		return;
+	memcpy(s.remaining, s.tcount, (size_t) s.nt * sizeof(int64_t));
+	for (pi = 0; pi < np; pi++)
+		for (ri = 0; ri < P[pi]->nroles; ri++)
+			for (t = 0; t < s.nt; t++)
+				if (s.elig[IX3(&s, pi, ri, t)])
+					s.ub[IX3(&s, pi, ri, t)] = unit_bound(P[pi], ri, s.tprice[t]);
 	for (pi = np - 1; pi >= 0; pi--)
 		for (t = 0; t < s.nt; t++)
 		{
@@ -1610,7 +1962,7 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 			s.vars[s.nv - 1].last_in_promo = true;
 	}
 
-	for (i = 0; i < (size_t) np * MAXR * (size_t) s.nt; i++)
+	for (i = 0; i < s.nrt * (size_t) s.nt; i++)
 		s.varidx[i] = -1;
 	for (i = 0; i < (size_t) s.nv; i++)
 		s.varidx[IX3(&s, s.vars[i].p, s.vars[i].r, s.vars[i].t)] = (int) i;
@@ -1624,17 +1976,30 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 		return;
 	sv_offer(&s, s.best_take);
 	memset(s.vec, 0, (size_t) np * sizeof(int64_t));
-	if (s.nv > PROMO_SEARCH_MAX_VARS)
-		s.aborted = true;
-	else if (s.nv > 0 || s.direct >= 0)
+	if (s.nv > 0 || s.direct >= 0)
 	{
 		int			first = s.nv > 0 ? s.vars[0].p : s.direct;
+		int64_t		root = 0,
+					rest;
 
+		/* the bound at the root, for the gap should the search stop */
 		sv_level(&s, first);
-		sv_dfs(&s, 0, 0, sv_rest(&s, first));
+		rest = sv_rest(&s, first);
+		for (pi = first; pi < np; pi++)
+			root += s.pubs[(size_t) first * np + pi];
+		if (rest < root)
+			root = rest;
+		if (s.nv > PROMO_SEARCH_MAX_VARS)
+			s.aborted = true;
+		else
+			sv_dfs(&s, 0, 0, rest);
+		if (s.aborted && root > s.best_total)
+			e->gap += root - s.best_total;
 	}
 	if (s.aborted)
 		e->approximate = true;
+
+chosen:
 
 	/* types back to classes, in class order within each type */
 	{
@@ -1797,6 +2162,17 @@ promo_before(const promo_def *x, const promo_def *y)
 	return x->id < y->id;
 }
 
+static int
+promo_cmp(const void *x, const void *y)
+{
+	const promo_def *a = ((const ev_promo *) x)->d,
+			   *b = ((const ev_promo *) y)->d;
+
+	if (promo_before(a, b))
+		return -1;
+	return promo_before(b, a) ? 1 : 0;
+}
+
 static bool
 same_class(const ev_line *x, const ev_line *y)
 {
@@ -1860,10 +2236,67 @@ check_input(ev *e, const promo_def *promos, size_t npromos)
 	return PROMO_OK;
 }
 
+/*
+ * What each promotion took, by class, in canonical order: built once,
+ * after the search, for the lost_to explanations.
+ */
+static bool
+takers_list(ev *e)
+{
+	size_t		q,
+				c,
+				n = 0;
+	int			pass,
+				ri;
+
+	if (e->takers != NULL)
+		return true;
+	for (pass = 0; pass < 2; pass++)
+	{
+		if (pass == 1)
+		{
+			e->takers = TMP(e, n ? n : 1, ev_taker);
+			e->taken_by = TMP(e, e->np ? e->np : 1, int64_t);
+			if (e->oom)
+			{
+				e->takers = NULL;
+				return false;
+			}
+			n = 0;
+		}
+		for (q = 0; q < e->np; q++)
+		{
+			ev_promo   *o = &e->pr[q];
+
+			if (o->take == NULL)
+				continue;
+			for (c = 0; c < e->nclass; c++)
+			{
+				int64_t		u = 0;
+
+				for (ri = 0; ri < o->nroles; ri++)
+					u += o->take[(size_t) ri * e->nclass + c];
+				if (u == 0)
+					continue;
+				if (pass == 1)
+				{
+					e->takers[n].promo = q;
+					e->takers[n].cls = c;
+					e->takers[n].units = u;
+				}
+				n++;
+			}
+		}
+	}
+	e->ntakers = n;
+	return true;
+}
+
 static void
 explain_not_applied(ev *e, ev_promo *p)
 {
-	size_t		c;
+	size_t		c,
+				k;
 	int			ri;
 	int64_t		short_by = 0;
 
@@ -1912,9 +2345,11 @@ explain_not_applied(ev *e, ev_promo *p)
 		size_t		nsegs[MAXR];
 		int64_t		tm,
 					best = -1;
-		size_t		q;
-		ev_seg	   *buf = TMP(e, (size_t) MAXR * e->nclass, ev_seg);
+		ev_seg	   *buf;
 
+		if (e->xbuf == NULL)
+			e->xbuf = TMP(e, (size_t) MAXR * e->nclass, ev_seg);
+		buf = e->xbuf;
 		if (buf == NULL)
 			return;
 		/* every role takes its matching units, most expensive first */
@@ -1957,34 +2392,38 @@ explain_not_applied(ev *e, ev_promo *p)
 			p->state = PROMO_NOT_BENEFICIAL;
 			return;
 		}
-		/* it lost: to the promotion holding most of its units */
+		/*
+		 * It lost: to the promotion holding most of its units (the first
+		 * in the canonical order on ties), from the list of what each
+		 * promotion took (takers_list).
+		 */
 		p->state = PROMO_LOST_TO;
 		p->lost_to = 0;
-		for (q = 0; q < e->np; q++)
+		if (!takers_list(e))
+			return;
+		for (k = 0; k < e->ntakers; k++)
 		{
-			ev_promo   *o = &e->pr[q];
-			int64_t		n = 0;
-			int			ro;
+			const ev_taker *tk = &e->takers[k];
 
-			if (o == p || o->take == NULL)
-				continue;
-			for (ro = 0; ro < o->nroles; ro++)
-				for (c = 0; c < e->nclass; c++)
-				{
-					bool		mine = false;
+			for (ri = 0; ri < p->nroles; ri++)
+				if (p->match[(size_t) ri * e->nclass + tk->cls])
+					break;
+			if (ri < p->nroles && &e->pr[tk->promo] != p)
+				e->taken_by[tk->promo] += tk->units;
+		}
+		for (k = 0; k < e->ntakers; k++)
+		{
+			size_t		q2 = e->takers[k].promo;
 
-					for (ri = 0; ri < p->nroles; ri++)
-						if (p->match[(size_t) ri * e->nclass + c])
-							mine = true;
-					if (mine)
-						n += o->take[(size_t) ro * e->nclass + c];
-				}
-			if (n > best)
+			/* takers are in canonical order: the first of a tie stays */
+			if (e->taken_by[q2] > best)
 			{
-				best = n;
-				p->lost_to = o->d->id;
+				best = e->taken_by[q2];
+				p->lost_to = e->pr[q2].d->id;
 			}
 		}
+		for (k = 0; k < e->ntakers; k++)
+			e->taken_by[e->takers[k].promo] = 0;
 		if (best <= 0)
 			p->state = PROMO_NOT_BENEFICIAL;
 	}
@@ -1999,6 +2438,7 @@ typedef struct th_ctx
 	bool	   *cur;
 	bool	   *chosen;
 	int64_t		best;
+	bool		aborted;
 } th_ctx;
 
 static bool
@@ -2027,6 +2467,7 @@ th_search(th_ctx *t, size_t d, int64_t total)
 	if (++t->e->nodes > t->e->budget)
 	{
 		t->e->approximate = true;
+		t->aborted = true;
 		return;
 	}
 	if (d == t->nq)
@@ -2152,9 +2593,19 @@ apply_thresholds(ev *e)
 		t.cur = cur;
 		t.chosen = chosen;
 		t.best = -1;
+		t.aborted = false;
 		th_search(&t, 0, 0);
 		if (t.best < 0)
 			memset(chosen, 0, nq * sizeof(bool));
+		if (t.aborted)
+		{
+			/* no chosen set gives more than all of them together */
+			int64_t		all = 0;
+
+			for (i = 0; i < nq; i++)
+				all += disc[i];
+			e->gap += all - (t.best > 0 ? t.best : 0);
+		}
 	}
 
 	for (i = 0; i < nq; i++)
@@ -2300,6 +2751,38 @@ sort_entries(ev_entry *v, ev_entry *tmp, size_t n)
 	}
 }
 
+/* Sort indices into e->pr by promotion id (merge sort, no recursion). */
+static void
+sort_by_id(ev *e, size_t *v, size_t n)
+{
+	size_t	   *tmp = TMP(e, n ? n : 1, size_t);
+	size_t		w,
+				i;
+
+	if (tmp == NULL)
+		return;
+	for (w = 1; w < n; w *= 2)
+	{
+		for (i = 0; i < n; i += 2 * w)
+		{
+			size_t		mid = i + w < n ? i + w : n,
+						hi = i + 2 * w < n ? i + 2 * w : n,
+						a = i,
+						b = mid,
+						k = i;
+
+			while (a < mid || b < hi)
+			{
+				if (b >= hi || (a < mid && e->pr[v[a]].d->id <= e->pr[v[b]].d->id))
+					tmp[k++] = v[a++];
+				else
+					tmp[k++] = v[b++];
+			}
+		}
+		memcpy(v, tmp, n * sizeof(size_t));
+	}
+}
+
 static void
 build_result(ev *e, promo_result *res)
 {
@@ -2367,16 +2850,8 @@ build_result(ev *e, promo_result *res)
 		if (byid == NULL)
 			return;
 		for (i = 0; i < e->np; i++)
-		{
-			size_t		j = i;
-
-			while (j > 0 && e->pr[byid[j - 1]].d->id > e->pr[i].d->id)
-			{
-				byid[j] = byid[j - 1];
-				j--;
-			}
-			byid[j] = i;
-		}
+			byid[i] = i;
+		sort_by_id(e, byid, e->np);
 		for (i = 0; i < e->np; i++)
 		{
 			ev_promo   *p = &e->pr[byid[i]];
@@ -2421,6 +2896,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	e.err = err;
 	e.b = basket;
 	e.budget = opts && opts->budget ? opts->budget : PROMO_SEARCH_BUDGET;
+	e.method = opts ? opts->method : PROMO_METHOD_AUTO;
 	st = check_input(&e, promos, npromos);
 	if (st != PROMO_OK)
 		return st;
@@ -2554,25 +3030,48 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		if (e.oom)
 			goto oom;
 		for (ri = 0; ri < p.nroles; ri++)
+		{
+			const promo_match *m = p.rmatch[ri];
+
+			if (m->kind == PROMO_MATCH_UPC && m->nids < e.nclass)
+			{
+				/* few codes: find their classes (sorted by item) */
+				for (j = 0; j < m->nids; j++)
+				{
+					size_t		lo = 0,
+								hi = e.nclass;
+
+					while (lo < hi)
+					{
+						size_t		mid = lo + (hi - lo) / 2;
+
+						if (e.classes[mid].item < m->ids[j])
+							lo = mid + 1;
+						else
+							hi = mid;
+					}
+					for (c = lo; c < e.nclass && e.classes[c].item == m->ids[j]; c++)
+					{
+						p.match[(size_t) ri * e.nclass + c] = 1;
+						relevant = true;
+					}
+				}
+				continue;
+			}
 			for (c = 0; c < e.nclass; c++)
-				if (match_class(p.rmatch[ri], &e.classes[c]))
+				if (match_class(m, &e.classes[c]))
 				{
 					p.match[(size_t) ri * e.nclass + c] = 1;
 					relevant = true;
 				}
+		}
 		if (!relevant)
 			continue;
 		p.state = scope(d, basket);
-		/* insert in canonical order (ids are checked distinct below) */
-		j = e.np;
-		while (j > 0 && promo_before(d, e.pr[j - 1].d))
-		{
-			e.pr[j] = e.pr[j - 1];
-			j--;
-		}
-		e.pr[j] = p;
-		e.np++;
+		e.pr[e.np++] = p;
 	}
+	/* canonical order (ids are checked distinct below) */
+	qsort(e.pr, e.np, sizeof(ev_promo), promo_cmp);
 	/* promotion ids must be distinct (sorted copy: O(n log n)) */
 	{
 		int32_t    *ids = TMP(&e, npromos ? npromos : 1, int32_t);
@@ -2800,6 +3299,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	if (e.oom)
 		goto oom;
 	result->approximate = e.approximate;
+	result->gap = e.approximate ? e.gap : 0;
 	result->nodes = e.nodes;
 	result->mem = e.res;
 	mem_release(a, e.tmp);

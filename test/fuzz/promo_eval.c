@@ -6,7 +6,8 @@
  * quantities from small to the limits) and up to 6 promotions of every kind,
  * whose rules are written as JSON and compiled like head office's rows, with
  * restrictions (stores, channels, coupons, dates, a per-order limit) and
- * sometimes a tiny search budget.  Invariants of the result:
+ * sometimes a tiny search budget, by the general search or (half of the
+ * inputs) the packing search wherever it applies.  Invariants of the result:
  *	- each line's gross is price x quantity, its net is gross - discount,
  *	  no line discount is negative and no line net is negative;
  *	- the lines add up to the totals: gross, discount, total = gross -
@@ -186,6 +187,8 @@ decode(fuzz_reader *in, fuzz_case *fc)
 		fc->opts.budget = 1 + fuzz_u8(in) % 64;
 	else
 		fc->opts.budget = 5000;
+	/* half of the inputs force the packing search where it applies */
+	fc->opts.method = (b / 18) % 2 ? PROMO_METHOD_PACK : PROMO_METHOD_AUTO;
 
 	n = 1 + fuzz_u8(in) % MAXL;
 	for (i = 0; i < n; i++)

@@ -126,6 +126,7 @@ line(int no, int64_t item, int64_t price, int64_t qty)
 }
 
 static promo_result res;
+static promo_method method = PROMO_METHOD_AUTO;
 
 static bool
 price_opts(uint64_t budget)
@@ -135,6 +136,7 @@ price_opts(uint64_t budget)
 	promo_status st;
 
 	o.budget = budget;
+	o.method = method;
 	B.lines = L;
 	B.nlines = (size_t) nl;
 	st = promo_evaluate(&B, P, (size_t) np, &o, &A, &res, &err);
@@ -1449,6 +1451,240 @@ test_huge(void)
 	done();
 }
 
+/* ------------------------------------------------------------ dense */
+
+/*
+ * Dense baskets (issue 16): many offers over the same few products go to
+ * the packing search.  Small instances are checked against the brute force
+ * and against the general search (same total, same amount from every
+ * promotion: the tie rule), whichever search the engine picks.
+ */
+static const char *const dense_rules[][2] = {
+	{"percent_off", "{\"target\": {\"upc\": [\"%d\"]}, \"percent\": %d}"},
+	{"amount_off", "{\"target\": {\"upc\": [\"%d\"]}, \"amount\": \"0.%02d\"}"},
+	{"fixed_price", "{\"target\": {\"upc\": [\"%d\"]}, \"price\": \"0.%02d\"}"},
+	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\"]}, \"qty\": 2, \"price\": \"1.%02d\"}"},
+	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\", \"%d\"]}, \"qty\": 3, \"price\": \"2.%02d\"}"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\", \"%d\", \"%d\", \"%d\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": %d}"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\"]}, \"buy_qty\": 1, \"get\": {\"upc\": [\"%d\"]}, \"get_qty\": 1, \"percent\": %d}"},
+	{"bundle", "{\"items\": [{\"upc\": [\"%d\"]}, {\"upc\": [\"%d\"]}], \"price\": \"1.%02d\"}"},
+};
+
+static int
+dense_item(void)
+{
+	return 1 + (int) rnd(4) + 10 * (int) rnd(2);
+}
+
+static void
+dense_promos(int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		char		json[300];
+		int			kind = (int) rnd(8);
+		int			a = dense_item(),
+					b = dense_item(),
+					c = dense_item(),
+					d = dense_item(),
+					v = 1 + (int) rnd(99);
+		promo_def  *p;
+
+		switch (kind)
+		{
+			case 0:
+			case 1:
+			case 2:
+				snprintf(json, sizeof(json), dense_rules[kind][1], a, v);
+				break;
+			case 3:
+			case 6:
+			case 7:
+				snprintf(json, sizeof(json), dense_rules[kind][1], a, b, v);
+				break;
+			case 4:
+				snprintf(json, sizeof(json), dense_rules[kind][1], a, b, c, v);
+				break;
+			default:
+				snprintf(json, sizeof(json), dense_rules[kind][1], a, b, c, d, v);
+				break;
+		}
+		snprintf(rule_text[np], sizeof(rule_text[np]), "%s", json);
+		p = promo(100 + i, (int) rnd(3), dense_rules[kind][0], json);
+		p->max_per_order = rnd(6) == 0 ? 1 : 0;
+	}
+}
+
+/* The amount each promotion got, by id (0 for none), into out[0..np). */
+static void
+amounts(int64_t *out)
+{
+	int			i;
+
+	for (i = 0; i < np; i++)
+		out[i] = applied(P[i].id, NULL);
+}
+
+static void
+test_dense(void)
+{
+	int			iter,
+				bad_bf = 0,
+				bad_vec = 0,
+				bad_sum = 0,
+				approx = 0,
+				packed = 0;
+
+	for (iter = 0; iter < 150; iter++)
+	{
+		int64_t		general[MAXP],
+					pack[MAXP];
+		int64_t		dg,
+					dp;
+		bf			b;
+		int			i,
+					k;
+
+		reset();
+		dense_promos(20);
+		random_basket(6);
+		method = PROMO_METHOD_GENERAL;
+		if (!price())
+			continue;
+		dg = res.discount;
+		amounts(general);
+		approx += res.approximate;
+		done();
+		method = PROMO_METHOD_PACK;
+		if (!price())
+			continue;
+		dp = res.discount;
+		amounts(pack);
+		approx += res.approximate;
+		if (!consistent())
+			bad_sum++;
+		done();
+		method = PROMO_METHOD_AUTO;
+		packed++;
+
+		memset(&b, 0, sizeof(b));
+		for (i = 0; i < nl; i++)
+			for (k = 0; k < L[i].qty; k++)
+			{
+				b.u[b.nu].price = L[i].unit_price;
+				b.u[b.nu].item = L[i].item;
+				b.u[b.nu].cat = L[i].item / 10;
+				b.nu++;
+			}
+		b.best = 0;
+		bf_walk(&b, 0);
+		if (dp != b.best || dg != b.best)
+		{
+			bad_bf++;
+			printf("# dense %d: packing %lld, general %lld, brute force %lld\n", iter,
+				   (long long) dp, (long long) dg, (long long) b.best);
+		}
+		else if (memcmp(general, pack, sizeof(int64_t) * (size_t) np) != 0)
+		{
+			bad_vec++;
+			printf("# dense %d: the searches split the same total differently\n", iter);
+			for (i = 0; i < np; i++)
+				if (general[i] != pack[i])
+					printf("#   promo %d prio %d %s %s: general %lld, packing %lld\n", P[i].id,
+						   P[i].priority, promo_kind_name(P[i].rule->kind), rule_text[i],
+						   (long long) general[i], (long long) pack[i]);
+		}
+	}
+	method = PROMO_METHOD_AUTO;
+	ok(packed == 150 && bad_bf == 0,
+	   "150 dense baskets (20 overlapping offers, up to 6 units): packing and general search equal brute force (%d differ)",
+	   bad_bf);
+	ok(bad_vec == 0, "and give every promotion the same amount: the tie rule (%d differ)", bad_vec);
+	ok(bad_sum == 0 && approx == 0, "and are consistent and exact (%d bad, %d approximate)", bad_sum, approx);
+}
+
+/* Dominated offers, independent parts, ties: through the packing search. */
+static void
+test_pack_rules(void)
+{
+	int64_t		base,
+				t;
+	promo_result first;
+	bool		same;
+
+	method = PROMO_METHOD_PACK;
+
+	/* a dominated offer changes nothing */
+	reset();
+	promo(1, 0, "buy_get", "{\"buy\": {\"upc\": [\"1\", \"2\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": 50}");
+	promo(2, 0, "percent_off", "{\"target\": {\"upc\": [\"1\"]}, \"percent\": 30}");
+	promo(3, 0, "multibuy", "{\"target\": {\"upc\": [\"2\", \"3\"]}, \"qty\": 2, \"price\": 3.00}");
+	line(1, 1, 200, 2);
+	line(2, 2, 180, 1);
+	line(3, 3, 150, 1);
+	ok(price() && consistent() && !res.approximate, "packing: three competing offers");
+	base = res.discount;
+	first = res;
+	promo(4, 5, "percent_off", "{\"target\": {\"upc\": [\"1\"]}, \"percent\": 10}");
+	promo(5, 5, "multibuy", "{\"target\": {\"upc\": [\"2\", \"3\"]}, \"qty\": 2, \"price\": 3.20}");
+	same = price() && res.discount == base && applied(4, NULL) == 0 && applied(5, NULL) == 0 &&
+		reason_is(4, PROMO_LOST_TO, NULL) && reason_is(5, PROMO_LOST_TO, NULL);
+	ok(same, "offers dominated on every unit (10%% under 30%%, 3.20 under 3.00) change nothing, even at a higher priority (%lld off)",
+	   (long long) base);
+	done();
+	promo_result_free(&first, &A);
+
+	/* two independent parts: the whole is the sum of the parts */
+	reset();
+	promo(1, 0, "multibuy", "{\"target\": {\"upc\": [\"1\", \"2\"]}, \"qty\": 2, \"price\": 2.00}");
+	promo(2, 0, "percent_off", "{\"target\": {\"upc\": [\"1\"]}, \"percent\": 40}");
+	line(1, 1, 150, 2);
+	line(2, 2, 120, 1);
+	price();
+	base = res.discount;
+	done();
+	reset();
+	promo(3, 0, "buy_get", "{\"buy\": {\"upc\": [\"11\", \"12\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": 100}");
+	promo(4, 0, "amount_off", "{\"target\": {\"upc\": [\"12\"]}, \"amount\": 0.70}");
+	line(3, 11, 300, 1);
+	line(4, 12, 250, 3);
+	price();
+	t = res.discount;
+	done();
+	reset();
+	promo(1, 0, "multibuy", "{\"target\": {\"upc\": [\"1\", \"2\"]}, \"qty\": 2, \"price\": 2.00}");
+	promo(2, 0, "percent_off", "{\"target\": {\"upc\": [\"1\"]}, \"percent\": 40}");
+	promo(3, 0, "buy_get", "{\"buy\": {\"upc\": [\"11\", \"12\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": 100}");
+	promo(4, 0, "amount_off", "{\"target\": {\"upc\": [\"12\"]}, \"amount\": 0.70}");
+	line(1, 1, 150, 2);
+	line(2, 2, 120, 1);
+	line(3, 11, 300, 1);
+	line(4, 12, 250, 3);
+	ok(price() && res.discount == base + t && base > 0 && t > 0 && consistent(),
+	   "two independent parts priced together give the sum of their prices (%lld + %lld)",
+	   (long long) base, (long long) t);
+	done();
+
+	/* ties: equal discounts go to the higher priority, then the lower id */
+	reset();
+	promo(7, 0, "multibuy", "{\"target\": {\"upc\": [\"1\", \"2\"]}, \"qty\": 2, \"price\": 2.00}");
+	promo(6, 0, "multibuy", "{\"target\": {\"upc\": [\"1\", \"2\"]}, \"qty\": 2, \"price\": 2.00}");
+	promo(5, 0, "bundle", "{\"items\": [{\"upc\": [\"1\"]}, {\"upc\": [\"2\"]}], \"price\": 2.00}");
+	line(1, 1, 150, 1);
+	line(2, 2, 120, 1);
+	ok(price() && res.discount == 70 && applied(5, NULL) == 70 && reason_is(6, PROMO_LOST_TO, "lost to promotion 5"),
+	   "a tie of three equal offers goes to the lowest id");
+	done();
+	P[2].priority = 1;			/* promotion 5 */
+	P[0].priority = 2;			/* promotion 7 */
+	ok(price() && res.discount == 70 && applied(7, NULL) == 70 && reason_is(5, PROMO_LOST_TO, "lost to promotion 7"),
+	   "and to the highest priority first");
+	done();
+	method = PROMO_METHOD_AUTO;
+}
+
 int
 main(void)
 {
@@ -1467,6 +1703,8 @@ main(void)
 	test_line_detail();
 	test_ordinary();
 	test_random();
+	test_dense();
+	test_pack_rules();
 	reset();
 	ok(live == 0, "every allocation was freed (live %ld)", live);
 	return done_testing();
