@@ -942,14 +942,14 @@ price_begin(void)
 	return work_cxt;
 }
 
+/* The largest basket or order, in pence before discounts: 10,000,000.00. */
+#define PRICE_MAX_TOTAL INT64CONST(1000000000)
+
 /*
  * Price the basket's lines (basket->lines and nlines are set here) in the
  * work context: products from the cache (misses in one query), candidate
  * promotions from the index, then the engine.
  */
-/* The largest basket or order, in pence before discounts: 10,000,000.00. */
-#define PRICE_MAX_TOTAL INT64CONST(1000000000)
-
 static void
 price_evaluate(promo_basket *basket, const BasketLine *lines, int nlines, Pricing *out)
 {
