@@ -21,7 +21,7 @@ DATA_built  = $(SQL_SCRIPTS)
 MODULE_big  = icos
 CORE_SRCS   = $(sort $(wildcard src/core/*.c))
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)) $(CORE_SRCS))
-PG_CPPFLAGS = -Isrc -Isrc/core
+PG_CPPFLAGS = -Isrc -Isrc/core -DICOS_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS  += -Wall -Wextra -Wno-unused-parameter
 ifdef WERROR
 PG_CFLAGS  += -Werror

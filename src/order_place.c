@@ -170,6 +170,7 @@ place(Jsonb *doc)
 	char	   *existing;
 	LOCAL_FCINFO(cfc, 0);
 
+	order_require_sql_version();
 	order_read(doc, &o);
 	if (o.external_ref != NULL && (existing = place_external_ref(&o)) != NULL)
 		return DirectFunctionCall1(order_code_in, CStringGetDatum(existing));

@@ -167,6 +167,40 @@ order_arg_type(char c, Oid upc, Oid code)
 	return InvalidOid;
 }
 
+/*
+ * The library serves every installed version's SQL, but the order engine
+ * writes the columns of the newest: in a database whose extension is still
+ * older (the package installed, ALTER EXTENSION icos UPDATE not yet run)
+ * placing an order is refused with a clear error instead of a missing
+ * column.  The answer is kept once it is yes, for as long as icos.upc is
+ * the same type (a re-created extension is looked at again).
+ */
+void
+order_require_sql_version(void)
+{
+	static Oid	checked_for = InvalidOid;
+	Oid			code;
+	Oid			upc = order_upc_type(&code);
+	char	   *installed = NULL;
+
+	if (upc == checked_for)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute("SELECT e.extversion FROM pg_catalog.pg_extension e WHERE e.extname = 'icos'",
+					true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		installed = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (installed == NULL || strcmp(installed, ICOS_VERSION) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("icos in this database is at version %s, but its library is %s",
+						installed ? installed : "(none)", ICOS_VERSION),
+				 errdetail("Orders are placed by the library, which needs the SQL objects of its own version."),
+				 errhint("Run ALTER EXTENSION icos UPDATE in this database.")));
+	SPI_finish();
+	checked_for = upc;
+}
+
 /* The kept plan of a statement (SPI connected). */
 SPIPlanPtr
 order_plan(OrderSqlId id)

@@ -30,6 +30,7 @@ typedef enum OrderSqlId
 } OrderSqlId;
 
 extern Oid	order_upc_type(Oid *code_type);
+extern void order_require_sql_version(void);
 extern SPIPlanPtr order_plan(OrderSqlId id);
 extern Datum order_run(OrderSqlId id, Datum *values, const char *nulls, bool *isnull);
 

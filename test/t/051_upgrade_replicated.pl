@@ -49,8 +49,14 @@ is($rc, 0, 'node add-store at 0.2.0') or diag("$out\n$err");
 
 $st->safe_psql('postgres', q{SELECT icos.receive_stock(1, '4006381333931', 5, 'delivery')});
 
-# The store first.  (Orders are placed once its SQL matches the library:
-# the order engine of 0.3.0 writes the columns 0.3.0 adds.)
+# Until its SQL matches the library, a store refuses orders with an error
+# that says what to do: the order engine of 0.3.0 writes 0.3.0's columns.
+my (undef, undef, $stale) = $st->psql('postgres', q{SELECT icos.place_order('{"store": 1, "channel": "pos",
+	"lines": [{"upc": "4006381333931", "qty": 1}]}')});
+like($stale, qr/icos in this database is at version 0\.2\.0, but its library is 0\.3\.0.*HINT:  Run ALTER EXTENSION icos UPDATE/s,
+	'before its upgrade the store refuses orders and says how to upgrade');
+
+# The store first.
 $st->safe_psql('postgres', 'ALTER EXTENSION icos UPDATE');
 my $code = $st->safe_psql('postgres', q{SELECT icos.place_order('{"store": 1, "channel": "store",
 	"customer": {"name": "Ann Smith", "email": "ann@example.com"},
