@@ -444,3 +444,146 @@ END
 $$;
 COMMENT ON FUNCTION icos.return_lines(icos.order_code, jsonb, text) IS
 	'Takes back handed-over goods ([{"line", "qty"}]): stock back into the store, refund to the methods paid with.  The reason is checked by icos._check_text';
+
+-- Stock of an edit: the lines it adds for one product are taken in one step
+-- (the rule of placements, src/stock.c stock_order_lines), so an edit adding
+-- a product twice cannot deadlock with another at a sell-out
+-- (test/isolation/specs/edit_same_item_twice.spec).
+CREATE OR REPLACE FUNCTION icos._apply_stock(p_order icos.orders, p_ops jsonb, p_holds jsonb DEFAULT '[]')
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+#variable_conflict use_column
+DECLARE
+	op      record;
+	h       record;
+	v_code  text := p_order.code::text;
+	v_left  int;
+	v_back  boolean;
+	v_used  bigint[] := '{}';
+	v_done  int[] := '{}';
+	g_lines int[];
+	g_qtys  int[];
+	g_plain boolean;
+BEGIN
+	-- One fixed order, (store, upc), for every order: two orders sharing
+	-- products lock their stock rows in the same order and cannot deadlock.
+	FOR op IN SELECT x.store, x.upc::icos.upc AS upc, x.line, x.qty, coalesce(x.backorder, false) AS backorder,
+					 x.set_qty
+			  FROM pg_catalog.jsonb_to_recordset(p_ops)
+				   AS x(store int, upc text, line int, qty int, backorder boolean, set_qty int)
+			  ORDER BY x.store, x.upc::icos.upc, x.line
+	LOOP
+		CONTINUE WHEN op.line = ANY (v_done);
+		-- Lines adding one product of this node's stock, with no hold or
+		-- back-order among them: one take for all of them (the stock engine
+		-- adds them up), as a placement does.  Taken line by line, the
+		-- second could wait for a slot while the first one's stayed locked.
+		IF op.qty > 0 AND NOT op.backorder THEN
+			SELECT pg_catalog.array_agg(x.line ORDER BY x.line), pg_catalog.array_agg(x.qty ORDER BY x.line),
+				   bool_and(x.qty > 0 AND NOT coalesce(x.backorder, false))
+			INTO g_lines, g_qtys, g_plain
+			FROM pg_catalog.jsonb_to_recordset(p_ops) AS x(store int, upc text, line int, qty int, backorder boolean)
+			WHERE x.store = op.store AND x.upc::icos.upc = op.upc;
+			IF pg_catalog.cardinality(g_lines) > 1 AND g_plain
+				AND icos._store_node(op.store) IS NOT DISTINCT FROM icos.current_node()
+				AND NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_holds) x
+								WHERE (x ->> 'store_id')::int = op.store AND (x ->> 'upc')::icos.upc = op.upc) THEN
+				PERFORM icos._stock_lines('reserve', pg_catalog.array_fill(op.store, ARRAY[pg_catalog.cardinality(g_lines)]),
+										  pg_catalog.array_fill(op.upc, ARRAY[pg_catalog.cardinality(g_lines)]), g_qtys, v_code,
+										  (SELECT pg_catalog.array_agg(pg_catalog.format('order %s line %s', v_code, n) ORDER BY n)
+										   FROM pg_catalog.unnest(g_lines) n));
+				UPDATE icos.order_line l
+				SET reserved_qty = l.reserved_qty + x.qty, qty = coalesce(x.set_qty, l.qty)
+				FROM pg_catalog.jsonb_to_recordset(p_ops) AS x(store int, upc text, line int, qty int, set_qty int)
+				WHERE x.store = op.store AND x.upc::icos.upc = op.upc
+				  AND l.code = p_order.code AND l.line = x.line;
+				v_done := v_done || g_lines;
+				CONTINUE;
+			END IF;
+		END IF;
+		-- (replication, 70_replication.sql) Stock of a store another node
+		-- owns: the line becomes a reservation request answered there.
+		IF icos._store_node(op.store) IS DISTINCT FROM icos.current_node() THEN
+			IF op.qty < 0 AND op.set_qty IS NULL THEN
+				-- line cancelled: that node releases what it granted
+				PERFORM icos._request_stock(p_order, op.store, op.upc, op.line, -op.qty, 'release');
+				CONTINUE;
+			END IF;
+			IF op.qty < 0 OR op.set_qty IS NOT NULL THEN
+				RAISE EXCEPTION USING ERRCODE = 'IC002',
+					MESSAGE = pg_catalog.format('line %s is served by store %s of another node and cannot be changed here', op.line, op.store),
+					DETAIL = 'Its stock is reserved by that store''s node through a reservation request.',
+					HINT = 'Cancel the line and order the new quantity on a new line.';
+			END IF;
+			PERFORM icos._request_stock(p_order, op.store, op.upc, op.line, op.qty);
+			CONTINUE;
+		END IF;
+		IF op.qty < 0 THEN
+			PERFORM icos._release(op.store, op.upc, -op.qty, v_code,
+								  pg_catalog.format('order %s line %s', v_code, op.line));
+			UPDATE icos.order_line l
+			SET reserved_qty = l.reserved_qty + op.qty, qty = coalesce(op.set_qty, l.qty)
+			WHERE l.code = p_order.code AND l.line = op.line;
+			CONTINUE;
+		END IF;
+		v_left := op.qty;
+		-- Holds taken for this product at this store become the reservation.
+		FOR h IN SELECT (x ->> 'hold_id')::bigint AS hold_id, (x ->> 'qty')::int AS qty
+				 FROM pg_catalog.jsonb_array_elements(p_holds) x
+				 WHERE (x ->> 'store_id')::int = op.store AND (x ->> 'upc')::icos.upc = op.upc
+				 ORDER BY 1
+		LOOP
+			CONTINUE WHEN h.hold_id = ANY (v_used) OR h.qty > v_left;
+			PERFORM icos._take_hold(h.hold_id, op.store, op.upc, h.qty, v_code);
+			v_used := v_used || h.hold_id;
+			v_left := v_left - h.qty;
+		END LOOP;
+		v_back := false;
+		IF v_left > 0 THEN
+			IF op.backorder THEN
+				-- Back-order allowed: reserve when the stock is there, else
+				-- promise the whole line by lead time.
+				IF icos._available(op.store, op.upc) < v_left THEN
+					v_back := true;
+				ELSE
+					BEGIN
+						PERFORM icos._reserve(op.store, op.upc, v_left, v_code,
+											  pg_catalog.format('order %s line %s', v_code, op.line));
+					EXCEPTION WHEN SQLSTATE 'IC001' THEN
+						v_back := true;
+					END;
+				END IF;
+			ELSE
+				PERFORM icos._reserve(op.store, op.upc, v_left, v_code,
+									  pg_catalog.format('order %s line %s', v_code, op.line));
+			END IF;
+		END IF;
+		IF v_back THEN
+			IF v_left < op.qty THEN
+				RAISE EXCEPTION USING ERRCODE = 'IC001',
+					MESSAGE = pg_catalog.format('not enough stock of %s at store %s to complete line %s', op.upc, op.store, op.line),
+					DETAIL = 'A held quantity cannot be combined with a back-order on the same line.',
+					HINT = 'Order the rest on a separate line.';
+			END IF;
+			UPDATE icos.order_line l SET status = 'backorder', qty = coalesce(op.set_qty, l.qty)
+			WHERE l.code = p_order.code AND l.line = op.line;
+		ELSE
+			UPDATE icos.order_line l
+			SET reserved_qty = l.reserved_qty + op.qty, qty = coalesce(op.set_qty, l.qty)
+			WHERE l.code = p_order.code AND l.line = op.line;
+		END IF;
+	END LOOP;
+	-- Every hold given must have found its line.
+	SELECT (x ->> 'hold_id')::bigint AS hold_id INTO h
+	FROM pg_catalog.jsonb_array_elements(p_holds) x
+	WHERE NOT (x ->> 'hold_id')::bigint = ANY (v_used) LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION USING ERRCODE = 'IC004',
+			MESSAGE = pg_catalog.format('hold %s does not match any line of the order', h.hold_id),
+			DETAIL = 'A hold is converted by a line for the same product, fulfilled from the hold''s store, with at least the held quantity.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION icos._apply_stock(icos.orders, jsonb, jsonb) IS
+	'Reserves (positive qty) or releases (negative qty) stock for order lines in (store, upc) order, converting holds first; the lines adding one product (no hold or back-order among them) are taken in one step by icos._stock_lines';
