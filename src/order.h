@@ -162,8 +162,9 @@ extern bool oj_date(JsonbContainer *obj, const char *key, const char *what, int3
 extern Jsonb *oj_address(const JsonbValue *addr, const char *what);
 extern int64 oj_upc(JsonbContainer *line, const char *what);
 extern void oj_payment(const JsonbValue *pay, const char *what, OrderPayment *out);
-extern void oj_check_email(const char *email);
+extern char *oj_email(const char *given, const char *what);
 extern char *oj_norm_phone(const char *phone);
+extern char *oj_phone(const char *given, const char *what);
 
 /* order_read.c */
 extern void order_read(Jsonb *doc, Order *o);

@@ -517,7 +517,7 @@ oj_payment(const JsonbValue *pay, const char *what, OrderPayment *out)
  * characters anywhere (a no-break space, a line separator or a zero-width
  * space included); 22023 otherwise.
  */
-void
+static void
 oj_check_email(const char *email)
 {
 	const unsigned char *p = (const unsigned char *) email;
@@ -545,6 +545,23 @@ oj_check_email(const char *email)
 				 errhint("An e-mail address is name@domain, without spaces or invisible characters.")));
 }
 
+/*
+ * A customer's e-mail address as given: checked as stored text (what names
+ * it; NULL for the field's own name), lower-cased, and checked as above.
+ * The one rule for place_order, upsert_customer and update_customer.
+ */
+char *
+oj_email(const char *given, const char *what)
+{
+	char	   *email;
+
+	icos_check_text(given, strlen(given), TF_EMAIL, what);
+	email = TextDatumGetCString(DirectFunctionCall1Coll(lower, DEFAULT_COLLATION_OID,
+														CStringGetTextDatum(given)));
+	oj_check_email(email);
+	return email;
+}
+
 /* icos._norm_phone: a phone number without spaces, brackets, dots and hyphens. */
 char *
 oj_norm_phone(const char *phone)
@@ -558,6 +575,30 @@ oj_norm_phone(const char *phone)
 			*q++ = *p;
 	*q = '\0';
 	return out;
+}
+
+/*
+ * A customer's phone number as given: checked as stored text, normalised
+ * (oj_norm_phone), then 6 to 15 digits with an optional leading +; 22023
+ * otherwise.  The one rule for every way a customer is written.
+ */
+char *
+oj_phone(const char *given, const char *what)
+{
+	char	   *phone;
+	const char *p;
+	size_t		digits;
+
+	icos_check_text(given, strlen(given), TF_PHONE, what);
+	phone = oj_norm_phone(given);
+	p = phone[0] == '+' ? phone + 1 : phone;
+	digits = strlen(p);
+	if (digits < 6 || digits > 15 || strspn(p, "0123456789") != digits)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("\"%s\" is not a phone number", given),
+				 errhint("A phone number has 6 to 15 digits, optionally starting with +.")));
+	return phone;
 }
 
 /* ------------------------------------------------ the SQL helpers */
@@ -600,6 +641,8 @@ PG_FUNCTION_INFO_V1(json_date);
 PG_FUNCTION_INFO_V1(json_address);
 PG_FUNCTION_INFO_V1(json_payment_fields);
 PG_FUNCTION_INFO_V1(norm_phone);
+PG_FUNCTION_INFO_V1(customer_email);
+PG_FUNCTION_INFO_V1(customer_phone);
 
 /* icos._check_keys(obj jsonb, allowed text[], what text) returns void */
 Datum
@@ -757,6 +800,20 @@ json_payment_fields(PG_FUNCTION_ARGS)
 	else
 		nulls[2] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(td), values, nulls)));
+}
+
+/* icos._email(email text) returns text (strict) */
+Datum
+customer_email(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(oj_email(text_to_cstring(PG_GETARG_TEXT_PP(0)), NULL)));
+}
+
+/* icos._phone(phone text) returns text (strict) */
+Datum
+customer_phone(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(oj_phone(text_to_cstring(PG_GETARG_TEXT_PP(0)), NULL)));
 }
 
 /* icos._norm_phone(phone text) returns text (strict) */

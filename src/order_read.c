@@ -59,28 +59,10 @@ order_read_customer(const JsonbValue *cv, OrderCustomerDoc *out)
 		icos_check_text(out->name, strlen(out->name), TF_NAME, "the customer's name");
 	out->email = oj_text(c, "email", "customer");
 	if (out->email != NULL)
-	{
-		icos_check_text(out->email, strlen(out->email), TF_EMAIL, "the customer's e-mail address");
-		out->email = TextDatumGetCString(DirectFunctionCall1Coll(lower, DEFAULT_COLLATION_OID,
-																 CStringGetTextDatum(out->email)));
-		oj_check_email(out->email);
-	}
+		out->email = oj_email(out->email, "the customer's e-mail address");
 	phone = oj_text(c, "phone", "customer");
 	if (phone != NULL)
-	{
-		size_t		digits;
-		const char *p;
-
-		icos_check_text(phone, strlen(phone), TF_PHONE, "the customer's phone number");
-		out->phone = oj_norm_phone(phone);
-		p = out->phone[0] == '+' ? out->phone + 1 : out->phone;
-		digits = strlen(p);
-		if (digits < 6 || digits > 15 || strspn(p, "0123456789") != digits)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("\"%s\" is not a phone number", phone),
-					 errhint("A phone number has 6 to 15 digits, optionally starting with +.")));
-	}
+		out->phone = oj_phone(phone, "the customer's phone number");
 	a = oj_key(c, "address", &buf);
 	if (!oj_absent(a))
 		out->address = oj_address(a, "customer address");

@@ -31,6 +31,18 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION icos._norm_phone(text) IS
 	'A phone number without spaces, brackets, dots and hyphens (src/order_json.c)';
 
+CREATE FUNCTION icos._email(p_email text) RETURNS text
+AS 'MODULE_PATHNAME', 'customer_email'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION icos._email(text) IS
+	'A customer''s e-mail address as stored: checked as text of kind email (22001, IC003), lower-cased, name@domain without spaces or invisible characters (22023); the rule of place_order, upsert_customer and update_customer (src/order_json.c)';
+
+CREATE FUNCTION icos._phone(p_phone text) RETURNS text
+AS 'MODULE_PATHNAME', 'customer_phone'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION icos._phone(text) IS
+	'A customer''s phone number as stored: checked as text of kind phone (22001, IC003), without spaces, brackets, dots and hyphens, 6 to 15 digits with an optional leading + (22023); the rule of place_order, upsert_customer and update_customer (src/order_json.c)';
+
 CREATE OR REPLACE FUNCTION icos._json_text(p_obj jsonb, p_key text, p_what text) RETURNS text
 AS 'MODULE_PATHNAME', 'json_text'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -331,19 +331,10 @@ BEGIN
 		END IF;
 	END IF;
 	IF p_chg ? 'email' THEN
-		v_email := pg_catalog.lower(icos._check_text(icos._json_text(p_chg, 'email', 'changes'), 'email'));
-		IF v_email !~ '^[^@[:space:]]+@[^@[:space:]]+$' THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('"%s" is not an e-mail address', v_email);
-		END IF;
+		v_email := icos._email(icos._json_text(p_chg, 'email', 'changes'));
 	END IF;
 	IF p_chg ? 'phone' THEN
-		v_phone := icos._norm_phone(icos._check_text(icos._json_text(p_chg, 'phone', 'changes'), 'phone'));
-		IF v_phone !~ '^\+?[0-9]{6,15}$' THEN
-			RAISE EXCEPTION USING ERRCODE = '22023',
-				MESSAGE = pg_catalog.format('"%s" is not a phone number', p_chg ->> 'phone'),
-				HINT = 'A phone number has 6 to 15 digits, optionally starting with +.';
-		END IF;
+		v_phone := icos._phone(icos._json_text(p_chg, 'phone', 'changes'));
 	END IF;
 	IF v_email IS NULL AND v_phone IS NULL THEN
 		RAISE EXCEPTION USING ERRCODE = '22023',

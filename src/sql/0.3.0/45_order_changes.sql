@@ -462,16 +462,19 @@ DECLARE
 	v_back  boolean;
 	v_used  bigint[] := '{}';
 	v_done  int[] := '{}';
-	g_lines int[];
-	g_qtys  int[];
-	g_plain boolean;
 BEGIN
 	-- One fixed order, (store, upc), for every order: two orders sharing
 	-- products lock their stock rows in the same order and cannot deadlock.
+	-- Each op also carries the lines and quantities of its (store, upc) and
+	-- whether all of them add stock without a back-order.
 	FOR op IN SELECT x.store, x.upc::icos.upc AS upc, x.line, x.qty, coalesce(x.backorder, false) AS backorder,
-					 x.set_qty
+					 x.set_qty, pg_catalog.array_agg(x.line) OVER w AS g_lines,
+					 pg_catalog.array_agg(x.qty) OVER w AS g_qtys,
+					 pg_catalog.bool_and(x.qty > 0 AND NOT coalesce(x.backorder, false)) OVER w AS g_plain
 			  FROM pg_catalog.jsonb_to_recordset(p_ops)
 				   AS x(store int, upc text, line int, qty int, backorder boolean, set_qty int)
+			  WINDOW w AS (PARTITION BY x.store, x.upc::icos.upc ORDER BY x.line
+						   ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
 			  ORDER BY x.store, x.upc::icos.upc, x.line
 	LOOP
 		CONTINUE WHEN op.line = ANY (v_done);
@@ -479,28 +482,21 @@ BEGIN
 		-- back-order among them: one take for all of them (the stock engine
 		-- adds them up), as a placement does.  Taken line by line, the
 		-- second could wait for a slot while the first one's stayed locked.
-		IF op.qty > 0 AND NOT op.backorder THEN
-			SELECT pg_catalog.array_agg(x.line ORDER BY x.line), pg_catalog.array_agg(x.qty ORDER BY x.line),
-				   bool_and(x.qty > 0 AND NOT coalesce(x.backorder, false))
-			INTO g_lines, g_qtys, g_plain
-			FROM pg_catalog.jsonb_to_recordset(p_ops) AS x(store int, upc text, line int, qty int, backorder boolean)
-			WHERE x.store = op.store AND x.upc::icos.upc = op.upc;
-			IF pg_catalog.cardinality(g_lines) > 1 AND g_plain
-				AND icos._store_node(op.store) IS NOT DISTINCT FROM icos.current_node()
-				AND NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_holds) x
-								WHERE (x ->> 'store_id')::int = op.store AND (x ->> 'upc')::icos.upc = op.upc) THEN
-				PERFORM icos._stock_lines('reserve', pg_catalog.array_fill(op.store, ARRAY[pg_catalog.cardinality(g_lines)]),
-										  pg_catalog.array_fill(op.upc, ARRAY[pg_catalog.cardinality(g_lines)]), g_qtys, v_code,
-										  (SELECT pg_catalog.array_agg(pg_catalog.format('order %s line %s', v_code, n) ORDER BY n)
-										   FROM pg_catalog.unnest(g_lines) n));
-				UPDATE icos.order_line l
-				SET reserved_qty = l.reserved_qty + x.qty, qty = coalesce(x.set_qty, l.qty)
-				FROM pg_catalog.jsonb_to_recordset(p_ops) AS x(store int, upc text, line int, qty int, set_qty int)
-				WHERE x.store = op.store AND x.upc::icos.upc = op.upc
-				  AND l.code = p_order.code AND l.line = x.line;
-				v_done := v_done || g_lines;
-				CONTINUE;
-			END IF;
+		IF op.g_plain AND pg_catalog.cardinality(op.g_lines) > 1
+			AND icos._store_node(op.store) IS NOT DISTINCT FROM icos.current_node()
+			AND NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements(p_holds) x
+							WHERE (x ->> 'store_id')::int = op.store AND (x ->> 'upc')::icos.upc = op.upc) THEN
+			PERFORM icos._stock_lines('reserve', pg_catalog.array_fill(op.store, ARRAY[pg_catalog.cardinality(op.g_lines)]),
+									  pg_catalog.array_fill(op.upc, ARRAY[pg_catalog.cardinality(op.g_lines)]), op.g_qtys,
+									  v_code, (SELECT pg_catalog.array_agg(pg_catalog.format('order %s line %s', v_code, n) ORDER BY n)
+											   FROM pg_catalog.unnest(op.g_lines) n));
+			UPDATE icos.order_line l
+			SET reserved_qty = l.reserved_qty + x.qty, qty = coalesce(x.set_qty, l.qty)
+			FROM pg_catalog.jsonb_to_recordset(p_ops) AS x(store int, upc text, line int, qty int, set_qty int)
+			WHERE x.store = op.store AND x.upc::icos.upc = op.upc
+			  AND l.code = p_order.code AND l.line = x.line;
+			v_done := v_done || op.g_lines;
+			CONTINUE;
 		END IF;
 		-- (replication, 70_replication.sql) Stock of a store another node
 		-- owns: the line becomes a reservation request answered there.
