@@ -129,6 +129,7 @@ typedef struct Order
 	int			npay;
 	OrderPayment *pay;
 	char	   *external_ref;	/* or NULL */
+	Jsonb	   *metadata;		/* the caller's object, or NULL */
 	/* resolved */
 	LookupStore sell;
 	bool		has_emp;

@@ -401,18 +401,71 @@ oj_date(JsonbContainer *obj, const char *key, const char *what, int32 *out)
 }
 
 /*
- * icos._address: an address object (line1, line2, town, postcode), each
- * field text within its limit; normalised (trimmed, postcode in capitals,
- * no line2 when blank).  22023 when malformed, 22001 when too long, IC003
- * for a card number.
+ * The officially assigned ISO 3166-1 alpha-2 country codes, in order (the
+ * 2020s list: 249 codes).  "UK" is only reserved: the United Kingdom is GB.
+ */
+static const char oj_countries[] =
+"AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ "
+"BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM "
+"DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS "
+"GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN "
+"KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ "
+"MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM "
+"PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV "
+"SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI "
+"VN VU WF WS YE YT ZA ZM ZW";
+
+/* The country of an address when it gives none. */
+#define OJ_DEFAULT_COUNTRY "GB"
+
+/*
+ * An address's "country": two letters of ISO 3166-1 alpha-2 in any case,
+ * returned in capitals; OJ_DEFAULT_COUNTRY when absent.  22023 otherwise.
+ */
+static char *
+oj_country(JsonbContainer *c, const char *what)
+{
+	char	   *v = oj_text(c, "country", what);
+	char		code[3];
+	int			i;
+
+	if (v == NULL)
+		return OJ_DEFAULT_COUNTRY;
+	if (strlen(v) == 2)
+	{
+		for (i = 0; i < 2; i++)
+			code[i] = (v[i] >= 'a' && v[i] <= 'z') ? v[i] - 'a' + 'A' : v[i];
+		code[2] = '\0';
+		if (code[0] >= 'A' && code[0] <= 'Z' && code[1] >= 'A' && code[1] <= 'Z')
+			for (i = 0; oj_countries[i] != '\0'; i += 3)
+				if (oj_countries[i] == code[0] && oj_countries[i + 1] == code[1])
+					return pstrdup(code);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s country \"%s\" is not a country code", what, v),
+			 errdetail("A country is its two-letter ISO 3166-1 code, such as GB, IE or FR."),
+			 errhint(strcmp(v, "UK") == 0 || strcmp(v, "uk") == 0 ?
+					 "The United Kingdom's code is GB." :
+					 "Leave the country out for an address in the United Kingdom (GB).")));
+	return NULL;				/* not reached */
+}
+
+/*
+ * icos._address: an address object (line1, line2, town, postcode,
+ * country), each field text within its limit; normalised (trimmed, postcode
+ * and country in capitals, no line2 when blank, country GB when not
+ * given).  22023 when malformed, 22001 when too long, IC003 for a card
+ * number.
  */
 Jsonb *
 oj_address(const JsonbValue *addr, const char *what)
 {
-	static const char *const keys[] = {"line1", "line2", "town", "postcode", NULL};
+	static const char *const keys[] = {"line1", "line2", "town", "postcode", "country", NULL};
 	static const IcosTextField kinds[] = {TF_ADDRESS_LINE, TF_ADDRESS_LINE, TF_TOWN, TF_POSTCODE};
 	JsonbContainer *c = oj_object(addr);
 	char	   *vals[4];
+	char	   *country;
 	JsonbParseState *st = NULL;
 	int			i;
 
@@ -420,7 +473,7 @@ oj_address(const JsonbValue *addr, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be an object", what),
-				 errhint("An address is {\"line1\": ..., \"line2\": ..., \"town\": ..., \"postcode\": ...}.")));
+				 errhint("An address is {\"line1\": ..., \"line2\": ..., \"town\": ..., \"postcode\": ..., \"country\": ...}.")));
 	oj_check_keys(addr, keys, what);
 	for (i = 0; i < 4; i++)
 	{
@@ -437,11 +490,13 @@ oj_address(const JsonbValue *addr, const char *what)
 							psprintf("%s %s", what, keys[i]));
 	vals[3] = TextDatumGetCString(DirectFunctionCall1Coll(upper, DEFAULT_COLLATION_OID,
 														  CStringGetTextDatum(vals[3])));
+	country = oj_country(c, what);
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 	for (i = 0; i < 4; i++)
 		if (vals[i] != NULL)
 			jb_put_text(&st, keys[i], vals[i]);
+	jb_put_text(&st, "country", country);
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
 }
 

@@ -351,12 +351,38 @@ read_external_ref(Order *o, JsonbContainer *root)
 	o->external_ref = pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/*
+ * "metadata": the caller's own object, stored and shown as given; its JSON
+ * text (as jsonb prints it) is checked as stored text of kind metadata
+ * (22001 over 4096 characters, IC003 a card number).
+ */
+static void
+read_metadata(Order *o, JsonbContainer *root)
+{
+	JsonbValue	buf;
+	JsonbValue *v = oj_key(root, "metadata", &buf);
+	JsonbContainer *c;
+	char	   *t;
+
+	if (oj_absent(v))
+		return;
+	if ((c = oj_object(v)) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("order \"metadata\" must be a JSON object"),
+				 errdetail("Got %s.", oj_value_text(v)),
+				 errhint("Give your own keys and values, for example {\"cart_id\": \"c-1041\"}.")));
+	o->metadata = JsonbValueToJsonb(v);
+	t = JsonbToCString(NULL, &o->metadata->root, VARSIZE(o->metadata));
+	icos_check_text(t, strlen(t), TF_METADATA, NULL);
+}
+
 /* Read the whole document into o (zeroed here). */
 void
 order_read(Jsonb *doc, Order *o)
 {
 	static const char *const keys[] = {"store", "channel", "customer", "lines", "delivery",
-	"payments", "holds", "coupons", "external_ref", NULL};
+	"payments", "holds", "coupons", "external_ref", "metadata", NULL};
 	JsonbValue	root;
 	JsonbContainer *rc = &doc->root;
 	char	   *ch;
@@ -390,4 +416,5 @@ order_read(Jsonb *doc, Order *o)
 	read_holds_coupons(o, rc);
 	read_payments(o, rc);
 	read_external_ref(o, rc);
+	read_metadata(o, rc);
 }

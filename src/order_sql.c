@@ -33,6 +33,14 @@ typedef struct OrderSqlDef
 								 * J jsonb[], d date, b bytea, I int4[], L int8[], T text[] */
 } OrderSqlDef;
 
+/*
+ * The VAT rate a line is written with (both statements that write order
+ * lines): its product's rate now, from icos.product_vat_rate, so that a
+ * later change of the rate leaves the lines already sold as they were.
+ */
+#define ORDER_LINE_VAT_RATE(upc) \
+	"(SELECT v.vat_rate FROM icos.product_vat_rate v WHERE v.upc OPERATOR(pg_catalog.=) " upc ")"
+
 static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 	[OS_BEST_STORE] = {"SELECT icos._best_store($1, $2)", "ui"},
 	[OS_ANY_STORE] = {"SELECT s.store_id FROM icos.store s WHERE s.kind IN ('store', 'warehouse')"
@@ -60,12 +68,13 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 		"WITH o AS ("
 		" INSERT INTO icos.orders (code, store_id, channel, customer_id, employee_id, status, delivery_method,"
 		"  delivery_address, collect_store, delivery_date, promised_date, gross_pence,"
-		"  discount_pence, total_pence, coupons, pricing, external_ref, external_ref_digest)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)),"
+		"  discount_pence, total_pence, coupons, pricing, external_ref, external_ref_digest, metadata)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $43)),"
 		" ol AS ("
 		" INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, reserved_qty,"
-		"  consumed_qty, unit_price_pence, discount_pence, net_pence)"
-		" SELECT $2, $1, i, $19[i], $20[i], $21[i], $22[i], $23[i], $24[i], $25[i], $26[i], $27[i]"
+		"  consumed_qty, unit_price_pence, discount_pence, net_pence, vat_rate)"
+		" SELECT $2, $1, i, $19[i], $20[i], $21[i], $22[i], $23[i], $24[i], $25[i], $26[i], $27[i],"
+		"  " ORDER_LINE_VAT_RATE("$19[i]")
 		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($19)) AS i),"
 		" op AS ("
 		" INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,"
@@ -79,12 +88,12 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 		"INSERT INTO icos.order_event (store_id, code, kind, note, detail, employee_id, at_store)"
 		"SELECT $2, $1, $32[i], $33[i], $34[i], $5, $35"
 		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($32)) AS i",
-	"citlittjiddlllTjtbUIITIILLLTLLTTTJitIUIITt"},
+	"citlittjiddlllTjtbUIITIILLLTLLTTTJitIUIITtj"},
 	/* the lines an edit adds (order_add_lines.c) */
 	[OS_NEXT_LINE] = {"SELECT coalesce(max(l.line), 0) + 1 FROM icos.order_line l"
 	" WHERE l.code OPERATOR(pg_catalog.=) $1", "c"},
-	[OS_ADD_LINES] = {"INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status)"
-	" SELECT $1, $2, $3 + i - 1, $4[i], $5[i], $6[i], $7[i]"
+	[OS_ADD_LINES] = {"INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, vat_rate)"
+	" SELECT $1, $2, $3 + i - 1, $4[i], $5[i], $6[i], $7[i], " ORDER_LINE_VAT_RATE("$4[i]")
 	" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($4)) AS i", "iciUIIT"},
 	/* the open lines of an order, for its earliest date (order_earliest.c) */
 	[OS_EARLIEST] = {"SELECT l.fulfil_from, l.status IN ('backorder', 'made_to_order'), p.lead_time_days"

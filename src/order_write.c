@@ -408,8 +408,8 @@ write_events(const Order *o, Datum *values)
 void
 order_write(Order *o)
 {
-	Datum		values[42];
-	char		nulls[42];
+	Datum		values[43];
+	char		nulls[43];
 	Oid			upc = order_upc_type(NULL);
 	int			n = o->nlines;
 	int			m = Max(o->npay, 0);
@@ -506,6 +506,8 @@ order_write(Order *o)
 	values[39] = write_array(a + 3 * k, k, INT4OID);
 	values[40] = write_texts(o->ledger.notes, k);
 	values[41] = CStringGetTextDatum(o->code_text);
+	values[42] = o->metadata ? JsonbPGetDatum(o->metadata) : (Datum) 0;
+	nulls[42] = o->metadata ? ' ' : 'n';
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

@@ -48,6 +48,7 @@ static const TextFieldDef text_fields[TF_COUNT] = {
 	{"reference", "the payment reference", 100},
 	{"external_ref", "external_ref", 100},
 	{"request_id", "request_id", 100},
+	{"metadata", "the order's metadata", 4096},
 };
 
 IcosTextField

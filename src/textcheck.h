@@ -29,6 +29,7 @@ typedef enum IcosTextField
 	TF_REFERENCE,				/* a payment reference */
 	TF_EXTERNAL_REF,			/* place_order's external_ref */
 	TF_REQUEST_ID,				/* edit_order's request_id */
+	TF_METADATA,				/* place_order's metadata, as JSON text */
 	TF_COUNT
 } IcosTextField;
 

@@ -5,7 +5,7 @@ SELECT plan(16);
 
 SELECT set_eq($$SELECT field FROM icos.text_limits()$$,
 	ARRAY['name', 'email', 'phone', 'address_line', 'town', 'postcode', 'country', 'note', 'reason',
-		  'coupon', 'reference', 'external_ref', 'request_id'],
+		  'coupon', 'reference', 'external_ref', 'request_id', 'metadata'],
 	'text_limits lists every kind of field');
 SELECT is((SELECT max_chars FROM icos.text_limits() WHERE field = 'note'), 2000, 'a note holds 2000 characters');
 

@@ -5,7 +5,7 @@
 
 CREATE FUNCTION icos.text_limits() RETURNS TABLE (field text, max_chars int)
 AS 'MODULE_PATHNAME', 'text_limits'
-LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 13;
+LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 14;
 COMMENT ON FUNCTION icos.text_limits() IS
 	'The longest text, in characters, icos stores in each kind of field; longer text is refused with 22001';
 

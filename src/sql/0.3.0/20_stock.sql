@@ -14,16 +14,19 @@
 -- head office, never meets a row of its own.
 CREATE FUNCTION icos._setting_default(p_name text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT CASE p_name WHEN 'max_hold' THEN '24 hours' END
+	SELECT CASE p_name WHEN 'max_hold' THEN '24 hours' WHEN 'currency' THEN 'GBP' END
 $$;
 COMMENT ON FUNCTION icos._setting_default(text) IS
-	'internal: the value a setting of icos.setting has while it has no row: max_hold 24 hours; null for an unknown name';
+	'internal: the value a setting of icos.setting has while it has no row: max_hold 24 hours, currency GBP; null for an unknown name';
 
 CREATE FUNCTION icos._setting_valid(p_name text, p_value text) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	v interval;
 BEGIN
+	IF p_name = 'currency' THEN
+		RETURN p_value ~ '^[A-Z]{3}$';
+	END IF;
 	IF p_name IS DISTINCT FROM 'max_hold' OR p_value IS NULL THEN
 		RETURN false;
 	END IF;
@@ -36,7 +39,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION icos._setting_valid(text, text) IS
-	'internal: the check of icos.setting: the name is a known setting and the value one it may take (max_hold: an interval from 1 minute to 90 days)';
+	'internal: the check of icos.setting: the name is a known setting and the value one it may take (max_hold: an interval from 1 minute to 90 days; currency: three capital letters, an ISO 4217 code)';
 
 CREATE TABLE icos.setting (
 	name		text PRIMARY KEY,
@@ -44,8 +47,8 @@ CREATE TABLE icos.setting (
 	CONSTRAINT setting_valid CHECK (icos._setting_valid(name, value))
 );
 COMMENT ON TABLE icos.setting IS
-'Settings head office decides for every node (replicated to the stores, read-only there): one row per setting changed from its default.  max_hold: the longest time icos.hold_stock sets stock aside for, an interval from 1 minute to 90 days, default 24 hours.  Admins write it with plain SQL.';
-COMMENT ON COLUMN icos.setting.name IS 'the setting: max_hold';
+'Settings head office decides for every node (replicated to the stores, read-only there): one row per setting changed from its default.  max_hold: the longest time icos.hold_stock sets stock aside for, an interval from 1 minute to 90 days, default 24 hours.  currency: the ISO 4217 code of the money of every order (icos.order shows it), default GBP.  Admins write it with plain SQL.';
+COMMENT ON COLUMN icos.setting.name IS 'the setting: max_hold or currency';
 COMMENT ON COLUMN icos.setting.value IS 'its value as text, e.g. ''48 hours'' (checked by icos._setting_valid)';
 
 CREATE FUNCTION icos._setting_value(p_name text) RETURNS text

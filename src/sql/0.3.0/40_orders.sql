@@ -100,7 +100,12 @@ LANGUAGE C STABLE;
 COMMENT ON FUNCTION icos._earliest(icos.orders) IS
 	'Earliest delivery or collection date the order''s stock and lead times allow, counted from today: a day to move goods unless collected where they are, plus the lead time (1 to 3650 days) of what is not in stock (src/order_write.c, order_earliest)';
 
--- The order document shows the caller's key.
+-- The order document shows the caller's key, and what a web shop maps
+-- (API.md, additions of 0.3.0): currency, VAT per line and in total
+-- (icos._vat_pence, 42_vat.sql), metadata, updated_at (the latest of the
+-- order's own time stamp and its events: every change through the API
+-- records an event), and a country in the address (an address stored
+-- before 0.3.0 has none: it is in GB, the default of src/order_json.c).
 CREATE OR REPLACE FUNCTION icos._doc(p_code icos.order_code) RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
@@ -114,17 +119,24 @@ BEGIN
 		'placed_at', o.placed_at,
 		'employee', o.employee_id,
 		'external_ref', o.external_ref,
+		'currency', icos._setting_value('currency'),
+		'metadata', coalesce(o.metadata, '{}'::jsonb),
+		'updated_at', pg_catalog.greatest(o.updated_at, (SELECT max(e.at) FROM icos.order_event e WHERE e.code = o.code)),
 		'customer', (SELECT pg_catalog.jsonb_build_object('id', c.customer_id, 'name', c.name,
 														  'email', c.email, 'phone', c.phone)
 					 FROM icos.customer c WHERE c.customer_id = o.customer_id),
-		'delivery', pg_catalog.jsonb_build_object('method', o.delivery_method, 'address', o.delivery_address,
+		'delivery', pg_catalog.jsonb_build_object('method', o.delivery_method, 'address',
+												  CASE WHEN o.delivery_address IS NULL OR o.delivery_address ? 'country'
+													   THEN o.delivery_address
+													   ELSE o.delivery_address || '{"country": "GB"}'::jsonb END,
 												  'collect_store', o.collect_store, 'date', o.delivery_date),
 		'promised_date', o.promised_date,
 		'lines', coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 				'line', l.line, 'upc', l.upc::text, 'name', p.name, 'qty', l.qty,
 				'unit_price', icos._pounds(l.unit_price_pence), 'discount', icos._pounds(l.discount_pence),
 				'net', icos._pounds(l.net_pence), 'status', l.status, 'fulfil_from', l.fulfil_from,
-				'returned', l.returned_qty)
+				'returned', l.returned_qty, 'vat_rate', pg_catalog.trim_scale(l.vat_rate),
+				'vat', icos._pounds(icos._vat_pence(l.net_pence, l.vat_rate)))
 				-- (replication) lines served by another node's store say how its answer stands
 				|| CASE WHEN l.remote_status IS NULL THEN '{}'::jsonb
 						ELSE pg_catalog.jsonb_build_object('remote', l.remote_status) END ORDER BY l.line)
@@ -142,6 +154,8 @@ BEGIN
 		'gross', icos._pounds(o.gross_pence),
 		'discount', icos._pounds(o.discount_pence),
 		'total', icos._pounds(o.total_pence),
+		'vat', icos._pounds((SELECT coalesce(sum(icos._vat_pence(l.net_pence, l.vat_rate)), 0)::bigint
+							 FROM icos.order_line l WHERE l.code = o.code)),
 		'paid', icos._pounds(icos._paid(o.code)),
 		'balance', icos._pounds(o.total_pence - icos._paid(o.code)),
 		'promotions', coalesce(o.pricing -> 'applied', '[]'::jsonb),
@@ -156,4 +170,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION icos._doc(icos.order_code) IS
-	'The order document returned by icos.order and the editing functions (with the caller''s external_ref, null when none)';
+	'The order document returned by icos.order and the editing functions (with the caller''s external_ref, null when none, currency, VAT, metadata and updated_at)';

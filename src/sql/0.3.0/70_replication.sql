@@ -174,6 +174,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 			('icos.employee', 'hq', 'icos_hq', NULL, NULL),
 			('icos.promotion', 'hq', 'icos_hq', NULL, NULL),
 			('icos.setting', 'hq', 'icos_hq', NULL, NULL),
+			('icos.vat_rate', 'hq', 'icos_hq', NULL, NULL),
 			('icos.stock_availability', 'hq', 'icos_hq', NULL, NULL),
 			('icos.node_tree', 'hq', 'icos_hq', NULL, NULL),
 			('icos.node_heartbeat', 'hq', 'icos_hq', 'node_id', 'node'),

@@ -27,9 +27,10 @@ SELECT pg_catalog.pg_extension_config_dump('icos.stock_hold', '');
 SELECT pg_catalog.pg_extension_config_dump('icos.stock_hold_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('icos.stock_availability', '');
 SELECT pg_catalog.pg_extension_config_dump('icos.stock_request_seq', '');
--- Head office's settings (20_stock.sql) and its record of the node tree
--- (70_replication.sql).
+-- Head office's settings (20_stock.sql), VAT rates (42_vat.sql) and its
+-- record of the node tree (70_replication.sql).
 SELECT pg_catalog.pg_extension_config_dump('icos.setting', '');
+SELECT pg_catalog.pg_extension_config_dump('icos.vat_rate', '');
 SELECT pg_catalog.pg_extension_config_dump('icos.node_tree', '');
 
 -- The change rules as shipped, to dump only head office's edits ------------
