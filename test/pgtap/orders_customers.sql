@@ -31,7 +31,7 @@ SELECT is((SELECT c.name || ' ' || c.phone FROM icos.customer c WHERE c.customer
 SELECT is((SELECT count(*)::int FROM icos.customer_address a WHERE a.customer_id = pg_temp.customer_of(current_setting('t.a'))),
 	1, 'nor her addresses');
 SELECT is(icos.order(current_setting('t.b')::icos.order_code) -> 'delivery' -> 'address',
-	'{"line1": "9 New Rd", "town": "York", "postcode": "YO1 9AA"}'::jsonb,
+	'{"line1": "9 New Rd", "town": "York", "postcode": "YO1 9AA", "country": "GB"}'::jsonb,
 	'the address given with her is the order''s delivery address');
 SELECT is(icos.upsert_customer('{"name": "Somebody Else", "email": "CARA@example.com"}'),
 	pg_temp.customer_of(current_setting('t.a')), 'upsert_customer finds her by e-mail');

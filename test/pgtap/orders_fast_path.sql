@@ -18,7 +18,7 @@ INSERT INTO icos.store (store_id, name, kind, node_id) VALUES (9106, 'Remote', '
 -- Everything an order wrote, without its code and times.
 CREATE FUNCTION pg_temp.written(c text) RETURNS jsonb LANGUAGE sql AS $$
 	SELECT jsonb_build_object(
-		'doc', (d - 'code' - 'placed_at')
+		'doc', (d - 'code' - 'placed_at' - 'updated_at')
 			|| jsonb_build_object('events', (SELECT jsonb_agg(e - 'at') FROM jsonb_array_elements(d -> 'events') e),
 								  'payments', (SELECT jsonb_agg(p - 'at') FROM jsonb_array_elements(d -> 'payments') p)),
 		'pricing', (SELECT o.pricing - 'at' FROM icos.orders o WHERE o.code = c::icos.order_code),

@@ -21,7 +21,7 @@ SELECT is((icos.order(current_setting('t.c1')::icos.order_code) ->> 'total')::nu
 SELECT is((icos.order(current_setting('t.c1')::icos.order_code) ->> 'balance')::numeric, 148.99,
 	'balance is what the customer still owes');
 SELECT is(icos.order(current_setting('t.c1')::icos.order_code) -> 'delivery' -> 'address',
-	'{"line1": "2 High St", "town": "Leeds", "postcode": "LS2 1AA"}'::jsonb,
+	'{"line1": "2 High St", "town": "Leeds", "postcode": "LS2 1AA", "country": "GB"}'::jsonb,
 	'home delivery uses the customer''s address');
 SELECT is(pg_temp.avail(9101, '036000291452'), 1, 'one oak table reserved in Leeds');
 SELECT is(pg_temp.avail(9101, '4006381333931'), 8, 'two lamps reserved in Leeds');
@@ -30,10 +30,12 @@ SELECT is((icos.order(current_setting('t.c1')::icos.order_code) ->> 'promised_da
 SELECT set_eq($$SELECT jsonb_object_keys(icos.order(current_setting('t.c1')::icos.order_code))$$,
 	ARRAY['code', 'status', 'channel', 'store', 'placed_at', 'customer', 'delivery', 'promised_date',
 		  'lines', 'payments', 'total', 'paid', 'balance', 'cancellable', 'events',
-		  'store_name', 'employee', 'gross', 'discount', 'promotions', 'cancel_reason', 'external_ref'],
+		  'store_name', 'employee', 'gross', 'discount', 'promotions', 'cancel_reason', 'external_ref',
+		  'currency', 'vat', 'metadata', 'updated_at'],
 	'order document has the API keys (and a few more)');
 SELECT set_eq($$SELECT jsonb_object_keys(icos.order(current_setting('t.c1')::icos.order_code) -> 'lines' -> 0)$$,
-	ARRAY['line', 'upc', 'name', 'qty', 'unit_price', 'discount', 'net', 'status', 'fulfil_from', 'returned'],
+	ARRAY['line', 'upc', 'name', 'qty', 'unit_price', 'discount', 'net', 'status', 'fulfil_from', 'returned',
+		  'vat_rate', 'vat'],
 	'order lines have the API keys');
 SELECT is(jsonb_path_query_array(icos.order(current_setting('t.c1')::icos.order_code), '$.events[*].kind'),
 	'["placed", "payment"]'::jsonb, 'placing and paying are logged');

@@ -121,12 +121,12 @@ BEGIN
 		'external_ref', o.external_ref,
 		'currency', icos._setting_value('currency'),
 		'metadata', coalesce(o.metadata, '{}'::jsonb),
-		'updated_at', pg_catalog.greatest(o.updated_at, (SELECT max(e.at) FROM icos.order_event e WHERE e.code = o.code)),
+		'updated_at', greatest(o.updated_at, (SELECT max(e.at) FROM icos.order_event e WHERE e.code = o.code)),
 		'customer', (SELECT pg_catalog.jsonb_build_object('id', c.customer_id, 'name', c.name,
 														  'email', c.email, 'phone', c.phone)
 					 FROM icos.customer c WHERE c.customer_id = o.customer_id),
 		'delivery', pg_catalog.jsonb_build_object('method', o.delivery_method, 'address',
-												  CASE WHEN o.delivery_address IS NULL OR o.delivery_address ? 'country'
+												  CASE WHEN NOT o.delivery_address ? 'postcode' OR o.delivery_address ? 'country'
 													   THEN o.delivery_address
 													   ELSE o.delivery_address || '{"country": "GB"}'::jsonb END,
 												  'collect_store', o.collect_store, 'date', o.delivery_date),
