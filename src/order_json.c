@@ -443,7 +443,7 @@ oj_country(JsonbContainer *c, const char *what)
 	}
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s country \"%s\" is not a country code", what, v),
+			 errmsg("%s country \"%.40s\" is not a country code", what, v),
 			 errdetail("A country is its two-letter ISO 3166-1 code, such as GB, IE or FR."),
 			 errhint(strcmp(v, "UK") == 0 || strcmp(v, "uk") == 0 ?
 					 "The United Kingdom's code is GB." :
