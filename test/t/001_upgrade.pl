@@ -81,7 +81,22 @@ foreach my $from (@versions[0 .. $#versions - 1])
 	my $db = "from_" . ($from =~ s/\./_/gr);
 	$node->safe_psql('postgres', "CREATE DATABASE $db");
 	$node->safe_psql($db, "CREATE EXTENSION icos VERSION '$from'");
+	# An order sold before the upgrade (written as 0.2.0's tables take it).
+	$node->safe_psql($db, q{
+		INSERT INTO icos.store (store_id, name, kind) VALUES (1, 'Old Street', 'store');
+		INSERT INTO icos.product (upc, name, price) VALUES ('036000291452', 'Old chair', 59.99);
+		INSERT INTO icos.orders (code, store_id, channel, status, delivery_method, promised_date, gross_pence,
+								 total_pence)
+		VALUES (icos.next_order_code(), 1, 'pos', 'completed', 'carry', current_date, 5999, 5999);
+		INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, consumed_qty,
+									 unit_price_pence, net_pence)
+		SELECT 1, o.code, 1, '036000291452', 1, 1, 'fulfilled', 1, 5999, 5999 FROM icos.orders o;
+	}) if $from eq '0.2.0';
 	$node->safe_psql($db, 'ALTER EXTENSION icos UPDATE');
+	is($node->safe_psql($db, q{SELECT l.vat_rate || ' ' || (icos."order"(l.code) ->> 'vat')
+								FROM icos.order_line l}),
+	   '20.00 10.00', 'a line sold before 0.3.0 is standard-rated: 59.99 holds 10.00 of VAT')
+	  if $from eq '0.2.0';
 	is($node->safe_psql($db,
 		"SELECT extversion FROM pg_extension WHERE extname = 'icos'"),
 		$newest, "$from updates to $newest");

@@ -258,7 +258,7 @@ sub scalar_arg
 # The API of API.md: name, then argument specs (a kind, an enum list, or a
 # JSON document to mutate).
 # ---------------------------------------------------------------------------
-my $address = { line1 => '2 High St', line2 => 'Flat 1', town => 'Leeds', postcode => 'ls2 1aa' };
+my $address = { line1 => '2 High St', line2 => 'Flat 1', town => 'Leeds', postcode => 'ls2 1aa', country => 'gb' };
 my %api = (
 	place_order => [
 		{
@@ -270,7 +270,8 @@ my %api = (
 		},
 		{
 			store => 1, channel => 'pos', lines => [ { upc => '4006381333931', qty => 1 } ],
-			delivery => { method => 'carry' }, payments => [ { method => 'cash', amount => 30 } ]
+			delivery => { method => 'carry' }, payments => [ { method => 'cash', amount => 30 } ],
+			metadata => { cart => 'c-1041', tags => [ 'gift', 'web' ], n => 3 }
 		},
 		{
 			store => 3, channel => 'web', customer => { id => 0 + $cust },
@@ -436,6 +437,19 @@ my @targeted = (
 	[ 'an empty external_ref', po(qq~$pos, "external_ref": ""~), '22023' ],
 	[ 'an external_ref that is not text', po(qq~$pos, "external_ref": 42~), '22023' ],
 	[ 'a card number as external_ref', po(qq~$pos, "external_ref": "$card"~), 'IC003' ],
+	[ 'metadata that is an array', po(qq~$pos, "metadata": ["cart"]~), '22023' ],
+	[ 'metadata that is text', po(qq~$pos, "metadata": "cart c-1"~), '22023' ],
+	[ '1 MB of metadata', po(qq~$pos, "metadata": {"blob": "$mb_n"}~), '22001' ],
+	[ 'metadata of 4097 characters', po(qq~$pos, "metadata": {"k": "~ . ('m' x 4088) . qq~"}~), '22001' ],
+	[ 'a card number in metadata', po(qq~$pos, "metadata": {"note": {"pan": "$card"}}~), 'IC003' ],
+	[ 'country UK (the code is GB)',
+		po(qq~$home, "delivery": {"method": "home", "address": {"line1": "1 Road", "town": "Leeds", "postcode": "LS1 1AA", "country": "UK"}}~), '22023' ],
+	[ 'a country of 1 MB',
+		po(qq~$home, "delivery": {"method": "home", "address": {"line1": "1 Road", "town": "Leeds", "postcode": "LS1 1AA", "country": "$mb_c"}}~), '22023' ],
+	[ 'a country that is a number',
+		po(qq~$home, "delivery": {"method": "home", "address": {"line1": "1 Road", "town": "Leeds", "postcode": "LS1 1AA", "country": 44}}~), '22023' ],
+	[ 'upsert_customer: country XX',
+		q~SELECT icos.upsert_customer('{"name": "Ann", "email": "ann@example.com", "address": {"line1": "1 Road", "town": "Leeds", "postcode": "LS1 1AA", "country": "XX"}}')~, '22023' ],
 	[ 'an external_ref reused for another document',
 		po('"store": 1, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 2}], "payments": [{"method": "cash", "amount": 60}], "external_ref": "till-1 sale 1"'), 'IC006' ],
 	[ 'an external_ref repeated with its document (the same order, nothing changed)',
