@@ -44,6 +44,43 @@ print_json_value(PGconn *conn, const char *sql, int nparams, const char *const *
 	return EXIT_OK;
 }
 
+/*
+ * The documents a set-returning function gives (FROM "func(...) alias"):
+ * a JSON array with --json, else a table of row_sql's columns, or the
+ * line "none" when there are none.
+ */
+static int
+show_documents(PGconn *conn, const char *from, const char *alias, const char *row_sql,
+			   const Column *cols, int ncols, const char *none, const char *param)
+{
+	const char *params[1] = {param};
+	StrBuf		sql;
+	PGresult   *res;
+	int			status = EXIT_OK;
+
+	sb_init(&sql);
+	if (opts.json)
+	{
+		sb_printf(&sql, "SELECT pg_catalog.jsonb_pretty(coalesce(pg_catalog.jsonb_agg(%s), '[]'))"
+				  "  FROM %s", alias, from);
+		status = print_json_value(conn, sql.data, 1, params);
+	}
+	else
+	{
+		sb_printf(&sql, "SELECT %s FROM %s", row_sql, from);
+		res = run_query(conn, sql.data, 1, params);
+		if (res == NULL)
+			status = EXIT_REFUSED;
+		else if (PQntuples(res) == 0)
+			printf("%s\n", none);
+		else
+			print_result_table(res, cols, ncols);
+		PQclear(res);
+	}
+	sb_free(&sql);
+	return status;
+}
+
 /* The columns of a customers table, from customer documents (c). */
 #define CUSTOMER_ROW_SQL \
 	"c->>'id', c->>'name', c->>'email', c->>'phone', c->'address'->>'postcode', c->>'store'," \
@@ -63,10 +100,9 @@ customer_find(int argc, char **argv)
 	const OptSpec specs[] = {{"json", false, NULL, &opts.json}, {NULL}};
 	int			npos;
 	StrBuf		query;
-	const char *params[1];
+	char	   *none;
 	PGconn	   *conn;
-	PGresult   *res;
-	int			status = EXIT_OK;
+	int			status;
 
 	/* The words are the query: "LS1 6HD Walker" needs no quotes */
 	npos = parse_command_args("customer find", argc, argv, specs, pos, 1, 64);
@@ -77,24 +113,12 @@ customer_find(int argc, char **argv)
 			sb_append(&query, " ");
 		sb_append(&query, pos[i]);
 	}
+	none = xmalloc(query.len + 32);
+	sprintf(none, "No customer found for %s.", query.data);
 	conn = connect_or_exit();
-	params[0] = query.data;
-	if (opts.json)
-		status = print_json_value(conn,
-								  "SELECT pg_catalog.jsonb_pretty(coalesce(pg_catalog.jsonb_agg(c), '[]'))"
-								  "  FROM icos.find_customers($1) c", 1, params);
-	else
-	{
-		res = run_query(conn, "SELECT " CUSTOMER_ROW_SQL " FROM icos.find_customers($1) c",
-						1, params);
-		if (res == NULL)
-			status = EXIT_REFUSED;
-		else if (PQntuples(res) == 0)
-			printf("No customer found for %s.\n", query.data);
-		else
-			print_result_table(res, customer_columns, 7);
-		PQclear(res);
-	}
+	status = show_documents(conn, "icos.find_customers($1) c", "c", CUSTOMER_ROW_SQL,
+							customer_columns, 7, none, query.data);
+	free(none);
 	sb_free(&query);
 	disconnect(conn);
 	return status;
@@ -226,30 +250,17 @@ customer_orders(int argc, char **argv)
 {
 	char	   *pos[1];
 	const OptSpec specs[] = {{"json", false, NULL, &opts.json}, {NULL}};
-	const char *params[1];
+	const char *id;
+	char		none[64];
 	PGconn	   *conn;
-	PGresult   *res;
-	int			status = EXIT_OK;
+	int			status;
 
 	parse_command_args("customer orders", argc, argv, specs, pos, 1, 1);
-	params[0] = customer_id_arg("customer orders", pos[0]);
+	id = customer_id_arg("customer orders", pos[0]);
+	snprintf(none, sizeof(none), "No orders for customer %s.", id);
 	conn = connect_or_exit();
-	if (opts.json)
-		status = print_json_value(conn,
-								  "SELECT pg_catalog.jsonb_pretty(coalesce(pg_catalog.jsonb_agg(d), '[]'))"
-								  "  FROM icos.customer_orders($1::bigint) d", 1, params);
-	else
-	{
-		res = run_query(conn, "SELECT " ORDER_ROW_SQL " FROM icos.customer_orders($1::bigint) d",
-						1, params);
-		if (res == NULL)
-			status = EXIT_REFUSED;
-		else if (PQntuples(res) == 0)
-			printf("No orders for customer %s.\n", params[0]);
-		else
-			print_result_table(res, order_columns, 8);
-		PQclear(res);
-	}
+	status = show_documents(conn, "icos.customer_orders($1::bigint) d", "d", ORDER_ROW_SQL,
+							order_columns, 8, none, id);
 	disconnect(conn);
 	return status;
 }
