@@ -4,7 +4,8 @@
  *		Option parsing for the icos subcommands.
  *
  * Every subcommand takes long options ("--store 3" or "--store=3") and
- * positional arguments in any order; "--" ends the options.  Anything not
+ * positional arguments in any order; "--" ends the options.  An option
+ * whose name is one letter is written with one dash: "-f FILE".  Anything not
  * understood is a usage error (exit status 2), reported before the client
  * connects to the server.
  *
@@ -44,16 +45,19 @@ parse_command_args(const char *command, int argc, char **argv,
 			options_done = true;
 			continue;
 		}
-		if (!options_done && strncmp(arg, "--", 2) == 0)
+		if (!options_done && (strncmp(arg, "--", 2) == 0 ||
+							  (arg[0] == '-' && isalpha((unsigned char) arg[1]) && arg[2] == '\0')))
 		{
-			const char *name = arg + 2;
-			const char *eq = strchr(name, '=');
+			bool		is_short = arg[1] != '-';
+			const char *name = arg + (is_short ? 1 : 2);
+			const char *eq = is_short ? NULL : strchr(name, '=');
 			size_t		namelen = eq ? (size_t) (eq - name) : strlen(name);
 			const OptSpec *spec = NULL;
 
 			for (const OptSpec *s = specs; s->name != NULL; s++)
 			{
-				if (strlen(s->name) == namelen && strncmp(s->name, name, namelen) == 0)
+				if (strlen(s->name) == namelen && strncmp(s->name, name, namelen) == 0 &&
+					(namelen == 1) == is_short)
 				{
 					spec = s;
 					break;
@@ -68,7 +72,7 @@ parse_command_args(const char *command, int argc, char **argv,
 				else if (i + 1 < argc)
 					*spec->value = argv[++i];
 				else
-					usage_error("%s: option --%s needs a value", command, spec->name);
+					usage_error("%s: option %s needs a value", command, arg);
 			}
 			else
 			{
@@ -85,6 +89,33 @@ parse_command_args(const char *command, int argc, char **argv,
 	if (npos < min_pos)
 		usage_error("%s: missing argument", command);
 	return npos;
+}
+
+/*
+ * The spelling of 0.2.0 for an input document, "--json FILE" (or
+ * "--json=FILE", "--json -"), kept for one release: when argv (the words
+ * after the subcommand) has no -f and a --json followed by a file name,
+ * returns the index of that --json; otherwise -1 (--json is the output
+ * option).
+ */
+int
+legacy_json_input(int argc, char **argv)
+{
+	int			found = -1;
+
+	for (int i = 0; i < argc; i++)
+	{
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-f") == 0)
+			return -1;
+		if (found < 0 && strncmp(argv[i], "--json=", 7) == 0)
+			found = i;
+		else if (found < 0 && strcmp(argv[i], "--json") == 0 && i + 1 < argc &&
+				 (argv[i + 1][0] != '-' || strcmp(argv[i + 1], "-") == 0))
+			found = i;
+	}
+	return found;
 }
 
 /*

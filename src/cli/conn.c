@@ -4,8 +4,9 @@
  *		Connecting to the server, running parameterised queries and
  *		reporting the server's errors.
  *
- * The connection uses libpq's usual means: --dsn (a conninfo string or
- * URI), else the environment (PGHOST, PGPORT, PGUSER, PGSERVICE, ...),
+ * The connection uses libpq's usual means: --dsn or -d (a database name,
+ * conninfo string or URI), -h, -p and -U (which win over the same settings
+ * in --dsn), else the environment (PGHOST, PGPORT, PGUSER, PGSERVICE, ...),
  * ~/.pgpass and the service file.  When the server asks for a password that
  * none of those supplied and standard input is a terminal, the password is
  * prompted for without echo, as psql does.
@@ -66,13 +67,22 @@ read_password(const char *prompt)
 static PGconn *
 try_connect(const char *password)
 {
-	const char *keywords[4];
-	const char *values[4];
+	const char *keywords[8];
+	const char *values[8];
 	int			n = 0;
 
-	/* expand_dbname: a dbname holding a conninfo or URI is expanded */
+	/*
+	 * expand_dbname: a dbname holding a conninfo or URI is expanded; the
+	 * entries after it override what it says.
+	 */
 	keywords[n] = "dbname";
 	values[n++] = opts.dsn;
+	keywords[n] = "host";
+	values[n++] = opts.host;
+	keywords[n] = "port";
+	values[n++] = opts.port;
+	keywords[n] = "user";
+	values[n++] = opts.user;
 	if (password)
 	{
 		keywords[n] = "password";
@@ -86,7 +96,7 @@ try_connect(const char *password)
 }
 
 /*
- * Connect, or print why not and exit with status 1.
+ * Connect, or print why not and exit with status 3 (EXIT_NO_CONNECTION).
  */
 PGconn *
 connect_or_exit(void)
@@ -104,8 +114,8 @@ connect_or_exit(void)
 		password = read_password(prompt);
 		if (password == NULL)
 		{
-			fputs("icos: no password given\n", stderr);
-			exit(EXIT_REFUSED);
+			client_error("connection", "no password given");
+			exit(EXIT_NO_CONNECTION);
 		}
 		conn = try_connect(password);
 		memset(password, 0, strlen(password));
@@ -113,15 +123,15 @@ connect_or_exit(void)
 	}
 	if (conn == NULL)
 	{
-		fputs("icos: out of memory\n", stderr);
-		exit(EXIT_REFUSED);
+		client_error("connection", "out of memory");
+		exit(EXIT_NO_CONNECTION);
 	}
 	if (PQstatus(conn) == CONNECTION_BAD)
 	{
-		fprintf(stderr, "icos: could not connect to the database server: %s",
-				PQerrorMessage(conn));
+		client_error("connection", "could not connect to the database server: %s",
+					 PQerrorMessage(conn));
 		PQfinish(conn);
-		exit(EXIT_REFUSED);
+		exit(EXIT_NO_CONNECTION);
 	}
 	return conn;
 }
@@ -129,42 +139,8 @@ connect_or_exit(void)
 void
 disconnect(PGconn *conn)
 {
+	cancel_forget(conn);
 	PQfinish(conn);
-}
-
-/*
- * Print a failed result the way the manual says: "ERROR [SQLSTATE]:
- * message", then DETAIL and HINT lines.  A lost connection has no SQLSTATE;
- * libpq's message is shown instead.
- */
-void
-report_error(PGconn *conn, const PGresult *res)
-{
-	const char *sqlstate = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	const char *severity = res ? PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
-	const char *message = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
-	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
-
-	if (sqlstate == NULL || message == NULL)
-	{
-		const char *msg = res ? PQresultErrorMessage(res) : "";
-
-		if (msg[0] == '\0')
-			msg = PQerrorMessage(conn);
-		if (PQstatus(conn) == CONNECTION_BAD)
-			fprintf(stderr, "icos: lost the connection to the database server: %s", msg);
-		else
-			fprintf(stderr, "icos: %s", msg);
-		if (msg[0] != '\0' && msg[strlen(msg) - 1] != '\n')
-			fputc('\n', stderr);
-		return;
-	}
-	fprintf(stderr, "%s [%s]: %s\n", severity ? severity : "ERROR", sqlstate, message);
-	if (detail)
-		fprintf(stderr, "DETAIL: %s\n", detail);
-	if (hint)
-		fprintf(stderr, "HINT: %s\n", hint);
 }
 
 /*
@@ -175,8 +151,13 @@ report_error(PGconn *conn, const PGresult *res)
 PGresult *
 run_query(PGconn *conn, const char *sql, int nparams, const char *const *params)
 {
-	PGresult   *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	PGresult   *res;
+	ExecStatusType st;
+
+	cancel_statement_begin(conn);
+	res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	cancel_statement_end();
+	st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return res;
@@ -217,9 +198,9 @@ require_function(PGconn *conn, const char *signature, const char *what,
 {
 	if (function_exists(conn, signature))
 		return true;
-	fprintf(stderr, "icos: this server has no %s yet: %.*s() comes with the %s release "
-			"of the icos extension.\n"
-			"HINT: Ask the administrator to run ALTER EXTENSION icos UPDATE.\n",
-			what, (int) strcspn(signature, "("), signature, release);
+	client_error("client", "this server has no %s yet: %.*s() comes with the %s release "
+				 "of the icos extension.\n"
+				 "HINT: Ask the administrator to run ALTER EXTENSION icos UPDATE.",
+				 what, (int) strcspn(signature, "("), signature, release);
 	return false;
 }

@@ -46,9 +46,9 @@ get_password(void)
 		return xstrdup(env);
 	if (!isatty(STDIN_FILENO))
 	{
-		fputs("icos: employee add: standard input is not a terminal, so the password "
-			  "cannot be prompted for\n"
-			  "HINT: Set the environment variable ICOS_PASSWORD.\n", stderr);
+		client_error("usage", "employee add: standard input is not a terminal, so the password "
+					 "cannot be prompted for\n"
+					 "HINT: Set the environment variable ICOS_PASSWORD.");
 		return NULL;
 	}
 	first = read_password("New employee's password: ");
@@ -57,7 +57,7 @@ get_password(void)
 	again = read_password("Type it again: ");
 	if (again == NULL || strcmp(first, again) != 0)
 	{
-		fputs("icos: the two passwords differ; nothing was changed\n", stderr);
+		client_error("usage", "the two passwords differ; nothing was changed");
 		forget(first);
 		forget(again);
 		return NULL;
@@ -112,8 +112,8 @@ employee_add(int argc, char **argv)
 	forget(password);
 	if (verifier == NULL)
 	{
-		fprintf(stderr, "icos: could not compute the password verifier: %s",
-				PQerrorMessage(conn));
+		client_error("client", "could not compute the password verifier: %s",
+					 PQerrorMessage(conn));
 		disconnect(conn);
 		return EXIT_REFUSED;
 	}

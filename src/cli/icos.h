@@ -18,26 +18,46 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "libpq-fe.h"
 
 /* Exit statuses (documented in docs/client.md) */
 #define EXIT_OK			0
-#define EXIT_REFUSED	1		/* business refusal, server or connection error */
+#define EXIT_REFUSED	1		/* refused by the server, a server or client error */
 #define EXIT_USAGE		2		/* bad command line */
+#define EXIT_NO_CONNECTION 3	/* could not connect to the database server */
 
 /* Options common to every command */
 typedef struct GlobalOptions
 {
-	const char *dsn;			/* --dsn CONNINFO, or NULL for libpq defaults */
+	const char *dsn;			/* --dsn CONNINFO or -d DBNAME, or NULL */
+	const char *host;			/* -h HOST */
+	const char *port;			/* -p PORT */
+	const char *user;			/* -U USER */
 	bool		json;			/* --json: machine-readable output */
+	bool		json_errors;	/* --json given anywhere: errors as JSON too */
 } GlobalOptions;
 
 extern GlobalOptions opts;
 
 /* main.c */
 extern void usage_error(const char *fmt,...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* help.c: the usage text and every command's --help */
 extern void print_usage(FILE *out);
+extern void print_command_help(FILE *out, const char *command, const char *sub);
+
+/* message.c: errors and warnings on standard error, as text or JSON */
+extern void client_error(const char *kind, const char *fmt,...) __attribute__((format(printf, 2, 3)));
+extern void client_warning(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+extern void report_error(PGconn *conn, const PGresult *res);
+
+/* cancel.c: Ctrl-C cancels the running statement */
+extern void cancel_install_handler(void);
+extern void cancel_statement_begin(PGconn *conn);
+extern void cancel_statement_end(void);
+extern void cancel_forget(PGconn *conn);
 
 /* args.c: per-command option parsing */
 typedef struct OptSpec
@@ -51,6 +71,7 @@ typedef struct OptSpec
 extern int	parse_command_args(const char *command, int argc, char **argv,
 							   const OptSpec *specs, char **positional,
 							   int min_pos, int max_pos);
+extern int	legacy_json_input(int argc, char **argv);
 extern int	parse_int_arg(const char *command, const char *what, const char *text);
 extern bool is_date(const char *text);
 
@@ -59,7 +80,6 @@ extern PGconn *connect_or_exit(void);
 extern void disconnect(PGconn *conn);
 extern PGresult *run_query(PGconn *conn, const char *sql, int nparams,
 						   const char *const *params);
-extern void report_error(PGconn *conn, const PGresult *res);
 extern bool function_exists(PGconn *conn, const char *signature);
 extern bool require_function(PGconn *conn, const char *signature, const char *what,
 							 const char *release);
@@ -123,6 +143,7 @@ extern int	cmd_report(int argc, char **argv);
 extern int	cmd_employee(int argc, char **argv);
 extern int	cmd_till(int argc, char **argv);
 extern int	cmd_node(int argc, char **argv);
+extern int	cmd_customer(int argc, char **argv);
 
 /* order.c: shared with the till */
 extern int	show_order_document(PGconn *conn, const char *doc);

@@ -3,17 +3,20 @@
  * main.c
  *		The icos command: global options, dispatch and exit statuses.
  *
- *	icos [--dsn CONNINFO] [--json] COMMAND [ARGS...]
+ *	icos [--dsn CONNINFO | -d DBNAME] [-h HOST] [-p PORT] [-U USER] [--json]
+ *		 COMMAND [ARGS...]
  *
- * --dsn may also come after the command; --json before the command, or
- * after it for every command except "order place" and "order edit", whose
- * --json names the input file.  Exit status: 0 success, 1 a refusal or
- * error reported by the server (or no server), 2 a bad command line.
+ * The connection options may come anywhere before "--"; --json before the
+ * command or after it.  Exit status: 0 success, 1 a refusal or error
+ * reported by the server (or a client-side failure), 2 a bad command line,
+ * 3 no connection to the server.  "icos COMMAND [SUB] --help" prints that
+ * command's help (help.c).
  *
  * src/cli/main.c
  *
  *-------------------------------------------------------------------------
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,56 +42,31 @@ static const Command commands[] = {
 	{"employee", cmd_employee},
 	{"till", cmd_till},
 	{"node", cmd_node},
+	{"customer", cmd_customer},
 	{NULL, NULL}
 };
-
-void
-print_usage(FILE *out)
-{
-	fputs("Usage: icos [--dsn CONNINFO] [--json] COMMAND [ARGS...]\n"
-		  "\n"
-		  "Commands:\n"
-		  "  product UPC                          product details, price, offers, availability\n"
-		  "  stock UPC [--store N]                stock in every store, or in one\n"
-		  "  offers [--on DATE | --week]          the offers diary (default: today)\n"
-		  "  order place --json FILE|-            place an order; prints its code\n"
-		  "  order show CODE                      an order, its lines, payments and events\n"
-		  "  order edit CODE --json FILE|-        change an order (see docs/client.md)\n"
-		  "  order cancel CODE --reason TEXT      cancel an order\n"
-		  "  receipt CODE [--reprint]             print an order's receipt\n"
-		  "  note CODE --kind KIND TEXT           add a manufacturing, dispatch or service note\n"
-		  "  report --from DATE --to DATE [--by GROUPING] [--store N]\n"
-		  "                                       sales between two dates (both included)\n"
-		  "  employee add --id N --name TEXT --store N --position POSITION\n"
-		  "                                       create an employee login (password prompted,\n"
-		  "                                       or ICOS_PASSWORD)\n"
-		  "  till --store N                       interactive till reading standard input\n"
-		  "  node init-hq                         prepare head office (--dsn HQ) for replication\n"
-		  "  node add-hub --hq HQ --hub-dsn HUB --node N --name TEXT [--timeout S]\n"
-		  "                                       link a regional hub database to head office\n"
-		  "  node add-store --hq HQ [--hub-dsn HUB] --store-dsn STORE --store N [--name TEXT]\n"
-		  "                [--timeout S]          link a store database to head office or a hub\n"
-		  "  node status                          the tree of nodes: link, lag, heartbeat, errors\n"
-		  "  node remove-store --hq HQ --store N [--store-dsn STORE]\n"
-		  "                                       unlink a store node\n"
-		  "  node reseed --hq HQ --store-dsn STORE --store N\n"
-		  "                                       copy a store node afresh (slot lost, restore)\n"
-		  "  node heartbeat [--every S]           beat (and process cross-store requests)\n"
-		  "\n"
-		  "Options:\n"
-		  "  --dsn CONNINFO   connection string or URI (default: libpq environment, e.g. PGHOST)\n"
-		  "  --json           machine-readable output\n"
-		  "  --help           this text\n"
-		  "\n"
-		  "Exit status: 0 success, 1 refused by the server or server error, 2 usage error.\n",
-		  out);
-}
 
 void
 usage_error(const char *fmt,...)
 {
 	va_list		ap;
 
+	if (opts.json || opts.json_errors)
+	{
+		StrBuf		sb;
+		char		buf[1024];
+
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof(buf), fmt, ap);
+		va_end(ap);
+		sb_init(&sb);
+		sb_append(&sb, "{\"error\": \"usage\", \"message\": ");
+		sb_json_string(&sb, buf);
+		sb_append(&sb, "}\n");
+		fputs(sb.data, stderr);
+		sb_free(&sb);
+		exit(EXIT_USAGE);
+	}
 	fputs("icos: ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -96,6 +74,83 @@ usage_error(const char *fmt,...)
 	fputs("\n\n", stderr);
 	print_usage(stderr);
 	exit(EXIT_USAGE);
+}
+
+/*
+ * A connection option (--dsn, -d, -h, -p, -U and their long psql names) at
+ * argv[*i]: stores its value, moves *i past it and returns true.
+ */
+static bool
+connection_option(int argc, char **argv, int *i)
+{
+	static const struct
+	{
+		const char *shortname;
+		const char *longname;
+		const char **value;
+	}			conn_opts[] = {
+		{NULL, "dsn", &opts.dsn},
+		{"-d", "dbname", &opts.dsn},
+		{"-h", "host", &opts.host},
+		{"-p", "port", &opts.port},
+		{"-U", "username", &opts.user},
+	};
+	const char *arg = argv[*i];
+
+	for (size_t k = 0; k < sizeof(conn_opts) / sizeof(conn_opts[0]); k++)
+	{
+		size_t		len = strlen(conn_opts[k].longname);
+		const char *value = NULL;
+		const char *shown = arg;
+
+		if (conn_opts[k].shortname && strcmp(arg, conn_opts[k].shortname) == 0)
+			;
+		else if (strncmp(arg, "--", 2) == 0 &&
+				 strncmp(arg + 2, conn_opts[k].longname, len) == 0 &&
+				 (arg[2 + len] == '\0' || arg[2 + len] == '='))
+		{
+			if (arg[2 + len] == '=')
+				value = arg + 3 + len;
+		}
+		else
+			continue;
+		if (value == NULL)
+		{
+			if (*i + 1 >= argc)
+				usage_error("option %s needs a value", shown);
+			value = argv[++*i];
+		}
+		*conn_opts[k].value = value;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Will errors be JSON?  --json anywhere before "--" asks for it, except
+ * the old input spelling "order place|edit --json FILE".
+ */
+static bool
+json_requested(int nrest, char **rest, int cmd)
+{
+	int			legacy = -1;
+
+	if (cmd + 1 < nrest && strcmp(rest[cmd], "order") == 0 &&
+		(strcmp(rest[cmd + 1], "place") == 0 || strcmp(rest[cmd + 1], "edit") == 0))
+	{
+		int			k = legacy_json_input(nrest - cmd - 2, rest + cmd + 2);
+
+		if (k >= 0)
+			legacy = cmd + 2 + k;
+	}
+	for (int i = cmd + 1; i < nrest; i++)
+	{
+		if (strcmp(rest[i], "--") == 0)
+			break;
+		if (strcmp(rest[i], "--json") == 0 && i != legacy)
+			return true;
+	}
+	return false;
 }
 
 int
@@ -111,10 +166,12 @@ main(int argc, char **argv)
 	 * their order with the server's notices and errors on stderr.
 	 */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	cancel_install_handler();
 
 	/*
-	 * First pass: the global options.  --dsn is taken from anywhere (before
-	 * "--"); --json and --help before the command.
+	 * First pass: the global options.  The connection options are taken from
+	 * anywhere (before "--"); --json, --help and --version before the
+	 * command.
 	 */
 	rest = xmalloc(sizeof(char *) * (argc + 1));
 	for (int i = 1; i < argc; i++)
@@ -123,26 +180,23 @@ main(int argc, char **argv)
 
 		if (!options_done && strcmp(arg, "--") == 0)
 			options_done = true;
-		else if (!options_done && strcmp(arg, "--dsn") == 0)
-		{
-			if (i + 1 >= argc)
-				usage_error("option --dsn needs a value");
-			opts.dsn = argv[++i];
+		else if (!options_done && connection_option(argc, argv, &i))
 			continue;
-		}
-		else if (!options_done && strncmp(arg, "--dsn=", 6) == 0)
-		{
-			opts.dsn = arg + 6;
-			continue;
-		}
 		else if (cmd < 0 && strcmp(arg, "--json") == 0)
 		{
 			opts.json = true;
 			continue;
 		}
-		else if (cmd < 0 && (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0))
+		else if (cmd < 0 && strcmp(arg, "--help") == 0)
 		{
 			print_usage(stdout);
+			return EXIT_OK;
+		}
+		else if (cmd < 0 && strcmp(arg, "--version") == 0)
+		{
+			int			v = PQlibVersion();
+
+			printf("icos %s (libpq %d.%d)\n", ICOS_VERSION, v / 10000, v % 10000);
 			return EXIT_OK;
 		}
 		else if (cmd < 0 && arg[0] == '-')
@@ -160,10 +214,17 @@ main(int argc, char **argv)
 
 	if (cmd < 0)
 		usage_error("no command given");
-	if (cmd + 1 < nrest && strcmp(rest[cmd + 1], "--help") == 0)
+	opts.json_errors = json_requested(nrest, rest, cmd);
+
+	/* icos COMMAND [SUB] ... --help */
+	for (int i = cmd + 1; i < nrest && strcmp(rest[i], "--") != 0; i++)
 	{
-		print_usage(stdout);
-		return EXIT_OK;
+		if (strcmp(rest[i], "--help") == 0)
+		{
+			print_command_help(stdout, rest[cmd],
+							   cmd + 1 < nrest && rest[cmd + 1][0] != '-' ? rest[cmd + 1] : NULL);
+			return EXIT_OK;
+		}
 	}
 
 	for (const Command *c = commands; c->name != NULL; c++)
@@ -174,7 +235,7 @@ main(int argc, char **argv)
 
 			if (fflush(stdout) != 0)
 			{
-				perror("icos: could not write output");
+				client_error("client", "could not write output: %s", strerror(errno));
 				status = EXIT_REFUSED;
 			}
 			free(rest);

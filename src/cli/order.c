@@ -1,11 +1,12 @@
 /*-------------------------------------------------------------------------
  *
  * order.c
- *		icos order place|show|edit|cancel, icos receipt and icos note.
+ *		icos order place|show|edit|cancel|return|advance, icos receipt and
+ *		icos note.
  *
  * Orders are placed and changed with JSON documents (API.md's keys) read
- * from a file or standard input and sent as a parameter; the server checks
- * everything, including that the file is JSON at all.
+ * from a file or standard input (-f FILE) and sent as a parameter; the
+ * server checks everything, including that the file is JSON at all.
  *
  * src/cli/order.c
  *
@@ -178,20 +179,57 @@ run_and_show(PGconn *conn, const char *sql, int nparams, const char *const *para
 	return status;
 }
 
+/*
+ * The words of "order place" and "order edit" with 0.2.0's "--json FILE"
+ * rewritten as "-f FILE", and a warning; a copy the caller frees.
+ */
+static char **
+input_args(const char *command, int argc, char **argv)
+{
+	char	  **copy = xmalloc(sizeof(char *) * ((size_t) argc + 2));
+	int			legacy = legacy_json_input(argc, argv);
+	int			n = 0;
+
+	for (int i = 0; i < argc; i++)
+	{
+		if (i == legacy && strncmp(argv[i], "--json=", 7) == 0)
+		{
+			copy[n++] = "-f";
+			copy[n++] = argv[i] + 7;
+		}
+		else if (i == legacy)
+			copy[n++] = "-f";
+		else
+			copy[n++] = argv[i];
+	}
+	copy[n] = NULL;
+	if (legacy >= 0)
+		client_warning("%s: \"--json FILE\" is the old spelling of \"-f FILE\" and will be "
+					   "removed in the next release; --json now only asks for JSON output",
+					   command);
+	return copy;
+}
+
 static int
 order_place(int argc, char **argv)
 {
 	const char *file = NULL;
-	const OptSpec specs[] = {{"json", true, &file, NULL}, {NULL}};
+	const OptSpec specs[] = {
+		{"f", true, &file, NULL},
+		{"json", false, NULL, &opts.json},
+		{NULL}
+	};
+	char	  **args = input_args("order place", argc, argv);
 	char	   *text;
 	size_t		len;
 	const char *params[1];
 	PGconn	   *conn;
 	PGresult   *res;
 
-	parse_command_args("order place", argc, argv, specs, NULL, 0, 0);
+	parse_command_args("order place", argc, args, specs, NULL, 0, 0);
+	free(args);
 	if (file == NULL)
-		usage_error("order place: --json FILE (or - for standard input) is required");
+		usage_error("order place: -f FILE (or -f - for standard input) is required");
 	if ((text = read_input_file(file, &len)) == NULL)
 		return EXIT_REFUSED;
 	conn = connect_or_exit();
@@ -241,16 +279,22 @@ order_edit(int argc, char **argv)
 {
 	char	   *pos[1];
 	const char *file = NULL;
-	const OptSpec specs[] = {{"json", true, &file, NULL}, {NULL}};
+	const OptSpec specs[] = {
+		{"f", true, &file, NULL},
+		{"json", false, NULL, &opts.json},
+		{NULL}
+	};
+	char	  **args = input_args("order edit", argc, argv);
 	const char *params[2];
 	char	   *text;
 	size_t		len;
 	PGconn	   *conn;
 	int			status;
 
-	parse_command_args("order edit", argc, argv, specs, pos, 1, 1);
+	parse_command_args("order edit", argc, args, specs, pos, 1, 1);
+	free(args);
 	if (file == NULL)
-		usage_error("order edit: --json FILE (or - for standard input) is required");
+		usage_error("order edit: -f FILE (or -f - for standard input) is required");
 	if ((text = read_input_file(file, &len)) == NULL)
 		return EXIT_REFUSED;
 	conn = connect_or_exit();
@@ -287,11 +331,71 @@ order_cancel(int argc, char **argv)
 	return status;
 }
 
+static int
+order_return(int argc, char **argv)
+{
+	char	   *pos[1];
+	const char *lines = NULL;
+	const char *reason = NULL;
+	const OptSpec specs[] = {
+		{"lines", true, &lines, NULL},
+		{"reason", true, &reason, NULL},
+		{"json", false, NULL, &opts.json},
+		{NULL}
+	};
+	const char *params[3];
+	PGconn	   *conn;
+	int			status;
+
+	parse_command_args("order return", argc, argv, specs, pos, 1, 1);
+	if (lines == NULL || reason == NULL)
+		usage_error("order return: --lines JSON and --reason TEXT are required");
+	conn = connect_or_exit();
+	params[0] = pos[0];
+	params[1] = lines;
+	params[2] = reason;
+	status = run_and_show(conn, "SELECT icos.return_lines($1, $2::jsonb, $3)::text", 3, params);
+	disconnect(conn);
+	return status;
+}
+
+static int
+order_advance(int argc, char **argv)
+{
+	char	   *pos[2];
+	const char *note = NULL;
+	const OptSpec specs[] = {
+		{"note", true, &note, NULL},
+		{"json", false, NULL, &opts.json},
+		{NULL}
+	};
+	const char *params[3];
+	PGconn	   *conn;
+	PGresult   *res;
+	int			status;
+
+	parse_command_args("order advance", argc, argv, specs, pos, 2, 2);
+	conn = connect_or_exit();
+	params[0] = pos[0];
+	params[1] = pos[1];
+	params[2] = note;
+	res = run_query(conn, "SELECT icos.advance_order($1, $2, $3)", 3, params);
+	if (res == NULL)
+	{
+		disconnect(conn);
+		return EXIT_REFUSED;
+	}
+	PQclear(res);
+	status = run_and_show(conn, "SELECT icos.order($1)::text", 1, params);
+	disconnect(conn);
+	return status;
+}
+
 int
 cmd_order(int argc, char **argv)
 {
 	if (argc < 1)
-		usage_error("order: say place, show, edit or cancel");
+		usage_error("order: say place, show, edit, cancel, return or advance");
 	if (strcmp(argv[0], "place") == 0)
 		return order_place(argc - 1, argv + 1);
 	if (strcmp(argv[0], "show") == 0)
@@ -300,7 +404,12 @@ cmd_order(int argc, char **argv)
 		return order_edit(argc - 1, argv + 1);
 	if (strcmp(argv[0], "cancel") == 0)
 		return order_cancel(argc - 1, argv + 1);
-	usage_error("order: unknown subcommand \"%s\" (say place, show, edit or cancel)", argv[0]);
+	if (strcmp(argv[0], "return") == 0)
+		return order_return(argc - 1, argv + 1);
+	if (strcmp(argv[0], "advance") == 0)
+		return order_advance(argc - 1, argv + 1);
+	usage_error("order: unknown subcommand \"%s\" (say place, show, edit, cancel, return or advance)",
+				argv[0]);
 }
 
 /*

@@ -19,17 +19,37 @@
 #include "icos.h"
 
 /*
- * Columns a UTF-8 string takes on a terminal (one per character; the
- * client's own output is UTF-8, e.g. the pound sign).
+ * Columns a UTF-8 string takes on a terminal, by libpq's PQdsplen as psql
+ * counts them: two for East Asian wide characters (CJK names), none for
+ * combining marks and control characters.  The client's own output is
+ * UTF-8 (the pound sign), and so is what it shows of the server's text.
  */
 int
 display_width(const char *s)
 {
+	static int	utf8 = -1;
 	int			w = 0;
 
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-		if ((*p & 0xC0) != 0x80)
+	if (utf8 < 0)
+		utf8 = pg_char_to_encoding("UTF8");
+	while (*s)
+	{
+		int			len = PQmblen(s, utf8);
+		int			i;
+
+		/* a sequence cut short (not valid UTF-8) counts one column a byte */
+		for (i = 1; i < len; i++)
+			if ((s[i] & 0xC0) != 0x80)
+				break;
+		if (i < len)
+		{
 			w++;
+			s++;
+			continue;
+		}
+		w += PQdsplen(s, utf8) > 0 ? PQdsplen(s, utf8) : 0;
+		s += len;
+	}
 	return w;
 }
 

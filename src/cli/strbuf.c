@@ -172,7 +172,7 @@ read_input_file(const char *path, size_t *len)
 
 	if (f == NULL)
 	{
-		fprintf(stderr, "icos: could not open \"%s\": %s\n", path, strerror(errno));
+		client_error("client", "could not open \"%s\": %s", path, strerror(errno));
 		return NULL;
 	}
 	sb_init(&sb);
@@ -180,7 +180,7 @@ read_input_file(const char *path, size_t *len)
 		sb_appendn(&sb, chunk, n);
 	if (ferror(f))
 	{
-		fprintf(stderr, "icos: could not read \"%s\": %s\n", path, strerror(errno));
+		client_error("client", "could not read \"%s\": %s", path, strerror(errno));
 		if (f != stdin)
 			fclose(f);
 		sb_free(&sb);
@@ -190,7 +190,7 @@ read_input_file(const char *path, size_t *len)
 		fclose(f);
 	if (strlen(sb.data) != sb.len)
 	{
-		fprintf(stderr, "icos: \"%s\" is not a JSON text file (it holds a NUL byte)\n", path);
+		client_error("client", "\"%s\" is not a JSON text file (it holds a NUL byte)", path);
 		sb_free(&sb);
 		return NULL;
 	}

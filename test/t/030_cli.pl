@@ -3,15 +3,13 @@
 use strict;
 use warnings;
 use File::Basename qw(dirname);
-use File::Spec;
-use IPC::Run qw(run timeout);
+use IPC::Run qw(timeout);
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IcosCli;
 
-my $top = $ENV{ICOS_TOP} // File::Spec->rel2abs(dirname(__FILE__) . '/../..');
-my $icos = "$top/src/cli/icos";
 plan skip_all => "client not built ($icos); run make first" unless -x $icos;
 
 my $node = PostgreSQL::Test::Cluster->new('cli');
@@ -35,35 +33,6 @@ SELECT icos.receive_stock(2, '036000291452', 4, 'delivery');
 SELECT icos.set_display(2, '036000291452', true);
 });
 
-# icos({stdin => ..., env => {...}}, ARGS): (exit status, stdout, stderr)
-sub icos
-{
-	my ($o, @args) = @_;
-	my ($out, $err) = ('', '');
-	my $in = $o->{stdin} // '';
-	local %ENV = (%ENV, %{ $o->{env} // {} });
-	delete $ENV{$_} for grep { !defined $ENV{$_} } keys %ENV;
-	# Standard input comes from a file, not a pipe: a client that exits
-	# before reading it (the server is down) cannot break the test with
-	# SIGPIPE/EPIPE in the writer.
-	my $in_file = PostgreSQL::Test::Utils::tempdir() . '/stdin';
-	open my $fh, '>', $in_file or die "$in_file: $!";
-	print $fh $in;
-	close $fh or die "$in_file: $!";
-	run [ $icos, @args ], '<', $in_file, '>', \$out, '2>', \$err, timeout(60);
-	return ($? >> 8, $out, $err);
-}
-
-sub write_file
-{
-	my ($name, $text) = @_;
-	my $path = PostgreSQL::Test::Utils::tempdir() . "/$name";
-	open my $fh, '>', $path or die "$path: $!";
-	print $fh $text;
-	close $fh;
-	return $path;
-}
-
 my ($rc, $out, $err);
 
 # ---- usage errors: exit 2 with the usage text, before any connection ----
@@ -84,7 +53,45 @@ like($err, qr/--store must be a whole number/, 'stock --store two: says why');
 is($rc, 2, 'unknown option: exit 2');
 ($rc, $out, $err) = icos({}, '--help');
 is($rc, 0, '--help: exit 0');
-like($out, qr/order place --json FILE/, '--help lists the commands');
+like($out, qr/^Exit status: 0 success, 1 .*\n3 could not connect/m, '--help: the exit statuses');
+like($out, qr/^  -h HOST /m, '--help: -h is the host');
+like($out, qr/order place -f FILE/, '--help lists the commands');
+
+# ---- --version, -h -p -U -d, per-command --help ----
+my ($control_version) = slurp_file(dirname($icos) . '/../../icos.control') =~ /^default_version = '([^']+)'/m;
+($rc, $out, $err) = icos({}, '--version');
+is($rc, 0, '--version: exit 0');
+like($out, qr/^icos \Q$control_version\E \(libpq \d+\.\d+\)$/, '--version: the release of icos.control and libpq\'s');
+($rc, $out, $err) = icos({}, '-h');
+is($rc, 2, '-h without a host: exit 2 (help is --help)');
+like($err, qr/option -h needs a value/, '-h without a host: says so');
+($rc, $out, $err) = icos({ env => { PGHOST => undef, PGPORT => undef, PGDATABASE => undef } },
+	'-h', $node->host, '-p', $node->port, '-U', $node->safe_psql('postgres', 'SELECT current_user'),
+	'-d', 'postgres', 'product', '4006381333931');
+is($rc, 0, '-h -p -U -d: exit 0');
+like($out, qr/^Name:\s+Desk lamp$/m, '-h -p -U -d: connected');
+($rc, $out, $err) = icos({}, 'product', '4006381333931', '--dsn', $dsn . ' port=1', '-p', $node->port);
+is($rc, 0, '-p wins over the port in --dsn');
+($rc, $out, $err) = icos({}, '--dsn', $dsn, 'product', '4006381333931', '--host=/nonexistent');
+is($rc, 3, '--host=DIR that has no server: exit 3');
+like($err, qr/^icos: could not connect to the database server: .*nonexistent/, 'no server: names where it looked');
+($rc, $out, $err) = icos({}, '-d', 'no_such_db', '-h', $node->host, '-p', $node->port, 'product', '4006381333931');
+is($rc, 3, '-d of a database that does not exist: exit 3');
+for my $cmd ([qw(order place)], [qw(order return)], [qw(order advance)], [qw(customer find)],
+	[qw(customer forget)], [qw(node add-store)], [qw(till)], [qw(report)])
+{
+	($rc, $out, $err) = icos({}, @$cmd, '--help');
+	is($rc, 0, "@$cmd --help: exit 0");
+	like($out, qr/^Usage:\n  icos \Q@$cmd\E\b/, "@$cmd --help: its usage");
+	is($err, '', "@$cmd --help: nothing on standard error");
+}
+($rc, $out, $err) = icos({}, 'order', '--help');
+like($out, qr/icos order place .*icos order show .*icos order advance/s, 'order --help: every order subcommand');
+($rc, $out, $err) = icos({}, 'order', 'return', '--help');
+unlike($out, qr/icos order place/, 'order return --help: that subcommand only');
+like($out, qr/--lines JSON/, 'order return --help: its options');
+($rc, $out, $err) = icos({}, 'node', 'add-store', '--help');
+like($out, qr/--hub-dsn HUB/, 'node add-store --help: --hub-dsn');
 
 # ---- product ----
 ($rc, $out, $err) = icos({}, '--dsn', $dsn, 'product', '4006381333931');
@@ -151,15 +158,23 @@ my $order = write_file('order.json', q{{"store": 1, "channel": "store",
   "lines": [{"upc": "036000291452", "qty": 1, "fulfil_from": 2}],
   "delivery": {"method": "home"},
   "payments": [{"method": "visa", "amount": 50, "reference": "auth 4471"}]}});
-($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'place', '--json', $order);
+($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'place', '-f', $order);
 is($rc, 0, 'order place: exit 0');
 like($out, qr/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\n\z/, 'order place: prints the order code');
+is($err, '', 'order place -f: no warning');
 chomp(my $code = $out);
 
-($rc, $out, $err) = icos({ stdin => '{"store": 1, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "cash", "amount": 30}]}' },
-	'--dsn', $dsn, '--json', 'order', 'place', '--json', '-');
+my $pos_sale = '{"store": 1, "channel": "pos", "lines": [{"upc": "4006381333931", "qty": 1}], "payments": [{"method": "cash", "amount": 30}]}';
+($rc, $out, $err) = icos({ stdin => $pos_sale }, '--dsn', $dsn, 'order', 'place', '-f', '-', '--json');
 is($rc, 0, 'order place from standard input: exit 0');
-like(decode_json($out)->{code}, qr/^[0-9A-Z]{4}-/, 'order place with --json output: {"code": ...}');
+like(decode_json($out)->{code}, qr/^[0-9A-Z]{4}-/, 'order place -f - --json: --json after the command asks for {"code": ...}');
+
+# The 0.2.0 spelling "--json FILE" still reads the file, with a warning
+($rc, $out, $err) = icos({ stdin => $pos_sale }, '--dsn', $dsn, '--json', 'order', 'place', '--json', '-');
+is($rc, 0, 'order place --json - (old spelling): exit 0');
+like(decode_json($out)->{code}, qr/^[0-9A-Z]{4}-/, 'old spelling: --json before the command still asks for JSON output');
+like($err, qr/^icos: warning: order place: "--json FILE" is the old spelling of "-f FILE"/m,
+	'old spelling: a warning on standard error');
 
 ($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'show', $code);
 is($rc, 0, 'order show: exit 0');
@@ -183,26 +198,51 @@ is($rc, 1, 'mistyped order code: exit 1');
 like($err, qr/^ERROR \[22P02\]: .*\nDETAIL: .*mistyped/m, 'mistyped order code: 22P02 says mistyped');
 
 my $bad = write_file('bad.json', '{"store": 1, "channel": ');
-($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'place', '--json', $bad);
+($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'place', '-f', $bad);
 is($rc, 1, 'malformed JSON file: exit 1');
 like($err, qr/^ERROR \[22P02\]: invalid input syntax for type json/m, 'malformed JSON file: the server says so');
-($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'place', '--json', "$bad.missing");
+($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'place', '-f', "$bad.missing");
 is($rc, 1, 'missing JSON file: exit 1');
 like($err, qr/could not open/, 'missing JSON file: says so');
 ($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'place');
-is($rc, 2, 'order place without --json: exit 2');
-is($node->safe_psql('postgres', 'SELECT count(*) FROM icos.orders'), '2',
+is($rc, 2, 'order place without -f: exit 2');
+($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'place', '--json');
+is($rc, 2, 'order place --json without a file: exit 2 (--json is the output option)');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM icos.orders'), '3',
 	'refused orders left nothing behind');
 
 my $edit = write_file('edit.json', '{"add_lines": [{"upc": "4006381333931", "qty": 2}]}');
-($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'edit', $code, '--json', $edit);
+($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'edit', $code, '-f', $edit);
 is($rc, 0, 'order edit: exit 0');
 like($out, qr/^\s+2\s+4006381333931\s+Desk lamp\s+2\s+/m, 'order edit: shows the added line');
 like($out, qr/^Total:\s+\x{c2}\x{a3}248\.99$/m, 'order edit: new total');
 my $refused = write_file('refused.json', '{"delivery_date": "2020-01-01"}');
 ($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'edit', $code, '--json', $refused);
-is($rc, 1, 'refused edit: exit 1');
+is($rc, 1, 'refused edit (old spelling --json FILE): exit 1');
 like($err, qr/^ERROR \[IC002\]: /m, 'refused edit: IC002');
+like($err, qr/^icos: warning: order edit: "--json FILE" is the old spelling/m, 'order edit --json FILE: the warning');
+
+# --json anywhere: errors as one JSON object each on standard error
+($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'edit', $code, '-f', $refused, '--json');
+is($rc, 1, 'refused edit with --json: exit 1');
+my $jerr = eval { decode_json($err) } // {};
+is($jerr->{error}, 'server', '--json error: from the server');
+is($jerr->{sqlstate}, 'IC002', '--json error: the SQLSTATE');
+like($jerr->{message} // '', qr/\S/, '--json error: the message');
+is($out, '', '--json error: nothing on standard output');
+($rc, $out, $err) = icos({}, '--dsn', $dsn, '--json', 'product', '4006381333932');
+$jerr = eval { decode_json($err) } // {};
+is_deeply([ @$jerr{qw(error sqlstate)} ], [ 'server', '22P02' ], '--json before the command: JSON error');
+like($jerr->{detail} // '', qr/check digit should be 1/, '--json error: the detail');
+like($jerr->{hint} // '', qr/mistyped/, '--json error: the hint');
+($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'show', '--bogus', '--json');
+is($rc, 2, 'usage error with --json: exit 2');
+is_deeply(eval { decode_json($err) }, { error => 'usage', message => 'order show: unknown option "--bogus"' },
+	'usage error with --json: JSON, without the usage text');
+($rc, $out, $err) = icos({}, '--dsn', $dsn, 'order', 'place', '-f', "$refused.missing", '--json');
+$jerr = eval { decode_json($err) } // {};
+is($jerr->{error}, 'client', 'unreadable file with --json: a client error');
+like($jerr->{message} // '', qr/could not open/, 'unreadable file with --json: says so');
 
 ($rc, $out, $err) = icos({}, '--dsn', $dsn, 'note', $code, '--kind', 'service', 'Customer', 'rang', 'about', 'delivery');
 is($rc, 0, 'note: exit 0');
@@ -368,7 +408,7 @@ my $tcp = 'host=127.0.0.1 port=' . $node->port . ' dbname=postgres user=emp_9001
 is($rc, 0, 'employee logs in over TCP with the password');
 like($out, qr/Desk lamp/, 'employee sees the product');
 ($rc, $out, $err) = icos({ env => { PGPASSWORD => 'wrong' } }, '--dsn', $tcp, 'product', '4006381333931');
-is($rc, 1, 'wrong password: exit 1');
+is($rc, 3, 'wrong password: exit 3 (no connection)');
 like($err, qr/could not connect to the database server: .*password authentication failed for user "emp_9001"/s,
 	'wrong password: clear message');
 ($rc, $out, $err) = icos({ env => { PGPASSWORD => $secret, ICOS_PASSWORD => 'Other-Pass-1' } }, '--dsn', $tcp, 'employee', 'add',
@@ -421,9 +461,12 @@ like($out, qr/Desk lamp/, 'connection password prompt: then the command runs');
 # ---- server down ----
 $node->stop;
 ($rc, $out, $err) = icos({}, '--dsn', $dsn, 'product', '4006381333931');
-is($rc, 1, 'server down: exit 1');
+is($rc, 3, 'server down: exit 3');
 like($err, qr/^icos: could not connect to the database server: /, 'server down: clear message');
 ($rc, $out, $err) = icos({ stdin => "4006381333931\n" }, '--dsn', $dsn, 'till', '--store', '1');
-is($rc, 1, 'server down: the till exits 1');
+is($rc, 3, 'server down: the till exits 3');
+($rc, $out, $err) = icos({}, '--dsn', $dsn, '--json', 'product', '4006381333931');
+is($rc, 3, 'server down with --json: exit 3');
+like(eval { decode_json($err)->{error} } // '', qr/^connection$/, 'server down with --json: a JSON connection error');
 
 done_testing();

@@ -4,16 +4,12 @@
 # receipt naming the promotion.
 use strict;
 use warnings;
-use File::Basename qw(dirname);
-use File::Spec;
-use IPC::Run qw(run timeout);
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use IcosCli;
 
-my $top = $ENV{ICOS_TOP} // File::Spec->rel2abs(dirname(__FILE__) . '/../..');
-my $icos = "$top/src/cli/icos";
 plan skip_all => "client not built ($icos); run make first" unless -x $icos;
 
 my $node = PostgreSQL::Test::Cluster->new('cli_offers');
@@ -42,22 +38,6 @@ INSERT INTO icos.promotion (promotion_id, name, kind, rule, starts_at, ends_at) 
 });
 my $today = $node->safe_psql('postgres', 'SELECT current_date');
 my $in3 = $node->safe_psql('postgres', 'SELECT current_date + 3');
-
-sub icos
-{
-	my ($o, @args) = @_;
-	my ($out, $err) = ('', '');
-	my $in = $o->{stdin} // '';
-	# Standard input comes from a file, not a pipe: a client that exits
-	# before reading it (the server is down) cannot break the test with
-	# SIGPIPE/EPIPE in the writer.
-	my $in_file = PostgreSQL::Test::Utils::tempdir() . '/stdin';
-	open my $fh, '>', $in_file or die "$in_file: $!";
-	print $fh $in;
-	close $fh or die "$in_file: $!";
-	run [ $icos, @args ], '<', $in_file, '>', \$out, '2>', \$err, timeout(60);
-	return ($? >> 8, $out, $err);
-}
 
 my ($rc, $out, $err);
 
