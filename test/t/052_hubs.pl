@@ -3,7 +3,10 @@
 # the hubs, orders up, availability across hubs; a reservation crosses from
 # one hub's store to the other's and back; head office holds slots for the
 # hubs only; no row comes back to its writer; a hub restarts and nothing is
-# lost or doubled.  Every wait polls for a condition.
+# lost or doubled.  Then a store moves from one hub to the other and on to
+# head office while it sells (icos node move-store), the other store is
+# re-seeded under the first hub while its own is down, and is removed.
+# Every wait polls for a condition.
 use strict;
 use warnings;
 use File::Basename qw(dirname);
