@@ -1483,14 +1483,25 @@ node_move_store(int argc, char **argv)
 	 * there, and head office does not receive the copy.
 	 */
 	free(v);
-	v = newc ? subscription_enabled(newc, up_new) : NULL;
-	if (newc && v == NULL)
+	v = NULL;
+	if (newc)
+	{
+		const char *ph[1] = {new_hub};
+
+		/* its publications cover the store once the copy is complete */
+		if ((v = query_value(newc, "SELECT (count(*) = 0)::text FROM icos.check_publications($1::int)", 1, ph)) == NULL)
+			goto out;
+	}
+	if (newc && strcmp(v, "false") == 0)
 	{
 		char		copy[64];
 		const char *p2c[2] = {node, new_hub};
 
+		/* what an interrupted run copied goes first (it never went further) */
 		snprintf(copy, sizeof(copy), "icos_move_%s", node);
-		if (!exec_ok(from, "SELECT icos.create_move_publication($1::int, $2::int)", 2, p2c) ||
+		if (!unsubscribe(newc, copy) ||
+			!exec_ok(newc, "SELECT icos.reseed_prepare($1::int)", 1, p1) ||
+			!exec_ok(from, "SELECT icos.create_move_publication($1::int, $2::int)", 2, p2c) ||
 			!exec_ok(newc, "SELECT icos.set_apply_upsert(true)", 0, NULL) ||
 			!subscribe(newc, copy, old_dsn ? old_dsn : l.hq_dsn, copy, true) ||
 			!wait_for_sync(newc, "the old parent -> the new hub", copy, timeout) ||
