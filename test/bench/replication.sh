@@ -36,6 +36,19 @@ INSERT INTO icos.product (upc, name, category_id, price) SELECT upc, 'Bench item
 SQL
 }
 
+# latency_row LABEL TARGET_MS QUERY: the SQL of one markdown row of a
+# latency table (count, median, p99, max, target met) over QUERY's column ms
+latency_row() {
+	cat <<SQL
+SELECT format('| $1 | %s | %s | %s | %s | p99 < $2: %s |', count(*),
+			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+			  round(max(ms)::numeric, 1),
+			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < $2 THEN 'met' ELSE 'missed' END)
+  FROM ($3) x \g (tuples_only)
+SQL
+}
+
 hubs_bench() {
 	local base=$((${ICOS_BENCH_PORT:-55460} + 4)) rate=${ICOS_BENCH_HUB_RATE:-40}
 	local hd=bench_hq_direct hh=bench_hq_hubs hubs=bench_hubs edge=bench_edge c n h db
@@ -225,19 +238,8 @@ SQL
 \echo
 \echo '| through a hub | count | median ms | p99 ms | max ms | target |'
 \echo '|---|---:|---:|---:|---:|---|'
-SELECT format('| a store''s order visible at head office | %s | %s | %s | %s | p99 < 2000: %s |', count(*),
-			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(max(ms)::numeric, 1),
-			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < 2000 THEN 'met' ELSE 'missed' END)
-  FROM (SELECT extract(epoch FROM arrived - placed_at) * 1000 AS ms FROM bench.order_arrival) x \g (tuples_only)
-SELECT format('| a price change visible at a store under a hub | %s | %s | %s | %s | p99 < 2000: %s |', count(*),
-			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(max(ms)::numeric, 1),
-			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < 2000 THEN 'met' ELSE 'missed' END)
-  FROM (SELECT extract(epoch FROM a.arrived - s.at) * 1000 AS ms
-		  FROM bench.price_sent s JOIN bench.price_arrived a USING (price)) x \g (tuples_only)
+$(latency_row "a store''s order visible at head office" 2000 "SELECT extract(epoch FROM arrived - placed_at) * 1000 AS ms FROM bench.order_arrival")
+$(latency_row "a price change visible at a store under a hub" 2000 "SELECT extract(epoch FROM a.arrived - s.at) * 1000 AS ms FROM bench.price_sent s JOIN bench.price_arrived a USING (price)")
 SQL
 	local placed=0
 	for n in "${sellers[@]}"; do
@@ -352,19 +354,8 @@ CREATE TABLE bench.probe_arrived (on_hand int, arrived timestamptz);
 \echo
 \echo '| measure | count | median ms | p99 ms | max ms | target |'
 \echo '|---|---:|---:|---:|---:|---|'
-SELECT format('| order visible at HQ | %s | %s | %s | %s | p99 < 1000: %s |', count(*),
-			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(max(ms)::numeric, 1),
-			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < 1000 THEN 'met' ELSE 'missed' END)
-  FROM (SELECT extract(epoch FROM arrived - placed_at) * 1000 AS ms FROM bench.order_arrival) x \g (tuples_only)
-SELECT format('| stock change at store 1 visible at store 2 | %s | %s | %s | %s | p99 < 1000: %s |', count(*),
-			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(max(ms)::numeric, 1),
-			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < 1000 THEN 'met' ELSE 'missed' END)
-  FROM (SELECT extract(epoch FROM a.arrived - s.at) * 1000 AS ms
-		  FROM bench.probe_sent s JOIN bench.probe_arrived a USING (on_hand)) x \g (tuples_only)
+$(latency_row "order visible at HQ" 1000 "SELECT extract(epoch FROM arrived - placed_at) * 1000 AS ms FROM bench.order_arrival")
+$(latency_row "stock change at store 1 visible at store 2" 1000 "SELECT extract(epoch FROM a.arrived - s.at) * 1000 AS ms FROM bench.probe_sent s JOIN bench.probe_arrived a USING (on_hand)")
 SQL
 orders_hq=$(q hq -At -c "SELECT count(*) FROM icos.orders")
 orders_st=$(( $(q s1 -At -c "SELECT count(*) FROM icos.orders") + $(q s2 -At -c "SELECT count(*) FROM icos.orders") ))
@@ -392,27 +383,8 @@ web_sql="SELECT icos.place_order('{\"store\": 9, \"channel\": \"web\", \"custome
 phone_sql="SELECT icos.place_order('{\"store\": 9, \"channel\": \"phone\", \"customer\": {\"name\": \"Phone Customer\", \"email\": \"phone@example.com\"}, \"lines\": [{\"upc\": \"$u1\", \"qty\": 1, \"fulfil_from\": 1}], \"delivery\": {\"method\": \"home\", \"address\": {\"line1\": \"2 Low St\", \"town\": \"Leeds\", \"postcode\": \"LS1 1AA\"}}, \"payments\": [{\"method\": \"visa\", \"amount\": 2.00, \"reference\": \"auth 2\"}]}');"
 # the 0.2.0 form of the trigger, to measure side by side
 now_derive=$(q hq -At -c "SELECT pg_get_functiondef('icos._availability_derive()'::regprocedure)")
-old_derive=$(cat <<'SQL'
-CREATE OR REPLACE FUNCTION icos._availability_derive() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	v_store int := CASE WHEN TG_OP = 'DELETE' THEN OLD.store_id ELSE NEW.store_id END;
-	v_upc icos.upc := CASE WHEN TG_OP = 'DELETE' THEN OLD.upc ELSE NEW.upc END;
-BEGIN
-	INSERT INTO icos.stock_availability AS a (store_id, upc, on_hand, reserved, available)
-	SELECT v_store, v_upc, coalesce(sum(s.on_hand), 0), coalesce(sum(s.reserved), 0),
-		   coalesce(sum(s.on_hand) - sum(s.reserved), 0)
-	  FROM icos.stock_slot s
-	 WHERE s.store_id = v_store AND s.upc OPERATOR(pg_catalog.=) v_upc
-	ON CONFLICT (store_id, upc) DO UPDATE
-	   SET on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved, available = EXCLUDED.available,
-		   changed_at = EXCLUDED.changed_at
-	 WHERE (a.on_hand, a.reserved) IS DISTINCT FROM (EXCLUDED.on_hand, EXCLUDED.reserved);
-	RETURN NULL;
-END
-$$;
-SQL
-)
+old_derive=$(awk '/^CREATE FUNCTION icos._availability_derive\(\)/ {p = 1; sub(/^CREATE/, "CREATE OR REPLACE")}
+	p {print} p && /^\$\$;/ {exit}' "$TOP/src/sql/0.2.0/70_replication.sql")
 wal_rows() {
 	local kind=$1 at=$2 sql=$3 form=$4 n i
 	local -A l0
