@@ -89,9 +89,11 @@ static const HelpEntry help[] = {
 		"link a store database to head office or a hub",
 	"--hub-dsn HUB   link the store to that hub instead of head office"},
 	{"node", "status", "[--json]", "the tree of nodes: link, lag, heartbeat, errors", NULL},
-	{"node", "remove-store", "--hq HQ --store N [--store-dsn STORE]", "unlink a store node", NULL},
-	{"node", "reseed", "--hq HQ --store-dsn STORE --store N",
-	"copy a store node afresh (slot lost, restore)", NULL},
+	{"node", "move-store", "--hq HQ --store-dsn STORE --store N [--hub-dsn HUB] [--from-hub-dsn HUB]",
+	"re-home a store to another hub or to head office", NULL},
+	{"node", "remove-store", "--hq HQ --store N [--store-dsn STORE] [--hub-dsn HUB]", "unlink a store node", NULL},
+	{"node", "reseed", "--hq HQ --store-dsn STORE --store N [--hub-dsn HUB]",
+	"copy a store node afresh (slot lost, restore, failed hub)", NULL},
 	{"node", "heartbeat", "[--every S]", "beat (and process cross-store requests)", NULL},
 	{NULL}
 };

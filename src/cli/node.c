@@ -465,34 +465,39 @@ hub_node_id(PGconn *hq, PGconn *hub)
 }
 
 /*
- * Wait until everything head office committed so far has reached the hub
- * (its heartbeat is applied in commit order).
+ * Wait until everything FROM committed so far has reached TO: FROM beats,
+ * and TO waits for the beat (heartbeats are applied in commit order).
  */
+static bool
+beat_reaches(PGconn *from, PGconn *to, const char *from_what, const char *to_what, int timeout)
+{
+	char	   *at = query_value(from, "SELECT icos.heartbeat() ->> 'at'", 0, NULL);
+	char	   *id = query_value(from, "SELECT node_id::text FROM icos.node", 0, NULL);
+	char		secs[16];
+	const char *p3[3] = {id, at, secs};
+	char	   *ok = NULL;
+	bool		done;
+
+	snprintf(secs, sizeof(secs), "%d", timeout);
+	if (at != NULL && id != NULL)
+		ok = query_value(to, "SELECT icos.wait_for_heartbeat($1::int, $2::timestamptz, "
+						 "make_interval(secs => $3::int))::text", 3, p3);
+	done = ok != NULL && strcmp(ok, "true") == 0;
+	if (ok != NULL && !done)
+		fprintf(stderr, "icos: %s's changes did not reach %s within %d seconds\n"
+				"HINT: Run icos node status at head office to see the links on the way; "
+				"the command can be run again once they are up.\n", from_what, to_what, timeout);
+	free(at);
+	free(id);
+	free(ok);
+	return done;
+}
+
+/* Everything head office committed so far has reached the hub. */
 static bool
 hub_caught_up(PGconn *hq, PGconn *hub, int timeout)
 {
-	char	   *at = query_value(hq, "SELECT icos.heartbeat() ->> 'at'", 0, NULL);
-	char	   *hq_id = query_value(hq, "SELECT node_id::text FROM icos.node", 0, NULL);
-	char		secs[16];
-	const char *p3[3] = {hq_id, at, secs};
-	char	   *ok = NULL;
-
-	snprintf(secs, sizeof(secs), "%d", timeout);
-	if (at != NULL && hq_id != NULL)
-		ok = query_value(hub, "SELECT icos.wait_for_heartbeat($1::int, $2::timestamptz, "
-						 "make_interval(secs => $3::int))::text", 3, p3);
-	if (ok != NULL && strcmp(ok, "true") != 0)
-		fprintf(stderr, "icos: head office's changes did not reach the hub within %d seconds\n"
-				"HINT: Run icos node status at head office to see the hub's link.\n", timeout);
-	free(at);
-	free(hq_id);
-	if (ok == NULL || strcmp(ok, "true") != 0)
-	{
-		free(ok);
-		return false;
-	}
-	free(ok);
-	return true;
+	return beat_reaches(hq, hub, "head office", "the hub", timeout);
 }
 
 static int
@@ -936,45 +941,113 @@ drop_slot(PGconn *conn, const char *slot)
 				   "FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT active", 1, p1);
 }
 
-/* Unlink store node N: subscriptions, slots and publications on both sides. */
-static bool
-unlink_store(PGconn *hq, PGconn *st, const char *node)
+/*
+ * The store node's parent in head office's tree: its hub's node id
+ * (malloc'd), or NULL when it hangs under head office (a release before
+ * hubs has no tree: every store is under head office).  *failed when the
+ * query failed (reported).
+ */
+static char *
+parent_hub(PGconn *hq, const char *node, bool *failed)
 {
-	char		name[64];
 	const char *p1[1] = {node};
+	PGresult   *res;
 	char	   *hub = NULL;
 
-	/* releases before 0.3.0 have no tree: every store is under head office */
-	if (function_exists(hq, "icos.attach_node(integer, text, integer, text)"))
-		hub = query_value(hq, "SELECT t.parent_node::text FROM icos.node_tree t, icos.node n "
-						  "WHERE t.node_id = $1::int AND t.parent_node <> n.node_id", 1, p1);
-
-	if (hub != NULL)
+	*failed = false;
+	if (!function_exists(hq, "icos.attach_node(integer, text, integer, text)"))
+		return NULL;
+	res = run_query(hq, "SELECT t.parent_node::text FROM icos.node_tree t, icos.node n "
+					"WHERE t.node_id = $1::int AND t.parent_node <> n.node_id", 1, p1);
+	if (res == NULL)
 	{
-		fprintf(stderr, "icos: store node %s hangs under hub %s; its links are with the hub\n"
-				"HINT: Removing or re-seeding a store under a hub is not supported yet "
-				"(docs/replication.md, Regional hubs).\n", node, hub);
-		free(hub);
-		return false;
+		*failed = true;
+		return NULL;
 	}
+	if (PQntuples(res) > 0)
+		hub = xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return hub;
+}
 
+/*
+ * Connect to hub H: with the connection string given, or else with the one
+ * head office's subscription to the hub uses.  NULL when it cannot be
+ * reached (reported).
+ */
+static PGconn *
+connect_hub(PGconn *hq, const char *hub, const char *dsn, char **used)
+{
+	char		what[64];
+	char	   *conninfo = NULL;
+	PGconn	   *conn;
+
+	snprintf(what, sizeof(what), "hub %s", hub);
+	if (dsn == NULL)
+	{
+		const char *p1[1] = {hub};
+
+		conninfo = query_value(hq, "SELECT subconninfo FROM pg_catalog.pg_subscription "
+							   "WHERE subname = format('icos_hub_%s_to_hq', $1::int)", 1, p1);
+		if (conninfo == NULL)
+		{
+			fprintf(stderr, "icos: head office has no subscription to hub %s to take its connection string from\n"
+					"HINT: Give the hub's connection string with --from-hub-dsn.\n", hub);
+			return NULL;
+		}
+		dsn = conninfo;
+	}
+	conn = connect_to(what, dsn);
+	if (used && conn)
+		*used = xstrdup(dsn);
+	free(conninfo);
+	return conn;
+}
+
+/*
+ * Unlink store node N from its parent (head office, or hub H when hub is
+ * given): subscriptions, slots and publications on both sides.  A hub that
+ * cannot be reached (par NULL) keeps its side; what to drop there when it is
+ * back is printed.
+ */
+static bool
+unlink_store(PGconn *hq, PGconn *st, const char *node, const char *hub, PGconn *par)
+{
+	char		pp[32];
+	char		name[96];
+	const char *p1[1] = {node};
+
+	if (hub)
+		snprintf(pp, sizeof(pp), "hub_%s", hub);
+	else
+	{
+		snprintf(pp, sizeof(pp), "hq");
+		par = hq;
+	}
 	if (st)
 	{
-		snprintf(name, sizeof(name), "icos_hq_to_%s", node);
+		snprintf(name, sizeof(name), "icos_%s_to_%s", pp, node);
 		if (!unsubscribe(st, name))
 			return false;
 	}
-	snprintf(name, sizeof(name), "icos_store_%s_to_hq", node);
-	if (!unsubscribe(hq, name))
-		return false;
-	snprintf(name, sizeof(name), "icos_hq_to_%s", node);
-	if (!drop_slot(hq, name))
-		return false;
-	if (!exec_ok(hq, "SELECT icos.drop_publications($1::int)", 1, p1))
-		return false;
+	if (par)
+	{
+		snprintf(name, sizeof(name), "icos_store_%s_to_%s", node, pp);
+		if (!unsubscribe(par, name))
+			return false;
+		snprintf(name, sizeof(name), "icos_%s_to_%s", pp, node);
+		if (!drop_slot(par, name) ||
+			!exec_ok(par, "SELECT icos.drop_publications($1::int)", 1, p1))
+			return false;
+	}
+	else
+		printf("  hub %s could not be reached: when it is back, drop there the subscription "
+			   "icos_store_%s_to_%s (ALTER SUBSCRIPTION ... DISABLE, SET (slot_name = NONE), DROP), "
+			   "the slot icos_%s_to_%s and the publication icos_hub_route_%s\n",
+			   hub, node, pp, pp, node, node);
 	if (st)
 	{
-		snprintf(name, sizeof(name), "icos_store_%s_to_hq", node);
+		snprintf(name, sizeof(name), "icos_store_%s_to_%s", node, pp);
 		if (!drop_slot(st, name) ||
 			!exec_ok(st, "SELECT icos.drop_publications($1::int)", 1, p1))
 			return false;
@@ -986,53 +1059,113 @@ static int
 node_remove_store(int argc, char **argv)
 {
 	NodeLink	l = {0};
+	const char *hub_dsn = NULL;
 	const OptSpec specs[] = {
 		NODE_LINK_SPECS(l),
+		{"hub-dsn", true, &hub_dsn, NULL},
 		{NULL}
 	};
 	int			status = EXIT_REFUSED;
+	char	   *hub = NULL;
+	PGconn	   *par = NULL;
+	bool		failed = false;
 
 	parse_command_args("node remove-store", argc, argv, specs, NULL, 0, 0);
 	link_args(&l, "node remove-store", false);
-	if (link_connect(&l) && unlink_store(l.hq, l.st, l.node))
+	if (link_connect(&l) &&
+		((hub = parent_hub(l.hq, l.node, &failed)) != NULL || !failed))
 	{
-		printf("Store node %s is no longer replicated; its rows stay where they are.\n", l.node);
-		status = EXIT_OK;
+		if (hub)
+			par = connect_hub(l.hq, hub, hub_dsn, NULL);
+		if (unlink_store(l.hq, l.st, l.node, hub, par))
+		{
+			printf("Store node %s is no longer replicated; its rows stay where they are.\n", l.node);
+			status = EXIT_OK;
+		}
 	}
+	if (par)
+		disconnect(par);
+	free(hub);
 	link_close(&l);
 	return status;
 }
 
 /*
  * node reseed: the link was lost (slot invalidated after the store was
- * offline too long) or the store database was restored.  Unlink, drop the
- * copies each side holds of the other's rows (icos.reseed_prepare), and add
- * the store again: the initial copy brings everything back once.
+ * offline too long), the store database was restored, or its hub failed.
+ * Unlink from its parent (a hub that cannot be reached keeps its side), drop
+ * the copies each side holds of the other's rows (icos.reseed_prepare), and
+ * add the store again, under the hub --hub-dsn names or under head office:
+ * the initial copies bring everything back once.
  */
 static int
 node_reseed(int argc, char **argv)
 {
 	NodeLink	l = {0};
-	const char *timeout_s = NULL;
+	const char *timeout_s = NULL,
+			   *hub_dsn = NULL,
+			   *from_hub_dsn = NULL;
 	const OptSpec specs[] = {
 		NODE_LINK_SPECS(l),
+		{"hub-dsn", true, &hub_dsn, NULL},
+		{"from-hub-dsn", true, &from_hub_dsn, NULL},
 		{"timeout", true, &timeout_s, NULL},
 		{NULL}
 	};
 	const char *p1[1] = {l.node};
-	bool		ok;
-	char	   *args[8];
-	int			n = 0;
+	bool		ok,
+				failed = false,
+				same_hub = false;
+	char	   *args[10];
+	char	   *hub = NULL;
+	PGconn	   *par = NULL,
+			   *to = NULL;
+	int			n = 0,
+				status;
 
 	parse_command_args("node reseed", argc, argv, specs, NULL, 0, 0);
 	link_args(&l, "node reseed", true);
 	ok = link_connect(&l) &&
-		unlink_store(l.hq, l.st, l.node) &&
+		((hub = parent_hub(l.hq, l.node, &failed)) != NULL || !failed);
+	if (ok && hub_dsn)
+	{
+		char	   *to_id;
+
+		ok = (to = connect_to("the hub database", hub_dsn)) != NULL;
+		to_id = ok ? query_value(to, "SELECT node_id::text FROM icos.node", 0, NULL) : NULL;
+		same_hub = to_id != NULL && hub != NULL && strcmp(to_id, hub) == 0;
+		free(to_id);
+	}
+	if (ok && hub)
+		par = connect_hub(l.hq, hub, from_hub_dsn, NULL);
+
+	/*
+	 * Head office and a hub keep the store's requests and answers (others
+	 * received them through there): while the copy brings them again, they
+	 * drop them.
+	 */
+	ok = ok && exec_ok(l.hq, "SELECT icos.set_apply_upsert(true)", 0, NULL) &&
+		(to == NULL || exec_ok(to, "SELECT icos.set_apply_upsert(true)", 0, NULL));
+	/*
+	 * A hub the store stays under drops what it passed on, before it copies
+	 * again (its deletes reach head office before the copy); a hub the store
+	 * leaves does so once its publications no longer cover the store.
+	 */
+	ok = ok && unlink_store(l.hq, l.st, l.node, hub, par) &&
 		exec_ok(l.hq, "SELECT icos.reseed_prepare($1::int)", 1, p1) &&
-		exec_ok(l.st, "SELECT icos.reseed_prepare($1::int)", 1, p1);
+		exec_ok(l.st, "SELECT icos.reseed_prepare($1::int)", 1, p1) &&
+		(!same_hub || exec_ok(par, "SELECT icos.reseed_prepare($1::int)", 1, p1));
+	if (par)
+		disconnect(par);
+	par = NULL;
 	link_close(&l);
 	if (!ok)
+	{
+		if (to)
+			disconnect(to);
+		free(hub);
 		return EXIT_REFUSED;
+	}
 	printf("  copies of the other side's rows removed; copying again\n");
 	args[n++] = "--hq";
 	args[n++] = (char *) l.hq_dsn;
@@ -1040,12 +1173,460 @@ node_reseed(int argc, char **argv)
 	args[n++] = (char *) l.store_dsn;
 	args[n++] = "--store";
 	args[n++] = l.node;
+	if (hub_dsn)
+	{
+		args[n++] = "--hub-dsn";
+		args[n++] = (char *) hub_dsn;
+	}
 	if (timeout_s)
 	{
 		args[n++] = "--timeout";
 		args[n++] = (char *) timeout_s;
 	}
-	return node_add_store(n, args);
+	status = node_add_store(n, args);
+	/* the copy has reached head office through the hub: duplicates are faults again */
+	if ((l.hq = connect_to("head office", l.hq_dsn)) == NULL ||
+		(to && status == EXIT_OK && !beat_reaches(to, l.hq, "the hub", "head office", 60)) ||
+		(to && !exec_ok(to, "SELECT icos.set_apply_upsert(false)", 0, NULL)) ||
+		(l.hq && !exec_ok(l.hq, "SELECT icos.set_apply_upsert(false)", 0, NULL)))
+		status = EXIT_REFUSED;
+	if (to)
+		disconnect(to);
+	link_close(&l);
+	if (status == EXIT_OK && hub && !same_hub)
+	{
+		/* the hub it left: head office's route to it and its own filters shrink */
+		const char *ph[1] = {hub};
+
+		status = EXIT_REFUSED;
+		if ((l.hq = connect_to("head office", l.hq_dsn)) != NULL &&
+			exec_ok(l.hq, "SELECT icos.refresh_publications($1::int)", 1, ph))
+		{
+			status = EXIT_OK;
+			if ((par = connect_hub(l.hq, hub, from_hub_dsn, NULL)) == NULL)
+				printf("Hub %s was not reached: it still holds the rows it had of store node %s and not yet sent. "
+					   "Do not let it reconnect to head office: move its other stores off it the same way "
+					   "and add it again as a new hub (docs/replication.md).\n", hub, l.node);
+			else if (!hub_caught_up(l.hq, par, 60) ||
+					 !exec_ok(par, "SELECT icos.refresh_publications($1::int)", 1, ph) ||
+					 !exec_ok(par, "SELECT icos.reseed_prepare($1::int)", 1, p1))
+				status = EXIT_REFUSED;
+		}
+		if (par)
+			disconnect(par);
+		link_close(&l);
+	}
+	free(hub);
+	return status;
+}
+
+/*
+ * Disable a subscription and wait until its workers have stopped, so that
+ * what it applied is final.  A disabled one is left as it is.
+ */
+static bool
+disable_subscription(PGconn *conn, const char *subname, int timeout)
+{
+	const char *p1[1] = {subname};
+	char		sql[160];
+	time_t		start = time(NULL);
+
+	snprintf(sql, sizeof(sql), "ALTER SUBSCRIPTION %s DISABLE", subname);
+	if (!exec_ok(conn, sql, 0, NULL))
+		return false;
+	for (;;)
+	{
+		char	   *busy = query_value(conn, "SELECT count(*) FROM pg_catalog.pg_stat_subscription "
+									   "WHERE subname = $1 AND pid IS NOT NULL", 1, p1);
+		bool		idle = busy != NULL && strcmp(busy, "0") == 0;
+
+		free(busy);
+		if (busy == NULL)
+			return false;
+		if (idle)
+			return true;
+		if (time(NULL) - start > timeout)
+		{
+			fprintf(stderr, "icos: the workers of subscription %s did not stop within %d seconds\n", subname, timeout);
+			return false;
+		}
+		{
+			struct timespec pause = {0, 100 * 1000 * 1000};
+
+			nanosleep(&pause, NULL);
+		}
+	}
+}
+
+/* The subscription's state: "t" enabled, "f" disabled, NULL none (or error). */
+static char *
+subscription_enabled(PGconn *conn, const char *subname)
+{
+	const char *p1[1] = {subname};
+
+	return query_value(conn, "SELECT subenabled::text FROM pg_catalog.pg_subscription WHERE subname = $1", 1, p1);
+}
+
+/*
+ * node move-store: re-home a store node to another parent (a hub, or head
+ * office directly) while it keeps selling.  Its rows go up the old way up to
+ * a point of the store's WAL and the new way after it: the new parent's slot
+ * at the store is made while the old link runs, the old link stops once it
+ * has passed the slot's start, and the new subscription starts where the old
+ * one stopped (its replication origin is advanced there).  Down, the new
+ * parent's subscription copies what the store has (icos.set_apply_upsert
+ * makes the copy update it) after the old link has brought everything head
+ * office routed that way.  docs/replication.md gives the steps.
+ */
+static int
+node_move_store(int argc, char **argv)
+{
+	NodeLink	l = {0};
+	const char *hub_dsn = NULL,
+			   *from_hub_dsn = NULL,
+			   *timeout_s = NULL;
+	const OptSpec specs[] = {
+		NODE_LINK_SPECS(l),
+		{"hub-dsn", true, &hub_dsn, NULL},
+		{"from-hub-dsn", true, &from_hub_dsn, NULL},
+		{"timeout", true, &timeout_s, NULL},
+		{NULL}
+	};
+	int			timeout = 300;
+	int			status = EXIT_REFUSED;
+	PGconn	   *hq,
+			   *st,
+			   *oldc = NULL,	/* the old parent when a hub */
+			   *newc = NULL;	/* the new parent when a hub */
+	PGconn	   *from,
+			   *to;
+	char	   *hq_id = NULL,
+			   *new_hub = NULL,
+			   *old_hub = NULL,
+			   *y = NULL,
+			   *v = NULL,
+			   *old_dsn = NULL;
+	char		old_pp[32],
+				new_pp[32],
+				up_old[96],
+				up_new[96],
+				down_old[96],
+				down_new[96],
+				pubs[128],
+				sql[512];
+	const char *p1[1];
+	const char *p2[2];
+	const char *p4[4];
+	const char *node = l.node;
+
+	parse_command_args("node move-store", argc, argv, specs, NULL, 0, 0);
+	link_args(&l, "node move-store", true);
+	if (timeout_s)
+		timeout = parse_int_arg("node move-store", "--timeout", timeout_s);
+	if (!link_connect(&l))
+		goto out;
+	hq = l.hq;
+	st = l.st;
+	if (!check_icos(hq, "head office") || !check_icos(st, "the store database") ||
+		!require_function(hq, "icos.set_apply_upsert(boolean)", "moving a store", "0.3.0") ||
+		!require_function(st, "icos.set_apply_upsert(boolean)", "moving a store", "0.3.0"))
+		goto out;
+	p1[0] = node;
+	v = query_value(st, "SELECT (node_id = $1::int AND kind = 'store')::text FROM icos.node", 1, p1);
+	if (v == NULL || strcmp(v, "true") != 0)
+	{
+		fprintf(stderr, "icos: the store database is not store node %s\n"
+				"HINT: Give the node id it was added with (SELECT * FROM icos.node there).\n", node);
+		goto out;
+	}
+	free(v);
+	v = NULL;
+	if ((hq_id = query_value(hq, "SELECT node_id::text FROM icos.node WHERE kind = 'hq'", 0, NULL)) == NULL)
+	{
+		fprintf(stderr, "icos: --hq is not the head office database (node kind hq)\n");
+		goto out;
+	}
+	if (hub_dsn &&
+		((newc = connect_to("the new hub's database", hub_dsn)) == NULL ||
+		 !check_icos(newc, "the new hub's database") ||
+		 (new_hub = hub_node_id(hq, newc)) == NULL))
+		goto out;
+
+	/* the old parent: the one the store still subscribes to */
+	if (new_hub)
+		snprintf(new_pp, sizeof(new_pp), "hub_%s", new_hub);
+	else
+		snprintf(new_pp, sizeof(new_pp), "hq");
+	snprintf(down_new, sizeof(down_new), "icos_%s_to_%s", new_pp, node);
+	p2[0] = node;
+	p2[1] = down_new;
+	v = query_value(st, "SELECT substring(subname FROM '^icos_(hq|hub_[0-9]+)_to_') FROM pg_catalog.pg_subscription "
+					"WHERE subname ~ ('^icos_(hq|hub_[0-9]+)_to_' || $1::int || '$') AND subname <> $2 "
+					"ORDER BY subname LIMIT 1", 2, p2);
+	if (v == NULL)
+	{
+		char	   *there = subscription_enabled(st, down_new);
+
+		if (there != NULL)
+		{
+			free(there);
+			if (!exec_ok(st, "SELECT icos.set_apply_upsert(false)", 0, NULL))
+				goto out;
+			printf("Store node %s hangs under %s already.\n", node,
+				   new_hub ? "that hub" : "head office");
+			status = EXIT_OK;
+		}
+		else
+			fprintf(stderr, "icos: store node %s is not linked with any parent\n"
+					"HINT: Add it with icos node add-store.\n", node);
+		goto out;
+	}
+	snprintf(old_pp, sizeof(old_pp), "%s", v);
+	if (strncmp(old_pp, "hub_", 4) == 0)
+	{
+		old_hub = xstrdup(old_pp + 4);
+		if ((oldc = connect_hub(hq, old_hub, from_hub_dsn, &old_dsn)) == NULL)
+		{
+			fprintf(stderr, "icos: the store's hub %s cannot be reached, so what it holds of the store cannot be handed over\n"
+					"HINT: Move a store off a failed hub with icos node reseed --hub-dsn NEW (docs/replication.md).\n",
+					old_hub);
+			goto out;
+		}
+	}
+	from = oldc ? oldc : hq;
+	to = newc ? newc : hq;
+	snprintf(up_old, sizeof(up_old), "icos_store_%s_to_%s", node, old_pp);
+	snprintf(up_new, sizeof(up_new), "icos_store_%s_to_%s", node, new_pp);
+	snprintf(down_old, sizeof(down_old), "icos_%s_to_%s", old_pp, node);
+	printf("Moving store node %s from %s to %s\n", node,
+		   old_hub ? old_pp : "head office", new_hub ? new_pp : "head office");
+
+	/*
+	 * 1. Up: the new parent's slot at the store, then the old link stops
+	 * past its start, and everything it brought reaches head office.
+	 */
+	free(v);
+	v = subscription_enabled(to, up_new);
+	if (v == NULL)
+	{
+		char	   *old_on = subscription_enabled(from, up_old);
+
+		p1[0] = up_new;
+		if (old_on == NULL)
+		{
+			fprintf(stderr, "icos: %s has no subscription %s to take the store's position from\n",
+					old_hub ? "the old hub" : "head office", up_old);
+			goto out;
+		}
+		if (!exec_ok(st, "SELECT pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput') "
+					 "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)", 1, p1) ||
+			(strcmp(old_on, "true") == 0 &&
+			 (!beat_reaches(st, from, "the store", old_hub ? "the old hub" : "head office", timeout) ||
+			  !disable_subscription(from, up_old, timeout))))
+		{
+			free(old_on);
+			goto out;
+		}
+		free(old_on);
+		p1[0] = up_old;
+		y = query_value(from, "SELECT pg_catalog.pg_replication_origin_progress('pg_' || oid, true)::text "
+						"FROM pg_catalog.pg_subscription WHERE subname = $1", 1, p1);
+		if (y == NULL)
+		{
+			fprintf(stderr, "icos: subscription %s has no applied position\n", up_old);
+			goto out;
+		}
+		if (oldc && !beat_reaches(oldc, hq, "the old hub", "head office", timeout))
+			goto out;
+		printf("  the store's rows up to %s went the old way; later ones wait in slot %s\n", y, up_new);
+	}
+
+	/* 2. The tree, and the filters of every link the store's rows cross */
+	/* the store keeps its name */
+	p4[0] = node;
+	p4[1] = "store";
+	p4[2] = new_hub ? new_hub : hq_id;
+	p4[3] = "store node ";
+	if (!exec_ok(hq, "SELECT icos.attach_node($1::int, $2, $3::int, "
+				 "coalesce((SELECT t.name FROM icos.node_tree t WHERE t.node_id = $1::int), $4 || $1))", 4, p4))
+		goto out;
+	p1[0] = node;
+	if (newc)
+	{
+		const char *ph[1] = {new_hub};
+
+		if (!hub_caught_up(hq, newc, timeout) ||
+			!exec_ok(newc, "SELECT icos.setup_replication()", 0, NULL) ||
+			!exec_ok(newc, "SELECT icos.create_publications($1::int)", 1, p1) ||
+			!publications_valid(newc, "the new hub", node) ||
+			!exec_ok(hq, "SELECT icos.refresh_publications($1::int)", 1, ph) ||
+			!publications_valid(hq, "head office", new_hub))
+			goto out;
+	}
+	else if (!exec_ok(hq, "SELECT icos.create_publications($1::int)", 1, p1) ||
+			 !publications_valid(hq, "head office", node))
+		goto out;
+	if (oldc)
+	{
+		const char *ph[1] = {old_hub};
+
+		if (!hub_caught_up(hq, oldc, timeout) ||
+			!exec_ok(oldc, "SELECT icos.refresh_publications($1::int)", 1, ph) ||
+			!exec_ok(hq, "SELECT icos.refresh_publications($1::int)", 1, ph))
+			goto out;
+	}
+
+	/*
+	 * 2b. A new hub copies the old parent's rows of the store, which stand
+	 * still where the old link stopped, before its publications to head
+	 * office cover the store: the store's later updates find their rows
+	 * there, and head office does not receive the copy.
+	 */
+	free(v);
+	v = NULL;
+	if (newc)
+	{
+		const char *ph[1] = {new_hub};
+
+		/* its publications cover the store once the copy is complete */
+		if ((v = query_value(newc, "SELECT (count(*) = 0)::text FROM icos.check_publications($1::int)", 1, ph)) == NULL)
+			goto out;
+	}
+	if (newc && strcmp(v, "false") == 0)
+	{
+		char		copy[64];
+		const char *p2c[2] = {node, new_hub};
+
+		/* what an interrupted run copied goes first (it never went further) */
+		snprintf(copy, sizeof(copy), "icos_move_%s", node);
+		if (!unsubscribe(newc, copy) ||
+			!exec_ok(newc, "SELECT icos.reseed_prepare($1::int)", 1, p1) ||
+			!exec_ok(from, "SELECT icos.create_move_publication($1::int, $2::int)", 2, p2c) ||
+			!exec_ok(newc, "SELECT icos.set_apply_upsert(true)", 0, NULL) ||
+			!subscribe(newc, copy, old_dsn ? old_dsn : l.hq_dsn, copy, true) ||
+			!wait_for_sync(newc, "the old parent -> the new hub", copy, timeout) ||
+			!unsubscribe(newc, copy) ||
+			!exec_ok(newc, "SELECT icos.set_apply_upsert(false)", 0, NULL))
+			goto out;
+		snprintf(sql, sizeof(sql), "DROP PUBLICATION IF EXISTS %s", copy);
+		if (!exec_ok(from, sql, 0, NULL))
+			goto out;
+		printf("  the new hub has the store's rows\n");
+	}
+	if (newc)
+	{
+		const char *ph[1] = {new_hub};
+
+		if (!exec_ok(newc, "SELECT icos.refresh_publications($1::int)", 1, ph) ||
+			!publications_valid(newc, "the new hub", new_hub))
+			goto out;
+	}
+	printf("  head office's tree and the filters of the links say the store hangs under %s\n",
+		   new_hub ? new_pp : "head office");
+
+	/*
+	 * 3. Down: once the old link has brought what head office routed that
+	 * way, the new parent's subscription copies and follows; a row the store
+	 * has already updates it meanwhile.
+	 */
+	free(v);
+	v = subscription_enabled(st, down_new);
+	if (v == NULL)
+	{
+		char	   *old_on = subscription_enabled(st, down_old);
+
+		if (old_on != NULL && strcmp(old_on, "true") == 0 &&
+			!beat_reaches(hq, st, "head office", "the store", timeout))
+		{
+			free(old_on);
+			goto out;
+		}
+		free(old_on);
+		snprintf(pubs, sizeof(pubs), "%s, icos_%s_route_%s", new_hub ? "icos_hub" : "icos_hq",
+				 new_hub ? "hub" : "hq", node);
+		if (!exec_ok(st, "SELECT icos.set_apply_upsert(true)", 0, NULL) ||
+			!disable_subscription(st, down_old, timeout) ||
+			!subscribe(st, down_new, hub_dsn ? hub_dsn : l.hq_dsn, pubs, true) ||
+			!wait_for_sync(st, new_hub ? "the new hub -> the store" : "head office -> the store", down_new, timeout))
+			goto out;
+	}
+
+	/* 4. Up: the new subscription starts where the old one stopped */
+	free(v);
+	v = subscription_enabled(to, up_new);
+	if (v == NULL)
+	{
+		char	   *lit = PQescapeLiteral(to, l.store_dsn, strlen(l.store_dsn));
+
+		if (lit == NULL)
+		{
+			report_error(to, NULL);
+			goto out;
+		}
+		snprintf(sql, sizeof(sql), "CREATE SUBSCRIPTION %s CONNECTION %s PUBLICATION icos_store_%s, icos_store_%s_log "
+				 "WITH (create_slot = false, slot_name = '%s', copy_data = false, enabled = false, streaming = on)",
+				 up_new, lit, node, node, up_new);
+		PQfreemem(lit);
+		p2[0] = up_new;
+		p2[1] = y;
+		if (!exec_ok(to, sql, 0, NULL) ||
+			!exec_ok(to, "SELECT pg_catalog.pg_replication_origin_advance('pg_' || oid, $2::pg_lsn) "
+					 "FROM pg_catalog.pg_subscription WHERE subname = $1", 2, p2))
+			goto out;
+		printf("  subscription %s created, starting after %s\n", up_new, y);
+	}
+	snprintf(sql, sizeof(sql), "ALTER SUBSCRIPTION %s ENABLE", up_new);
+	if (!exec_ok(to, sql, 0, NULL))
+		goto out;
+
+	/*
+	 * 5. In step: the store's rows reach head office the new way; what the
+	 * old parent passed on has reached the store the new way too, so a row
+	 * received twice from now on is a fault again.
+	 */
+	if (!beat_reaches(st, hq, "the store", "head office", timeout) ||
+		(oldc && !beat_reaches(oldc, hq, "the old hub", "head office", timeout)) ||
+		!beat_reaches(hq, st, "head office", "the store", timeout) ||
+		!exec_ok(st, "SELECT icos.set_apply_upsert(false)", 0, NULL))
+		goto out;
+
+	/* 6. The old link goes, and the old hub's copies of the store's rows */
+	p1[0] = node;
+	if (!unsubscribe(st, down_old) || !unsubscribe(from, up_old) ||
+		!drop_slot(from, down_old) ||
+		!exec_ok(from, "SELECT icos.drop_publications($1::int)", 1, p1))
+		goto out;
+	if (oldc)
+	{
+		const char *ph[1] = {old_hub};
+
+		/* and the old hub's heartbeat at the store, which no link renews now */
+		if (!exec_ok(oldc, "SELECT icos.reseed_prepare($1::int)", 1, p1) ||
+			!exec_ok(st, "BEGIN", 0, NULL))
+			goto out;
+		if (!exec_ok(st, "SET LOCAL session_replication_role = replica", 0, NULL) ||
+			!exec_ok(st, "DELETE FROM icos.node_heartbeat WHERE node_id = $1::int", 1, ph) ||
+			!exec_ok(st, "COMMIT", 0, NULL))
+		{
+			exec_ok(st, "ROLLBACK", 0, NULL);
+			goto out;
+		}
+	}
+	status = EXIT_OK;
+	printf("Store node %s is in step with %s.\n", node, new_hub ? "its new hub" : "head office");
+out:
+	free(v);
+	free(y);
+	free(hq_id);
+	free(new_hub);
+	free(old_hub);
+	free(old_dsn);
+	if (oldc)
+		disconnect(oldc);
+	if (newc)
+		disconnect(newc);
+	link_close(&l);
+	return status;
 }
 
 /* node heartbeat: one beat, or one every N seconds until interrupted. */
@@ -1097,7 +1678,7 @@ int
 cmd_node(int argc, char **argv)
 {
 	if (argc < 1)
-		usage_error("node: give a subcommand: init-hq, add-hub, add-store, status, remove-store, reseed or heartbeat");
+		usage_error("node: give a subcommand: init-hq, add-hub, add-store, move-store, status, remove-store, reseed or heartbeat");
 	if (strcmp(argv[0], "init-hq") == 0)
 		return node_init_hq(argc - 1, argv + 1);
 	if (strcmp(argv[0], "add-hub") == 0)
@@ -1110,6 +1691,8 @@ cmd_node(int argc, char **argv)
 		return node_remove_store(argc - 1, argv + 1);
 	if (strcmp(argv[0], "reseed") == 0)
 		return node_reseed(argc - 1, argv + 1);
+	if (strcmp(argv[0], "move-store") == 0)
+		return node_move_store(argc - 1, argv + 1);
 	if (strcmp(argv[0], "heartbeat") == 0)
 		return node_heartbeat(argc - 1, argv + 1);
 	usage_error("node: unknown subcommand \"%s\"", argv[0]);

@@ -9,7 +9,10 @@
 #   stock -> store 2 from the probe's ledger row at store 1 to the arrival
 #                    at store 2 of head office's availability row carrying it
 #                    (store 1 -> HQ -> store 2: two hops)
-# Median and p99 (target p99 < 1 s).  Arrival times are taken by triggers
+# Median and p99 (target p99 < 1 s).  Then WAL records and bytes per order
+# of each kind at head office and at a store; then (ICOS_BENCH_REPLICATION
+# unset) head office's decoding CPU with and without hubs, and the latency
+# through hubs (hubs_bench).  Arrival times are taken by triggers
 # in a bench schema enabled ALWAYS (they fire in the apply worker); all
 # clusters share this machine's clock.
 set -u
@@ -30,6 +33,19 @@ SELECT n, (d || (10 - (SELECT sum(substr(d, i, 1)::int * CASE WHEN i % 2 = 0 THE
 					   FROM generate_series(1, 12) i) % 10) % 10)::icos.upc
 FROM (SELECT n, '5099999' || lpad(n::text, 5, '0') AS d FROM generate_series(0, 100) n) x;
 INSERT INTO icos.product (upc, name, category_id, price) SELECT upc, 'Bench item ' || n, 1, 1.00 + n % 20 FROM bench.products;
+SQL
+}
+
+# latency_row LABEL TARGET_MS QUERY: the SQL of one markdown row of a
+# latency table (count, median, p99, max, target met) over QUERY's column ms
+latency_row() {
+	cat <<SQL
+SELECT format('| $1 | %s | %s | %s | %s | p99 < $2: %s |', count(*),
+			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
+			  round(max(ms)::numeric, 1),
+			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < $2 THEN 'met' ELSE 'missed' END)
+  FROM ($3) x \g (tuples_only)
 SQL
 }
 
@@ -148,12 +164,96 @@ EOT
 		[ "$(psql -X -At "$(hdsn $edge h$n)" -c 'SELECT count(*) FROM icos.stock_availability WHERE store_id = 90')" -gt 0 ] ||
 			die "availability did not reach the store under a hub"
 	done
+	hub_latency
+}
+
+# Visibility through the hubs, at the head office with hubs (the other one
+# idle): till sales at 4 stores, 2 under each hub, ICOS_BENCH_HUB_LATENCY_RATE
+# orders/s in all (default 100), while head office changes a probe
+# product's price every 200 ms.  Measured: a store's order from its
+# transaction start (placed_at) to its arrival at head office (store -> hub
+# -> head office), and a price change from head office's commit to its
+# arrival at store 12 (head office -> hub 102 -> store).  Arrivals are taken
+# by bench triggers enabled ALWAYS; one clock.
+hub_latency() {
+	local lrate=${ICOS_BENCH_HUB_LATENCY_RATE:-100} n s
+	local sellers=(1 2 7 8)
+	hq $hh <<'SQL' >/dev/null || die "latency set-up at head office failed"
+CREATE TABLE bench.order_arrival (code icos.order_code PRIMARY KEY, placed_at timestamptz, arrived timestamptz);
+CREATE FUNCTION bench.order_arrived() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO bench.order_arrival VALUES (NEW.code, NEW.placed_at, pg_catalog.clock_timestamp());
+	RETURN NULL;
+END $$;
+CREATE TRIGGER order_arrived AFTER INSERT ON icos.orders FOR EACH ROW WHEN (NEW.store_id <> 90)
+	EXECUTE FUNCTION bench.order_arrived();
+ALTER TABLE icos.orders ENABLE ALWAYS TRIGGER order_arrived;
+CREATE TABLE bench.price_sent (price numeric PRIMARY KEY, at timestamptz);
+CREATE TABLE bench.price_arrived (price numeric, arrived timestamptz);
+SQL
+	psql -q -X -v ON_ERROR_STOP=1 "$(hdsn $edge h12)" >/dev/null <<'SQL' || die "latency set-up at store 12 failed"
+CREATE SCHEMA bench;
+CREATE TABLE bench.price_arrived (upc icos.upc, price numeric, arrived timestamptz);
+CREATE FUNCTION bench.price_arrived() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO bench.price_arrived VALUES (NEW.upc, NEW.price, pg_catalog.clock_timestamp());
+	RETURN NULL;
+END $$;
+CREATE TRIGGER price_arrived AFTER UPDATE ON icos.product FOR EACH ROW
+	WHEN (OLD.price IS DISTINCT FROM NEW.price) EXECUTE FUNCTION bench.price_arrived();
+ALTER TABLE icos.product ENABLE ALWAYS TRIGGER price_arrived;
+SQL
+	for n in "${sellers[@]}"; do
+		psql -q -X -v ON_ERROR_STOP=1 "$(hdsn $edge h$n)" \
+			-c "SELECT count(icos.receive_stock($n, upc, 1000000, 'bench stock')) FROM icos.product" >/dev/null ||
+			die "stock at store $n failed"
+		sed "s/'store', 90/'store', $n/" "$W/hq-sell.sql" >"$W/sell-h$n.sql"
+	done
+	local probe
+	probe=$(hq $hh -At -c 'SELECT upc FROM bench.products WHERE n = 0')
+	sleep 2
+	say "hubs: selling at $lrate orders/s at stores ${sellers[*]} for $SECS s, a price change at head office every 200 ms"
+	for n in "${sellers[@]}"; do
+		pgbench -n -c 1 -j 1 -R $((lrate / ${#sellers[@]})) -T "$SECS" -f "$W/sell-h$n.sql" "$(hdsn $edge h$n)" \
+			>"$W/pgbench-h$n.log" 2>&1 &
+	done
+	{
+		for s in $(seq 1 $((SECS * 5))); do
+			echo "BEGIN; UPDATE icos.product SET price = 2 + $s / 100.0 WHERE upc = '$probe';"
+			echo "INSERT INTO bench.price_sent VALUES (2 + $s / 100.0, clock_timestamp()); COMMIT;"
+			echo "SELECT pg_sleep(0.2);"
+		done
+	} | hq $hh >/dev/null
+	wait
+	sleep 3
+	for n in "${sellers[@]}"; do
+		grep -qi 'aborted\|error' "$W/pgbench-h$n.log" && { grep -i error "$W/pgbench-h$n.log" | head -3; die "pgbench at store $n failed"; }
+	done
+	psql -X -At "$(hdsn $edge h12)" -c "COPY (SELECT price, arrived FROM bench.price_arrived WHERE upc = '$probe') TO STDOUT" \
+		>"$W/price_arrived.txt"
+	hq $hh <<SQL
+\copy bench.price_arrived FROM '$W/price_arrived.txt'
+\pset footer off
+\pset format unaligned
+\echo
+\echo '| through a hub | count | median ms | p99 ms | max ms | target |'
+\echo '|---|---:|---:|---:|---:|---|'
+$(latency_row "a store''s order visible at head office" 2000 "SELECT extract(epoch FROM arrived - placed_at) * 1000 AS ms FROM bench.order_arrival")
+$(latency_row "a price change visible at a store under a hub" 2000 "SELECT extract(epoch FROM a.arrived - s.at) * 1000 AS ms FROM bench.price_sent s JOIN bench.price_arrived a USING (price)")
+SQL
+	local placed=0
+	for n in "${sellers[@]}"; do
+		placed=$((placed + $(psql -X -At "$(hdsn $edge h$n)" -c 'SELECT count(*) FROM icos.orders')))
+	done
+	echo "orders placed at the 4 stores: $placed; arrived at head office: $(hq $hh -At -c 'SELECT count(*) FROM bench.order_arrival')"
+	[ "$placed" = "$(hq $hh -At -c 'SELECT count(*) FROM bench.order_arrival')" ] || die "head office is missing orders"
 }
 
 if [ "$PART" = hubs ]; then
 	hubs_bench
 	exit 0
 fi
+
 
 # Head office and the two stores: clusters bench_repl, bench_repl_s1 and
 # bench_repl_s2 on the three ports after the bench cluster's, made afresh
@@ -172,7 +272,8 @@ done
 
 say "head office: stores 1 (node 1) and 2 (node 2), 100 products"
 q hq <<'SQL' || die "catalogue load failed"
-INSERT INTO icos.store (store_id, name, kind, node_id) VALUES (1, 'Leeds', 'store', 1), (2, 'York', 'store', 2);
+INSERT INTO icos.store (store_id, name, kind, node_id) VALUES (1, 'Leeds', 'store', 1), (2, 'York', 'store', 2),
+	(8, 'Warehouse', 'warehouse', 0), (9, 'Website', 'web', 0);
 INSERT INTO icos.category (category_id, name) VALUES (1, 'Bench');
 SQL
 products_sql | q hq || die "catalogue load failed"
@@ -253,23 +354,66 @@ CREATE TABLE bench.probe_arrived (on_hand int, arrived timestamptz);
 \echo
 \echo '| measure | count | median ms | p99 ms | max ms | target |'
 \echo '|---|---:|---:|---:|---:|---|'
-SELECT format('| order visible at HQ | %s | %s | %s | %s | p99 < 1000: %s |', count(*),
-			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(max(ms)::numeric, 1),
-			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < 1000 THEN 'met' ELSE 'missed' END)
-  FROM (SELECT extract(epoch FROM arrived - placed_at) * 1000 AS ms FROM bench.order_arrival) x \g (tuples_only)
-SELECT format('| stock change at store 1 visible at store 2 | %s | %s | %s | %s | p99 < 1000: %s |', count(*),
-			  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1),
-			  round(max(ms)::numeric, 1),
-			  CASE WHEN percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) < 1000 THEN 'met' ELSE 'missed' END)
-  FROM (SELECT extract(epoch FROM a.arrived - s.at) * 1000 AS ms
-		  FROM bench.probe_sent s JOIN bench.probe_arrived a USING (on_hand)) x \g (tuples_only)
+$(latency_row "order visible at HQ" 1000 "SELECT extract(epoch FROM arrived - placed_at) * 1000 AS ms FROM bench.order_arrival")
+$(latency_row "stock change at store 1 visible at store 2" 1000 "SELECT extract(epoch FROM a.arrived - s.at) * 1000 AS ms FROM bench.probe_sent s JOIN bench.probe_arrived a USING (on_hand)")
 SQL
 orders_hq=$(q hq -At -c "SELECT count(*) FROM icos.orders")
 orders_st=$(( $(q s1 -At -c "SELECT count(*) FROM icos.orders") + $(q s2 -At -c "SELECT count(*) FROM icos.orders") ))
 echo
 echo "orders at the stores: $orders_st; at head office: $orders_hq"
 [ "$orders_hq" = "$orders_st" ] || die "head office is missing orders"
-[ "$PART" = latency ] || { trap - EXIT; for n in 0 1 2; do cluster_destroy "$(fleet_cluster $n)"; done; hubs_bench; }
+
+# WAL per order of each kind at head office and at store 1 (pg_walinspect
+# over each cluster's WAL between two positions): N orders of the kind one
+# after the other, then every node in step (requests answered), divided by
+# N.  The heartbeats that bring the nodes in step are counted too (a few
+# records).  Each kind is measured twice, side by side: with head office's
+# availability trigger as in 0.2.0, and as now.
+N=${ICOS_BENCH_WAL_ORDERS:-200}
+for n in hq s1; do q $n -c 'CREATE EXTENSION IF NOT EXISTS pg_walinspect' || die "pg_walinspect is missing"; done
+q hq -c "SELECT count(icos.receive_stock(8, upc, 1000000, 'bench stock')) FROM icos.product WHERE upc <> '$probe'" >/dev/null ||
+	die "stock at the warehouse failed"
+u1=$(q hq -At -c 'SELECT upc FROM bench.products WHERE n = 1')
+u2=$(q hq -At -c 'SELECT upc FROM bench.products WHERE n = 2')
+settle() {
+	fleet_in_step 0 1 && fleet_in_step 1 0 && fleet_in_step 0 1 && fleet_in_step 0 2 || die "the nodes did not get in step"
+}
+till_sql="SELECT icos.place_order('{\"store\": 1, \"channel\": \"pos\", \"lines\": [{\"upc\": \"$u1\", \"qty\": 1}, {\"upc\": \"$u2\", \"qty\": 1}], \"delivery\": {\"method\": \"carry\"}, \"payments\": [{\"method\": \"cash\", \"amount\": 10}]}');"
+web_sql="SELECT icos.place_order('{\"store\": 9, \"channel\": \"web\", \"customer\": {\"name\": \"Web Customer\", \"email\": \"web@example.com\"}, \"lines\": [{\"upc\": \"$u1\", \"qty\": 1, \"fulfil_from\": 8}, {\"upc\": \"$u2\", \"qty\": 1, \"fulfil_from\": 8}], \"delivery\": {\"method\": \"home\", \"address\": {\"line1\": \"1 High St\", \"town\": \"Leeds\", \"postcode\": \"LS1 1AA\"}}, \"payments\": [{\"method\": \"visa\", \"amount\": 5.00, \"reference\": \"auth 1\"}]}');"
+phone_sql="SELECT icos.place_order('{\"store\": 9, \"channel\": \"phone\", \"customer\": {\"name\": \"Phone Customer\", \"email\": \"phone@example.com\"}, \"lines\": [{\"upc\": \"$u1\", \"qty\": 1, \"fulfil_from\": 1}], \"delivery\": {\"method\": \"home\", \"address\": {\"line1\": \"2 Low St\", \"town\": \"Leeds\", \"postcode\": \"LS1 1AA\"}}, \"payments\": [{\"method\": \"visa\", \"amount\": 2.00, \"reference\": \"auth 2\"}]}');"
+# the 0.2.0 form of the trigger, to measure side by side
+now_derive=$(q hq -At -c "SELECT pg_get_functiondef('icos._availability_derive()'::regprocedure)")
+old_derive=$(awk '/^CREATE FUNCTION icos._availability_derive\(\)/ {p = 1; sub(/^CREATE/, "CREATE OR REPLACE")}
+	p {print} p && /^\$\$;/ {exit}' "$TOP/src/sql/0.2.0/70_replication.sql")
+wal_rows() {
+	local kind=$1 at=$2 sql=$3 form=$4 n i
+	local -A l0
+	settle
+	for n in hq s1; do l0[$n]=$(q $n -At -c 'SELECT pg_current_wal_flush_lsn()'); done
+	for i in $(seq 1 "$N"); do echo "$sql"; done | q "$at" >/dev/null || die "$kind orders failed"
+	settle
+	for n in hq s1; do
+		q $n -At -c "SELECT format('| %s | %s | %s | %s | %s | %s |', '$kind', '$form',
+			CASE '$n' WHEN 'hq' THEN 'head office' ELSE 'store 1' END,
+			round(sum(count)::numeric / $N, 1), round(sum(combined_size)::numeric / $N),
+			round(sum(fpi_size)::numeric / $N))
+			FROM pg_get_wal_stats('${l0[$n]}', pg_current_wal_flush_lsn())"
+	done
+}
+say "WAL per order: $N orders of each kind, one after the other"
+echo
+echo "| order | availability trigger | node | WAL records | WAL bytes | of which full pages |"
+echo "|---|---|---|---:|---:|---:|"
+for kind in till web phone; do
+	case $kind in
+		till) at=s1 sql=$till_sql label="till sale at store 1" ;;
+		web) at=hq sql=$web_sql label="web order at head office" ;;
+		phone) at=hq sql=$phone_sql label="phone order at head office, served by store 1" ;;
+	esac
+	echo "$old_derive" | q hq >/dev/null || die "installing the 0.2.0 trigger failed"
+	wal_rows "$label" "$at" "$sql" "0.2.0"
+	echo "$now_derive;" | q hq >/dev/null || die "restoring the trigger failed"
+	wal_rows "$label" "$at" "$sql" "now"
+done
+[ "$PART" = latency ] || [ "$PART" = wal ] ||
+	{ trap - EXIT; for n in 0 1 2; do cluster_destroy "$(fleet_cluster $n)"; done; hubs_bench; }

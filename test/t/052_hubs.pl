@@ -3,7 +3,10 @@
 # the hubs, orders up, availability across hubs; a reservation crosses from
 # one hub's store to the other's and back; head office holds slots for the
 # hubs only; no row comes back to its writer; a hub restarts and nothing is
-# lost or doubled.  Every wait polls for a condition.
+# lost or doubled.  Then a store moves from one hub to the other and on to
+# head office while it sells (icos node move-store), the other store is
+# re-seeded under the first hub while its own is down, and is removed.
+# Every wait polls for a condition.
 use strict;
 use warnings;
 use File::Basename qw(dirname);
@@ -194,12 +197,6 @@ like($out, qr/^\s*└ 11\s+1\s+up\s/m, 'and the store under it as the hub sees i
 ($rc, $out, $err) = icos('--dsn', $dsn{hq}, '--json', 'node', 'status');
 like($out, qr/"node_id": 21[^}]*"measured_at": 20/, 'node status --json says where each link was measured');
 
-# Unlinking a store under a hub is the hub's business: not done by the
-# head-office commands (docs/replication.md).
-($rc, $out, $err) = icos('node', 'remove-store', '--hq', $dsn{hq}, '--store', '11');
-is($rc, 1, 'remove-store refuses a store under a hub');
-like($err, qr/store node 11 hangs under hub 10/, 'and says where it hangs');
-
 # Hub 10 restarts while its store sells and head office changes a price:
 # everything arrives once when it is back.
 my $before = $hq->safe_psql('postgres', 'SELECT count(*) FROM icos.orders WHERE store_id = 1');
@@ -233,5 +230,160 @@ for my $n (values %node)
 		$n->name . ': no replicated row was applied twice');
 }
 
-$_->stop for values %node;
+# sell(NODE, STORE, QTY): a till sale of QTY kettles at STORE, its code
+sub sell_sql
+{
+	my ($store, $qty) = @_;
+	return qq{SELECT icos.place_order('{"store": $store, "channel": "pos",
+		"lines": [{"upc": "$kettle", "qty": $qty}], "delivery": {"method": "carry"},
+		"payments": []}');};
+}
+
+# move_while_selling(STORE_NODE, STORE_ID, ARGS...): icos node ARGS while the
+# store sells one kettle every 0.1 s and head office changes the price twice;
+# returns (exit status, output, the codes sold meanwhile)
+sub move_while_selling
+{
+	my ($st, $store, @args) = @_;
+	my $script = join('', map { sell_sql($store, 1) . "\nSELECT pg_sleep(0.1);\n" } 1 .. 40);
+	my ($bout, $berr, $pout, $perr) = ('', '', '', '');
+	my $seller = IPC::Run::start([ 'psql', '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-d', $st->connstr('postgres') ],
+		'<', \$script, '>', \$bout, '2>', \$berr, timeout(300));
+	my $prices = "SELECT pg_sleep(1); UPDATE icos.product SET price = price + 0.01 WHERE upc = '$kettle';\n" x 2;
+	my $pricer = IPC::Run::start([ 'psql', '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-d', $dsn{hq} ],
+		'<', \$prices, '>', \$pout, '2>', \$perr, timeout(300));
+	my ($rc, $out, $err) = icos(@args);
+	$seller->finish;
+	$pricer->finish;
+	diag("seller: $berr") if $berr ne '';
+	diag("pricer: $perr") if $perr ne '';
+	diag($err) if $rc != 0;
+	return ($rc, $out, [ grep { /^[0-9A-Z-]{6,}$/ } split /\n/, $bout ]);
+}
+
+# orders_once(STORE_ID, CODES, WHAT): head office has each order once and
+# the store's counters agree with the replicated ledger
+sub orders_once
+{
+	my ($st, $id, $store, $codes, $what) = @_;
+	ok(in_step($st, $hq, $id), "$what: the store is in step with head office");
+	my $n = scalar @$codes;
+	is($hq->safe_psql('postgres', "SELECT count(*) FROM icos.orders WHERE code = ANY ('{" . join(',', @$codes) . "}')"),
+		$n, "$what: head office has each of the $n orders once");
+	is($hq->safe_psql('postgres', "SELECT count(*) FROM icos.orders WHERE store_id = $store"),
+		$st->safe_psql('postgres', "SELECT count(*) FROM icos.orders WHERE store_id = $store"),
+		"$what: head office has as many orders of store $store as the store");
+	is($hq->safe_psql('postgres', "SELECT on_hand || '/' || reserved FROM icos.stock WHERE store_id = $store AND upc = '$kettle'"),
+		$st->safe_psql('postgres', "SELECT on_hand || '/' || reserved FROM icos.stock WHERE store_id = $store AND upc = '$kettle'"),
+		"$what: head office has the store's stock counters");
+	is($hq->safe_psql('postgres', "SELECT count(*) FROM icos.verify_stock() WHERE store_id = $store"), '0',
+		"$what: and they agree with the replicated ledger");
+}
+
+# Store node 11 moves from hub 10 to hub 20 while it sells.
+$sA->safe_psql('postgres', "SELECT icos.receive_stock(1, '$kettle', 500, 'delivery')");
+my @before = map { $sA->safe_psql('postgres', sell_sql(1, 1)) } 1 .. 3;
+my $during;
+($rc, $out, $during) = move_while_selling($sA, 1, 'node', 'move-store', '--hq', $dsn{hq}, '--hub-dsn', $dsn{hubB},
+	'--store-dsn', $dsn{sA}, '--store', '11');
+is($rc, 0, 'move-store from hub 10 to hub 20 succeeds');
+like($out, qr/Store node 11 is in step with its new hub/, 'and says so');
+is(scalar @$during, 40, 'the store sold 40 times during the move');
+my @after = map { $sA->safe_psql('postgres', sell_sql(1, 1)) } 1 .. 3;
+orders_once($sA, 11, 1, [ @before, @$during, @after ], 'after the move to hub 20');
+is($sA->safe_psql('postgres', 'SELECT string_agg(subname, \',\') FROM pg_subscription'), 'icos_hub_20_to_11',
+	'the store subscribes to hub 20 only');
+is($hubA->safe_psql('postgres', q{SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots}),
+	'icos_hub_10_to_hq', 'hub 10 holds no slot for the store any more');
+is($hubB->safe_psql('postgres', q{SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots}),
+	'icos_hub_20_to_11,icos_hub_20_to_21,icos_hub_20_to_hq', 'hub 20 holds the store\'s slot');
+is($hubA->safe_psql('postgres', 'SELECT count(*) FROM icos.orders WHERE store_id = 1'), '0',
+	'hub 10 dropped its copies of the store\'s orders');
+is($sA->safe_psql('postgres', q{SELECT string_agg(node_id::text, ',' ORDER BY node_id) FROM icos.node_heartbeat}),
+	'0,11,20', 'the store has its own, its new hub\'s and head office\'s heartbeat');
+is($sA->safe_psql('postgres', q{SELECT count(*) FROM pg_trigger WHERE tgname = 'icos_apply_upsert' AND tgenabled <> 'D'}),
+	'0', 'a row received twice is a fault again at the store');
+for my $c ([ $hq, 10 ], [ $hq, 20 ], [ $hubA, 10 ], [ $hubB, 20 ], [ $hubB, 11 ])
+{
+	is($c->[0]->safe_psql('postgres', "SELECT count(*) FROM icos.check_publications($c->[1])"), '0',
+		$c->[0]->name . ": publications for node $c->[1] are as the new tree says");
+}
+is($hq->safe_psql('postgres', "SELECT price FROM icos.product WHERE upc = '$kettle'"),
+	$sA->safe_psql('postgres', "SELECT price FROM icos.product WHERE upc = '$kettle'"),
+	'the prices changed during the move reached the store');
+$hq->safe_psql('postgres', "UPDATE icos.product SET price = 15.49 WHERE upc = '$kettle'");
+ok($sA->poll_query_until('postgres', "SELECT price = 15.49 FROM icos.product WHERE upc = '$kettle'"),
+	'a price changed after the move arrives through hub 20');
+# York asks Leeds, now in one region: through hub 20, head office gets a copy
+my $rcode = $sB->safe_psql('postgres', qq{SELECT icos.place_order('{"store": 2, "channel": "store",
+	"customer": {"name": "Ann Example", "email": "ann\@example.com"},
+	"lines": [{"upc": "$kettle", "qty": 1, "fulfil_from": 1}],
+	"delivery": {"method": "collect", "collect_store": 2}}')});
+ok($sA->poll_query_until('postgres', "SELECT icos.heartbeat() IS NOT NULL AND "
+	. "(SELECT count(*) = 1 FROM icos.stock_response r JOIN icos.stock_request q USING (request_id) WHERE q.code = '$rcode')"),
+	'a request from York reaches Leeds under hub 20 and is answered');
+ok($sB->poll_query_until('postgres', "SELECT icos.heartbeat() IS NOT NULL AND "
+	. "(SELECT remote_status = 'granted' FROM icos.order_line WHERE code = '$rcode')"),
+	'York has the grant');
+ok(in_step($sA, $hq, 11) && in_step($sB, $hq, 21), 'both stores in step with head office');
+is($hq->safe_psql('postgres', "SELECT count(*) FROM icos.stock_request WHERE code = '$rcode'"), '1',
+	'head office has the request once');
+
+# Back from hub 20 to head office directly.
+@before = map { $sA->safe_psql('postgres', sell_sql(1, 1)) } 1 .. 2;
+($rc, $out, $during) = move_while_selling($sA, 1, 'node', 'move-store', '--hq', $dsn{hq},
+	'--store-dsn', $dsn{sA}, '--store', '11');
+is($rc, 0, 'move-store from hub 20 to head office succeeds');
+like($out, qr/Store node 11 is in step with head office/, 'and says so');
+@after = map { $sA->safe_psql('postgres', sell_sql(1, 1)) } 1 .. 2;
+orders_once($sA, 11, 1, [ @before, @$during, @after ], 'after the move to head office');
+is($hq->safe_psql('postgres', q{SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots}),
+	'icos_hq_to_10,icos_hq_to_11,icos_hq_to_20', 'head office holds a slot for the store now');
+is($sA->safe_psql('postgres', 'SELECT string_agg(subname, \',\') FROM pg_subscription'), 'icos_hq_to_11',
+	'the store subscribes to head office only');
+is($hq->safe_psql('postgres', "SELECT count(*) FROM icos.check_publications(11)"), '0',
+	'head office\'s publications for node 11 are as described');
+$hq->safe_psql('postgres', "UPDATE icos.product SET price = 15.29 WHERE upc = '$kettle'");
+ok($sA->poll_query_until('postgres', "SELECT price = 15.29 FROM icos.product WHERE upc = '$kettle'"),
+	'a price change reaches it directly');
+
+# Hub 20 fails while York sells; York is re-seeded under hub 10.
+$sB->safe_psql('postgres', "SELECT icos.receive_stock(2, '$kettle', 50, 'delivery')");
+@before = map { $sB->safe_psql('postgres', sell_sql(2, 1)) } 1 .. 3;
+ok(in_step($sB, $hq, 21), 'York in step before its hub fails');
+$hubB->stop('immediate');
+my @meanwhile = map { $sB->safe_psql('postgres', sell_sql(2, 1)) } 1 .. 5;
+($rc, $out, $err) = icos('node', 'move-store', '--hq', $dsn{hq}, '--hub-dsn', $dsn{hubA},
+	'--store-dsn', $dsn{sB}, '--store', '21');
+is($rc, 1, 'move-store off a hub that cannot be reached is refused');
+like($err, qr/icos node reseed --hub-dsn/, 'and says to re-seed the store under its new hub');
+($rc, $out, $err) = icos('node', 'reseed', '--hq', $dsn{hq}, '--hub-dsn', $dsn{hubA},
+	'--store-dsn', $dsn{sB}, '--store', '21');
+is($rc, 0, 'reseed under hub 10 succeeds while hub 20 is down') or diag("$out\n$err");
+like($out, qr/Hub 20 was not reached/, 'and warns not to let hub 20 reconnect');
+@after = map { $sB->safe_psql('postgres', sell_sql(2, 1)) } 1 .. 2;
+orders_once($sB, 21, 2, [ @before, @meanwhile, @after ], 'York under hub 10');
+is($sB->safe_psql('postgres', 'SELECT string_agg(subname, \',\') FROM pg_subscription'), 'icos_hub_10_to_21',
+	'York subscribes to hub 10');
+is($hq->safe_psql('postgres', "SELECT count(*) FROM icos.check_publications(20)"), '0',
+	'head office\'s route to hub 20 no longer covers York');
+$hq->safe_psql('postgres', "UPDATE icos.product SET price = 14.99 WHERE upc = '$kettle'");
+ok($sB->poll_query_until('postgres', "SELECT price = 14.99 FROM icos.product WHERE upc = '$kettle'"),
+	'a price change reaches York through hub 10');
+
+# Unlinking a store under a hub.
+($rc, $out, $err) = icos('node', 'remove-store', '--hq', $dsn{hq}, '--store', '21', '--store-dsn', $dsn{sB});
+is($rc, 0, 'remove-store of a store under hub 10 succeeds') or diag($err);
+is($hubA->safe_psql('postgres', q{SELECT string_agg(slot_name, ',' ORDER BY slot_name) FROM pg_replication_slots}),
+	'icos_hub_10_to_hq', 'hub 10 holds no slot for it');
+is($sB->safe_psql('postgres', 'SELECT count(*) FROM pg_subscription'), '0', 'York subscribes to nothing');
+is($sB->safe_psql('postgres', 'SELECT count(*) FROM pg_replication_slots'), '0', 'and holds no slot');
+
+for my $n ($hq, $hubA, $sA, $sB)
+{
+	ok(!$n->log_contains('duplicate key value violates unique constraint'),
+		$n->name . ': no replicated row was applied twice, before or after the moves');
+}
+
+$_->stop for ($hq, $hubA, $sA, $sB);
 done_testing();

@@ -445,7 +445,8 @@ BEGIN
 							   pg_catalog.format('icos_store_%s_log', store_node),
 							   pg_catalog.format('icos_hub_route_%s', store_node),
 							   pg_catalog.format('icos_hub_%s', store_node),
-							   pg_catalog.format('icos_hub_%s_log', store_node))
+							   pg_catalog.format('icos_hub_%s_log', store_node),
+							   pg_catalog.format('icos_move_%s', store_node))
 	LOOP
 		EXECUTE pg_catalog.format('DROP PUBLICATION %I', p);
 		RETURN NEXT p;
@@ -453,7 +454,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION icos.drop_publications(int) IS
-	'Drops this node''s publications for the link with node store_node (icos node remove-store): the route towards it, or its own upward ones; icos_hq and icos_hub, shared by every node below, stay.  Returns the names dropped.  Superuser only.';
+	'Drops this node''s publications for the link with node store_node (icos node remove-store): the route towards it, or its own upward ones, and the copy a hub took of a store moving to it (icos_move_N); icos_hq and icos_hub, shared by every node below, stay.  Returns the names dropped.  Superuser only.';
 
 -- Link status, at head office and at a hub ---------------------------------------
 
@@ -540,3 +541,232 @@ COMMENT ON COLUMN icos.node_status.parent_node IS 'the node it replicates with: 
 REVOKE ALL ON icos.node_tree FROM PUBLIC;
 GRANT SELECT ON icos.node_tree TO icos_admin;
 REVOKE ALL ON FUNCTION icos.attach_node(int, text, int, text), icos.refresh_publications(int) FROM PUBLIC;
+
+-- Availability at head office: what an order writes for replication's sake ------
+--
+-- Every change of a store's stock counters at head office rewrites that
+-- store's availability row, which goes to every node.  INSERT ... ON CONFLICT
+-- DO UPDATE locked the row first, one WAL record more per change; an update
+-- that finds the row writes only the new version, and fillfactor 50 leaves
+-- room on the page for it to stay HOT (no index entries), at head office and
+-- at every node applying it.
+
+ALTER TABLE icos.stock_availability SET (fillfactor = 50);
+
+CREATE OR REPLACE FUNCTION icos._availability_derive() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_store int := CASE WHEN TG_OP = 'DELETE' THEN OLD.store_id ELSE NEW.store_id END;
+	v_upc icos.upc := CASE WHEN TG_OP = 'DELETE' THEN OLD.upc ELSE NEW.upc END;
+	v_on_hand int;
+	v_reserved int;
+	v_old icos.stock_availability;
+BEGIN
+	IF TG_OP = 'UPDATE' AND (OLD.store_id, OLD.upc, OLD.on_hand, OLD.reserved)
+		IS NOT DISTINCT FROM (NEW.store_id, NEW.upc, NEW.on_hand, NEW.reserved) THEN
+		RETURN NULL;
+	END IF;
+	SELECT coalesce(sum(s.on_hand), 0), coalesce(sum(s.reserved), 0) INTO v_on_hand, v_reserved
+	  FROM icos.stock_slot s
+	 WHERE s.store_id = v_store AND s.upc OPERATOR(pg_catalog.=) v_upc;
+	SELECT * INTO v_old FROM icos.stock_availability a
+	 WHERE a.store_id = v_store AND a.upc OPERATOR(pg_catalog.=) v_upc;
+	IF NOT FOUND THEN
+		-- the first change of the product at the store (rare): as before
+		INSERT INTO icos.stock_availability AS a (store_id, upc, on_hand, reserved, available)
+		VALUES (v_store, v_upc, v_on_hand, v_reserved, v_on_hand - v_reserved)
+		ON CONFLICT (store_id, upc) DO UPDATE
+		   SET on_hand = EXCLUDED.on_hand, reserved = EXCLUDED.reserved, available = EXCLUDED.available,
+			   changed_at = EXCLUDED.changed_at;
+	ELSIF (v_old.on_hand, v_old.reserved) IS DISTINCT FROM (v_on_hand, v_reserved) THEN
+		UPDATE icos.stock_availability a
+		   SET on_hand = v_on_hand, reserved = v_reserved, available = v_on_hand - v_reserved,
+			   changed_at = pg_catalog.clock_timestamp()
+		 WHERE a.store_id = v_store AND a.upc OPERATOR(pg_catalog.=) v_upc;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION icos._availability_derive() IS
+	'internal: trigger at HQ (fires also in the apply worker): refreshes the icos.stock_availability row of the changed store and product from its slots, writing only when a counter of the row moved';
+
+-- Moving a store to another parent (icos node move-store) ------------------------
+--
+-- While a store changes parent, its new parent's subscription copies what the
+-- store already has from the old one (head office's tables and the requests
+-- and answers addressed to it).  For that window a store applies such a row
+-- as an update of the one it has; every other apply still fails on a key it
+-- meets twice, which is what shows a loop.
+
+CREATE FUNCTION icos._apply_upsert() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_keys text;
+	v_key_values text;
+	v_cols text;
+	v_values text;
+	n bigint;
+BEGIN
+	SELECT pg_catalog.string_agg(pg_catalog.format('t.%I', a.attname), ', ' ORDER BY k.ord),
+		   pg_catalog.string_agg(pg_catalog.format('($1).%I', a.attname), ', ' ORDER BY k.ord)
+	  INTO v_keys, v_key_values
+	  FROM pg_catalog.pg_index i
+	 CROSS JOIN LATERAL pg_catalog.unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
+	  JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+	 WHERE i.indrelid = TG_RELID AND i.indisprimary;
+	IF v_keys IS NULL THEN
+		RETURN NEW;
+	END IF;
+	IF TG_ARGV[0] = 'skip' THEN
+		-- an insert-only row: the one already here is the same row
+		EXECUTE pg_catalog.format('SELECT count(*) FROM %s t WHERE (%s) = (%s)',
+								  TG_RELID::regclass, v_keys, v_key_values) INTO n USING NEW;
+	ELSE
+		SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY a.attnum),
+			   pg_catalog.string_agg(pg_catalog.format('($1).%I', a.attname), ', ' ORDER BY a.attnum)
+		  INTO v_cols, v_values
+		  FROM pg_catalog.pg_attribute a
+		 WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+		EXECUTE pg_catalog.format('UPDATE %s t SET (%s) = ROW(%s) WHERE (%s) = (%s)',
+								  TG_RELID::regclass, v_cols, v_values, v_keys, v_key_values) USING NEW;
+		GET DIAGNOSTICS n = ROW_COUNT;
+	END IF;
+	RETURN CASE WHEN n > 0 THEN NULL ELSE NEW END;
+END
+$$;
+COMMENT ON FUNCTION icos._apply_upsert() IS
+	'internal: apply-time trigger while a store moves or is re-seeded (icos.set_apply_upsert): a replicated row whose key is here already updates that row (TG_ARGV[0] = skip: is dropped, for insert-only rows) instead of failing';
+
+CREATE FUNCTION icos.set_apply_upsert(enabled boolean) RETURNS int
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	t record;
+	n int := 0;
+BEGIN
+	PERFORM icos._require_admin();
+	IF enabled IS NULL THEN
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'say whether to enable or disable the apply upsert',
+			HINT = 'Pass true while the store moves to another parent, false once it is in step with it.';
+	END IF;
+	-- at a store, what it receives from its parent; at a hub or head office,
+	-- the requests and answers that pass through (never deleted there)
+	FOR t IN SELECT DISTINCT r.table_name, r.owner = 'route' AS insert_only
+			   FROM icos.replicated_tables() r
+			  WHERE CASE WHEN (SELECT n.kind FROM icos.node n) = 'store' THEN r.owner IN ('hq', 'route')
+						 ELSE r.owner = 'route' END
+			  ORDER BY 1
+	LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger g
+						WHERE g.tgrelid = t.table_name::regclass AND g.tgname = 'icos_apply_upsert') THEN
+			EXECUTE pg_catalog.format('CREATE TRIGGER icos_apply_upsert BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION icos._apply_upsert(%L)',
+									  t.table_name, CASE WHEN t.insert_only THEN 'skip' ELSE 'update' END);
+			EXECUTE pg_catalog.format('COMMENT ON TRIGGER icos_apply_upsert ON %s IS %L', t.table_name,
+									  'icos: while the store moves to another parent, a row received twice updates the one here (icos.set_apply_upsert)');
+		END IF;
+		EXECUTE pg_catalog.format('ALTER TABLE %s %s TRIGGER icos_apply_upsert', t.table_name,
+								  CASE WHEN enabled THEN 'ENABLE REPLICA' ELSE 'DISABLE' END);
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION icos.set_apply_upsert(boolean) IS
+	'While a store moves to another parent or is re-seeded (icos node move-store, reseed).  Enabled at the store, a row of head office''s tables, or a request or answer addressed to the store, that the new parent''s subscription copies or sends again updates the one the store has instead of stopping the link; enabled at a hub or head office, a request or answer copied again is dropped (they keep every one that passed through them).  Disabled again once the nodes are in step.  Returns the tables concerned.  Superuser only.';
+
+CREATE FUNCTION icos.create_move_publication(store_node int, new_parent int) RETURNS text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	v_pub text := pg_catalog.format('icos_move_%s', store_node);
+	v_tables text;
+	v_region int[];
+BEGIN
+	PERFORM icos._require_admin();
+	IF (SELECT kind FROM icos.node) = 'store' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'this database is a store node',
+			HINT = 'Run it at the hub or head office the store leaves (icos node move-store does).';
+	END IF;
+	IF NOT icos._is_hub(new_parent) THEN
+		RAISE EXCEPTION USING ERRCODE = '22023',
+			MESSAGE = pg_catalog.format('node %s is not a hub', coalesce(new_parent::text, 'NULL')),
+			HINT = 'Only a hub a store moves to needs a copy of its rows; head office has them.';
+	END IF;
+	-- requests and answers of the store addressed to the new hub's region
+	-- are there already (they went through head office)
+	v_region := icos._region(new_parent);
+	SELECT pg_catalog.string_agg(t.table_name || ' WHERE (' || icos._publication_filter(t.filter_kind, t.filter_column, store_node)
+								 || CASE WHEN t.table_name IN ('icos.stock_request', 'icos.stock_response')
+										 THEN pg_catalog.format(' AND NOT (to_node IN (%s))', pg_catalog.array_to_string(v_region, ', '))
+										 ELSE '' END || ')', ', ' ORDER BY t.table_name)
+	  INTO v_tables
+	  FROM icos.replicated_tables() t WHERE t.owner = 'store';
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_publication p WHERE p.pubname = v_pub) THEN
+		EXECUTE pg_catalog.format('DROP PUBLICATION %I', v_pub);
+	END IF;
+	EXECUTE pg_catalog.format('CREATE PUBLICATION %I FOR TABLE %s WITH (publish = %L)', v_pub, v_tables, 'insert');
+	RETURN v_pub;
+END
+$$;
+COMMENT ON FUNCTION icos.create_move_publication(int, int) IS
+	'At the hub or head office a store node leaves, once its link from the store has stopped (icos node move-store): (re)creates the publication icos_move_N of this node''s copies of the store''s rows, from which the hub new_parent copies them before it follows the store, so that the store''s later updates find their rows there.  Leaves out the store''s requests and answers addressed to the new hub''s region, which it has.  icos.drop_publications drops it.  Superuser only.';
+
+CREATE OR REPLACE FUNCTION icos.reseed_prepare(store_node int) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	me icos.node;
+	r record;
+	n bigint;
+	v_done jsonb := '{}';
+BEGIN
+	PERFORM icos._require_admin();
+	SELECT * INTO me FROM icos.node;
+	IF store_node IS NULL OR store_node = me.node_id AND me.kind <> 'store' THEN
+		RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'a store node id is required',
+			HINT = 'Give the node id of the store whose copies go.';
+	END IF;
+	-- the links with the node, under head office or under a hub
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_subscription s
+				WHERE s.subname ~ pg_catalog.format('^icos_(hq|hub_[0-9]+)_to_%s$', store_node)
+				   OR s.subname ~ pg_catalog.format('^icos_store_%s_to_(hq|hub_[0-9]+)$', store_node)) THEN
+		RAISE EXCEPTION USING ERRCODE = '55000',
+			MESSAGE = pg_catalog.format('node %s is still subscribed', store_node),
+			HINT = 'Run icos node remove-store first (icos node reseed and move-store do both).';
+	END IF;
+	-- Copies of the other side's rows go; the initial copy of the new
+	-- subscription brings them back.  Replica mode: the guards and the
+	-- append-only triggers are for live changes, not for dropping a copy.
+	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+	IF me.kind IN ('hq', 'hub') THEN
+		-- at a hub: what passed through it from the store (its publications
+		-- towards head office no longer cover the store)
+		-- requests and answers stay: other nodes received them through here,
+		-- and a copy that brings them again is dropped (icos.set_apply_upsert)
+		FOR r IN SELECT t.table_name, icos._publication_filter(t.filter_kind, t.filter_column, store_node) AS f
+				 FROM icos.replicated_tables() t WHERE t.owner = 'store'
+				   AND t.table_name NOT IN ('icos.stock_request', 'icos.stock_response')
+				 ORDER BY t.table_name DESC
+		LOOP
+			EXECUTE pg_catalog.format('DELETE FROM %s WHERE %s', r.table_name, r.f);
+			GET DIAGNOSTICS n = ROW_COUNT;
+			v_done := v_done || pg_catalog.jsonb_build_object(r.table_name, n);
+		END LOOP;
+	ELSE
+		FOR r IN SELECT DISTINCT t.table_name,
+						CASE WHEN t.table_name = 'icos.node_heartbeat' THEN 'node_id <> icos.current_node()'
+							 WHEN t.owner = 'route' THEN 'from_node <> icos.current_node()'
+							 ELSE 'true' END AS f
+				 FROM icos.replicated_tables() t WHERE t.owner IN ('hq', 'route')
+				 ORDER BY t.table_name DESC
+		LOOP
+			EXECUTE pg_catalog.format('DELETE FROM %s WHERE %s', r.table_name, r.f);
+			GET DIAGNOSTICS n = ROW_COUNT;
+			v_done := v_done || pg_catalog.jsonb_build_object(r.table_name, n);
+		END LOOP;
+	END IF;
+	PERFORM pg_catalog.set_config('session_replication_role', 'origin', true);
+	RETURN v_done;
+END
+$$;
+COMMENT ON FUNCTION icos.reseed_prepare(int) IS
+	'Before re-seeding store node store_node (icos node reseed; its subscriptions must be gone, under head office or a hub): at HQ deletes the copies of that node''s rows, at the store the copies of head office''s rows, at a hub the copies of the store''s rows that passed through it (icos node move-store and reseed run it at the hub the store leaves); a hub and head office keep the store''s requests and answers, which went on to other nodes (the copy that follows drops them, icos.set_apply_upsert); returns the rows deleted per table; the new subscriptions copy them again.  Superuser only.';
+
+REVOKE ALL ON FUNCTION icos.set_apply_upsert(boolean), icos.create_move_publication(int, int) FROM PUBLIC;
