@@ -1030,6 +1030,45 @@ stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_r
 	stock_ledger(item, kind, d_on_hand, d_reserved, order, hold, has_hold, reason);
 }
 
+static void stock_require_qty(int32 qty);
+
+/* See stock.h. */
+bool
+stock_change_item(int32 store, Datum upc, Oid upc_oid, const char *kind,
+				  int32 d_on_hand, int32 d_reserved, text *order, const char *note,
+				  bool or_false)
+{
+	StockItem	item;
+	const StockOp *op;
+	int32		qty;
+	int64		have = 0;
+
+	item.store = store;
+	item.upc = upc;
+	stock_set_upc_oid(upc_oid);
+	op = stock_op_for(kind, d_on_hand, d_reserved, &qty);
+	stock_require_qty(qty);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (op->kind == OP_ADD_SPREAD || op->kind == OP_ADD_ONE)
+	{
+		stock_ensure_item(&item);
+		stock_add(&item, op, qty);
+	}
+	else if (!stock_take(&item, op, qty, op->from_available, &have))
+	{
+		if (or_false)
+		{
+			SPI_finish();
+			return false;
+		}
+		stock_report_short(&item, op, qty, have);
+	}
+	stock_ledger(&item, kind, d_on_hand, d_reserved, order, 0, false, note);
+	SPI_finish();
+	return true;
+}
+
 /* Argument checks shared by the SQL-callable functions. */
 static void
 stock_require(FunctionCallInfo fcinfo, int argno, const char *what)
