@@ -7,7 +7,7 @@
  * Besides the write (order_write.c) and the customer statement
  * (order_customer.c), the engine calls a few SQL entry points of the other
  * parts of icos for what only some orders need: the stock engine's
- * icos._best_store, _available, _reserve, _consume and _take_hold (src/stock.c),
+ * icos._best_store, _reserve, _consume and _take_hold (src/stock.c),
  * the hold access rule (icos._check_hold_access), replication's
  * icos._request_stock and the change rules (icos._change_refusal).  Each
  * of those rules stays stated where it is.
@@ -40,7 +40,6 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 	[OS_HOLD] = {"SELECT h.store_id, h.upc::pg_catalog.int8, h.qty, icos._check_hold_access(h, 'use')::text"
 	" FROM icos.stock_hold h WHERE h.hold_id OPERATOR(pg_catalog.=) $1", "l"},
 	[OS_TAKE_HOLD] = {"SELECT icos._take_hold($1, $2, $3, $4, $5)", "liuit"},
-	[OS_AVAILABLE] = {"SELECT icos._available($1, $2)", "iu"},
 	[OS_RESERVE] = {"SELECT icos._reserve($1, $2, $3, $4, $5)", "iuitt"},
 	[OS_CONSUME] = {"SELECT icos._consume($1, $2, $3, $4, $5)", "iuitt"},
 	[OS_REQUEST] = {"SELECT icos._request_stock(o, $2, $3, $4, $5) FROM icos.orders o"

@@ -517,6 +517,7 @@ order_write(Order *o)
 {
 	Datum		values[42];
 	char		nulls[42];
+	int			rc;
 	Oid			upc = order_upc_type(NULL);
 	int			n = o->nlines;
 	int			m = Max(o->npay, 0);
@@ -593,7 +594,8 @@ order_write(Order *o)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_plan(order_plan(OS_WRITE), values, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "placement: the order was not written");
+	rc = SPI_execute_plan(order_plan(OS_WRITE), values, nulls, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "placement: the order was not written: %s", SPI_result_code_string(rc));
 	SPI_finish();
 }
