@@ -75,6 +75,9 @@ typedef struct OrderLine
 	LookupProduct prod;
 	int32		fulfil_from;
 	bool		remote;			/* fulfil_from is another node's store */
+	bool		best_asked;		/* the store with the most available, looked up */
+	bool		best_found;
+	int32		best_store;
 	/* stock */
 	const char *status;			/* reserved, fulfilled, backorder, made_to_order */
 	int32		reserved;
@@ -224,6 +227,7 @@ extern const char *order_status_for(int64 due, OrderMethod method, bool open_lin
 extern void order_take_payment(const char *code_text, int n, int64 due, OrderPayment *p);
 extern char *order_payment_note(const OrderPayment *p);
 extern char *order_method_words(const char *method);
+extern Jsonb *order_object1(const char *key, int64 n);
 extern void order_line_arrays(const Order *o, const int *idx, int n, Datum *values);
 extern int32 order_lines_earliest(const Order *o);
 extern void order_settle(Order *o);

@@ -526,16 +526,6 @@ change_write_order(Order *o, Jsonb *address, const char *cancel_reason)
 	SPI_finish();
 }
 
-static Jsonb *
-change_object1(const char *key, int64 n)
-{
-	JsonbParseState *st = NULL;
-
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	jb_put_int(&st, key, n);
-	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
-}
-
 /* One payment or refund row; its number. */
 static int32
 change_payment_row(const Order *o, const char *kind, const OrderPayment *p, int64 amount)
@@ -588,7 +578,7 @@ change_pay(Order *o, JsonbContainer *payments)
 		order_take_payment(o->code_text, n, o->total - o->paid, &p);
 		no = change_payment_row(o, "payment", &p, p.applied);
 		o->paid += p.applied;
-		change_log(o, "payment", order_payment_note(&p), change_object1("payment", no));
+		change_log(o, "payment", order_payment_note(&p), order_object1("payment", no));
 	}
 }
 
@@ -599,20 +589,17 @@ change_pay(Order *o, JsonbContainer *payments)
 void
 change_refund(Order *o, const OrderPayment *p, const char *why)
 {
-	JsonbParseState *st = NULL;
 	int32		no;
 
 	if (why != NULL)
 		icos_check_text(why, strlen(why), TF_REASON, "the refund's reason");
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	jb_put_int(&st, "amount", p->amount);
-	change_check(o, "refund", JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL)));
+	change_check(o, "refund", order_object1("amount", p->amount));
 	no = change_payment_row(o, "refund", p, p->amount);
 	o->paid -= p->amount;
 	change_log(o, "refund",
 			   psprintf("%s %s%s%s", order_method_words(p->method), order_pounds(p->amount),
 						why ? ": " : "", why ? why : ""),
-			   change_object1("payment", no));
+			   order_object1("payment", no));
 }
 
 /*

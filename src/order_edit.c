@@ -60,16 +60,6 @@ edit_root(Jsonb *j)
 	return v;
 }
 
-static Jsonb *
-edit_line_arg(int32 line)
-{
-	JsonbParseState *st = NULL;
-
-	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	jb_put_int(&st, "line", line);
-	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
-}
-
 static void
 edit_what(Edit *e, const char *s)
 {
@@ -286,7 +276,7 @@ edit_lines(Order *o, Edit *e)
 	{
 		OrderLine  *l;
 
-		change_check(o, "cancel_lines", edit_line_arg(e->cancel[i]));
+		change_check(o, "cancel_lines", order_object1("line", e->cancel[i]));
 		l = &o->lines[edit_find_line(o, e->cancel[i])];
 		if (l->reserved > 0)
 		{
@@ -305,7 +295,7 @@ edit_lines(Order *o, Edit *e)
 		OrderLine  *l;
 		int32		q = e->set_qty[i];
 
-		change_check(o, "set_qty", edit_line_arg(e->set_line[i]));
+		change_check(o, "set_qty", order_object1("line", e->set_line[i]));
 		l = &o->lines[edit_find_line(o, e->set_line[i])];
 		edit_what(e, psprintf("line %d quantity %d -> %d", l->no, l->qty, q));
 		if (strcmp(l->status, "reserved") == 0 && q != l->qty)

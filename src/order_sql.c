@@ -7,7 +7,8 @@
  * Besides the write (order_write.c) and the customer statement
  * (order_customer.c), the engine calls a few SQL entry points of the other
  * parts of icos for what only some orders need: the stock engine's
- * icos._best_store, _reserve, _consume and _take_hold (src/stock.c),
+ * icos._reserve, _consume and _take_hold (src/stock.c; the best stores
+ * of a placement's lines are its C function, stock_best_stores),
  * the hold access rule (icos._check_hold_access), replication's
  * icos._request_stock and the change rules (icos._change_refusal).  Each
  * of those rules stays stated where it is.
@@ -34,7 +35,6 @@ typedef struct OrderSqlDef
 } OrderSqlDef;
 
 static const OrderSqlDef order_sql_defs[OS_COUNT] = {
-	[OS_BEST_STORE] = {"SELECT icos._best_store($1, $2)", "ui"},
 	[OS_ANY_STORE] = {"SELECT s.store_id FROM icos.store s WHERE s.kind IN ('store', 'warehouse')"
 	" ORDER BY s.store_id OPERATOR(pg_catalog.=) $1 DESC, s.kind = 'warehouse' DESC, s.store_id LIMIT 1", "i"},
 	[OS_HOLD] = {"SELECT h.store_id, h.upc::pg_catalog.int8, h.qty, icos._check_hold_access(h, 'use')::text"

@@ -12,7 +12,6 @@
 
 typedef enum OrderSqlId
 {
-	OS_BEST_STORE,
 	OS_ANY_STORE,
 	OS_HOLD,
 	OS_TAKE_HOLD,

@@ -222,8 +222,8 @@ order_price(Order *o)
 
 /*
  * The earliest date an order's stock and lead times allow, from today (the
- * one statement of the rule: placements here, edits through icos._earliest,
- * src/order_earliest.c): a day to move goods unless collected where they
+ * one statement of the rule: placements and edits, through
+ * order_lines_earliest): a day to move goods unless collected where they
  * are (carried goods are gone), plus the lead time (1 to
  * ORDER_MAX_LEAD_DAYS days) of what is not in stock (waiting[i]: a
  * back-ordered or made-to-order line).
@@ -287,8 +287,9 @@ order_method_words(const char *method)
 	return s;
 }
 
-static Jsonb *
-write_object1(const char *key, int64 n)
+/* {key: n}: an event's detail, a change rule's argument. */
+Jsonb *
+order_object1(const char *key, int64 n)
 {
 	JsonbParseState *st = NULL;
 
@@ -454,7 +455,7 @@ write_events(const Order *o, Datum *values)
 
 		kinds[n] = "payment";
 		notes[n] = order_payment_note(p);
-		details[n++] = JsonbPGetDatum(write_object1("payment", i + 1));
+		details[n++] = JsonbPGetDatum(order_object1("payment", i + 1));
 	}
 	if (strcmp(o->status, "awaiting_payment") != 0)
 	{

@@ -35,4 +35,13 @@ extern bool stock_change_item(int32 store, Datum upc, Oid upc_oid, const char *k
 							  int32 d_on_hand, int32 d_reserved, text *order,
 							  const char *note, bool or_false);
 
+/*
+ * For each of n (product, quantity), the active store or warehouse with the
+ * most available, at least the quantity (ties to the lowest store_id):
+ * stores[i], or found[i] false when none has it.  One statement for all
+ * (the rule of icos._best_store).
+ */
+extern void stock_best_stores(int n, const Datum *upcs, const int32 *qtys, Oid upc_oid,
+							  int32 *stores, bool *found);
+
 #endif							/* ICOS_STOCK_H */
