@@ -15,12 +15,19 @@
  *	  order_write.c		prices, payments, status, events; the one statement
  *						that writes the order
  *	  order_place.c		icos.place_order: the phases in order, external_ref
+ *	  order_change.c	an order changed after placement: locked and read
+ *						into the same struct, its stock changes, prices,
+ *						payments, refunds and status (the phases of edits)
+ *	  order_edit.c		icos.edit_order
+ *	  order_cancel.c	icos.cancel_order and icos.return_lines
+ *	  order_hand_over.c	icos._hand_over: goods leave the store
  *
  *-------------------------------------------------------------------------
  */
 #ifndef ICOS_ORDER_H
 #define ICOS_ORDER_H
 
+#include "datatype/timestamp.h"
 #include "utils/jsonb.h"
 
 #include "lookup.h"
@@ -58,6 +65,7 @@ typedef struct OrderCustomerDoc
 typedef struct OrderLine
 {
 	/* read */
+	int32		no;				/* line number (a placement's: index + 1) */
 	int64		upc;			/* GTIN-14 number (icos.upc by value) */
 	int32		qty;
 	bool		has_ff;
@@ -67,10 +75,15 @@ typedef struct OrderLine
 	LookupProduct prod;
 	int32		fulfil_from;
 	bool		remote;			/* fulfil_from is another node's store */
+	bool		best_asked;		/* the store with the most available, looked up */
+	bool		best_found;
+	int32		best_store;
 	/* stock */
 	const char *status;			/* reserved, fulfilled, backorder, made_to_order */
 	int32		reserved;
 	int32		consumed;
+	int32		returned;		/* a placed line's returned_qty */
+	bool		added;			/* an edit's new line (inserted, not updated) */
 	/* priced */
 	int64		unit_price;
 	int64		discount;
@@ -146,13 +159,33 @@ typedef struct Order
 	Jsonb	   *pricing;		/* kept pricing document, or NULL */
 	int32		promised;		/* DateADT */
 	const char *status;
+	/* a placed order being changed (order_change.c) */
+	bool		has_at;
+	TimestampTz placed_at;		/* prices are those of this moment */
+	int64		paid;			/* paid less refunded, as recorded */
+	bool		lines_changed;	/* lines to write and re-price */
 } Order;
+
+/*
+ * A change of an order line's stock (order_change.c): qty > 0 reserves,
+ * qty < 0 releases; set_qty is the line's new quantity when the change
+ * comes from one.
+ */
+typedef struct OrderStockOp
+{
+	int			idx;			/* index in Order.lines */
+	int32		qty;
+	bool		has_set;
+	int32		set_qty;
+	bool		remote;			/* another node's stock (set by change_stock) */
+} OrderStockOp;
 
 /* order_json.c: the reading rules, each raising its documented error */
 extern JsonbValue *oj_key(JsonbContainer *obj, const char *key, JsonbValue *buf);
 extern bool oj_absent(const JsonbValue *v);
 extern JsonbContainer *oj_object(const JsonbValue *v);
 extern JsonbContainer *oj_array(const JsonbValue *v);
+extern JsonbContainer *oj_array_key(JsonbContainer *obj, const char *key, const char *what);
 extern char *oj_value_text(const JsonbValue *v);
 extern void oj_check_keys(const JsonbValue *obj, const char *const *allowed, const char *what);
 extern bool oj_int(JsonbContainer *obj, const char *key, const char *what, int32 *out);
@@ -190,6 +223,14 @@ extern void order_stock_remote(Order *o);
 
 /* order_write.c */
 extern void order_price(Order *o);
+extern void order_price_basket(Order *o);
+extern const char *order_status_for(int64 due, OrderMethod method, bool open_lines);
+extern void order_take_payment(const char *code_text, int n, int64 due, OrderPayment *p);
+extern char *order_payment_note(const OrderPayment *p);
+extern char *order_method_words(const char *method);
+extern Jsonb *order_object1(const char *key, int64 n);
+extern void order_line_arrays(const Order *o, const int *idx, int n, Datum *values);
+extern int32 order_lines_earliest(const Order *o);
 extern void order_settle(Order *o);
 extern void order_write(Order *o);
 extern bytea *order_digest(Jsonb *doc);
@@ -200,5 +241,19 @@ extern int32 order_earliest(OrderMethod method, int32 collect, int n, const int3
 extern char *order_pounds(int64 pence);
 extern char *order_upc_text(int64 upc);
 extern void order_refusal(const Order *o, const char *kind, Jsonb *arg);
+
+/* order_change.c */
+extern char *order_given_text(text *value, int field, const char *what);
+extern void change_lock(Datum code, bool isnull, Order *o);
+extern void change_check(const Order *o, const char *kind, Jsonb *arg);
+extern void change_log(const Order *o, const char *kind, const char *note, Jsonb *detail);
+extern void change_stock(Order *o, OrderStockOp *ops, int n);
+extern void change_write_lines(Order *o);
+extern void change_stock_remote(Order *o, OrderStockOp *ops, int n);
+extern void change_write_order(Order *o, Jsonb *address, const char *cancel_reason);
+extern void change_pay(Order *o, JsonbContainer *payments);
+extern void change_refund(Order *o, const OrderPayment *p, const char *why);
+extern void change_settle(Order *o);
+extern Datum change_doc(const Order *o);
 
 #endif							/* ICOS_ORDER_H */

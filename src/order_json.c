@@ -70,6 +70,26 @@ oj_array(const JsonbValue *v)
 	return v->val.binary.data;
 }
 
+/*
+ * icos._json_array: the array under key (NULL when absent or null); 22023
+ * when it is not an array.
+ */
+JsonbContainer *
+oj_array_key(JsonbContainer *obj, const char *key, const char *what)
+{
+	JsonbValue	buf;
+	JsonbValue *v = oj_key(obj, key, &buf);
+
+	if (oj_absent(v))
+		return NULL;
+	if (oj_array(v) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s \"%s\" must be an array", what, key),
+				 errdetail("Got %s.", oj_value_text(v))));
+	return v->val.binary.data;
+}
+
 /* A value as JSON text (for "Got ..." details). */
 char *
 oj_value_text(const JsonbValue *v)
@@ -769,21 +789,14 @@ json_array(PG_FUNCTION_ARGS)
 	JsonbValue	buf,
 				vbuf;
 	JsonbValue *obj = oj_arg(fcinfo, 0, &buf);
-	JsonbValue *v;
 	char	   *key;
 
 	if (PG_ARGISNULL(1))
 		elog(ERROR, "icos._json_array needs a key");
 	key = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	v = oj_key(oj_object(obj), key, &vbuf);
-	if (oj_absent(v))
+	if (oj_array_key(oj_object(obj), key, oj_text_arg(fcinfo, 2)) == NULL)
 		PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum("[]")));
-	if (oj_array(v) == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s \"%s\" must be an array", oj_text_arg(fcinfo, 2), key),
-				 errdetail("Got %s.", oj_value_text(v))));
-	PG_RETURN_JSONB_P(JsonbValueToJsonb(v));
+	PG_RETURN_JSONB_P(JsonbValueToJsonb(oj_key(oj_object(obj), key, &vbuf)));
 }
 
 /* icos._json_upc(obj jsonb, what text) returns icos.upc */

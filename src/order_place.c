@@ -23,7 +23,9 @@
 #include "common/hashfn.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "access/xact.h"
 #include "storage/lock.h"
+#include "utils/snapmgr.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -119,6 +121,7 @@ order_refusal(const Order *o, const char *kind, Jsonb *arg)
  * same key at this store (until it commits or aborts), then look for the
  * order of that key.  Found: its code when the document is the same, IC006
  * otherwise.  Not found: NULL, and this placement goes on holding the key.
+ * In repeatable read, one committed after the snapshot is 40001.
  */
 static char *
 place_external_ref(Order *o)
@@ -140,6 +143,26 @@ place_external_ref(Order *o)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	order_run(OS_EXTREF, v, NULL, &isnull);
+	if (SPI_processed == 0 && IsolationUsesXactSnapshot())
+	{
+		/*
+		 * In repeatable read or serializable, the transaction's snapshot may
+		 * predate a placement of this key that committed while this one
+		 * waited for the key: it cannot see that order, and placing another
+		 * would break the key (a raw 23505).  As PostgreSQL does for a row
+		 * changed after the snapshot: a serialization failure, which such a
+		 * client retries, and the retry gets that order's code.
+		 */
+		if (SPI_execute_snapshot(order_plan(OS_EXTREF), v, NULL, GetLatestSnapshot(),
+								 InvalidSnapshot, true, false, 1) == SPI_OK_SELECT &&
+			SPI_processed > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to a concurrent placement with external_ref \"%s\" at store %d",
+							o->external_ref, o->store),
+					 errdetail("That order committed after this transaction's snapshot was taken."),
+					 errhint("Retry the transaction: the placement then returns that order's code.")));
+	}
 	if (SPI_processed > 0)
 	{
 		bytea	   *mine = order_digest(o->doc);

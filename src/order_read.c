@@ -162,7 +162,7 @@ read_delivery(Order *o, JsonbContainer *root)
 
 /*
  * One requested line (number n): {"upc", "qty", "fulfil_from"?,
- * "backorder"?}.  Also read for the lines an edit adds (icos._add_lines).
+ * "backorder"?}.  Also read for the lines an edit adds (edit_order).
  */
 void
 order_read_line(JsonbValue *e, int n, OrderLine *l)

@@ -25,6 +25,7 @@
 #include "errcodes.h"
 #include "order.h"
 #include "order_sql.h"
+#include "stock.h"
 
 extern Datum current_node(PG_FUNCTION_ARGS);
 
@@ -186,18 +187,12 @@ resolve_fulfil_from(Order *o, OrderLine *l, int32 collect, bool has_collect)
 			return o->holds[i].store;
 	if (o->sell.holds_stock)
 		return o->store;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	if (!l->prod.made_to_order)
 	{
-		args[0] = Int64GetDatum(l->upc);
-		args[1] = Int32GetDatum(l->qty);
-		d = order_run(OS_BEST_STORE, args, NULL, &isnull);
-		if (!isnull)
-		{
-			SPI_finish();
-			return DatumGetInt32(d);
-		}
+		if (!l->best_asked)
+			elog(ERROR, "the best store of a line was not looked up");
+		if (l->best_found)
+			return l->best_store;
 		if (!l->backorder)
 			ereport(ERROR,
 					(errcode(ERRCODE_ICOS_NOT_ENOUGH_STOCK),
@@ -207,6 +202,8 @@ resolve_fulfil_from(Order *o, OrderLine *l, int32 collect, bool has_collect)
 	}
 	args[0] = Int32GetDatum(collect);
 	nulls[0] = has_collect ? ' ' : 'n';
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
 	d = order_run(OS_ANY_STORE, args, nulls, &isnull);
 	SPI_finish();
 	if (isnull)
@@ -218,10 +215,58 @@ resolve_fulfil_from(Order *o, OrderLine *l, int32 collect, bool has_collect)
 }
 
 /*
+ * The store with the most available (icos._best_store's rule, src/stock.c)
+ * of every line resolve_fulfil_from will want it for, in one statement: the
+ * lines without a fulfil_from, a hold of their product, or a selling store
+ * that holds stock, whose product is not made to order.
+ */
+static void
+resolve_best_stores(Order *o)
+{
+	Datum	   *upcs = palloc(sizeof(Datum) * (o->nlines + 1));
+	int32	   *qtys = palloc(sizeof(int32) * (o->nlines + 1));
+	int32	   *stores = palloc(sizeof(int32) * (o->nlines + 1));
+	bool	   *found = palloc(sizeof(bool) * (o->nlines + 1));
+	int		   *idx = palloc(sizeof(int) * (o->nlines + 1));
+	int			n = 0;
+	int			i,
+				h;
+
+	if (o->sell.holds_stock)
+		return;
+	for (i = 0; i < o->nlines; i++)
+	{
+		OrderLine  *l = &o->lines[i];
+
+		if (l->has_ff || !l->prod.found || l->prod.made_to_order)
+			continue;
+		for (h = 0; h < o->nholds; h++)
+			if (o->holds[h].upc == l->upc)
+				break;
+		if (h < o->nholds)
+			continue;
+		upcs[n] = Int64GetDatum(l->upc);
+		qtys[n] = l->qty;
+		idx[n++] = i;
+	}
+	if (n == 0)
+		return;
+	stock_best_stores(n, upcs, qtys, order_upc_type(NULL), stores, found);
+	for (i = 0; i < n; i++)
+	{
+		OrderLine  *l = &o->lines[idx[i]];
+
+		l->best_asked = true;
+		l->best_found = found[i];
+		l->best_store = stores[i];
+	}
+}
+
+/*
  * One line (number n) whose product o has looked up: sold, takeable when
  * carried out, and the store it is fulfilled from, which holds stock (and
  * is the selling store when carried out).  Also used for the lines an edit
- * adds (icos._add_lines).
+ * adds (edit_order, src/order_edit.c).
  */
 void
 order_resolve_line(Order *o, OrderLine *l, int n, bool carry, int32 collect, bool has_collect)
@@ -269,7 +314,7 @@ order_resolve_line(Order *o, OrderLine *l, int n, bool carry, int32 collect, boo
 
 /*
  * Every line's product (from the cache) and fulfilment store; also for the
- * lines an edit adds (icos._add_lines).
+ * lines an edit adds (edit_order, src/order_edit.c).
  */
 void
 order_resolve_products(Order *o, bool carry, int32 collect, bool has_collect)
@@ -282,10 +327,10 @@ order_resolve_products(Order *o, bool carry, int32 collect, bool has_collect)
 		upcs[i] = o->lines[i].upc;
 	lookup_products(o->nlines, upcs, prods);
 	for (i = 0; i < o->nlines; i++)
-	{
 		o->lines[i].prod = prods[i];
+	resolve_best_stores(o);
+	for (i = 0; i < o->nlines; i++)
 		order_resolve_line(o, &o->lines[i], i + 1, carry, collect, has_collect);
-	}
 }
 
 /* Phase 2: every reference of the order. */

@@ -7,7 +7,8 @@
  * Besides the write (order_write.c) and the customer statement
  * (order_customer.c), the engine calls a few SQL entry points of the other
  * parts of icos for what only some orders need: the stock engine's
- * icos._best_store, _available, _reserve, _consume and _take_hold (src/stock.c),
+ * icos._reserve, _consume and _take_hold (src/stock.c; the best stores
+ * of a placement's lines are its C function, stock_best_stores),
  * the hold access rule (icos._check_hold_access), replication's
  * icos._request_stock and the change rules (icos._change_refusal).  Each
  * of those rules stays stated where it is.
@@ -30,7 +31,7 @@ typedef struct OrderSqlDef
 {
 	const char *sql;
 	const char *args;			/* i int4, l int8, t text, u upc, U upc[], c order_code, j jsonb,
-								 * J jsonb[], d date, b bytea, I int4[], L int8[], T text[] */
+								 * J jsonb[], d date, b bytea, I int4[], L int8[], T text[], o bool */
 } OrderSqlDef;
 
 /*
@@ -42,13 +43,11 @@ typedef struct OrderSqlDef
 	"(SELECT v.vat_rate FROM icos.product_vat_rate v WHERE v.upc OPERATOR(pg_catalog.=) " upc ")"
 
 static const OrderSqlDef order_sql_defs[OS_COUNT] = {
-	[OS_BEST_STORE] = {"SELECT icos._best_store($1, $2)", "ui"},
 	[OS_ANY_STORE] = {"SELECT s.store_id FROM icos.store s WHERE s.kind IN ('store', 'warehouse')"
 	" ORDER BY s.store_id OPERATOR(pg_catalog.=) $1 DESC, s.kind = 'warehouse' DESC, s.store_id LIMIT 1", "i"},
 	[OS_HOLD] = {"SELECT h.store_id, h.upc::pg_catalog.int8, h.qty, icos._check_hold_access(h, 'use')::text"
 	" FROM icos.stock_hold h WHERE h.hold_id OPERATOR(pg_catalog.=) $1", "l"},
 	[OS_TAKE_HOLD] = {"SELECT icos._take_hold($1, $2, $3, $4, $5)", "liuit"},
-	[OS_AVAILABLE] = {"SELECT icos._available($1, $2)", "iu"},
 	[OS_RESERVE] = {"SELECT icos._reserve($1, $2, $3, $4, $5)", "iuitt"},
 	[OS_CONSUME] = {"SELECT icos._consume($1, $2, $3, $4, $5)", "iuitt"},
 	[OS_REQUEST] = {"SELECT icos._request_stock(o, $2, $3, $4, $5) FROM icos.orders o"
@@ -89,16 +88,62 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 		"SELECT $2, $1, $32[i], $33[i], $34[i], $5, $35"
 		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($32)) AS i",
 	"citlittjiddlllTjtbUIITIILLLTLLTTTJitIUIITtj"},
-	/* the lines an edit adds (order_add_lines.c) */
-	[OS_NEXT_LINE] = {"SELECT coalesce(max(l.line), 0) + 1 FROM icos.order_line l"
-	" WHERE l.code OPERATOR(pg_catalog.=) $1", "c"},
-	[OS_ADD_LINES] = {"INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, vat_rate)"
-	" SELECT $1, $2, $3 + i - 1, $4[i], $5[i], $6[i], $7[i], " ORDER_LINE_VAT_RATE("$4[i]")
-	" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($4)) AS i", "iciUIIT"},
-	/* the open lines of an order, for its earliest date (order_earliest.c) */
-	[OS_EARLIEST] = {"SELECT l.fulfil_from, l.status IN ('backorder', 'made_to_order'), p.lead_time_days"
+	/* an order changed after placement (order_change.c) */
+	[OS_LOCK] = {"SELECT o.store_id, o.channel, o.status, o.delivery_method, o.collect_store,"
+	" o.delivery_date, o.promised_date, o.gross_pence, o.discount_pence, o.total_pence, o.customer_id,"
+	" o.coupons, o.placed_at, icos._paid(o.code), o.code::pg_catalog.text"
+	" FROM icos.orders o WHERE o.code OPERATOR(pg_catalog.=) $1 FOR UPDATE", "c"},
+	[OS_LINES] = {"SELECT l.line, l.upc::pg_catalog.int8, l.qty, l.fulfil_from, l.status, l.reserved_qty,"
+	" l.consumed_qty, l.returned_qty, l.unit_price_pence, l.discount_pence, l.net_pence, p.lead_time_days"
 	" FROM icos.order_line l JOIN icos.product p ON p.upc OPERATOR(pg_catalog.=) l.upc"
-	" WHERE l.code OPERATOR(pg_catalog.=) $1 AND l.status IN ('reserved', 'backorder', 'made_to_order')", "c"},
+	" WHERE l.code OPERATOR(pg_catalog.=) $1 ORDER BY l.line", "c"},
+	[OS_CHECK] = {"SELECT icos._check_change(o, $2, $3) FROM icos.orders o"
+	" WHERE o.code OPERATOR(pg_catalog.=) $1", "ctj"},
+	[OS_LOG] = {"SELECT icos._log(o, $2, $3, $4) FROM icos.orders o"
+	" WHERE o.code OPERATOR(pg_catalog.=) $1", "cttj"},
+	[OS_EDIT_REQUEST] = {"SELECT icos._edit_request(o, $2) FROM icos.orders o"
+	" WHERE o.code OPERATOR(pg_catalog.=) $1", "cj"},
+	[OS_LINES_UPDATE] = {"UPDATE icos.order_line l SET qty = x.qty, status = x.status,"
+	" reserved_qty = x.reserved, consumed_qty = x.consumed, returned_qty = x.returned,"
+	" unit_price_pence = x.unit_price, discount_pence = x.discount, net_pence = x.net"
+	" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4),"
+	" pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8),"
+	" pg_catalog.unnest($9), pg_catalog.unnest($10))"
+	" AS x(line, qty, status, reserved, consumed, returned, unit_price, discount, net)"
+	" WHERE l.code OPERATOR(pg_catalog.=) $1 AND l.line OPERATOR(pg_catalog.=) x.line", "cIITIIILLL"},
+	/* the lines an edit adds: the arrays of the placement's (order_line_arrays) */
+	[OS_LINES_INSERT] = {"INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status,"
+	"  reserved_qty, consumed_qty, unit_price_pence, discount_pence, net_pence, vat_rate)"
+	" SELECT $1, $2, $3[i], $4[i], $5[i], $6[i], $7[i], $8[i], $9[i], $10[i], $11[i], $12[i], "
+	ORDER_LINE_VAT_RATE("$4[i]")
+	" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($4)) AS i", "icIUIITIILLL"},
+	[OS_ORDER_UPDATE] = {"UPDATE icos.orders o SET"
+	" gross_pence = CASE WHEN $2 THEN $3 ELSE o.gross_pence END,"
+	" discount_pence = CASE WHEN $2 THEN $4 ELSE o.discount_pence END,"
+	" total_pence = CASE WHEN $2 THEN $5 ELSE o.total_pence END,"
+	" pricing = CASE WHEN $2 THEN $6 ELSE o.pricing END,"
+	" delivery_address = coalesce($7, o.delivery_address), delivery_date = coalesce($8, o.delivery_date),"
+	" promised_date = $9, status = $10, cancel_reason = coalesce($11, o.cancel_reason),"
+	" updated_at = pg_catalog.now()"
+	" WHERE o.code OPERATOR(pg_catalog.=) $1", "collljjddtt"},
+	[OS_STATUS] = {"UPDATE icos.orders o SET status = $2, updated_at = pg_catalog.now()"
+	" WHERE o.code OPERATOR(pg_catalog.=) $1", "ct"},
+	[OS_PAY] = {"INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,"
+	"  tendered_pence, reference, employee_id)"
+	" SELECT $1, $2, coalesce(max(y.payment_no), 0) + 1, $3, $4, $5, $6, $7, icos._current_employee()"
+	" FROM icos.order_payment y WHERE y.code OPERATOR(pg_catalog.=) $2 RETURNING payment_no", "icttllt"},
+	[OS_PAY_NETS] = {"SELECT y.method, pg_catalog.sum(CASE y.kind WHEN 'payment' THEN y.amount_pence"
+	" ELSE -y.amount_pence END)::pg_catalog.int8 AS net"
+	" FROM icos.order_payment y WHERE y.code OPERATOR(pg_catalog.=) $1 GROUP BY y.method"
+	" HAVING pg_catalog.sum(CASE y.kind WHEN 'payment' THEN y.amount_pence ELSE -y.amount_pence END)"
+	" OPERATOR(pg_catalog.>) 0 ORDER BY pg_catalog.max(y.payment_no) DESC", "c"},
+	[OS_REMOTE] = {"SELECT icos._request_stock(o, $2, $3, $4, $5, $6) FROM icos.orders o"
+	" WHERE o.code OPERATOR(pg_catalog.=) $1", "ciuiit"},
+	[OS_REMOTE_READY] = {"SELECT icos._remote_line_ready(o, $2) FROM icos.orders o"
+	" WHERE o.code OPERATOR(pg_catalog.=) $1", "ci"},
+	[OS_HAND_OVER_LINES] = {"UPDATE icos.order_line l SET reserved_qty = 0, consumed_qty = l.qty, status = 'fulfilled'"
+	" WHERE l.code OPERATOR(pg_catalog.=) $1 AND l.line OPERATOR(pg_catalog.=) ANY ($2)", "cI"},
+	[OS_DOC] = {"SELECT icos._doc($1)", "c"},
 };
 
 static SPIPlanPtr order_plans[OS_COUNT];
@@ -171,6 +216,8 @@ order_arg_type(char c, Oid upc, Oid code)
 			return INT8ARRAYOID;
 		case 'T':
 			return TEXTARRAYOID;
+		case 'o':
+			return BOOLOID;
 	}
 	elog(ERROR, "unknown argument type letter %c", c);
 	return InvalidOid;

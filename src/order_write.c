@@ -19,6 +19,8 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/jsonb.h"
+#include "utils/json.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
@@ -85,11 +87,15 @@ write_lines(JsonbParseState **st, const Order *o, bool placed)
 }
 
 /*
- * An order with coupons: icos.price_basket itself, with the basket
- * icos._reprice gives it (customer and coupons), read back.
+ * Prices from icos.price_basket itself (an order with coupons, and every
+ * order an edit, cancel or return changes): the basket of the order's
+ * lines still sold (not cancelled, less what came back) with its customer,
+ * coupons and, for a placed order, the moment it was placed; read back
+ * into the lines and totals.  A line the basket leaves out keeps its unit
+ * price and nets nothing.
  */
-static void
-price_with_coupons(Order *o)
+void
+order_price_basket(Order *o)
 {
 	JsonbParseState *st = NULL;
 	Jsonb	   *basket;
@@ -102,9 +108,28 @@ price_with_coupons(Order *o)
 	int			i;
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-	write_lines(&st, o, false);
+	jb_put_key(&st, "lines");
+	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+	for (i = 0; i < o->nlines; i++)
+	{
+		OrderLine  *l = &o->lines[i];
+
+		l->discount = 0;
+		l->net = 0;
+		if ((l->status != NULL && strcmp(l->status, "cancelled") == 0) || l->qty <= l->returned)
+			continue;
+		pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		jb_put_int(&st, "line", l->no > 0 ? l->no : i + 1);
+		jb_put_text(&st, "upc", order_upc_text(l->upc));
+		jb_put_int(&st, "qty", l->qty - l->returned);
+		pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	}
+	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
 	jb_put_int(&st, "store", o->store);
 	jb_put_text(&st, "channel", o->channel);
+	if (o->has_at)
+		jb_put_text(&st, "at", JsonEncodeDateTime(NULL, TimestampTzGetDatum(o->placed_at),
+												  TIMESTAMPTZOID, NULL));
 	if (o->customer_kind != OC_NONE)
 		jb_put_int(&st, "customer", o->customer_id);
 	jb_put_key(&st, "coupons");
@@ -143,11 +168,19 @@ price_with_coupons(Order *o)
 
 		if (tok != WJB_ELEM || (lc = oj_object(&e)) == NULL)
 			continue;
-		if (!oj_is_count(oj_key(lc, "line", &buf), &n) || n > o->nlines)
+		if (!oj_is_count(oj_key(lc, "line", &buf), &n))
 			continue;
-		o->lines[n - 1].unit_price = write_pence(lc, "unit_price");
-		o->lines[n - 1].discount = write_pence(lc, "discount");
-		o->lines[n - 1].net = write_pence(lc, "net");
+		for (i = 0; i < o->nlines; i++)
+		{
+			OrderLine  *l = &o->lines[i];
+
+			if ((l->no > 0 ? l->no : i + 1) != n)
+				continue;
+			l->unit_price = write_pence(lc, "unit_price");
+			l->discount = write_pence(lc, "discount");
+			l->net = write_pence(lc, "net");
+			break;
+		}
 	}
 }
 
@@ -163,7 +196,7 @@ order_price(Order *o)
 
 	if (o->ncoupons > 0)
 	{
-		price_with_coupons(o);
+		order_price_basket(o);
 		return;
 	}
 	upcs = palloc(sizeof(int64) * o->nlines);
@@ -189,8 +222,8 @@ order_price(Order *o)
 
 /*
  * The earliest date an order's stock and lead times allow, from today (the
- * one statement of the rule: placements here, edits through icos._earliest,
- * src/order_earliest.c): a day to move goods unless collected where they
+ * one statement of the rule: placements and edits, through
+ * order_lines_earliest): a day to move goods unless collected where they
  * are (carried goods are gone), plus the lead time (1 to
  * ORDER_MAX_LEAD_DAYS days) of what is not in stock (waiting[i]: a
  * back-ordered or made-to-order line).
@@ -215,26 +248,35 @@ order_earliest(OrderMethod method, int32 collect, int n, const int32 *ffs,
 	return GetSQLCurrentDate() + (int32) days;
 }
 
-static int32
-write_earliest(const Order *o)
+/*
+ * The earliest date of an order's open lines (reserved, back-ordered or
+ * made to order): a placement's, or a placed order's after an edit.
+ */
+int32
+order_lines_earliest(const Order *o)
 {
 	int32	   *ffs = palloc(sizeof(int32) * (o->nlines + 1));
 	bool	   *waiting = palloc(sizeof(bool) * (o->nlines + 1));
 	int32	   *leads = palloc(sizeof(int32) * (o->nlines + 1));
+	int			n = 0;
 	int			i;
 
 	for (i = 0; i < o->nlines; i++)
 	{
-		ffs[i] = o->lines[i].fulfil_from;
-		waiting[i] = strcmp(o->lines[i].status, "backorder") == 0 ||
-			strcmp(o->lines[i].status, "made_to_order") == 0;
-		leads[i] = o->lines[i].prod.lead_time_days;
+		const char *st = o->lines[i].status;
+		bool		w = strcmp(st, "backorder") == 0 || strcmp(st, "made_to_order") == 0;
+
+		if (!w && strcmp(st, "reserved") != 0)
+			continue;
+		ffs[n] = o->lines[i].fulfil_from;
+		waiting[n] = w;
+		leads[n++] = o->lines[i].prod.lead_time_days;
 	}
-	return order_earliest(o->method, o->collect, o->nlines, ffs, waiting, leads);
+	return order_earliest(o->method, o->collect, n, ffs, waiting, leads);
 }
 
-static char *
-write_spoken(const char *method)
+char *
+order_method_words(const char *method)
 {
 	char	   *s = pstrdup(method);
 	char	   *p;
@@ -245,14 +287,60 @@ write_spoken(const char *method)
 	return s;
 }
 
-static Jsonb *
-write_object1(const char *key, int64 n)
+/* {key: n}: an event's detail, a change rule's argument. */
+Jsonb *
+order_object1(const char *key, int64 n)
 {
 	JsonbParseState *st = NULL;
 
 	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
 	jb_put_int(&st, key, n);
 	return JsonbValueToJsonb(pushJsonbValue(&st, WJB_END_OBJECT, NULL));
+}
+
+/*
+ * The status of an order from what is still due: awaiting payment, or
+ * placed; a carried-out sale with nothing left to hand over is completed.
+ */
+const char *
+order_status_for(int64 due, OrderMethod method, bool open_lines)
+{
+	if (due > 0)
+		return "awaiting_payment";
+	return method == OM_CARRY && !open_lines ? "completed" : "placed";
+}
+
+/*
+ * Payment n of an order owing due: only cash may be tendered above what is
+ * owed (change is given), and nothing is taken when nothing is owed
+ * (IC003); sets what it applies.
+ */
+void
+order_take_payment(const char *code_text, int n, int64 due, OrderPayment *p)
+{
+	if (due <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_PAYMENT),
+				 errmsg("nothing is owed on order %s", code_text),
+				 errdetail("Payment %d of %s was not taken.", n, order_pounds(p->amount))));
+	if (p->amount > due && strcmp(p->method, "cash") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_PAYMENT),
+				 errmsg("payment of %s is more than the %s owed on order %s",
+						order_pounds(p->amount), order_pounds(due), code_text),
+				 errdetail("Only cash can be tendered above the amount due (change is given).")));
+	p->applied = Min(p->amount, due);
+}
+
+/* A payment event's note: "visa 12.50", "cash 5.00 (tendered 10.00, change 5.00)". */
+char *
+order_payment_note(const OrderPayment *p)
+{
+	if (p->amount > p->applied)
+		return psprintf("%s %s (tendered %s, change %s)", order_method_words(p->method),
+						order_pounds(p->applied), order_pounds(p->amount),
+						order_pounds(p->amount - p->applied));
+	return psprintf("%s %s", order_method_words(p->method), order_pounds(p->applied));
 }
 
 /*
@@ -263,7 +351,7 @@ write_object1(const char *key, int64 n)
 void
 order_settle(Order *o)
 {
-	int32		earliest = write_earliest(o);
+	int32		earliest = order_lines_earliest(o);
 	int64		paid = 0;
 	int			i;
 
@@ -281,25 +369,10 @@ order_settle(Order *o)
 		order_refusal(o, "payment", NULL);
 	for (i = 0; i < o->npay; i++)
 	{
-		OrderPayment *p = &o->pay[i];
-		int64		due = o->total - paid;
-
-		if (due <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_ICOS_PAYMENT),
-					 errmsg("nothing is owed on order %s", o->code_text),
-					 errdetail("Payment %d of %s was not taken.", i + 1, order_pounds(p->amount))));
-		if (p->amount > due && strcmp(p->method, "cash") != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_ICOS_PAYMENT),
-					 errmsg("payment of %s is more than the %s owed on order %s",
-							order_pounds(p->amount), order_pounds(due), o->code_text),
-					 errdetail("Only cash can be tendered above the amount due (change is given).")));
-		p->applied = Min(p->amount, due);
-		paid += p->applied;
+		order_take_payment(o->code_text, i + 1, o->total - paid, &o->pay[i]);
+		paid += o->pay[i].applied;
 	}
-	o->status = o->total - paid > 0 ? "awaiting_payment" :
-		o->method == OM_CARRY ? "completed" : "placed";
+	o->status = order_status_for(o->total - paid, o->method, false);
 }
 
 /* The placed event's detail: {"lines": [{line, upc, qty, fulfil_from, status}]}. */
@@ -381,12 +454,8 @@ write_events(const Order *o, Datum *values)
 		const OrderPayment *p = &o->pay[i];
 
 		kinds[n] = "payment";
-		notes[n] = p->amount > p->applied ?
-			psprintf("%s %s (tendered %s, change %s)", write_spoken(p->method),
-					 order_pounds(p->applied), order_pounds(p->amount),
-					 order_pounds(p->amount - p->applied)) :
-			psprintf("%s %s", write_spoken(p->method), order_pounds(p->applied));
-		details[n++] = JsonbPGetDatum(write_object1("payment", i + 1));
+		notes[n] = order_payment_note(p);
+		details[n++] = JsonbPGetDatum(order_object1("payment", i + 1));
 	}
 	if (strcmp(o->status, "awaiting_payment") != 0)
 	{
@@ -404,12 +473,52 @@ write_events(const Order *o, Datum *values)
 	values[33] = write_array(details, n, JSONBOID);
 }
 
+/*
+ * The columns of new order lines as arrays, values[0..8]: upc, qty,
+ * fulfil_from, status, reserved, consumed, unit price, discount, net.  The
+ * lines are o->lines[idx[i]] for i < n, or the first n when idx is NULL:
+ * the one description of a written line, for a placement's lines
+ * (order_write) and the lines an edit adds (change_write_lines).
+ */
+void
+order_line_arrays(const Order *o, const int *idx, int n, Datum *values)
+{
+	Datum	   *a = palloc(sizeof(Datum) * (n + 1) * 8);
+	char	  **s = palloc(sizeof(char *) * (n + 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const OrderLine *l = &o->lines[idx ? idx[i] : i];
+
+		a[i] = Int64GetDatum(l->upc);
+		a[n + i] = Int32GetDatum(l->qty);
+		a[2 * n + i] = Int32GetDatum(l->fulfil_from);
+		s[i] = (char *) l->status;
+		a[3 * n + i] = Int32GetDatum(l->reserved);
+		a[4 * n + i] = Int32GetDatum(l->consumed);
+		a[5 * n + i] = Int64GetDatum(l->unit_price);
+		a[6 * n + i] = Int64GetDatum(l->discount);
+		a[7 * n + i] = Int64GetDatum(l->net);
+	}
+	values[0] = write_array(a, n, order_upc_type(NULL));
+	values[1] = write_array(a + n, n, INT4OID);
+	values[2] = write_array(a + 2 * n, n, INT4OID);
+	values[3] = write_texts(s, n);
+	values[4] = write_array(a + 3 * n, n, INT4OID);
+	values[5] = write_array(a + 4 * n, n, INT4OID);
+	values[6] = write_array(a + 5 * n, n, INT8OID);
+	values[7] = write_array(a + 6 * n, n, INT8OID);
+	values[8] = write_array(a + 7 * n, n, INT8OID);
+}
+
 /* Phase 5: the order, its lines, payments, events and ledger rows, in one statement. */
 void
 order_write(Order *o)
 {
 	Datum		values[43];
 	char		nulls[43];
+	int			rc;
 	Oid			upc = order_upc_type(NULL);
 	int			n = o->nlines;
 	int			m = Max(o->npay, 0);
@@ -447,32 +556,9 @@ order_write(Order *o)
 	nulls[17] = o->external_ref ? ' ' : 'n';
 
 	/* the lines */
-	for (i = 0; i < n; i++)
-	{
-		const OrderLine *l = &o->lines[i];
-
-		a[i] = Int64GetDatum(l->upc);
-		a[n + i] = Int32GetDatum(l->qty);
-		a[2 * n + i] = Int32GetDatum(l->fulfil_from);
-		s[i] = (char *) l->status;
-		a[3 * n + i] = Int32GetDatum(l->reserved);
-		a[4 * n + i] = Int32GetDatum(l->consumed);
-		a[5 * n + i] = Int64GetDatum(l->unit_price);
-		a[6 * n + i] = Int64GetDatum(l->discount);
-		a[7 * n + i] = Int64GetDatum(l->net);
-	}
-	values[18] = write_array(a, n, upc);
-	values[19] = write_array(a + n, n, INT4OID);
-	values[20] = write_array(a + 2 * n, n, INT4OID);
-	values[21] = write_texts(s, n);
-	values[22] = write_array(a + 3 * n, n, INT4OID);
-	values[23] = write_array(a + 4 * n, n, INT4OID);
-	values[24] = write_array(a + 5 * n, n, INT8OID);
-	values[25] = write_array(a + 6 * n, n, INT8OID);
-	values[26] = write_array(a + 7 * n, n, INT8OID);
+	order_line_arrays(o, NULL, n, values + 18);
 
 	/* the payments */
-	a += 8 * n;
 	for (i = 0; i < m; i++)
 	{
 		s[i] = (char *) o->pay[i].method;
@@ -511,7 +597,8 @@ order_write(Order *o)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_plan(order_plan(OS_WRITE), values, nulls, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "placement: the order was not written");
+	rc = SPI_execute_plan(order_plan(OS_WRITE), values, nulls, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "placement: the order was not written: %s", SPI_result_code_string(rc));
 	SPI_finish();
 }

@@ -133,7 +133,7 @@ typedef enum StockPlanId
 	SP_HOLD_LOCK,
 	SP_NAMES,
 	SP_AVAILABLE,
-	SP_BEST,
+	SP_BEST_MANY,
 	SP_LEDGER_MANY,
 	SP_SLOTS,
 	SP_FAST_LINES,
@@ -250,18 +250,25 @@ static const StockPlanDef plan_defs[SP_COUNT] = {
 		"     WHERE h.store_id = $1 AND h.upc OPERATOR(pg_catalog.=) $2 AND h.status = 'active'"
 	"     AND h.expires_at <= pg_catalog.clock_timestamp())",
 	false},
-	/* SP_BEST: upc, qty */
-	{"Ui",
-		"SELECT a.store_id FROM ("
-		" SELECT s.store_id, sum(s.on_hand - s.reserved)"
-		"  + coalesce((SELECT sum(h.qty) FROM icos.stock_hold h"
-		"     WHERE h.store_id = s.store_id AND h.upc OPERATOR(pg_catalog.=) $1"
-		"     AND h.status = 'active' AND h.expires_at <= pg_catalog.clock_timestamp()), 0) AS avail"
-		" FROM icos.stock_slot s JOIN icos.store st ON st.store_id = s.store_id"
-		" WHERE s.upc OPERATOR(pg_catalog.=) $1 AND st.kind IN ('store', 'warehouse') AND st.active"
-		" GROUP BY s.store_id) a"
-	" WHERE a.avail >= $2 ORDER BY a.avail DESC, a.store_id LIMIT 1",
-	false},
+	/*
+	 * SP_BEST_MANY: upcs, qtys: for each (upc, qty), in order, the active
+	 * store or warehouse with the most available, at least qty, ties to the
+	 * lowest store_id; null when none has qty.  One statement for every line
+	 * of an order (the rule of icos._best_store).
+	 */
+	{"AI",
+		"SELECT x.i, (SELECT a.store_id FROM ("
+		"  SELECT s.store_id, sum(s.on_hand - s.reserved)"
+		"   + coalesce((SELECT sum(h.qty) FROM icos.stock_hold h"
+		"      WHERE h.store_id = s.store_id AND h.upc OPERATOR(pg_catalog.=) x.u"
+		"      AND h.status = 'active' AND h.expires_at <= pg_catalog.clock_timestamp()), 0) AS avail"
+		"  FROM icos.stock_slot s JOIN icos.store st ON st.store_id = s.store_id"
+		"  WHERE s.upc OPERATOR(pg_catalog.=) x.u AND st.kind IN ('store', 'warehouse') AND st.active"
+		"  GROUP BY s.store_id) a"
+		" WHERE a.avail >= x.q ORDER BY a.avail DESC, a.store_id LIMIT 1)"
+		" FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) WITH ORDINALITY AS x(u, q, i)"
+	" ORDER BY x.i",
+	true},
 	/* SP_LEDGER_MANY: stores, upcs, d_on_hands, d_reserveds, reasons, kind, order */
 	{"IAIITtt",
 		"INSERT INTO icos.stock_movement"
@@ -1030,6 +1037,45 @@ stock_change(const StockItem *item, const char *kind, int32 d_on_hand, int32 d_r
 	stock_ledger(item, kind, d_on_hand, d_reserved, order, hold, has_hold, reason);
 }
 
+static void stock_require_qty(int32 qty);
+
+/* See stock.h. */
+bool
+stock_change_item(int32 store, Datum upc, Oid upc_oid, const char *kind,
+				  int32 d_on_hand, int32 d_reserved, text *order, const char *note,
+				  bool or_false)
+{
+	StockItem	item;
+	const StockOp *op;
+	int32		qty;
+	int64		have = 0;
+
+	item.store = store;
+	item.upc = upc;
+	stock_set_upc_oid(upc_oid);
+	op = stock_op_for(kind, d_on_hand, d_reserved, &qty);
+	stock_require_qty(qty);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (op->kind == OP_ADD_SPREAD || op->kind == OP_ADD_ONE)
+	{
+		stock_ensure_item(&item);
+		stock_add(&item, op, qty);
+	}
+	else if (!stock_take(&item, op, qty, op->from_available, &have))
+	{
+		if (or_false)
+		{
+			SPI_finish();
+			return false;
+		}
+		stock_report_short(&item, op, qty, have);
+	}
+	stock_ledger(&item, kind, d_on_hand, d_reserved, order, 0, false, note);
+	SPI_finish();
+	return true;
+}
+
 /* Argument checks shared by the SQL-callable functions. */
 static void
 stock_require(FunctionCallInfo fcinfo, int argno, const char *what)
@@ -1415,31 +1461,59 @@ stock_available(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32((int32) avail);
 }
 
+/* See stock.h. */
+void
+stock_best_stores(int n, const Datum *upcs, const int32 *qtys, Oid upc_oid, int32 *stores,
+				  bool *found)
+{
+	Datum		values[2];
+	Datum	   *q = palloc(sizeof(Datum) * (n + 1));
+	int16		len;
+	bool		byval;
+	char		align;
+	int			i;
+
+	if (n == 0)
+		return;
+	stock_set_upc_oid(upc_oid);
+	for (i = 0; i < n; i++)
+	{
+		stock_require_qty(qtys[i]);
+		q[i] = Int32GetDatum(qtys[i]);
+	}
+	get_typlenbyvalalign(upc_oid, &len, &byval, &align);
+	values[0] = PointerGetDatum(construct_array((Datum *) upcs, n, upc_oid, len, byval, align));
+	values[1] = PointerGetDatum(construct_array(q, n, INT4OID, 4, true, TYPALIGN_INT));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (stock_exec(SP_BEST_MANY, values, NULL, SPI_OK_SELECT) != (uint64) n)
+		elog(ERROR, "best stores: %d products asked, another number answered", n);
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		stores[i] = stock_get_int32(i, 2, &isnull);
+		found[i] = !isnull;
+	}
+	SPI_finish();
+}
+
 /* icos._best_store(upc, qty): the store with the most available, or null. */
 PG_FUNCTION_INFO_V1(stock_best_store);
 Datum
 stock_best_store(PG_FUNCTION_ARGS)
 {
-	Datum		values[2];
-	bool		isnull = true;
-	int32		store = 0;
+	Datum		upc;
 	int32		qty;
+	int32		store;
+	bool		found;
 
 	stock_require(fcinfo, 0, "a product code");
 	stock_require(fcinfo, 1, "a quantity");
+	upc = PG_GETARG_DATUM(0);
 	qty = PG_GETARG_INT32(1);
-	stock_require_qty(qty);
-
-	stock_set_upc_type(fcinfo, 0);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	values[0] = PG_GETARG_DATUM(0);
-	values[1] = Int32GetDatum(qty);
-	if (stock_exec(SP_BEST, values, NULL, SPI_OK_SELECT) == 1)
-		store = stock_get_int32(0, 1, &isnull);
-	SPI_freetuptable(SPI_tuptable);
-	SPI_finish();
-	if (isnull)
+	stock_best_stores(1, &upc, &qty, get_fn_expr_argtype(fcinfo->flinfo, 0), &store, &found);
+	if (!found)
 		PG_RETURN_NULL();
 	PG_RETURN_INT32(store);
 }

@@ -12,7 +12,10 @@
 #      ordering its own UPC (target: hot >= 0.5x spread), then proves nothing
 #      was oversold: verify_stock() is empty and units sold + available equal
 #      the units received;
-#   3. memory: one backend places 1,000 and then ICOS_BENCH_MEMORY_ORDERS
+#   3. an order changed: a web order placed, a line added (edit_order) and
+#      the order cancelled (cancel_order), one transaction, against a
+#      tpcb-like run next to it, twice: reported;
+#   4. memory: one backend places 1,000 and then ICOS_BENCH_MEMORY_ORDERS
 #      web orders (default 100,000), each its own transaction; its private
 #      resident memory (RssAnon) after the first 1,000 and at the end.
 # Runs are interleaved, the order of the workloads turning round by round.
@@ -88,6 +91,25 @@ SELECT icos.place_order(jsonb_build_object(
 	'delivery', jsonb_build_object('method', 'home'),
 	'payments', jsonb_build_array(jsonb_build_object('method', 'visa', 'amount', 1.00, 'reference', 'auth ' || :k))));
 EOT
+# The order changed: placed as on the web, a fourth line added, cancelled.
+cat >"$W/edit.sql" <<EOT
+\\set a random(1, 200)
+\\set b random(1, 200)
+\\set c random(1, 200)
+\\set d random(1, 200)
+\\set k random(1, 10000)
+SELECT icos.place_order(jsonb_build_object(
+	'store', 601, 'channel', 'web',
+	'customer', jsonb_build_object('name', 'Bench Customer ' || :k, 'email', 'customer' || :k || '@example.com'),
+	'lines', jsonb_build_array(
+		jsonb_build_object('upc', (ARRAY[$upcs])[:a], 'qty', 1),
+		jsonb_build_object('upc', (ARRAY[$upcs])[:b], 'qty', 2),
+		jsonb_build_object('upc', (ARRAY[$upcs])[:c], 'qty', 1)),
+	'delivery', jsonb_build_object('method', 'home'))) AS code \\gset
+SELECT icos.edit_order(:code, jsonb_build_object('add_lines',
+	jsonb_build_array(jsonb_build_object('upc', (ARRAY[$upcs])[:d], 'qty', 1)))) IS NOT NULL;
+SELECT icos.cancel_order(:code, 'bench: changed, then cancelled') IS NOT NULL;
+EOT
 cat >"$W/hot.sql" <<EOT
 SELECT icos.place_order(jsonb_build_object('store', 10, 'channel', 'pos',
 	'lines', jsonb_build_array(jsonb_build_object('upc', (ARRAY[$upcs])[1], 'qty', 1)),
@@ -136,6 +158,7 @@ SECS=5 tps icos_tpcb 8 builtin >/dev/null
 SECS=5 tps $DB 8 "$W/place_order.sql" >/dev/null
 SECS=5 tps $DB 8 "$W/web.sql" >/dev/null
 SECS=5 tps $DB 8 "$W/phone.sql" >/dev/null
+SECS=5 tps $DB 8 "$W/edit.sql" >/dev/null
 say "place_order vs tpcb-like, 8 clients, ${SECS}s each, $ROUNDS interleaved rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 ts=""; ps=""; ws=""; hs=""
 for r in $(seq 1 "$ROUNDS"); do
@@ -155,6 +178,9 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 say "hot product vs spread products, 16 clients, ${SECS}s each, interleaved twice"
 s1=$(tps $DB 16 "$W/spread.sql"); h1=$(tps $DB 16 "$W/hot.sql")
 s2=$(tps $DB 16 "$W/spread.sql"); h2=$(tps $DB 16 "$W/hot.sql")
+say "an order changed (placed, a line added, cancelled) vs tpcb-like, 8 clients, twice"
+et1=$(tps icos_tpcb 8 builtin); e1=$(tps $DB 8 "$W/edit.sql")
+e2=$(tps $DB 8 "$W/edit.sql"); et2=$(tps icos_tpcb 8 builtin)
 
 # Memory: one backend (one psql session) places the web orders, each
 # statement its own transaction; its private resident memory is read from
@@ -199,7 +225,7 @@ oversold=$(psql -X -At -d $DB -c "
 		OR s.reserved <> coalesce(sold.held, 0))")
 
 awk -v ts="$ts" -v ps="$ps" -v ws="$ws" -v hs="$hs" -v s1="$s1" -v s2="$s2" \
-	-v h1="$h1" -v h2="$h2" -v problems="$problems" -v oversold="$oversold" \
+	-v h1="$h1" -v h2="$h2" -v e1="$e1" -v e2="$e2" -v et1="$et1" -v et2="$et2" -v problems="$problems" -v oversold="$oversold" \
 	-v mb="$mem_before" -v ma="$mem_after" -v mn="$MEM_ORDERS" \
 	-v l0="$(cut -d' ' -f1-3 /proc/loadavg)" -v l1="$load_after" '
 	# one workload against tpcb-like: tps and ratio per round, median ratio
@@ -231,6 +257,7 @@ awk -v ts="$ts" -v ps="$ps" -v ws="$ws" -v hs="$hs" -v s1="$s1" -v s2="$s2" \
 	row("phone order: as web, one line from another node (request)", hs, 0);
 	printf "| hot product 16 clients | 16 different UPCs (reference) | %.0f, %.0f | | 1.00 | reference |\n", s1, s2;
 	printf "| hot product 16 clients | one UPC for all | %.0f, %.0f | | %.2f (means) | >= 0.5: %s |\n", h1, h2, h / s, (h / s >= 0.5 ? "met" : "MISSED");
+	printf "| order changed 8 clients | place (web, 3 lines) + edit_order adding a line + cancel_order, one transaction; tpcb-like next to it | %.0f, %.0f (tpcb-like %.0f, %.0f) | %.2f, %.2f | %.2f (means) | reported |\n", e1, e2, et1, et2, e1 / et1, e2 / et2, (e1 + e2) / (et1 + et2);
 	printf "| invariants after the runs | verify_stock() rows; products oversold or miscounted | %d; %d | | | 0; 0: %s |\n", problems, oversold, (problems == 0 && oversold == 0 ? "met" : "MISSED");
 	printf "| memory of one backend | RssAnon after 1,000 web orders; after %d more | %d kB; %d kB | | %+d kB | no growth |\n", mn, mb, ma, ma - mb;
 }'

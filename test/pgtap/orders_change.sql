@@ -1,7 +1,7 @@
 -- edit_order, cancel_order, add_note, advance_order, return_lines,
 -- customer_orders and every refusal of the change rules.
 BEGIN;
-SELECT plan(82);
+SELECT plan(90);
 \ir orders_fixture.psql
 
 CREATE FUNCTION pg_temp.doc(p text) RETURNS jsonb LANGUAGE sql AS $$
@@ -169,6 +169,34 @@ SELECT lives_ok($$SELECT icos.edit_order(current_setting('t.c')::icos.order_code
 SELECT lives_ok($$SELECT icos.advance_order(current_setting('t.c')::icos.order_code, 'ready_for_collection')$$, 'ready');
 SELECT lives_ok($$SELECT icos.advance_order(current_setting('t.c')::icos.order_code, 'completed')$$, 'collected');
 SELECT is((SELECT on_hand FROM icos.availability('4006381333931', 9101)), 9, 'collection consumed the lamp');
+
+-- An edit adding a back-ordered line the store cannot serve: promised by
+-- lead time, nothing reserved.  Once the goods arrive, dispatching sells
+-- them in one step: one sale row, nothing reserved first.
+SELECT pg_temp.new_order('t.d', '{
+	"store": 9101, "channel": "store",
+	"customer": {"name": "Bo Back", "email": "bo@example.com",
+				 "address": {"line1": "3 Low St", "town": "Leeds", "postcode": "LS2 2BB"}},
+	"lines": [{"upc": "4006381333931", "qty": 1}], "delivery": {"method": "home"}}');
+SELECT set_config('t.books', pg_temp.avail(9101, '5012345678900')::text, true);
+SELECT lives_ok($$SELECT icos.edit_order(current_setting('t.d')::icos.order_code,
+	format('{"add_lines": [{"upc": "5012345678900", "qty": %s, "fulfil_from": 9101, "backorder": true}]}',
+		   current_setting('t.books')::int + 1)::jsonb)$$, 'add more bookcases than Leeds has, back-ordered');
+SELECT is(pg_temp.doc('t.d') #>> '{lines,1,status}', 'backorder', 'the line is back-ordered');
+SELECT is(pg_temp.avail(9101, '5012345678900'), current_setting('t.books')::int, 'nothing was reserved for it');
+SELECT icos.receive_stock(9101, '5012345678900', 1, 'the missing bookcase arrived');
+SELECT lives_ok($$SELECT icos.edit_order(current_setting('t.d')::icos.order_code,
+	jsonb_build_object('payments', jsonb_build_array(jsonb_build_object('method', 'visa',
+		'amount', (pg_temp.doc('t.d') ->> 'balance')::numeric))))$$, 'paid in full');
+SELECT lives_ok($$SELECT icos.advance_order(current_setting('t.d')::icos.order_code, 'dispatched')$$,
+	'dispatched with the bookcases arrived');
+SELECT is((SELECT array_agg(kind || ' ' || d_on_hand || ' ' || d_reserved ORDER BY movement_id)
+		   FROM icos.stock_movement
+		   WHERE order_code = current_setting('t.d') AND upc = '5012345678900'),
+	ARRAY['sale -' || (current_setting('t.books')::int + 1) || ' 0'],
+	'the back-ordered line was sold in one step, not reserved first');
+SELECT is(pg_temp.doc('t.d') #>> '{lines,1,status}', 'fulfilled', 'and is fulfilled');
+SELECT is(pg_temp.avail(9101, '5012345678900'), 0, 'Leeds has no bookcase left');
 
 -- customer_orders.
 SELECT is((SELECT count(*)::int FROM icos.customer_orders((pg_temp.doc('t.a') -> 'customer' ->> 'id')::bigint)), 3,

@@ -83,22 +83,11 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION icos._payment_fields(jsonb, text) IS
 	'Validates a payment or refund object: known method (IC003), amount (IC003), reference checked as stored text (22001 over 100 characters, IC003 a card number) (src/order_json.c)';
 
--- The lines an edit adds go through the engine's reading and resolving
--- phases (src/order_add_lines.c); the PL/pgSQL line rules are gone.
-CREATE OR REPLACE FUNCTION icos._add_lines(p_order icos.orders, p_lines jsonb, p_holds jsonb, p_carry boolean)
-RETURNS jsonb
-AS 'MODULE_PATHNAME', 'add_lines'
-LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION icos._add_lines(icos.orders, jsonb, jsonb, boolean) IS
-	'Validates and inserts order lines with the order engine''s rules (src/order_add_lines.c), choosing where each is fulfilled from; returns the reservations to make (see icos._apply_stock)';
+-- The lines an edit adds, and the earliest date of an edited order, are
+-- the engine's own phases (src/order_edit.c): icos._add_lines and
+-- icos._earliest are dropped with the other helpers of the PL/pgSQL edits
+-- (45_order_changes.sql).
 DROP FUNCTION icos._resolve_line(jsonb, bigint, icos.store, boolean, int, jsonb);
-
--- The earliest date an order can be promised: the rule placements use.
-CREATE OR REPLACE FUNCTION icos._earliest(p_order icos.orders) RETURNS date
-AS 'MODULE_PATHNAME', 'earliest'
-LANGUAGE C STABLE;
-COMMENT ON FUNCTION icos._earliest(icos.orders) IS
-	'Earliest delivery or collection date the order''s stock and lead times allow, counted from today: a day to move goods unless collected where they are, plus the lead time (1 to 3650 days) of what is not in stock (src/order_write.c, order_earliest)';
 
 -- The order document shows the caller's key, and what a web shop maps
 -- (API.md, additions of 0.3.0): currency, VAT per line and in total
