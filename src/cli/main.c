@@ -39,6 +39,7 @@ static const Command commands[] = {
 	{"employee", cmd_employee},
 	{"till", cmd_till},
 	{"node", cmd_node},
+	{"events", cmd_events},
 	{NULL, NULL}
 };
 
@@ -74,6 +75,8 @@ print_usage(FILE *out)
 		  "  node reseed --hq HQ --store-dsn STORE --store N\n"
 		  "                                       copy a store node afresh (slot lost, restore)\n"
 		  "  node heartbeat [--every S]           beat (and process cross-store requests)\n"
+		  "  events [--since TIME|--limit N] [--store N] [--follow]\n"
+		  "                                       order events; --follow prints each as it comes\n"
 		  "\n"
 		  "Options:\n"
 		  "  --dsn CONNINFO   connection string or URI (default: libpq environment, e.g. PGHOST)\n"

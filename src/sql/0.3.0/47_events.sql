@@ -39,3 +39,9 @@ CREATE TRIGGER order_event_announce AFTER INSERT ON icos.order_event
 ALTER TABLE icos.order_event ENABLE ALWAYS TRIGGER order_event_announce;
 COMMENT ON TRIGGER order_event_announce ON icos.order_event IS
 	'Announces every event that lands in this node''s log, written here or received by replication (enabled ALWAYS), on channel icos_order_events after commit';
+
+-- Consumers read the log by time: the newest events, or those since the
+-- last one they handled (icos events, docs/integration.md).
+CREATE INDEX order_event_at ON icos.order_event (at);
+COMMENT ON INDEX icos.order_event_at IS
+	'Reading the order event log by time: the newest events, or those since a point (catching up after a disconnect)';
