@@ -128,12 +128,14 @@ read_events(PGconn *conn, Follow *f, const char *since, const char *limit,
 {
 	const char *params[4] = {f->store, since, limit, payloads};
 	PGresult   *res = run_query(conn, events_sql, 4, params);
+	/* the first read of the log holds each event once: no check needed */
+	bool		check = f->printed > 0 || payloads != NULL;
 
 	if (res == NULL)
 		return false;
 	for (int i = 0; i < PQntuples(res); i++)
 	{
-		if (already_seen(f, PQgetvalue(res, i, 0)))
+		if (check && already_seen(f, PQgetvalue(res, i, 0)))
 			continue;
 		print_event(res, i);
 		remember(f, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
