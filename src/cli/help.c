@@ -95,6 +95,14 @@ static const HelpEntry help[] = {
 	{"node", "reseed", "--hq HQ --store-dsn STORE --store N [--hub-dsn HUB]",
 	"copy a store node afresh (slot lost, restore, failed hub)", NULL},
 	{"node", "heartbeat", "[--every S]", "beat (and process cross-store requests)", NULL},
+	{"events", NULL, "[--since TIME | --limit N] [--store N] [--follow]",
+		"order events; --follow prints each as it comes",
+	"--since TIME   every event since TIME\n"
+	"--limit N      the newest N events (default 20)\n"
+	"--store N      one selling store's events\n"
+	"--follow       then each new event when its transaction commits; after a lost\n"
+	"               connection, reconnect and catch up from the log\n"
+	"--json         one JSON object per line"},
 	{NULL}
 };
 

@@ -43,6 +43,7 @@ static const Command commands[] = {
 	{"till", cmd_till},
 	{"node", cmd_node},
 	{"customer", cmd_customer},
+	{"events", cmd_events},
 	{NULL, NULL}
 };
 

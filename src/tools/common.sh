@@ -48,6 +48,12 @@ as_owner() {
 ICOS_PACKAGES="build-essential postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
 libipc-run-perl libpq-dev"
+# The integration examples (docs/examples, test/t/090_integration.pl) and the
+# monitoring test (test/t/091_monitoring.pl).  npm comes with some builds of
+# nodejs (NodeSource's conflicts with Debian's npm package): ask for Debian's
+# only when there is none.
+ICOS_PACKAGES="$ICOS_PACKAGES python3-psycopg nodejs prometheus-postgres-exporter"
+command -v npm >/dev/null 2>&1 || ICOS_PACKAGES="$ICOS_PACKAGES npm"
 
 ensure_packages() {
 	local missing="" p
