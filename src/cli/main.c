@@ -39,6 +39,7 @@ static const Command commands[] = {
 	{"employee", cmd_employee},
 	{"till", cmd_till},
 	{"node", cmd_node},
+	{"serve", cmd_serve},
 	{NULL, NULL}
 };
 
@@ -74,6 +75,7 @@ print_usage(FILE *out)
 		  "  node reseed --hq HQ --store-dsn STORE --store N\n"
 		  "                                       copy a store node afresh (slot lost, restore)\n"
 		  "  node heartbeat [--every S]           beat (and process cross-store requests)\n"
+		  "  serve --listen ADDR:PORT             the agent toolbar in a browser (docs/toolbar.md)\n"
 		  "\n"
 		  "Options:\n"
 		  "  --dsn CONNINFO   connection string or URI (default: libpq environment, e.g. PGHOST)\n"

@@ -47,7 +47,7 @@ as_owner() {
 # Debian packages the build, the tests, the demo and the benchmarks need.
 ICOS_PACKAGES="build-essential postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
-libipc-run-perl libpq-dev"
+libipc-run-perl libpq-dev libmicrohttpd-dev chromium"
 
 ensure_packages() {
 	local missing="" p
