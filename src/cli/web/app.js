@@ -59,6 +59,7 @@ function showError(e) {
   text($("error-detail"), a.detail);
   text($("error-hint"), a.hint);
   $("error").hidden = false;
+  $("error").scrollIntoView({ block: "nearest" });
 }
 
 // ---- the API ----
@@ -101,8 +102,8 @@ function show(name) {
   const first = { product: "product-code", order: "line-code", enquiry: "enquiry-code",
     login: "login-user" }[name];
   if (first) $(first).focus();
-  if (name === "offers" && !$("offers-from").value) { $("offers-from").value = today(); loadOffers(); }
-  if (name === "sales" && !$("sales-from").value) { $("sales-from").value = $("sales-to").value = today(); loadSales(); }
+  if (name === "offers" && !$("offers-from").value) { $("offers-from").value = today(); act(loadOffers); }
+  if (name === "sales" && !$("sales-from").value) { $("sales-from").value = $("sales-to").value = today(); act(loadSales); }
 }
 
 function loggedIn(answer) {
@@ -338,7 +339,8 @@ async function loadOffers() {
   let q = "?from=" + encodeURIComponent($("offers-from").value || today());
   if ($("offers-to").value) q += "&to=" + encodeURIComponent($("offers-to").value);
   const rows = await api("GET", "/api/offers" + q);
-  fill($("offers-rows"), rows.map((o) => [o.day, o.promotion_id, o.name, o.description, when(o.starts_at), when(o.ends_at)]));
+  fill($("offers-rows"), rows.length ? rows.map((o) => [o.day, o.promotion_id, o.name, o.description, when(o.starts_at), when(o.ends_at)])
+    : [["No offers on these days."]]);
 }
 
 async function loadSales() {
@@ -346,7 +348,8 @@ async function loadSales() {
     "&to=" + encodeURIComponent($("sales-to").value || $("sales-from").value || today()) +
     "&by=" + encodeURIComponent($("sales-by").value);
   const rows = await api("GET", "/api/reports/sales" + q);
-  fill($("sales-rows"), rows.map((r) => [r.key, r.label, r.orders, r.units, money(r.gross), money(r.discount), money(r.net), money(r.returns)]));
+  fill($("sales-rows"), rows.length ? rows.map((r) => [r.key, r.label, r.orders, r.units, money(r.gross), money(r.discount), money(r.net), money(r.returns)])
+    : [["No sales in this period."]]);
 }
 
 // ---- wiring ----
