@@ -26,6 +26,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,6 +393,24 @@ on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+/*
+ * Each answer goes out at once: without TCP_NODELAY a body written after
+ * its headers waits for the browser's delayed acknowledgement (40 ms).
+ */
+static void
+on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	int			one = 1;
+
+	if (toe != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci)
+		setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 /* "127.0.0.1:8080", "[::1]:8080", "localhost:8080" */
 static bool
 resolve_listen(const char *text, struct sockaddr_storage *ss, socklen_t *sslen)
@@ -472,6 +492,7 @@ cmd_serve(int argc, char **argv)
 						 MHD_OPTION_CONNECTION_LIMIT, (unsigned int) 512,
 						 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
 						 MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+						 MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
 						 MHD_OPTION_END);
 	if (d == NULL)
 	{
