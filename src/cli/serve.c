@@ -37,7 +37,7 @@
 
 #include <microhttpd.h>
 
-#include "flatjson.h"
+#include "promo.h"
 #include "serve.h"
 
 #define SERVE_BODY_MAX (256 * 1024)
@@ -148,14 +148,65 @@ session_cookie(struct MHD_Connection *c, const char *token, char *buf, size_t le
 				 secure ? "; Secure" : "");
 }
 
+static void *
+json_alloc(void *ctx, size_t size)
+{
+	return malloc(size);
+}
+
+static void
+json_free(void *ctx, void *ptr)
+{
+	free(ptr);
+}
+
+/*
+ * The user and password of a login request, a JSON object read with the
+ * strict reader of src/core; false when the body is not such an object or a
+ * value is not a string that fits.  The decoded strings are wiped.
+ */
+static bool
+read_login(const char *body, size_t len, char *user, size_t ucap,
+		   char *password, size_t pcap)
+{
+	promo_alloc a = {json_alloc, json_free, NULL};
+	promo_json_doc doc;
+	promo_error err;
+	bool		ok = false;
+
+	if (promo_json_parse(body, len, &a, &doc, &err) != PROMO_OK)
+		return false;
+	if (doc.nnodes > 0 && doc.nodes[0].type == PROMO_JSON_OBJECT)
+	{
+		long		u = promo_json_member(&doc, 0, "user");
+		long		p = promo_json_member(&doc, 0, "password");
+		const promo_json_node *un = u >= 0 ? &doc.nodes[u] : NULL;
+		const promo_json_node *pn = p >= 0 ? &doc.nodes[p] : NULL;
+
+		/* strings without a NUL (\u0000), not empty, that fit */
+		ok = un && pn && un->type == PROMO_JSON_STRING && pn->type == PROMO_JSON_STRING &&
+			un->len > 0 && pn->len > 0 && un->len < ucap && pn->len < pcap &&
+			strlen(un->str) == un->len && strlen(pn->str) == pn->len;
+		if (ok)
+		{
+			memcpy(user, un->str, un->len + 1);
+			memcpy(password, pn->str, pn->len + 1);
+		}
+	}
+	for (size_t i = 0; i < doc.nnodes; i++)
+		if (doc.nodes[i].type == PROMO_JSON_STRING)
+			memset((char *) doc.nodes[i].str, 0, doc.nodes[i].len);
+	promo_json_free(&doc, &a);
+	return ok;
+}
+
 static enum MHD_Result
 handle_login(struct MHD_Connection *c, Request *req)
 {
 	char		user[SERVE_USER_MAX];
 	char	   *password = xmalloc(SERVE_PASSWORD_MAX);
 	char		client[INET6_ADDRSTRLEN + 1];
-	FjStatus	su,
-				sp;
+	bool		ok;
 	Session    *s;
 	StrBuf		why;
 	int			retry_after;
@@ -168,12 +219,11 @@ handle_login(struct MHD_Connection *c, Request *req)
 		return respond_error(c, 415, "22023", "a login is sent as application/json",
 							 NULL, NULL);
 	}
-	su = fj_get_string(req->body.data, req->body.len, "user", user, sizeof(user));
-	sp = fj_get_string(req->body.data, req->body.len, "password", password,
-					   SERVE_PASSWORD_MAX);
+	ok = read_login(req->body.data, req->body.len, user, sizeof(user),
+					password, SERVE_PASSWORD_MAX);
 	/* the body held the password: wipe it */
 	memset(req->body.data, 0, req->body.len);
-	if (su != FJ_OK || sp != FJ_OK || user[0] == '\0' || password[0] == '\0')
+	if (!ok)
 	{
 		memset(password, 0, SERVE_PASSWORD_MAX);
 		free(password);

@@ -37,6 +37,7 @@
 static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
 static Session *sessions = NULL;
 static int	nsessions = 0;
+static int	nlogging_in = 0;		/* logins between the check and the session */
 
 /* ---- random tokens ---- */
 
@@ -263,31 +264,17 @@ session_info(PGconn *conn)
 	return info;
 }
 
-LoginResult
-session_login(const char *user, const char *password, const char *client,
-			  Session **out, StrBuf *why, int *retry_after)
+/* The connection of a login and its session (not yet in the list). */
+static LoginResult
+connect_as(const char *user, const char *password, const char *ukey,
+		   const char *akey, Session **out, StrBuf *why, int *retry_after)
 {
-	char		ukey[SERVE_USER_MAX + 2];
-	char		akey[SERVE_USER_MAX + 2];
 	const char *keywords[6];
 	const char *values[6];
-	int			n = 0;
+	int			n;
 	long		wait;
 	PGconn	   *conn;
 	Session    *s;
-
-	*out = NULL;
-	*retry_after = 0;
-	snprintf(ukey, sizeof(ukey), "u:%s", user);
-	snprintf(akey, sizeof(akey), "a:%s", client);
-	if ((wait = fail_wait(ukey, akey)) > 0)
-		sleep_ms(wait);
-
-	pthread_mutex_lock(&sessions_lock);
-	n = nsessions;
-	pthread_mutex_unlock(&sessions_lock);
-	if (n >= serve_settings.max_sessions)
-		return LOGIN_FULL;
 
 	/* The base conninfo first: user and password given after it win. */
 	n = 0;
@@ -309,11 +296,10 @@ session_login(const char *user, const char *password, const char *client,
 	if (PQstatus(conn) == CONNECTION_BAD)
 	{
 		const char *msg = PQerrorMessage(conn);
+		/* PostgreSQL says the same for an unknown role and a wrong password */
 		bool		auth = strstr(msg, "authentication failed") != NULL ||
-			strstr(msg, "does not exist") != NULL ||
 			strstr(msg, "no password supplied") != NULL ||
-			strstr(msg, "not permitted to log in") != NULL ||
-			strstr(msg, "no pg_hba.conf entry") != NULL;
+			strstr(msg, "not permitted to log in") != NULL;
 
 		PQfinish(conn);
 		if (!auth)
@@ -362,14 +348,46 @@ session_login(const char *user, const char *password, const char *client,
 	pthread_mutex_init(&s->lock, NULL);
 	s->last_used = time(NULL);
 	s->refs = 1;
-
-	pthread_mutex_lock(&sessions_lock);
-	s->next = sessions;
-	sessions = s;
-	nsessions++;
-	pthread_mutex_unlock(&sessions_lock);
 	*out = s;
 	return LOGIN_OK;
+}
+
+LoginResult
+session_login(const char *user, const char *password, const char *client,
+			  Session **out, StrBuf *why, int *retry_after)
+{
+	char		ukey[SERVE_USER_MAX + 2];
+	char		akey[SERVE_USER_MAX + 2];
+	int			n;
+	long		wait;
+	LoginResult lr;
+
+	*out = NULL;
+	*retry_after = 0;
+	snprintf(ukey, sizeof(ukey), "u:%s", user);
+	snprintf(akey, sizeof(akey), "a:%s", client);
+	if ((wait = fail_wait(ukey, akey)) > 0)
+		sleep_ms(wait);
+
+	/* a place among the sessions, held while the login runs */
+	pthread_mutex_lock(&sessions_lock);
+	n = nsessions + nlogging_in;
+	if (n < serve_settings.max_sessions)
+		nlogging_in++;
+	pthread_mutex_unlock(&sessions_lock);
+	if (n >= serve_settings.max_sessions)
+		return LOGIN_FULL;
+	lr = connect_as(user, password, ukey, akey, out, why, retry_after);
+	pthread_mutex_lock(&sessions_lock);
+	nlogging_in--;
+	if (lr == LOGIN_OK)
+	{
+		(*out)->next = sessions;
+		sessions = *out;
+		nsessions++;
+	}
+	pthread_mutex_unlock(&sessions_lock);
+	return lr;
 }
 
 /*

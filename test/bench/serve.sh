@@ -8,7 +8,7 @@
 #      median (target <= 1 ms) and the ratio of the medians.  Each round
 #      runs the four workloads side by side (the order turning round by
 #      round); the median of the rounds is reported (ICOS_BENCH_ROUNDS,
-#      default 3, of ICOS_BENCH_SECONDS, default 10).  GET /api/session,
+#      default 5, of ICOS_BENCH_SECONDS, default 10).  GET /api/session,
 #      which the server answers without the database, times the HTTP path
 #      alone at the same concurrency;
 #   2. memory: the server's private resident memory (RssAnon) with no
@@ -17,7 +17,7 @@
 set -u
 . "$(dirname "$0")/../../src/tools/common.sh"
 SECS=${ICOS_BENCH_SECONDS:-10}
-ROUNDS=${ICOS_BENCH_ROUNDS:-3}
+ROUNDS=${ICOS_BENCH_ROUNDS:-5}
 CLIENTS=50
 IDLE=100
 DB=icos_bench

@@ -235,6 +235,8 @@ http_worker(void *arg)
 		else
 			record(w, now_us() - t0);
 	}
+	/* the session's database connection closes with it */
+	http_call(fd, "POST", "/api/logout", cookie, csrf, NULL, NULL, 0, NULL);
 	close(fd);
 	return NULL;
 }

@@ -58,6 +58,12 @@ is($r->{status}, 400, 'a login without a password: 400');
 is($r->{json}{sqlstate}, '22023', 'a login without a password: 22023');
 $r = $anon->req('POST', '/api/login', { body => 'user=emp_101' });
 is($r->{status}, 400, 'a login that is not JSON: 400');
+$r = $anon->req('POST', '/api/login', { body => '{"user": "emp_101", "password": "Pass-101-word\\u0000x"}' });
+is($r->{status}, 400, 'a password with a NUL escape: 400, not cut short at the NUL');
+$r = $anon->req('POST', '/api/login', { body => '{"user": "emp_101", "password": 101}' });
+is($r->{status}, 400, 'a password that is not a string: 400');
+$r = $anon->req('POST', '/api/login', { body => '{"user": "' . ('e' x 64) . '", "password": "x"}' });
+is($r->{status}, 400, 'a login name longer than a role name: 400');
 
 my $bad = IcosServe->new($base);
 $r = $bad->login('emp_101', 'wrong');
@@ -243,10 +249,13 @@ pass('logout closed the employee\'s connection');
 
 is(IcosServe::stop_server($h), 0, 'SIGTERM stops the server with status 0');
 
-# ---- idle sessions expire ----
-($h, $base, $err) = IcosServe::start_server($tcp, '--idle-timeout', '1');
+# ---- idle sessions expire; --max-sessions ----
+($h, $base, $err) = IcosServe::start_server($tcp, '--idle-timeout', '1', '--max-sessions', '1');
 my $idle = IcosServe->new($base);
 is($idle->login('emp_101', 'Pass-101-word')->{status}, 200, 'login with --idle-timeout 1');
+$r = IcosServe->new($base)->login('emp_102', 'Pass-102-word');
+is($r->{status}, 503, 'a second session beyond --max-sessions 1: 503');
+is($r->{json}{sqlstate}, '53300', 'beyond --max-sessions: 53300');
 sleep 3;
 $r = $idle->req('GET', '/api/session');
 is($r->{status}, 401, 'a session idle longer than --idle-timeout has ended: 401');
@@ -254,6 +263,8 @@ $node->poll_query_until('postgres',
 	q{SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'emp_101'})
   or die 'the connection stayed';
 pass('an ended session closed its connection');
+is(IcosServe->new($base)->login('emp_102', 'Pass-102-word')->{status}, 200,
+	'the ended session made room for another');
 IcosServe::stop_server($h);
 
 # ---- a database that does not ask for the password is refused ----
