@@ -95,6 +95,10 @@ static const HelpEntry help[] = {
 	{"node", "reseed", "--hq HQ --store-dsn STORE --store N [--hub-dsn HUB]",
 	"copy a store node afresh (slot lost, restore, failed hub)", NULL},
 	{"node", "heartbeat", "[--every S]", "beat (and process cross-store requests)", NULL},
+	{"serve", NULL, "--listen ADDR:PORT [--idle-timeout S] [--max-sessions N]",
+		"the agent toolbar in a browser (docs/toolbar.md)",
+		"Each browser session logs in as an employee and works through its own\n"
+	"connection to the database named by --dsn (or -h -p -d)."},
 	{"events", NULL, "[--since TIME | --limit N] [--store N] [--follow]",
 		"order events; --follow prints each as it comes",
 	"--since TIME   every event since TIME\n"

@@ -145,6 +145,7 @@ extern int	cmd_till(int argc, char **argv);
 extern int	cmd_node(int argc, char **argv);
 extern int	cmd_customer(int argc, char **argv);
 extern int	cmd_events(int argc, char **argv);
+extern int	cmd_serve(int argc, char **argv);
 
 /* order.c: shared with the till */
 extern int	show_order_document(PGconn *conn, const char *doc);

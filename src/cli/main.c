@@ -44,6 +44,7 @@ static const Command commands[] = {
 	{"node", cmd_node},
 	{"customer", cmd_customer},
 	{"events", cmd_events},
+	{"serve", cmd_serve},
 	{NULL, NULL}
 };
 

@@ -14,8 +14,16 @@ cd "$TOP"
 PORT=${ICOS_DEMO_PORT:-55450}
 FLEET=demo FLEET_PORT=$PORT FLEET_DB=icos_demo
 DB=$FLEET_DB
+# The agent toolbar (icos serve, docs/toolbar.md) on TOOLBAR_PORT.
+TOOLBAR_PORT=${ICOS_DEMO_TOOLBAR_PORT:-$((PORT + 5))}
+toolbar_stop() {
+	local f=$RUNDIR/demo-toolbar.pid
+	[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null
+	rm -f "$f"
+}
 
 if [ "${1:-}" = stop ]; then
+	toolbar_stop
 	fleet_stop
 	say "demo clusters stopped (their files stay in $RUNDIR; make demo starts afresh)"
 	exit 0
@@ -55,6 +63,19 @@ done
 # demo stays up (make demo-stop ends them).
 fleet_heartbeats_start 5
 
+# The toolbar works on London Oxford Street's database, over TCP with SCRAM.
+toolbar_stop
+nohup "$ICOS" serve --listen "127.0.0.1:$TOOLBAR_PORT" \
+	--dsn "host=127.0.0.1 port=$((PORT + 1)) dbname=$DB" >"$RUNDIR/demo-toolbar.log" 2>&1 &
+echo $! >"$RUNDIR/demo-toolbar.pid"
+for _ in $(seq 50); do
+	grep -q 'the toolbar is at' "$RUNDIR/demo-toolbar.log" && break
+	sleep 0.1
+done
+grep -q 'the toolbar is at' "$RUNDIR/demo-toolbar.log" ||
+	die "the toolbar did not start: $(cat "$RUNDIR/demo-toolbar.log")"
+tv=$(psql -X -At "$S1" -c "SELECT upc FROM icos.product WHERE name = 'Vista 55in 4K LED television'")
+
 cat <<EOT
 
 Head office and both stores are still running, in step (a heartbeat every 5 s).
@@ -67,5 +88,8 @@ Head office and both stores are still running, in step (a heartbeat every 5 s).
             PGHOST=127.0.0.1 PGPORT=$((PORT + 1)) PGDATABASE=$DB PGUSER=emp_101 PGPASSWORD=demo \\
             $ICOS till --store 10       (or: icos order show CODE)
   Links:    $ICOS --dsn "$HQ" node status
+  The agent toolbar in a browser: http://127.0.0.1:$TOOLBAR_PORT/
+            log in as emp_101 (Priya, London Oxford Street), password "demo"
+            (scan the television: $tv and Enter; log: $RUNDIR/demo-toolbar.log)
   Stop it:  make demo-stop
 EOT

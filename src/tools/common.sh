@@ -47,7 +47,7 @@ as_owner() {
 # Debian packages the build, the tests, the demo and the benchmarks need.
 ICOS_PACKAGES="build-essential postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR
 postgresql-$PG_MAJOR-pgtap libtap-parser-sourcehandler-pgtap-perl
-libipc-run-perl libpq-dev"
+libipc-run-perl libpq-dev libmicrohttpd-dev chromium"
 # The integration examples (docs/examples, test/t/090_integration.pl) and the
 # monitoring test (test/t/091_monitoring.pl).  npm comes with some builds of
 # nodejs (NodeSource's conflicts with Debian's npm package): ask for Debian's

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Benchmark of `icos serve`, the agent toolbar (docs/toolbar.md):
+#   1. a product look-up (GET /api/products/{upc}) and an order placement
+#      (POST /api/orders: 3 lines carried out, paid in cash) at 50 concurrent
+#      browser sessions, against the same calls made directly over libpq
+#      (the SQL the server sends, 50 connections of the same employee over
+#      TCP); the median latency of each, the time the HTTP path adds at the
+#      median (target <= 1 ms) and the ratio of the medians.  Each round
+#      runs the four workloads side by side (the order turning round by
+#      round); the median of the rounds is reported (ICOS_BENCH_ROUNDS,
+#      default 5, of ICOS_BENCH_SECONDS, default 10).  GET /api/session,
+#      which the server answers without the database, times the HTTP path
+#      alone at the same concurrency;
+#   2. memory: the server's private resident memory (RssAnon) with no
+#      session and with 100 idle logged-in sessions; the difference per
+#      session (each also holds one PostgreSQL backend, not counted here).
+set -u
+. "$(dirname "$0")/../../src/tools/common.sh"
+SECS=${ICOS_BENCH_SECONDS:-10}
+ROUNDS=${ICOS_BENCH_ROUNDS:-5}
+CLIENTS=50
+IDLE=100
+DB=icos_bench
+W=$RUNDIR/bench-serve
+rm -rf "$W"; mkdir -p "$W"
+ICOS=$PG_BINDIR/icos
+PASSWORD=Bench-Agent-9901
+
+if [ "$(psql -X -At -d $DB -c "SELECT to_regclass('bench.products') IS NOT NULL")" != t ]; then
+	say "loading the catalogue of the ordering benchmarks"
+	psql -q -X -d $DB -v ON_ERROR_STOP=1 -f "$(dirname "$0")/orders_catalogue.sql" >/dev/null || exit 1
+fi
+psql -X -At -d $DB -c "SELECT upc FROM bench.products ORDER BY n" >"$W/upcs" || exit 1
+if [ "$(psql -X -At -d $DB -c "SELECT count(*) FROM icos.employee WHERE employee_id = 9901")" = 0 ]; then
+	# the login of an earlier run outlives its database (roles are cluster-wide)
+	psql -q -X -d $DB -c 'DROP ROLE IF EXISTS emp_9901' || exit 1
+	ICOS_PASSWORD=$PASSWORD "$ICOS" --dsn "dbname=$DB" employee add --id 9901 \
+		--name 'Bench Agent' --store 10 --position agent >/dev/null || exit 1
+fi
+cc -O2 -Wall -D_GNU_SOURCE -I"$(pg_config --includedir)" -o "$W/serve_load" \
+	"$(dirname "$0")/serve_load.c" -L"$(pg_config --libdir)" -lpq -lpthread || exit 1
+
+TCP="host=127.0.0.1 port=$PGPORT dbname=$DB"
+"$ICOS" serve --listen 127.0.0.1:0 --dsn "$TCP" --max-sessions 300 >"$W/serve.out" 2>"$W/serve.log" &
+SERVE_PID=$!
+trap 'kill $SERVE_PID 2>/dev/null; wait $SERVE_PID 2>/dev/null' EXIT
+for _ in $(seq 100); do
+	grep -q 'the toolbar is at' "$W/serve.out" && break
+	sleep 0.1
+done
+HTTP_PORT=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$W/serve.out")
+[ -n "$HTTP_PORT" ] || { cat "$W/serve.log"; echo "icos serve did not start"; exit 1; }
+
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
+
+run() {			# run http|libpq lookup|place ROUND
+	local out=$W/$1-$2-$3.txt
+	if [ "$1" = http ]; then
+		"$W/serve_load" http 127.0.0.1 "$HTTP_PORT" emp_9901 "$PASSWORD" $CLIENTS "$SECS" "$2" "$W/upcs" >"$out"
+	else
+		"$W/serve_load" libpq "$TCP user=emp_9901 password=$PASSWORD" $CLIENTS "$SECS" "$2" "$W/upcs" >"$out"
+	fi || { echo "load failed: $1 $2"; exit 1; }
+}
+
+for r in $(seq "$ROUNDS"); do
+	for call in lookup place; do
+		if [ $((r % 2)) = 1 ]; then run http $call $r; run libpq $call $r
+		else run libpq $call $r; run http $call $r; fi
+	done
+	run http session $r
+	echo "round $r of $ROUNDS done"
+done
+
+echo
+echo "| call ($CLIENTS sessions) | libpq median | HTTP median | added at the median | HTTP / libpq | HTTP p90 | calls (HTTP) | errors |"
+echo "|---|---|---|---|---|---|---|---|"
+for call in lookup place; do
+	pq=$(cat "$W"/libpq-$call-*.txt | field median_us | median)
+	ht=$(cat "$W"/http-$call-*.txt | field median_us | median)
+	p90=$(cat "$W"/http-$call-*.txt | field p90_us | median)
+	calls=$(cat "$W"/http-$call-*.txt | field calls | awk '{s += $1} END {print s}')
+	errs=$(cat "$W"/http-$call-*.txt "$W"/libpq-$call-*.txt | field errors | awk '{s += $1} END {print s}')
+	awk -v c="$call" -v pq="$pq" -v ht="$ht" -v p90="$p90" -v n="$calls" -v e="$errs" 'BEGIN {
+		printf "| %s | %.2f ms | %.2f ms | %.2f ms | %.2f | %.2f ms | %d | %d |\n",
+			c == "lookup" ? "product look-up" : "order placement",
+			pq / 1000, ht / 1000, (ht - pq) / 1000, ht / pq, p90 / 1000, n, e }'
+done
+ht=$(cat "$W"/http-session-*.txt | field median_us | median)
+p90=$(cat "$W"/http-session-*.txt | field p90_us | median)
+calls=$(cat "$W"/http-session-*.txt | field calls | awk '{s += $1} END {print s}')
+awk -v ht="$ht" -v p90="$p90" -v n="$calls" 'BEGIN {
+	printf "| GET /api/session (no database call) | - | %.2f ms | - | - | %.2f ms | %d | 0 |\n",
+		ht / 1000, p90 / 1000, n }'
+
+# Memory: a fresh server (the sessions of the runs above stay until they
+# expire) with one session, then with IDLE more.
+kill $SERVE_PID; wait $SERVE_PID 2>/dev/null
+"$ICOS" serve --listen 127.0.0.1:0 --dsn "$TCP" --max-sessions 300 >"$W/serve.out" 2>"$W/serve.log" &
+SERVE_PID=$!
+for _ in $(seq 100); do
+	grep -q 'the toolbar is at' "$W/serve.out" && break
+	sleep 0.1
+done
+HTTP_PORT=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$W/serve.out")
+"$W/serve_load" idle 127.0.0.1 "$HTTP_PORT" emp_9901 "$PASSWORD" 1 || exit 1
+rss0=$(awk '/RssAnon/ {print $2}' /proc/$SERVE_PID/status)
+"$W/serve_load" idle 127.0.0.1 "$HTTP_PORT" emp_9901 "$PASSWORD" $IDLE || exit 1
+rss1=$(awk '/RssAnon/ {print $2}' /proc/$SERVE_PID/status)
+echo
+echo "| server memory (RssAnon) | 1 session | $((IDLE + 1)) idle sessions | per idle session |"
+echo "|---|---|---|---|"
+awk -v a="$rss0" -v b="$rss1" -v n="$IDLE" 'BEGIN {
+	printf "| icos serve | %d kB | %d kB | %.1f kB |\n", a, b, (b - a) / n }'

@@ -1,0 +1,399 @@
+/*
+ * serve_load.c: the load of the toolbar benchmark (test/bench/serve.sh).
+ *
+ * N client threads, each with its own session, make one kind of call for
+ * S seconds and time each call; the median and 90th percentile of all
+ * calls are printed.  The same calls go either through `icos serve` (HTTP
+ * keep-alive, the session's cookie and CSRF token) or straight to the
+ * database over libpq with the very SQL the server sends, so the
+ * difference of the medians is what the HTTP server adds per call.  The
+ * call "session" (GET /api/session, answered without the database) times
+ * the HTTP path alone.
+ *
+ *   serve_load http HOST PORT USER PASSWORD CLIENTS SECONDS lookup|place|session UPCFILE
+ *   serve_load libpq CONNINFO CLIENTS SECONDS lookup|place UPCFILE
+ *   serve_load idle HOST PORT USER PASSWORD SESSIONS   (log in, leave them idle)
+ *
+ * Output: "calls=N errors=E median_us=M p90_us=P".
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libpq-fe.h"
+
+static const char *host, *user, *password, *conninfo, *call;
+static int	port, seconds;
+static char **upcs;
+static int	nupcs;
+
+typedef struct Worker
+{
+	pthread_t	thread;
+	unsigned	seed;
+	long	   *lat;			/* microseconds */
+	long		n,
+				cap,
+				errors;
+} Worker;
+
+static long
+now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000000L + t.tv_nsec / 1000;
+}
+
+static void
+record(Worker *w, long us)
+{
+	if (w->n == w->cap)
+	{
+		w->cap = w->cap ? w->cap * 2 : 4096;
+		w->lat = realloc(w->lat, sizeof(long) * w->cap);
+	}
+	w->lat[w->n++] = us;
+}
+
+static const char *
+pick(Worker *w)
+{
+	return upcs[rand_r(&w->seed) % nupcs];
+}
+
+static void
+place_doc(Worker *w, char *buf, size_t len)
+{
+	snprintf(buf, len,
+			 "{\"store\": 10, \"channel\": \"pos\", \"lines\": ["
+			 "{\"upc\": \"%s\", \"qty\": 1}, {\"upc\": \"%s\", \"qty\": 2}, {\"upc\": \"%s\", \"qty\": 1}],"
+			 " \"delivery\": {\"method\": \"carry\"},"
+			 " \"payments\": [{\"method\": \"cash\", \"amount\": 500.00}]}",
+			 pick(w), pick(w), pick(w));
+}
+
+/* ---- HTTP ---- */
+
+static int
+http_connect(void)
+{
+	int			fd = socket(AF_INET, SOCK_STREAM, 0);
+	int			one = 1;
+	struct sockaddr_in sa = {0};
+
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t) port);
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0)
+	{
+		perror("connect");
+		exit(1);
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+/*
+ * One request on a keep-alive connection; returns the status, the body in
+ * body (up to len), the cookie into cookie when given.
+ */
+static int
+http_call(int fd, const char *method, const char *path, const char *cookie_hdr,
+		  const char *csrf, const char *body, char *out, size_t len, char *cookie)
+{
+	static __thread char *buf;
+	const size_t bufsize = 4 << 20;
+	size_t		have = 0;
+	char	   *end;
+	long		clen;
+	int			status;
+	int			n;
+
+	if (buf == NULL)
+		buf = malloc(bufsize);
+	n = snprintf(buf, bufsize,
+							 "%s %s HTTP/1.1\r\nHost: %s\r\n%s%s%s%s%s%s%s"
+							 "Content-Length: %zu\r\n\r\n%s",
+							 method, path, host,
+							 cookie_hdr ? "Cookie: " : "", cookie_hdr ? cookie_hdr : "",
+							 cookie_hdr ? "\r\n" : "",
+							 csrf ? "X-Icos-CSRF: " : "", csrf ? csrf : "", csrf ? "\r\n" : "",
+							 body ? "Content-Type: application/json\r\n" : "",
+							 body ? strlen(body) : 0, body ? body : "");
+
+	if (write(fd, buf, (size_t) n) != n)
+		return -1;
+	for (;;)
+	{
+		ssize_t		r = read(fd, buf + have, bufsize - 1 - have);
+
+		if (r <= 0)
+			return -1;
+		have += (size_t) r;
+		buf[have] = '\0';
+		if ((end = strstr(buf, "\r\n\r\n")) != NULL)
+			break;
+	}
+	status = atoi(buf + 9);
+	{
+		char	   *cl = strcasestr(buf, "\r\nContent-Length:");
+
+		clen = cl && cl < end ? atol(cl + 17) : 0;
+	}
+	if (cookie)
+	{
+		char	   *sc = strstr(buf, "icos_session=");
+
+		if (sc && sc < end)
+			sscanf(sc, "icos_session=%64[0-9a-f]", cookie);
+	}
+	while ((long) (have - (size_t) (end + 4 - buf)) < clen)
+	{
+		ssize_t		r = read(fd, buf + have, bufsize - 1 - have);
+
+		if (r <= 0)
+			return -1;
+		have += (size_t) r;
+		buf[have] = '\0';
+	}
+	if (out)
+		snprintf(out, len, "%s", end + 4);
+	return status;
+}
+
+static int
+http_login(int fd, char *cookie_hdr, char *csrf)
+{
+	char		body[512],
+				answer[4096],
+				cookie[65] = "";
+	char	   *c;
+
+	snprintf(body, sizeof(body), "{\"user\": \"%s\", \"password\": \"%s\"}", user, password);
+	if (http_call(fd, "POST", "/api/login", NULL, NULL, body, answer, sizeof(answer), cookie) != 200)
+		return -1;
+	snprintf(cookie_hdr, 100, "icos_session=%s", cookie);
+	c = strstr(answer, "\"csrf\": \"");
+	if (!c)
+		return -1;
+	sscanf(c + 9, "%64[0-9a-f]", csrf);
+	return 0;
+}
+
+static void *
+http_worker(void *arg)
+{
+	Worker	   *w = arg;
+	int			fd = http_connect();
+	char		cookie[100],
+				csrf[65],
+				path[128],
+				doc[1024];
+	long		stop;
+
+	if (http_login(fd, cookie, csrf) != 0)
+	{
+		fprintf(stderr, "login failed\n");
+		exit(1);
+	}
+	stop = now_us() + seconds * 1000000L;
+	while (now_us() < stop)
+	{
+		long		t0 = now_us();
+		int			st;
+
+		if (strcmp(call, "lookup") == 0)
+		{
+			snprintf(path, sizeof(path), "/api/products/%s", pick(w));
+			st = http_call(fd, "GET", path, cookie, NULL, NULL, NULL, 0, NULL);
+		}
+		else if (strcmp(call, "session") == 0)
+			st = http_call(fd, "GET", "/api/session", cookie, NULL, NULL, NULL, 0, NULL);
+		else
+		{
+			place_doc(w, doc, sizeof(doc));
+			st = http_call(fd, "POST", "/api/orders", cookie, csrf, doc, NULL, 0, NULL);
+		}
+		if (st < 0)
+		{
+			fprintf(stderr, "connection lost\n");
+			exit(1);
+		}
+		if (st != 200)
+			w->errors++;
+		else
+			record(w, now_us() - t0);
+	}
+	/* the session's database connection closes with it */
+	http_call(fd, "POST", "/api/logout", cookie, csrf, NULL, NULL, 0, NULL);
+	close(fd);
+	return NULL;
+}
+
+/* ---- libpq: the SQL icos serve sends (serve_routes.c) ---- */
+
+static void *
+pq_worker(void *arg)
+{
+	Worker	   *w = arg;
+	PGconn	   *conn = PQconnectdb(conninfo);
+	char		doc[1024];
+	long		stop;
+
+	if (PQstatus(conn) != CONNECTION_OK)
+	{
+		fprintf(stderr, "%s", PQerrorMessage(conn));
+		exit(1);
+	}
+	stop = now_us() + seconds * 1000000L;
+	while (now_us() < stop)
+	{
+		long		t0 = now_us();
+		const char *params[1];
+		PGresult   *res;
+
+		if (strcmp(call, "lookup") == 0)
+		{
+			params[0] = pick(w);
+			res = PQexecParams(conn, "SELECT icos.product_info($1)::text", 1, NULL, params,
+							   NULL, NULL, 0);
+		}
+		else
+		{
+			place_doc(w, doc, sizeof(doc));
+			params[0] = doc;
+			res = PQexecParams(conn, "SELECT pg_catalog.jsonb_build_object('code',"
+							   "       icos.place_order($1::jsonb)::text)::text",
+							   1, NULL, params, NULL, NULL, 0);
+		}
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			w->errors++;
+		else
+			record(w, now_us() - t0);
+		PQclear(res);
+	}
+	PQfinish(conn);
+	return NULL;
+}
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long		x = *(const long *) a,
+				y = *(const long *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+load_upcs(const char *file)
+{
+	FILE	   *f = fopen(file, "r");
+	char		line[64];
+
+	if (!f)
+	{
+		perror(file);
+		exit(1);
+	}
+	while (fgets(line, sizeof(line), f))
+	{
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0])
+			continue;
+		upcs = realloc(upcs, sizeof(char *) * (nupcs + 1));
+		upcs[nupcs++] = strdup(line);
+	}
+	fclose(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	int			clients;
+	Worker	   *w;
+	long		total = 0,
+				errors = 0,
+				k = 0;
+	long	   *all;
+	bool		http;
+
+	if (argc == 7 && strcmp(argv[1], "idle") == 0)
+	{
+		host = argv[2];
+		port = atoi(argv[3]);
+		user = argv[4];
+		password = argv[5];
+		for (int i = 0; i < atoi(argv[6]); i++)
+		{
+			int			fd = http_connect();
+			char		cookie[100],
+						csrf[65];
+
+			if (http_login(fd, cookie, csrf) != 0)
+			{
+				fprintf(stderr, "login %d failed\n", i);
+				return 1;
+			}
+			close(fd);
+		}
+		return 0;
+	}
+	if (argc == 10 && strcmp(argv[1], "http") == 0)
+	{
+		http = true;
+		host = argv[2];
+		port = atoi(argv[3]);
+		user = argv[4];
+		password = argv[5];
+		clients = atoi(argv[6]);
+		seconds = atoi(argv[7]);
+		call = argv[8];
+		load_upcs(argv[9]);
+	}
+	else if (argc == 7 && strcmp(argv[1], "libpq") == 0)
+	{
+		http = false;
+		conninfo = argv[2];
+		clients = atoi(argv[3]);
+		seconds = atoi(argv[4]);
+		call = argv[5];
+		load_upcs(argv[6]);
+	}
+	else
+	{
+		fprintf(stderr, "usage: see the head of serve_load.c\n");
+		return 2;
+	}
+	w = calloc((size_t) clients, sizeof(Worker));
+	for (int i = 0; i < clients; i++)
+	{
+		w[i].seed = (unsigned) (i * 7919 + 17);
+		pthread_create(&w[i].thread, NULL, http ? http_worker : pq_worker, &w[i]);
+	}
+	for (int i = 0; i < clients; i++)
+	{
+		pthread_join(w[i].thread, NULL);
+		total += w[i].n;
+		errors += w[i].errors;
+	}
+	all = malloc(sizeof(long) * (total ? total : 1));
+	for (int i = 0; i < clients; i++)
+		for (long j = 0; j < w[i].n; j++)
+			all[k++] = w[i].lat[j];
+	qsort(all, (size_t) total, sizeof(long), cmp_long);
+	printf("calls=%ld errors=%ld median_us=%ld p90_us=%ld\n", total, errors,
+		   total ? all[total / 2] : 0, total ? all[total * 9 / 10] : 0);
+	return 0;
+}
