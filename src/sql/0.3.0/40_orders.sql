@@ -114,9 +114,7 @@ BEGIN
 		'placed_at', o.placed_at,
 		'employee', o.employee_id,
 		'external_ref', o.external_ref,
-		'customer', (SELECT pg_catalog.jsonb_build_object('id', c.customer_id, 'name', c.name,
-														  'email', c.email, 'phone', c.phone)
-					 FROM icos.customer c WHERE c.customer_id = o.customer_id),
+		'customer', icos._order_customer(o.customer_id),
 		'delivery', pg_catalog.jsonb_build_object('method', o.delivery_method, 'address', o.delivery_address,
 												  'collect_store', o.collect_store, 'date', o.delivery_date),
 		'promised_date', o.promised_date,
