@@ -10,7 +10,7 @@ cd "$TOP"
 . src/tools/common.sh
 
 PORT=${ICOS_BENCH_PORT:-55460}
-BENCHES=${ICOS_BENCH:-types orders callgrind reports promotions replication}
+BENCHES=${ICOS_BENCH:-types orders callgrind reports promotions replication also_bought}
 
 ensure_packages
 build_and_install

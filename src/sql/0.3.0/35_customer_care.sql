@@ -733,20 +733,10 @@ COMMENT ON COLUMN icos.basket_pair.together IS 'Orders (lines not cancelled) hol
 -- rebuilds the pairs.
 
 CREATE FUNCTION icos._basket_changed() RETURNS trigger
-LANGUAGE plpgsql
-AS $$
-BEGIN
-	IF TG_OP <> 'INSERT' THEN
-		INSERT INTO icos.basket_delta (code, store_id) VALUES (OLD.code, OLD.store_id);
-	END IF;
-	IF TG_OP <> 'DELETE' THEN
-		INSERT INTO icos.basket_delta (code, store_id) VALUES (NEW.code, NEW.store_id);
-	END IF;
-	RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'basket_delta_trigger'
+LANGUAGE C;
 COMMENT ON FUNCTION icos._basket_changed() IS
-	'Trigger on icos.order_line: the order''s set of products may have changed, so it is pending for icos.rollup_baskets (insert only; schema-qualified, it depends on no search_path)';
+	'Trigger on icos.order_line (C, src/also_bought.c): the order''s set of products may have changed, so it is pending for icos.rollup_baskets; appends the order (once per order touched) to icos.basket_delta, depending on no search_path';
 CREATE TRIGGER basket_delta_ins AFTER INSERT OR DELETE ON icos.order_line
 	FOR EACH ROW EXECUTE FUNCTION icos._basket_changed();
 CREATE TRIGGER basket_delta_upd AFTER UPDATE ON icos.order_line
