@@ -98,6 +98,11 @@ AS $$
 DECLARE
 	v_kind text := CASE NEW.status WHEN 'completed' THEN 'feedback_request' ELSE NEW.status END;
 BEGIN
+	-- A restore loads the orders by COPY: their follow-ups were queued (and
+	-- sent) when they happened, and come back with icos.customer_message.
+	IF pg_catalog.current_query() ~* '^\s*copy\s' THEN
+		RETURN NULL;
+	END IF;
 	INSERT INTO icos.customer_message (customer_id, store_id, code, kind, channel, due_at)
 	SELECT NEW.customer_id, NEW.store_id, NEW.code, v_kind, ch.c,
 		   pg_catalog.clock_timestamp()
@@ -109,7 +114,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION icos._queue_messages() IS
-	'internal: trigger on icos.orders: an order of a customer reaching dispatched, ready_for_collection or completed queues, per channel she consented to, the message of that step (a feedback request 3 days after completion); once per order, step and channel';
+	'internal: trigger on icos.orders: an order of a customer reaching dispatched, ready_for_collection or completed queues, per channel she consented to, the message of that step (a feedback request 3 days after completion); once per order, step and channel; nothing for the rows a COPY loads (a restore)';
 CREATE TRIGGER orders_queue_messages_ins AFTER INSERT ON icos.orders
 	FOR EACH ROW WHEN (NEW.customer_id IS NOT NULL
 					   AND NEW.status IN ('dispatched', 'ready_for_collection', 'completed'))
@@ -221,4 +226,5 @@ COMMENT ON POLICY customer_message_by_customer ON icos.customer_message IS 'Mess
 REVOKE ALL ON icos.customer_message FROM PUBLIC;
 REVOKE ALL ON SEQUENCE icos.customer_message_seq FROM PUBLIC;
 GRANT SELECT ON icos.customer_message TO icos_reporter;
+GRANT USAGE ON SCHEMA icos TO icos_sender;
 GRANT EXECUTE ON FUNCTION icos.claim_messages(text, int, interval), icos.message_sent(bigint) TO icos_sender;
