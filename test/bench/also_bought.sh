@@ -2,7 +2,7 @@
 # Benchmarks of "also bought" (docs/customers.md), on the bench cluster:
 #   1. icos.also_bought(upc, 5) over ICOS_BENCH_LINES order lines (default
 #      5,000,000; three lines an order, 2,000 products), all folded, then with
-#      3,000 orders pending (not folded): median and 95th percentile of 200
+#      300 orders pending (not folded): median and 95th percentile of 200
 #      calls on different products.  Target: median under 5 ms.
 #   2. The maintenance trigger on order lines, C (src/also_bought.c) versus
 #      the PL/pgSQL trigger it replaced, versus no trigger: 200,000 lines
@@ -52,7 +52,8 @@ SQL
 say "data loaded in $(( $(date +%s) - t0 ))s; folding every order"
 t0=$(date +%s)
 folded=$(q -c 'SELECT icos.rollup_baskets()') || exit 1
-q -c 'ANALYZE icos.basket_pair' -c 'ANALYZE icos.basket_seen' || exit 1
+# What autovacuum does after a fold: the fold deleted every pending row.
+q -c 'VACUUM ANALYZE icos.basket_delta' -c 'ANALYZE icos.basket_pair' -c 'ANALYZE icos.basket_seen' || exit 1
 say "folded in $(( $(date +%s) - t0 ))s: $folded"
 
 # 200 calls, one per product (every 10th), in one session: median and p95.
@@ -76,9 +77,9 @@ SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2) || '|'
 SQL
 }
 folded_ms=$(calls) || exit 1
-say "3,000 orders pending (placed through the trigger, not folded)"
+say "300 orders pending (placed through the trigger, not folded)"
 q <<'SQL' || exit 1
-CREATE TABLE bench.bpending AS SELECT n, icos.next_order_code() AS code FROM generate_series(1, 3000) n;
+CREATE TABLE bench.bpending AS SELECT n, icos.next_order_code() AS code FROM generate_series(1, 300) n;
 INSERT INTO icos.orders (code, store_id, channel, status, placed_at, delivery_method, promised_date, updated_at)
 SELECT code, 9700, 'pos', 'completed', now(), 'carry', current_date, now() FROM bench.bpending;
 ALTER TABLE icos.order_line DISABLE TRIGGER sales_delta_ins;
@@ -134,7 +135,7 @@ awk -F'|' -v lines="$all_lines" -v gen="$LINES" -v f="$folded_ms" -v p="$pending
 		print "| case | median ms | p95 ms | target |";
 		print "|---|---:|---:|---|";
 		printf "| all folded | %.2f | %.2f | median < 5 ms: %s |\n", a[1], a[2], (a[1] < 5 ? "met" : "MISSED");
-		printf "| 3,000 orders pending | %.2f | %.2f | median < 5 ms: %s |\n", b[1], b[2], (b[1] < 5 ? "met" : "MISSED");
+		printf "| 300 orders pending | %.2f | %.2f | median < 5 ms: %s |\n", b[1], b[2], (b[1] < 5 ? "met" : "MISSED");
 		c = ms["c"] - ms["none"]; pl = ms["plpgsql"] - ms["none"];
 		print "";
 		print "| trigger on 200,000 inserted lines | median ms | trigger cost per line | vs PL/pgSQL |";

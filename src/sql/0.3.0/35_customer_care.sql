@@ -763,9 +763,11 @@ AS $$
 		   ARRAY(SELECT DISTINCT l.upc FROM icos.order_line l
 				 WHERE l.code OPERATOR(pg_catalog.=) d.code AND l.store_id = d.store_id
 				   AND l.status <> 'cancelled' ORDER BY 1),
-		   coalesce(s.upcs, '{}')
+		   -- one probe of the key per pending order: a join may hash every
+		   -- order ever folded to find the few pending
+		   coalesce((SELECT s.upcs FROM icos.basket_seen s
+					 WHERE s.code OPERATOR(pg_catalog.=) d.code AND s.store_id = d.store_id), '{}')
 	FROM (SELECT DISTINCT x.code, x.store_id FROM icos.basket_delta x) d
-	LEFT JOIN icos.basket_seen s ON s.code OPERATOR(pg_catalog.=) d.code AND s.store_id = d.store_id
 $$;
 COMMENT ON FUNCTION icos._basket_pending() IS
 	'internal: each order pending in icos.basket_delta with its distinct products now and at the last fold (plain SQL: runs in its caller''s snapshot)';
