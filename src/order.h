@@ -208,6 +208,7 @@ extern int	order_read_lines(JsonbContainer *c, OrderLine *lines);
 
 /* order_customer.c */
 extern int64 order_customer(const OrderCustomerDoc *c, bool has_store, int32 store, int32 node);
+extern void order_customer_known(int64 customer_id);
 extern Jsonb *order_customer_address(int64 customer_id);
 
 /* order_resolve.c */

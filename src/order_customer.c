@@ -26,6 +26,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
+#include "errcodes.h"
 #include "order.h"
 
 extern Datum current_node(PG_FUNCTION_ARGS);
@@ -125,7 +126,62 @@ order_customer(const OrderCustomerDoc *c, bool has_store, int32 store, int32 nod
 	return id;
 }
 
-/* The customer's current (latest) address, or NULL. */
+/*
+ * A customer given by id must be one this node knows and not one who has
+ * been forgotten (icos._customer_forgotten: erased here, or her erasure
+ * asked of her node): her record keeps nothing to serve her with, and an
+ * order would tie new personal data to an erased person.  IC004 unknown,
+ * IC002 forgotten.
+ */
+void
+order_customer_known(int64 customer_id)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		arg = Int64GetDatum(customer_id);
+	bool		known;
+	bool		forgotten = false;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+	{
+		Oid			type = INT8OID;
+
+		plan = SPI_prepare("SELECT icos._customer_forgotten(c.customer_id) FROM icos.customer c"
+						   " WHERE c.customer_id OPERATOR(pg_catalog.=) $1", 1, &type);
+		if (plan == NULL)
+			elog(ERROR, "could not prepare the customer look-up");
+		SPI_keepplan(plan);
+	}
+	if (SPI_execute_plan(plan, &arg, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "the customer look-up failed");
+	known = SPI_processed == 1;
+	if (known)
+	{
+		bool		isnull;
+
+		forgotten = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	if (!known)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_UNKNOWN),
+				 errmsg("unknown customer " INT64_FORMAT, customer_id),
+				 errhint("Give the customer's details instead of an id to find or register them.")));
+	if (forgotten)
+		ereport(ERROR,
+				(errcode(ERRCODE_ICOS_NOT_CHANGEABLE),
+				 errmsg("customer " INT64_FORMAT " has been forgotten", customer_id),
+				 errdetail("Her personal details were erased at her request; no order can be placed for this record."),
+				 errhint("If she comes back, give her details instead of the id: she is registered as a new customer.")));
+}
+
+/*
+ * The customer's current (latest) address, or NULL; NULL too when the
+ * session may not act for her (icos._may_act_for: her store, the call
+ * centre, head office): an order of another store for her must be given
+ * the address, which her record would otherwise show (docs/security.md).
+ */
 Jsonb *
 order_customer_address(int64 customer_id)
 {
@@ -142,7 +198,8 @@ order_customer_address(int64 customer_id)
 
 		plan = SPI_prepare("SELECT pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object("
 						   "'line1', a.line1, 'line2', a.line2, 'town', a.town, 'postcode', a.postcode))"
-						   " FROM icos.customer_address a WHERE a.customer_id OPERATOR(pg_catalog.=) $1"
+						   " FROM icos.customer_address a JOIN icos.customer c ON c.customer_id OPERATOR(pg_catalog.=) a.customer_id"
+						   " WHERE a.customer_id OPERATOR(pg_catalog.=) $1 AND icos._may_act_for(c.store_id)"
 						   " ORDER BY a.address_no DESC LIMIT 1", 1, &type);
 		if (plan == NULL)
 			elog(ERROR, "could not prepare the customer address look-up");

@@ -75,13 +75,7 @@ static void
 resolve_customer(Order *o)
 {
 	if (o->customer_kind == OC_ID)
-	{
-		if (!lookup_customer_exists(o->customer_id))
-			ereport(ERROR,
-					(errcode(ERRCODE_ICOS_UNKNOWN),
-					 errmsg("unknown customer " INT64_FORMAT, o->customer_id),
-					 errhint("Give the customer's details instead of an id to find or register them.")));
-	}
+		order_customer_known(o->customer_id);
 	else if (o->customer_kind == OC_DETAILS)
 		o->customer_id = order_customer(&o->customer, true, o->store, o->node);
 }

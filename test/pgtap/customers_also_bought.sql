@@ -3,7 +3,7 @@
 -- (icos.rollup_baskets), exact before and after a fold, and no order line
 -- read once everything is folded.
 BEGIN;
-SELECT plan(19);
+SELECT plan(24);
 \ir orders_fixture.psql
 SELECT icos.receive_stock(9101, '036000291452', 20, 'test');
 SELECT icos.receive_stock(9101, '5012345678900', 20, 'test');
@@ -66,5 +66,25 @@ SELECT is((SELECT count(*)::int FROM icos.basket_pair p
 								WHERE EXISTS (SELECT 1 FROM icos.order_line l WHERE l.code = o.code AND l.upc = p.upc AND l.status <> 'cancelled')
 								  AND EXISTS (SELECT 1 FROM icos.order_line l WHERE l.code = o.code AND l.upc = p.other AND l.status <> 'cancelled'))),
 	0, 'every folded pair equals a count from the order lines');
+
+-- The trigger (C, src/also_bought.c): one pending row per order a line
+-- change touches; written directly while icos.basket_delta is bare, through
+-- an INSERT once it is not (here an index and a default), the same rows.
+SELECT icos.rollup_baskets();
+SET SESSION AUTHORIZATION emp_9531;
+SELECT set_config('t.o5', pg_temp.sale(ARRAY['036000291452', '4006381333931', '5012345678900']), false);
+RESET SESSION AUTHORIZATION;
+SELECT is((SELECT array_agg(code::text) FROM icos.basket_delta), ARRAY_FILL(current_setting('t.o5'), ARRAY[3]),
+	'a new order of three lines: three rows, all of that order (one per line inserted)');
+UPDATE icos.order_line SET status = 'cancelled' WHERE code = current_setting('t.o5')::icos.order_code AND line = 1;
+SELECT is((SELECT count(*)::int FROM icos.basket_delta), 4, 'a line cancelled: its order once more');
+DELETE FROM icos.basket_delta;
+CREATE INDEX basket_delta_test_idx ON icos.basket_delta (code);
+ALTER TABLE icos.basket_delta ADD COLUMN noted timestamptz DEFAULT now();
+UPDATE icos.order_line SET status = 'reserved' WHERE code = current_setting('t.o5')::icos.order_code AND line = 1;
+SELECT is((SELECT array_agg(code::text || '/' || store_id || '/' || (noted IS NOT NULL)) FROM icos.basket_delta),
+	ARRAY[current_setting('t.o5') || '/9101/true'], 'not bare: the INSERT writes the row, with what the table adds');
+SELECT is(pg_temp.with_table(), '4006381333931=2 5012345678900=2', 'the pending new order counts at once');
+SELECT is(icos.rollup_baskets() ->> 'orders', '1', 'and folds');
 SELECT * FROM finish();
 ROLLBACK;

@@ -127,6 +127,42 @@ SELECT pg_catalog.pg_extension_config_dump('icos.customer_consent', '');
 SELECT pg_catalog.pg_extension_config_dump('icos.customer_erasure', '');
 SELECT pg_catalog.pg_extension_config_dump('icos.customer_event_seq', '');
 
+-- Head office asks a customer's node to forget her: one row, written at head
+-- office and routed to her node (icos.replicated_tables: like a stock
+-- request), where a trigger erases her; her erasure then replicates back.
+CREATE TABLE icos.customer_erasure_request (
+	customer_id bigint PRIMARY KEY REFERENCES icos.customer,
+	from_node   int NOT NULL,
+	to_node     int NOT NULL,
+	at          timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),
+	reason      text NOT NULL,
+	employee_id int,
+	role_name   text NOT NULL DEFAULT session_user,
+	at_store    int,
+	CHECK (to_node = (customer_id >> 40) AND from_node <> to_node)
+);
+COMMENT ON TABLE icos.customer_erasure_request IS
+	'Erasures asked at head office of customers another node registered (icos.forget_customer): routed to her node, which forgets her on arrival (trigger icos._erasure_requested) and replicates the erasure back; no personal data';
+COMMENT ON COLUMN icos.customer_erasure_request.customer_id IS 'The customer to forget';
+COMMENT ON COLUMN icos.customer_erasure_request.from_node IS 'The node that asked (head office)';
+COMMENT ON COLUMN icos.customer_erasure_request.to_node IS 'Her node, which erases her (the node bits of customer_id)';
+COMMENT ON COLUMN icos.customer_erasure_request.at IS 'When it was asked';
+COMMENT ON COLUMN icos.customer_erasure_request.reason IS 'Why (checked like the reason of icos.customer_erasure; copied there by her node)';
+COMMENT ON COLUMN icos.customer_erasure_request.employee_id IS 'Manager or admin who asked';
+COMMENT ON COLUMN icos.customer_erasure_request.role_name IS 'Login role of that session';
+COMMENT ON COLUMN icos.customer_erasure_request.at_store IS 'Store it was asked from';
+SELECT pg_catalog.pg_extension_config_dump('icos.customer_erasure_request', '');
+
+CREATE FUNCTION icos._customer_forgotten(p_customer bigint) RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM icos.customer_erasure x WHERE x.customer_id = p_customer)
+		OR EXISTS (SELECT 1 FROM icos.customer_erasure_request r WHERE r.customer_id = p_customer)
+$$;
+COMMENT ON FUNCTION icos._customer_forgotten(bigint) IS
+	'internal: true once a customer is forgotten on this node, or head office has asked her node to forget her';
+
 -- The logs are append-only for everybody, the owner included.  The one
 -- exception is erasure: inside icos.forget_customer (the transaction-local
 -- setting icos.erasing) an UPDATE may only remove information, never write
@@ -228,6 +264,11 @@ COMMENT ON POLICY customer_consent_by_customer ON icos.customer_consent IS 'Cons
 CREATE POLICY customer_erasure_by_customer ON icos.customer_erasure FOR SELECT
 	USING (EXISTS (SELECT 1 FROM icos.customer c WHERE c.customer_id = customer_erasure.customer_id));
 COMMENT ON POLICY customer_erasure_by_customer ON icos.customer_erasure IS 'Erasures of the customers the reader may see';
+ALTER TABLE icos.customer_erasure_request ENABLE ROW LEVEL SECURITY;
+CREATE POLICY customer_erasure_request_by_customer ON icos.customer_erasure_request FOR SELECT
+	USING (EXISTS (SELECT 1 FROM icos.customer c WHERE c.customer_id = customer_erasure_request.customer_id));
+COMMENT ON POLICY customer_erasure_request_by_customer ON icos.customer_erasure_request IS
+	'Erasure requests of the customers the reader may see';
 CREATE POLICY order_feedback_by_store ON icos.order_feedback FOR SELECT USING (icos._store_visible(store_id));
 COMMENT ON POLICY order_feedback_by_store ON icos.order_feedback IS 'Feedback on the orders the reader may see';
 
@@ -279,13 +320,15 @@ BEGIN
 			DETAIL = 'Only the store that registered a customer, the call centre and head office may act on her details.',
 			HINT = 'Ask her store or the call centre.  To take an order for her, give {"id": n} in the order.';
 	END IF;
-	IF EXISTS (SELECT 1 FROM icos.customer_erasure x WHERE x.customer_id = p_customer) THEN
+	IF icos._customer_forgotten(p_customer) THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC002',
 			MESSAGE = pg_catalog.format('customer %s has been forgotten', p_customer),
-			DETAIL = 'Her personal details were erased at her request; the record only keeps her orders'' amounts.',
+			DETAIL = 'Her personal details were erased at her request (or head office asked her node to erase them); the record only keeps her orders'' amounts.',
 			HINT = 'If she comes back, register her as a new customer.';
 	END IF;
-	IF (p_customer >> 40) <> icos.current_node() THEN
+	-- Head office may ask her node to forget her (icos.forget_customer).
+	IF (p_customer >> 40) <> icos.current_node()
+		AND NOT (p_action = 'forget' AND (SELECT n.kind FROM icos.node n) = 'hq') THEN
 		RAISE EXCEPTION USING ERRCODE = 'IC002',
 			MESSAGE = pg_catalog.format('customer %s is kept by node %s', p_customer, p_customer >> 40),
 			DETAIL = 'A customer''s record has one writer, the node that registered her; replication brings its changes here.',
@@ -295,7 +338,56 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION icos._customer_for_change(bigint, text) IS
-	'internal: locks and returns a customer the session may act on (p_action names the act in the refusal): IC004 unknown, 42501 not the session''s (icos._may_act_for), IC002 forgotten or kept by another node';
+	'internal: locks and returns a customer the session may act on (p_action names the act in the refusal): IC004 unknown, 42501 not the session''s (icos._may_act_for), IC002 forgotten (or her erasure requested) or kept by another node (head office may forget a customer of another node)';
+
+-- What an order document shows of its customer (docs/security.md,
+-- "Customers"): her details to those who may act for her or read every
+-- table (her store, the call centre, head office, reporters); to anyone
+-- else with the order's code, enough to hand the order over and no more.
+CREATE FUNCTION icos._order_customer(p_customer bigint) RETURNS jsonb
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN icos._may_act_for(c.store_id)
+					 OR pg_catalog.pg_has_role(pg_catalog.session_user(), 'icos_reporter', 'member')
+				THEN pg_catalog.jsonb_build_object('id', c.customer_id, 'name', c.name, 'email', c.email, 'phone', c.phone)
+				ELSE pg_catalog.jsonb_build_object(
+					'id', c.customer_id,
+					-- first name and the initial of the last: "Ann H."
+					'name', pg_catalog.regexp_replace(c.name, '^(\S+).*\s(\S)\S*$', '\1 \2.'),
+					'email', pg_catalog.regexp_replace(c.email, '^(.).*@', '\1***@'),
+					'phone', CASE WHEN c.phone IS NOT NULL THEN '***' || pg_catalog.right(c.phone, 3) END,
+					'masked', true) END
+	FROM icos.customer c WHERE c.customer_id = p_customer
+$$;
+COMMENT ON FUNCTION icos._order_customer(bigint) IS
+	'internal: the customer of an order document: id, name, email, phone for a session that may act for her (icos._may_act_for) or reads every table (reporters); otherwise her first name and last initial, the first letter and domain of her e-mail, the last three digits of her phone, and "masked": true';
+
+-- Row-level security of 0.2.0 let a store read every customer who ordered
+-- there: a till order for her id opened her record.  Now an agent reads the
+-- customers its store registered (the call centre every one, policy
+-- customer_call_centre; head office all); an order's document shows the
+-- rest masked (icos._order_customer).
+DROP POLICY customer_by_store ON icos.customer;
+CREATE POLICY customer_by_store ON icos.customer FOR SELECT USING (icos._store_visible(store_id));
+COMMENT ON POLICY customer_by_store ON icos.customer IS
+	'Customers registered at the reader''s store (head office reads all)';
+-- Her addresses follow her, one look-up by key per address row: a plain
+-- EXISTS over the simpler policy would let the planner hash every visible
+-- customer (a full scan) for a search by postcode.
+CREATE FUNCTION icos._customer_readable(p_customer bigint) RETURNS boolean
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT EXISTS (SELECT 1 FROM icos.customer c WHERE c.customer_id = p_customer)
+$$;
+COMMENT ON FUNCTION icos._customer_readable(bigint) IS
+	'internal: may the caller read this customer''s row (her row-level security, run with the caller''s rights)?';
+DROP POLICY customer_address_by_store ON icos.customer_address;
+CREATE POLICY customer_address_by_store ON icos.customer_address FOR SELECT
+	USING (icos._customer_readable(customer_id));
+COMMENT ON POLICY customer_address_by_store ON icos.customer_address IS
+	'Addresses of the customers the reader may see';
 
 -- 1. Changing a customer -----------------------------------------------------
 
@@ -641,20 +733,10 @@ COMMENT ON COLUMN icos.basket_pair.together IS 'Orders (lines not cancelled) hol
 -- rebuilds the pairs.
 
 CREATE FUNCTION icos._basket_changed() RETURNS trigger
-LANGUAGE plpgsql
-AS $$
-BEGIN
-	IF TG_OP <> 'INSERT' THEN
-		INSERT INTO icos.basket_delta (code, store_id) VALUES (OLD.code, OLD.store_id);
-	END IF;
-	IF TG_OP <> 'DELETE' THEN
-		INSERT INTO icos.basket_delta (code, store_id) VALUES (NEW.code, NEW.store_id);
-	END IF;
-	RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'basket_delta_trigger'
+LANGUAGE C;
 COMMENT ON FUNCTION icos._basket_changed() IS
-	'Trigger on icos.order_line: the order''s set of products may have changed, so it is pending for icos.rollup_baskets (insert only; schema-qualified, it depends on no search_path)';
+	'Trigger on icos.order_line (C, src/also_bought.c): the order''s set of products may have changed, so it is pending for icos.rollup_baskets; appends the order (once per order touched) to icos.basket_delta, depending on no search_path';
 CREATE TRIGGER basket_delta_ins AFTER INSERT OR DELETE ON icos.order_line
 	FOR EACH ROW EXECUTE FUNCTION icos._basket_changed();
 CREATE TRIGGER basket_delta_upd AFTER UPDATE ON icos.order_line
@@ -681,9 +763,11 @@ AS $$
 		   ARRAY(SELECT DISTINCT l.upc FROM icos.order_line l
 				 WHERE l.code OPERATOR(pg_catalog.=) d.code AND l.store_id = d.store_id
 				   AND l.status <> 'cancelled' ORDER BY 1),
-		   coalesce(s.upcs, '{}')
+		   -- one probe of the key per pending order: a join may hash every
+		   -- order ever folded to find the few pending
+		   coalesce((SELECT s.upcs FROM icos.basket_seen s
+					 WHERE s.code OPERATOR(pg_catalog.=) d.code AND s.store_id = d.store_id), '{}')
 	FROM (SELECT DISTINCT x.code, x.store_id FROM icos.basket_delta x) d
-	LEFT JOIN icos.basket_seen s ON s.code OPERATOR(pg_catalog.=) d.code AND s.store_id = d.store_id
 $$;
 COMMENT ON FUNCTION icos._basket_pending() IS
 	'internal: each order pending in icos.basket_delta with its distinct products now and at the last fold (plain SQL: runs in its caller''s snapshot)';
@@ -771,6 +855,87 @@ COMMENT ON FUNCTION icos.also_bought(icos.upc, int) IS
 	'The k (1-100) products most often in the same orders as this one (lines not cancelled, every store of this node and, at head office, of every store), most first: the folded pairs plus the orders still pending';
 
 -- 7. Erasure -----------------------------------------------------------------
+--
+-- Every node erases what it holds of her (docs/customers.md, "Erasure on
+-- every node").  Her node (the one writer of her record) forgets her: her
+-- record, addresses and change log, and the orders of its stores.  Those
+-- changes replicate to head office (and through a hub) like any change of
+-- hers; what replication does not carry (head office's copies of the order
+-- event log, which replicates insert-only, and the orders of head office's
+-- own stores) is erased where it is, by a trigger that fires when her
+-- erasure row arrives.  Head office, asked to forget a customer of another
+-- node, erases its own orders of hers and routes a request to her node.
+
+-- Her orders' personal data on this node.  Orders, feedback and follow-ups
+-- of this node's stores always; the order events of other nodes' stores
+-- (copies received insert-only) only when p_copies, which the apply-time
+-- trigger passes (the ownership guards do not fire there).
+CREATE FUNCTION icos._erase_orders(p_id bigint, p_copies boolean, OUT orders_erased int, OUT orders_elsewhere int)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_catalog.set_config('icos.erasing', 'on', true);
+	SELECT count(*) FILTER (WHERE s.node_id = icos.current_node()),
+		   count(*) FILTER (WHERE s.node_id <> icos.current_node())
+	INTO orders_erased, orders_elsewhere
+	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
+	WHERE o.customer_id = p_id;
+	UPDATE icos.orders o
+	SET delivery_address = CASE WHEN o.delivery_address IS NULL THEN NULL ELSE '{"erased": true}'::jsonb END,
+		cancel_reason = CASE WHEN o.cancel_reason IS NULL THEN NULL ELSE 'erased' END
+	FROM icos.store s
+	WHERE o.customer_id = p_id AND s.store_id = o.store_id AND s.node_id = icos.current_node()
+	  AND ((o.delivery_address IS NOT NULL AND o.delivery_address <> '{"erased": true}'::jsonb)
+		   OR (o.cancel_reason IS NOT NULL AND o.cancel_reason <> 'erased'));
+	UPDATE icos.order_event e
+	SET note = CASE WHEN e.kind IN ('note', 'cancelled', 'returned', 'refund', 'status') THEN NULL ELSE e.note END,
+		detail = e.detail - 'address' - 'customer'
+	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
+	WHERE o.customer_id = p_id AND (p_copies OR s.node_id = icos.current_node())
+	  AND e.code OPERATOR(pg_catalog.=) o.code AND e.store_id = o.store_id
+	  AND ((e.kind IN ('note', 'cancelled', 'returned', 'refund', 'status') AND e.note IS NOT NULL)
+		   OR e.detail ? 'address' OR e.detail ? 'customer');
+	UPDATE icos.order_feedback b SET comment = NULL
+	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
+	WHERE o.customer_id = p_id AND s.node_id = icos.current_node()
+	  AND b.code OPERATOR(pg_catalog.=) o.code AND b.store_id = o.store_id AND b.comment IS NOT NULL;
+	-- Her follow-ups, sent or not (icos.customer_message).
+	DELETE FROM icos.customer_message m WHERE m.customer_id = p_id;
+	PERFORM pg_catalog.set_config('icos.erasing', '', true);
+END
+$$;
+COMMENT ON FUNCTION icos._erase_orders(bigint, boolean) IS
+	'internal: removes the personal data of a customer''s orders held on this node (delivery address, cancellation reason, typed texts of events, feedback comments, follow-ups) of this node''s stores, and with p_copies also the event copies of other nodes'' orders; counts her orders of this node''s stores and of others';
+
+-- Her node forgets her: the one writer of her record.
+CREATE FUNCTION icos._forget_here(p_id bigint, p_reason text, p_employee int, p_store int, p_role text, p_copies boolean)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_at timestamptz := pg_catalog.clock_timestamp();
+	v    record;
+BEGIN
+	PERFORM pg_catalog.set_config('icos.erasing', 'on', true);
+	UPDATE icos.customer x SET name = 'forgotten customer', email = NULL, phone = NULL, updated_at = v_at
+	WHERE x.customer_id = p_id;
+	DELETE FROM icos.customer_address a WHERE a.customer_id = p_id;
+	UPDATE icos.customer_event e SET changes = NULL WHERE e.customer_id = p_id AND e.changes IS NOT NULL;
+	v := icos._erase_orders(p_id, p_copies);
+	INSERT INTO icos.customer_erasure (customer_id, at, reason, employee_id, role_name, at_store,
+									   orders_erased, orders_elsewhere)
+	VALUES (p_id, v_at, p_reason, p_employee, p_role, p_store, v.orders_erased, v.orders_elsewhere);
+	INSERT INTO icos.customer_event (customer_id, at, kind, fields, employee_id, role_name, at_store)
+	VALUES (p_id, v_at, 'forgotten', ARRAY['name', 'email', 'phone', 'address', 'orders'], p_employee, p_role, p_store);
+	PERFORM pg_catalog.set_config('icos.erasing', '', true);
+	RETURN pg_catalog.jsonb_build_object('customer', p_id, 'forgotten_at', v_at,
+										 'orders_erased', v.orders_erased, 'orders_elsewhere', v.orders_elsewhere);
+END
+$$;
+COMMENT ON FUNCTION icos._forget_here(bigint, text, int, int, text, boolean) IS
+	'internal: on her node, erases a customer (name, e-mail, phone, addresses, change-log values, her orders'' personal data) and logs it in icos.customer_erasure and icos.customer_event for the given employee, store and login role; both replicate to head office';
 
 CREATE FUNCTION icos.forget_customer(customer_id bigint, reason text) RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -780,8 +945,7 @@ DECLARE
 	p_id      bigint := $1;
 	c         icos.customer;
 	v_reason  text := icos._check_text(nullif(pg_catalog.btrim($2), ''), 'reason', 'the reason');
-	v_orders  int;
-	v_else    int;
+	v_done    record;
 	v_at      timestamptz := pg_catalog.clock_timestamp();
 BEGIN
 	-- Managers and admins only: EXECUTE is granted to icos_manager alone.
@@ -802,50 +966,76 @@ BEGIN
 			HINT = 'Say why without them, for example "erasure request received by letter on 3 May".';
 	END IF;
 
-	PERFORM pg_catalog.set_config('icos.erasing', 'on', true);
-	UPDATE icos.customer x SET name = 'forgotten customer', email = NULL, phone = NULL, updated_at = v_at
-	WHERE x.customer_id = p_id;
-	DELETE FROM icos.customer_address a WHERE a.customer_id = p_id;
-	UPDATE icos.customer_event e SET changes = NULL WHERE e.customer_id = p_id AND e.changes IS NOT NULL;
-
-	-- Her orders owned by this node: the delivery address, and every text an
-	-- employee typed about them (notes, reasons, feedback comments).
-	SELECT count(*) FILTER (WHERE s.node_id = icos.current_node()),
-		   count(*) FILTER (WHERE s.node_id <> icos.current_node())
-	INTO v_orders, v_else
-	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
-	WHERE o.customer_id = p_id;
-	UPDATE icos.orders o
-	SET delivery_address = CASE WHEN o.delivery_address IS NULL THEN NULL ELSE '{"erased": true}'::jsonb END,
-		cancel_reason = CASE WHEN o.cancel_reason IS NULL THEN NULL ELSE 'erased' END
-	FROM icos.store s
-	WHERE o.customer_id = p_id AND s.store_id = o.store_id AND s.node_id = icos.current_node()
-	  AND (o.delivery_address IS NOT NULL OR o.cancel_reason IS NOT NULL);
-	UPDATE icos.order_event e
-	SET note = CASE WHEN e.kind IN ('note', 'cancelled', 'returned', 'refund', 'status') THEN NULL ELSE e.note END,
-		detail = e.detail - 'address' - 'customer'
-	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
-	WHERE o.customer_id = p_id AND s.node_id = icos.current_node()
-	  AND e.code OPERATOR(pg_catalog.=) o.code AND e.store_id = o.store_id
-	  AND ((e.kind IN ('note', 'cancelled', 'returned', 'refund', 'status') AND e.note IS NOT NULL)
-		   OR e.detail ? 'address' OR e.detail ? 'customer');
-	UPDATE icos.order_feedback b SET comment = NULL
-	FROM icos.orders o JOIN icos.store s ON s.store_id = o.store_id
-	WHERE o.customer_id = p_id AND s.node_id = icos.current_node()
-	  AND b.code OPERATOR(pg_catalog.=) o.code AND b.store_id = o.store_id AND b.comment IS NOT NULL;
-
-	INSERT INTO icos.customer_erasure (customer_id, at, reason, employee_id, at_store, orders_erased, orders_elsewhere)
-	VALUES (p_id, v_at, v_reason, icos._current_employee(), icos._current_store(), v_orders, v_else);
-	INSERT INTO icos.customer_event (customer_id, at, kind, fields, employee_id, at_store)
-	VALUES (p_id, v_at, 'forgotten', ARRAY['name', 'email', 'phone', 'address', 'orders'],
-			icos._current_employee(), icos._current_store());
-	PERFORM pg_catalog.set_config('icos.erasing', '', true);
-	RETURN pg_catalog.jsonb_build_object('customer', p_id, 'forgotten_at', v_at,
-										 'orders_erased', v_orders, 'orders_elsewhere', v_else);
+	IF (p_id >> 40) = icos.current_node() THEN
+		RETURN icos._forget_here(p_id, v_reason, icos._current_employee(), icos._current_store(),
+								 pg_catalog.session_user()::text, false);
+	END IF;
+	-- Head office, for a customer of another node: its own orders of hers
+	-- now, the rest by her node on the request's arrival.
+	v_done := icos._erase_orders(p_id, false);
+	INSERT INTO icos.customer_erasure_request (customer_id, from_node, to_node, at, reason, employee_id, at_store)
+	VALUES (p_id, icos.current_node(), (p_id >> 40)::int, v_at, v_reason, icos._current_employee(), icos._current_store());
+	RETURN pg_catalog.jsonb_build_object('customer', p_id, 'requested_at', v_at, 'node', p_id >> 40,
+										 'orders_erased', v_done.orders_erased, 'orders_elsewhere', v_done.orders_elsewhere);
 END
 $$;
 COMMENT ON FUNCTION icos.forget_customer(bigint, text) IS
-	'Erasure (managers and admins): removes the customer''s name, e-mail, phone and addresses, the delivery address of her orders on this node and every text typed about them (notes, reasons, feedback comments), blanks the values in her change log; orders, payments and reports keep their amounts; the erasure is logged with its reason, which may not hold her details';
+	'Erasure (managers and admins) on every node: her node removes the customer''s name, e-mail, phone and addresses, the delivery address of her orders and every text typed about them (notes, reasons, feedback comments), unsent follow-ups, and blanks the values in her change log; every other node erases its copies when the erasure arrives; head office may ask her node (a routed request); orders, payments and reports keep their amounts; the erasure is logged with its reason, which may not hold her details';
+
+-- Apply-time triggers: they fire only for rows that arrive by replication
+-- (enabled ALWAYS, they return at once otherwise: a local erasure has done
+-- the work, and a restore must not redo it), never fail the apply worker.
+CREATE FUNCTION icos._erasure_requested() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.current_setting('session_replication_role') <> 'replica'
+		OR NEW.to_node <> icos.current_node()
+		OR NOT EXISTS (SELECT 1 FROM icos.customer c WHERE c.customer_id = NEW.customer_id)
+		OR EXISTS (SELECT 1 FROM icos.customer_erasure x WHERE x.customer_id = NEW.customer_id) THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		PERFORM icos._forget_here(NEW.customer_id, NEW.reason, NEW.employee_id, NEW.at_store, NEW.role_name, true);
+	EXCEPTION WHEN OTHERS THEN
+		-- An error here would stop the link for good; the request stays, and
+		-- a manager of her node can forget her there.
+		RAISE WARNING 'icos: could not forget customer % as head office asked: %', NEW.customer_id, SQLERRM;
+	END;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION icos._erasure_requested() IS
+	'internal: apply-time trigger on icos.customer_erasure_request: on her node, forgets the customer head office asked to forget (a warning, never an error, when it cannot)';
+CREATE TRIGGER customer_erasure_request_apply AFTER INSERT ON icos.customer_erasure_request
+	FOR EACH ROW EXECUTE FUNCTION icos._erasure_requested();
+ALTER TABLE icos.customer_erasure_request ENABLE ALWAYS TRIGGER customer_erasure_request_apply;
+COMMENT ON TRIGGER customer_erasure_request_apply ON icos.customer_erasure_request IS
+	'Erasure on every node: a request arriving at her node forgets her there';
+
+CREATE FUNCTION icos._erasure_arrived() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF pg_catalog.current_setting('session_replication_role') = 'replica' THEN
+		BEGIN
+			PERFORM icos._erase_orders(NEW.customer_id, true);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'icos: could not erase the copies of customer %''s orders: %', NEW.customer_id, SQLERRM;
+		END;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION icos._erasure_arrived() IS
+	'internal: apply-time trigger on icos.customer_erasure: when a customer''s erasure arrives from her node, erases what this node holds of her orders (its stores'' orders, its copies of the order event log, follow-ups)';
+CREATE TRIGGER customer_erasure_arrived AFTER INSERT ON icos.customer_erasure
+	FOR EACH ROW EXECUTE FUNCTION icos._erasure_arrived();
+ALTER TABLE icos.customer_erasure ENABLE ALWAYS TRIGGER customer_erasure_arrived;
+COMMENT ON TRIGGER customer_erasure_arrived ON icos.customer_erasure IS
+	'Erasure on every node: her erasure arriving from her node erases the copies here';
 
 -- Privileges -----------------------------------------------------------------
 -- (PUBLIC loses EXECUTE on every internal and SECURITY DEFINER function in
@@ -853,6 +1043,7 @@ COMMENT ON FUNCTION icos.forget_customer(bigint, text) IS
 -- revoked explicitly and granted by role.)
 
 REVOKE ALL ON icos.customer_event, icos.customer_consent, icos.customer_erasure, icos.order_feedback,
+	icos.customer_erasure_request,
 	icos.basket_delta, icos.basket_seen, icos.basket_pair
 	FROM PUBLIC;
 REVOKE ALL ON SEQUENCE icos.customer_event_seq FROM PUBLIC;
@@ -861,12 +1052,13 @@ REVOKE ALL ON FUNCTION icos.find_customers(text), icos.feedback_report(timestamp
 -- Reads under row-level security: an agent its store's customers' consents
 -- (find_customers shows them) and its store's feedback; head office all.
 GRANT SELECT ON icos.customer_consent, icos.customer_erasure, icos.order_feedback TO icos_agent;
-GRANT SELECT ON icos.customer_event, icos.customer_consent, icos.customer_erasure, icos.order_feedback
+GRANT SELECT ON icos.customer_event, icos.customer_consent, icos.customer_erasure, icos.order_feedback,
+	icos.customer_erasure_request
 	TO icos_reporter;
 -- The reporting time zone of feedback_report (not a secret).
 GRANT SELECT (time_zone) ON icos.sales_rollup_state TO icos_agent;
 
-GRANT EXECUTE ON FUNCTION icos._at_call_centre(), icos._customer_query(text), icos._customer_doc(bigint),
+GRANT EXECUTE ON FUNCTION icos._at_call_centre(), icos._customer_query(text), icos._customer_doc(bigint), icos._customer_readable(bigint),
 	icos._customer_consents(bigint), icos._customer_address(bigint), icos._check_text(text, text, text),
 	icos._norm_phone(text)
 	TO icos_agent, icos_reporter;

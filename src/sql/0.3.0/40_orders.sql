@@ -111,9 +111,7 @@ BEGIN
 		'currency', icos._setting_value('currency'),
 		'metadata', coalesce(o.metadata, '{}'::jsonb),
 		'updated_at', greatest(o.updated_at, (SELECT max(e.at) FROM icos.order_event e WHERE e.code = o.code)),
-		'customer', (SELECT pg_catalog.jsonb_build_object('id', c.customer_id, 'name', c.name,
-														  'email', c.email, 'phone', c.phone)
-					 FROM icos.customer c WHERE c.customer_id = o.customer_id),
+		'customer', icos._order_customer(o.customer_id),
 		'delivery', pg_catalog.jsonb_build_object('method', o.delivery_method, 'address',
 												  CASE WHEN NOT o.delivery_address ? 'postcode' OR o.delivery_address ? 'country'
 													   THEN o.delivery_address

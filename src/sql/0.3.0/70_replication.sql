@@ -196,7 +196,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
 			('icos.stock_request', 'store', 'icos_store_%s_log', 'from_node', 'node'),
 			('icos.stock_response', 'store', 'icos_store_%s_log', 'from_node', 'node'),
 			('icos.stock_request', 'route', 'icos_hq_route_%s', 'to_node', 'route'),
-			('icos.stock_response', 'route', 'icos_hq_route_%s', 'to_node', 'route')
+			('icos.stock_response', 'route', 'icos_hq_route_%s', 'to_node', 'route'),
+			('icos.customer_erasure_request', 'route', 'icos_hq_route_%s', 'to_node', 'route')
 		) t(table_name, owner, publication, filter_column, filter_kind)
 		WHERE pg_catalog.to_regclass(t.table_name) IS NOT NULL
 	)
