@@ -333,6 +333,79 @@ SQL
 done
 
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------------------
+# A web order priced by the dense set (issue 16): place_order as in
+# test/bench/orders.sh's web order (a returning customer by her details, home
+# delivery, 3 lines the server finds in store 10, a card payment with a
+# reference), its 3 lines drawn from the 200 dense products, with pgbench (8
+# clients, -M prepared): throughput with the D = 14 set in force against
+# throughput with no promotion, side by side in interleaved rounds (the order
+# turning round by round); the median of the rounds' ratios.  Each order is
+# a different basket, so the memo of finished pricings rarely answers.
+#   ICOS_BENCH_DENSE_ORDER_SECONDS  seconds per run (default 5)
+#   ICOS_BENCH_DENSE_ORDER_ROUNDS   rounds (default 3)
+OSECS=${ICOS_BENCH_DENSE_ORDER_SECONDS:-5}
+OROUNDS=${ICOS_BENCH_DENSE_ORDER_ROUNDS:-3}
+W=$RUNDIR/bench-work-promotions
+rm -rf "$W"; mkdir -p "$W"
+q -f "$(dirname "$0")/orders_catalogue.sql" >/dev/null || exit 1
+q -c "SELECT count(icos.receive_stock(10, upc, 1000000, 'dense bench stock')) FROM bench.dproducts" >/dev/null || exit 1
+dupcs=$(q -c "SELECT string_agg(quote_literal(upc::text), ',' ORDER BY n) FROM bench.dproducts")
+cat >"$W/web.sql" <<EOT
+\\set a random(1, 200)
+\\set b random(1, 200)
+\\set c random(1, 200)
+\\set k random(1, 10000)
+SELECT icos.place_order(jsonb_build_object(
+	'store', 601, 'channel', 'web',
+	'customer', jsonb_build_object('name', 'Bench Customer ' || :k, 'email', 'customer' || :k || '@example.com',
+		'phone', '+4477009' || lpad(:k::text, 5, '0'),
+		'address', jsonb_build_object('line1', 'customer' || :k || ' High Street', 'town', 'Leeds', 'postcode', 'LS1 1AA')),
+	'lines', jsonb_build_array(
+		jsonb_build_object('upc', (ARRAY[$dupcs])[:a], 'qty', 1),
+		jsonb_build_object('upc', (ARRAY[$dupcs])[:b], 'qty', 2),
+		jsonb_build_object('upc', (ARRAY[$dupcs])[:c], 'qty', 1)),
+	'delivery', jsonb_build_object('method', 'home'),
+	'payments', jsonb_build_array(jsonb_build_object('method', 'visa', 'amount', 1.00, 'reference', 'auth ' || :k))));
+EOT
+web_tps() {
+	local out
+	out=$(pgbench -n -M prepared -c 8 -j 2 -T "$OSECS" -f "$W/web.sql" $DB 2>&1)
+	if echo "$out" | grep -q 'aborted'; then
+		echo "$out" | grep -iE 'error' | head -3 >&2
+		die "pgbench run of the dense web order aborted"
+	fi
+	echo "$out" | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
+}
+dense_on() { q -c "SELECT bench.dense_offers(14, $DSEED)" >/dev/null; }
+dense_off() { q -c "DELETE FROM icos.promotion WHERE promotion_id BETWEEN 980001 AND 989999" >/dev/null; }
+say "place_order, web order of 3 dense products, 8 clients, ${OSECS}s per run, $OROUNDS rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+dense_on
+q -c "SELECT format('    a sample order: %s promotions applied, %s explained, approximate %s',
+			  jsonb_array_length(p -> 'applied'), jsonb_array_length(p -> 'not_applied'), p ->> 'approximate')
+	  FROM (SELECT icos.price_basket(jsonb_build_object('store', 601, 'channel', 'web', 'lines',
+			jsonb_build_array(jsonb_build_object('upc', (SELECT upc::text FROM bench.dproducts WHERE n = 1), 'qty', 1),
+							  jsonb_build_object('upc', (SELECT upc::text FROM bench.dproducts WHERE n = 2), 'qty', 2),
+							  jsonb_build_object('upc', (SELECT upc::text FROM bench.dproducts WHERE n = 3), 'qty', 1)))) AS p) x"
+OSECS_SAVED=$OSECS; OSECS=2; web_tps >/dev/null; OSECS=$OSECS_SAVED	# warm-up
+ratios=""
+for r in $(seq 1 "$OROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then
+		dense_on; with=$(web_tps); dense_off; without=$(web_tps)
+	else
+		dense_off; without=$(web_tps); dense_on; with=$(web_tps)
+	fi
+	echo "    round $r: with the dense set $with tps, without promotions $without tps"
+	ratios="$ratios $with/$without"
+done
+echo "$ratios" | tr ' ' '\n' | awk -F/ 'NF == 2 { r[++n] = $1 / $2; w[n] = $1; o[n] = $2 }
+	END {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (r[j] < r[i]) { t = r[i]; r[i] = r[j]; r[j] = t }
+		printf "\n| place_order, web order of 3 dense products, 8 clients | rounds | median ratio (D = 14 / no promotions) |\n|---|---|---|\n";
+		printf "| tps with the D = 14 set over tps without | %d | %.2f |\n", n, (n % 2 ? r[(n + 1) / 2] : (r[n / 2] + r[n / 2 + 1]) / 2);
+	}'
+say "load average after the orders: $(cut -d' ' -f1-3 /proc/loadavg)"
 q <<'SQL'
 SET client_min_messages = warning;
 DELETE FROM icos.promotion WHERE promotion_id BETWEEN 980001 AND 989999;
