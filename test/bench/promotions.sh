@@ -352,23 +352,8 @@ rm -rf "$W"; mkdir -p "$W"
 q -f "$(dirname "$0")/orders_catalogue.sql" >/dev/null || exit 1
 q -c "SELECT count(icos.receive_stock(10, upc, 1000000, 'dense bench stock')) FROM bench.dproducts" >/dev/null || exit 1
 dupcs=$(q -c "SELECT string_agg(quote_literal(upc::text), ',' ORDER BY n) FROM bench.dproducts")
-cat >"$W/web.sql" <<EOT
-\\set a random(1, 200)
-\\set b random(1, 200)
-\\set c random(1, 200)
-\\set k random(1, 10000)
-SELECT icos.place_order(jsonb_build_object(
-	'store', 601, 'channel', 'web',
-	'customer', jsonb_build_object('name', 'Bench Customer ' || :k, 'email', 'customer' || :k || '@example.com',
-		'phone', '+4477009' || lpad(:k::text, 5, '0'),
-		'address', jsonb_build_object('line1', 'customer' || :k || ' High Street', 'town', 'Leeds', 'postcode', 'LS1 1AA')),
-	'lines', jsonb_build_array(
-		jsonb_build_object('upc', (ARRAY[$dupcs])[:a], 'qty', 1),
-		jsonb_build_object('upc', (ARRAY[$dupcs])[:b], 'qty', 2),
-		jsonb_build_object('upc', (ARRAY[$dupcs])[:c], 'qty', 1)),
-	'delivery', jsonb_build_object('method', 'home'),
-	'payments', jsonb_build_array(jsonb_build_object('method', 'visa', 'amount', 1.00, 'reference', 'auth ' || :k))));
-EOT
+. "$(dirname "$0")/web_order.sh"
+web_order_script "$dupcs" >"$W/web.sql"
 web_tps() {
 	local out
 	out=$(pgbench -n -M prepared -c 8 -j 2 -T "$OSECS" -f "$W/web.sql" $DB 2>&1)

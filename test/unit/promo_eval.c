@@ -844,6 +844,26 @@ test_permutations(void)
 /* bf_unit, bf_roles, bf_match, bf_value and the subset brute force */
 #include "promo_brute.h"
 
+/* The basket's units for the brute forces (at most max); returns how many. */
+static int
+basket_units(bf_unit *u, int max)
+{
+	int			i,
+				n = 0;
+	int64_t		k;
+
+	for (i = 0; i < nl; i++)
+		for (k = 0; k < L[i].qty && n < max; k++)
+		{
+			u[n].price = L[i].unit_price;
+			u[n].item = L[i].item;
+			u[n].cat = L[i].item / 10;
+			u[n].root = 1000;
+			n++;
+		}
+	return n;
+}
+
 typedef struct bf
 {
 	bf_unit		u[8];
@@ -959,16 +979,21 @@ random_promos(bool thresholds)
 	}
 }
 
+/*
+ * Random lines of items 1-4 and 11-14: up to max_lines lines and max_units
+ * units, quantities from 1 to max_qty, now and then an item again (maybe
+ * at the same price); with stop_early the basket may end after any line.
+ */
 static void
-random_basket(int max_units)
+random_lines(int max_lines, int max_units, int max_qty, bool stop_early)
 {
 	int			units = 0;
 
-	while (units < max_units && nl < MAXL)
+	while (units < max_units && nl < max_lines)
 	{
 		int64_t		item = 1 + rnd(4) + 10 * rnd(2);
 		int64_t		price = 1 + rnd(150);
-		int64_t		qty = 1 + rnd(3);
+		int64_t		qty = 1 + rnd((uint32_t) max_qty);
 
 		if (rnd(3) == 0 && nl > 0)
 		{
@@ -980,9 +1005,15 @@ random_basket(int max_units)
 			qty = max_units - units;
 		line(nl * 3 + 1, item, price, qty);
 		units += (int) qty;
-		if (rnd(4) == 0)
+		if (stop_early && rnd(4) == 0)
 			break;
 	}
+}
+
+static void
+random_basket(int max_units)
+{
+	random_lines(MAXL, max_units, 3, true);
 }
 
 static void
@@ -1028,19 +1059,9 @@ test_random(void)
 		if (small)
 		{
 			bf			b;
-			int			i,
-						k;
 
 			memset(&b, 0, sizeof(b));
-			for (i = 0; i < nl; i++)
-				for (k = 0; k < L[i].qty; k++)
-				{
-					b.u[b.nu].price = L[i].unit_price;
-					b.u[b.nu].item = L[i].item;
-					b.u[b.nu].cat = L[i].item / 10;
-					b.u[b.nu].root = 1000;
-					b.nu++;
-				}
+			b.nu = basket_units(b.u, 8);
 			b.best = 0;
 			bf_walk(&b, 0);
 			checked_bf++;
@@ -1319,15 +1340,33 @@ test_huge(void)
  * and against the general search (same total, same amount from every
  * promotion: the tie rule), whichever search the engine picks.
  */
-static const char *const dense_rules[][2] = {
-	{"percent_off", "{\"target\": {\"upc\": [\"%d\"]}, \"percent\": %d}"},
-	{"amount_off", "{\"target\": {\"upc\": [\"%d\"]}, \"amount\": \"0.%02d\"}"},
-	{"fixed_price", "{\"target\": {\"upc\": [\"%d\"]}, \"price\": \"0.%02d\"}"},
-	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\"]}, \"qty\": 2, \"price\": \"1.%02d\"}"},
-	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\", \"%d\"]}, \"qty\": 3, \"price\": \"2.%02d\"}"},
-	{"buy_get", "{\"buy\": {\"upc\": [\"%d\", \"%d\", \"%d\", \"%d\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": %d}"},
-	{"buy_get", "{\"buy\": {\"upc\": [\"%d\"]}, \"buy_qty\": 1, \"get\": {\"upc\": [\"%d\"]}, \"get_qty\": 1, \"percent\": %d}"},
-	{"bundle", "{\"items\": [{\"upc\": [\"%d\"]}, {\"upc\": [\"%d\"]}], \"price\": \"1.%02d\"}"},
+/*
+ * Offer templates: kind, rule (a printf format) and the format's arguments
+ * in order: a, b, c, d are items (dense_item), k a category (0 or 1), v a
+ * value from 1 to 99.
+ */
+typedef struct offer_rule
+{
+	const char *kind;
+	const char *json;
+	const char *args;
+} offer_rule;
+
+static const offer_rule offer_rules[] = {
+	{"percent_off", "{\"target\": {\"upc\": [\"%d\"]}, \"percent\": %d}", "av"},
+	{"amount_off", "{\"target\": {\"upc\": [\"%d\"]}, \"amount\": \"0.%02d\"}", "av"},
+	{"fixed_price", "{\"target\": {\"upc\": [\"%d\"]}, \"price\": \"0.%02d\"}", "av"},
+	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\"]}, \"qty\": 2, \"price\": \"1.%02d\"}", "abv"},
+	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\", \"%d\"]}, \"qty\": 3, \"price\": \"2.%02d\"}", "abcv"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\", \"%d\", \"%d\", \"%d\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": %d}", "abcdv"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\"]}, \"buy_qty\": 1, \"get\": {\"upc\": [\"%d\"]}, \"get_qty\": 1, \"percent\": %d}", "abv"},
+	{"bundle", "{\"items\": [{\"upc\": [\"%d\"]}, {\"upc\": [\"%d\"]}], \"price\": \"1.%02d\"}", "abv"},
+#define DENSE_RULES 8			/* the templates above; the Christmas test adds these: */
+	{"amount_off", "{\"target\": {\"category\": [%d]}, \"amount\": \"0.%02d\"}", "kv"},
+	{"multibuy", "{\"target\": {\"category\": [%d]}, \"qty\": 2, \"price\": \"1.%02d\"}", "kv"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\", \"%d\"]}, \"buy_qty\": 2, \"get_qty\": 1, \"percent\": %d}", "abv"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\"]}, \"buy_qty\": 1, \"get\": {\"category\": [%d]}, \"get_qty\": 1, \"percent\": %d}", "akv"},
+	{"bundle", "{\"items\": [{\"category\": [0]}, {\"category\": [%d]}, {\"all\": true}], \"price\": \"1.%02d\"}", "kv"},
 };
 
 static int
@@ -1336,44 +1375,30 @@ dense_item(void)
 	return 1 + (int) rnd(4) + 10 * (int) rnd(2);
 }
 
+/*
+ * n offers drawn from the first nrules templates (ids 100 on), one in six
+ * limited to 1 or 2 per order.
+ */
 static void
-dense_promos(int n)
+offer_promos(int nrules, int n)
 {
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
 		char		json[300];
-		int			kind = (int) rnd(8);
-		int			a = dense_item(),
-					b = dense_item(),
-					c = dense_item(),
-					d = dense_item(),
-					v = 1 + (int) rnd(99);
+		const offer_rule *r = &offer_rules[rnd((uint32_t) nrules)];
+		int			x[5] = {0, 0, 0, 0, 0};
+		size_t		j;
 		promo_def  *p;
 
-		switch (kind)
-		{
-			case 0:
-			case 1:
-			case 2:
-				snprintf(json, sizeof(json), dense_rules[kind][1], a, v);
-				break;
-			case 3:
-			case 6:
-			case 7:
-				snprintf(json, sizeof(json), dense_rules[kind][1], a, b, v);
-				break;
-			case 4:
-				snprintf(json, sizeof(json), dense_rules[kind][1], a, b, c, v);
-				break;
-			default:
-				snprintf(json, sizeof(json), dense_rules[kind][1], a, b, c, d, v);
-				break;
-		}
+		for (j = 0; j < strlen(r->args) && j < 5; j++)
+			x[j] = r->args[j] == 'v' ? 1 + (int) rnd(99) :
+				r->args[j] == 'k' ? (int) rnd(2) : dense_item();
+		snprintf(json, sizeof(json), r->json, x[0], x[1], x[2], x[3], x[4]);
 		snprintf(rule_text[np], sizeof(rule_text[np]), "%s", json);
-		p = promo(100 + i, (int) rnd(3), dense_rules[kind][0], json);
-		p->max_per_order = rnd(6) == 0 ? 1 : 0;
+		p = promo(100 + i, (int) rnd(3), r->kind, json);
+		p->max_per_order = rnd(6) == 0 ? 1 + (int) rnd(2) : 0;
 	}
 }
 
@@ -1404,11 +1429,10 @@ test_dense(void)
 		int64_t		dg,
 					dp;
 		bf			b;
-		int			i,
-					k;
+		int			i;
 
 		reset();
-		dense_promos(20);
+		offer_promos(DENSE_RULES, 20);
 		random_basket(6);
 		method = PROMO_METHOD_GENERAL;
 		if (!price())
@@ -1430,15 +1454,7 @@ test_dense(void)
 		packed++;
 
 		memset(&b, 0, sizeof(b));
-		for (i = 0; i < nl; i++)
-			for (k = 0; k < L[i].qty; k++)
-			{
-				b.u[b.nu].price = L[i].unit_price;
-				b.u[b.nu].item = L[i].item;
-				b.u[b.nu].cat = L[i].item / 10;
-				b.u[b.nu].root = 1000;
-				b.nu++;
-			}
+		b.nu = basket_units(b.u, 8);
 		b.best = 0;
 		bf_walk(&b, 0);
 		if (dp != b.best || dg != b.best)
@@ -1556,67 +1572,12 @@ test_pack_rules(void)
  * must give the total and every promotion's amount of the subset brute
  * force of promo_brute.h.
  */
-static const char *const xmas_rules[][2] = {
-	{"percent_off", "{\"target\": {\"upc\": [\"%d\"]}, \"percent\": %d}"},
-	{"amount_off", "{\"target\": {\"category\": [%d]}, \"amount\": \"0.%02d\"}"},
-	{"fixed_price", "{\"target\": {\"upc\": [\"%d\"]}, \"price\": \"0.%02d\"}"},
-	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\"]}, \"qty\": 2, \"price\": \"1.%02d\"}"},
-	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\", \"%d\"]}, \"qty\": 3, \"price\": \"2.%02d\"}"},
-	{"multibuy", "{\"target\": {\"category\": [%d]}, \"qty\": 2, \"price\": \"1.%02d\"}"},
-	{"buy_get", "{\"buy\": {\"upc\": [\"%d\", \"%d\", \"%d\", \"%d\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": %d}"},
-	{"buy_get", "{\"buy\": {\"upc\": [\"%d\", \"%d\"]}, \"buy_qty\": 2, \"get_qty\": 1, \"percent\": %d}"},
-	{"buy_get", "{\"buy\": {\"upc\": [\"%d\"]}, \"buy_qty\": 1, \"get\": {\"category\": [%d]}, \"get_qty\": 1, \"percent\": %d}"},
-	{"bundle", "{\"items\": [{\"upc\": [\"%d\"]}, {\"upc\": [\"%d\"]}], \"price\": \"1.%02d\"}"},
-	{"bundle", "{\"items\": [{\"category\": [0]}, {\"category\": [%d]}, {\"all\": true}], \"price\": \"1.%02d\"}"},
-};
-
 static void
 xmas_promos(int n)
 {
 	int			i;
 
-	for (i = 0; i < n; i++)
-	{
-		char		json[300];
-		int			kind = (int) rnd(11);
-		int			a = dense_item(),
-					b = dense_item(),
-					c = dense_item(),
-					d = dense_item(),
-					cat = (int) rnd(2),
-					v = 1 + (int) rnd(99);
-		promo_def  *p;
-
-		switch (kind)
-		{
-			case 0:
-			case 2:
-				snprintf(json, sizeof(json), xmas_rules[kind][1], a, v);
-				break;
-			case 1:
-			case 5:
-			case 10:
-				snprintf(json, sizeof(json), xmas_rules[kind][1], cat, v);
-				break;
-			case 3:
-			case 7:
-			case 9:
-				snprintf(json, sizeof(json), xmas_rules[kind][1], a, b, v);
-				break;
-			case 4:
-				snprintf(json, sizeof(json), xmas_rules[kind][1], a, b, c, v);
-				break;
-			case 8:
-				snprintf(json, sizeof(json), xmas_rules[kind][1], a, cat, v);
-				break;
-			default:
-				snprintf(json, sizeof(json), xmas_rules[kind][1], a, b, c, d, v);
-				break;
-		}
-		snprintf(rule_text[np], sizeof(rule_text[np]), "%s", json);
-		p = promo(100 + i, (int) rnd(3), xmas_rules[kind][0], json);
-		p->max_per_order = rnd(6) == 0 ? 1 + (int) rnd(2) : 0;
-	}
+	offer_promos((int) (sizeof(offer_rules) / sizeof(offer_rules[0])), n);
 	/* spend thresholds over everything, by amount or by percent */
 	n = 1 + (int) rnd(3);
 	for (i = 0; i < n; i++)
@@ -1633,31 +1594,6 @@ xmas_promos(int n)
 					 (int) rnd(8), (int) rnd(100), 1 + (int) rnd(20));
 		snprintf(rule_text[np], sizeof(rule_text[np]), "%s", json);
 		promo(200 + i, (int) rnd(3), "spend_threshold", json);
-	}
-}
-
-/* Up to nlines lines and max_units units; items repeat, at times at one price. */
-static void
-xmas_basket(int nlines, int max_units)
-{
-	int			units = 0;
-
-	while (nl < nlines && units < max_units)
-	{
-		int64_t		item = dense_item();
-		int64_t		price = 1 + rnd(150);
-		int64_t		qty = rnd(4) == 0 ? 2 : 1;
-
-		if (rnd(4) == 0 && nl > 0)
-		{
-			item = L[rnd((uint32_t) nl)].item;
-			if (rnd(2) == 0)
-				price = L[0].unit_price;
-		}
-		if (units + qty > max_units)
-			qty = max_units - units;
-		line(nl * 3 + 1, item, price, qty);
-		units += (int) qty;
 	}
 }
 
@@ -1716,22 +1652,12 @@ test_christmas(void)
 		int64_t		items,
 					gross = 0;
 		int			m,
-					i,
-					k;
+					i;
 
 		reset();
 		xmas_promos(20);
-		xmas_basket(1 + (int) rnd(8), DP_UNITS);
-		s.nu = 0;
-		for (i = 0; i < nl; i++)
-			for (k = 0; k < L[i].qty; k++)
-			{
-				s.u[s.nu].price = L[i].unit_price;
-				s.u[s.nu].item = L[i].item;
-				s.u[s.nu].cat = L[i].item / 10;
-				s.u[s.nu].root = 1000;
-				s.nu++;
-			}
+		random_lines(1 + (int) rnd(8), DP_UNITS, 2, false);
+		s.nu = basket_units(s.u, DP_UNITS);
 		for (i = 0; i < nl; i++)
 			gross += L[i].unit_price * L[i].qty;
 		items = dp_solve(&s, P, np, want);
