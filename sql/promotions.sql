@@ -240,6 +240,27 @@ ROLLBACK;
 SELECT icos.price_basket('{"lines": [{"upc": "20900090", "qty": 1}]}') ->> 'total' AS candle_back;
 DELETE FROM icos.promotion;
 
+-- The memo of finished pricings: the same basket priced again is answered
+-- from it only between the window boundaries around the instant it was
+-- first priced at, and a change to a promotion or a product empties it.
+INSERT INTO icos.promotion (promotion_id, name, kind, rule, starts_at, ends_at)
+VALUES (1, 'June week', 'percent_off', '{"target": {"upc": ["20900014"]}, "percent": 25}',
+		'2026-06-01 00:00:00+00', '2026-06-08 00:00:00+00');
+SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 2}], "at": "2026-05-31 12:00:00+00"}') ->> 'total' AS may_31;
+SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 2}], "at": "2026-05-31 23:59:59.999999+00"}') ->> 'total' AS just_before;
+SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 2}], "at": "2026-06-01 00:00:00+00"}') ->> 'total' AS first_instant;
+SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 2}], "at": "2026-06-07 23:59:59.999999+00"}') ->> 'total' AS last_instant;
+SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 2}], "at": "2026-06-08 00:00:00+00"}') ->> 'total' AS over;
+SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 2}], "at": "2026-06-03 00:00:00+00"}') ->> 'total' AS in_the_week;
+UPDATE icos.promotion SET rule = '{"target": {"upc": ["20900014"]}, "percent": 50}' WHERE promotion_id = 1;
+SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 2}], "at": "2026-06-03 00:00:00+00"}') ->> 'total' AS half_price_now;
+BEGIN;
+UPDATE icos.product SET price = 3.00 WHERE upc = '20900014';
+SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 2}], "at": "2026-06-03 00:00:00+00"}') ->> 'total' AS dearer;
+ROLLBACK;
+SELECT icos.price_basket('{"lines": [{"upc": "20900014", "qty": 2}], "at": "2026-06-03 00:00:00+00"}') ->> 'total' AS price_back;
+DELETE FROM icos.promotion;
+
 -- A rule stored while the validation trigger was disabled is reported when
 -- the index is built (IC005 naming the promotion); once it is fixed the
 -- next basket is priced.

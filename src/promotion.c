@@ -70,6 +70,7 @@
 #include "utils/timestamp.h"
 
 #include "jsonb_put.h"
+#include "price_memo.h"
 #include "pricing.h"
 #include "promo.h"
 
@@ -912,6 +913,8 @@ typedef struct Pricing
 	promo_line *plines;
 	promo_result res;
 	PromoIndex *ix;
+	int64		valid_from;		/* the same answer for valid_from <= at */
+	int64		valid_until;	/* ... < valid_until (the candidates' windows) */
 } Pricing;
 
 /*
@@ -979,6 +982,7 @@ price_evaluate(promo_basket *basket, const BasketLine *lines, int nlines, Pricin
 		if (product_cache != NULL)
 			hash_destroy(product_cache);
 		product_cache = NULL;
+		price_memo_reset();
 		memset(&ctl, 0, sizeof(ctl));
 		ctl.keysize = sizeof(int64);
 		ctl.entrysize = sizeof(ProductRow);
@@ -1005,7 +1009,10 @@ price_evaluate(promo_basket *basket, const BasketLine *lines, int nlines, Pricin
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "icos: SPI_connect failed");
 		if (promo_index == NULL || promo_index_stale)
+		{
+			price_memo_reset();
 			promo_index_build();
+		}
 		if (nmissing > 0)
 		{
 			ArrayType  *arr;
@@ -1088,6 +1095,34 @@ price_evaluate(promo_basket *basket, const BasketLine *lines, int nlines, Pricin
 	for (i = 0; i < ix->ndefs; i++)
 		if (seen[i])
 			cands[ncands++] = ix->defs[i];
+
+	/*
+	 * The instant enters the pricing only through the candidates' windows:
+	 * the same basket gets the same answer between the window boundaries
+	 * that surround basket->at (price_memo.c).
+	 */
+	out->valid_from = PG_INT64_MIN;
+	out->valid_until = PG_INT64_MAX;
+	for (i = 0; i < ncands; i++)
+	{
+		int64		t[2];
+		bool		has[2];
+		int			k;
+
+		t[0] = cands[i].starts_at;
+		has[0] = cands[i].has_start;
+		t[1] = cands[i].ends_at;
+		has[1] = cands[i].has_end;
+		for (k = 0; k < 2; k++)
+		{
+			if (!has[k])
+				continue;
+			if (t[k] <= basket->at)
+				out->valid_from = Max(out->valid_from, t[k]);
+			else
+				out->valid_until = Min(out->valid_until, t[k]);
+		}
+	}
 
 	basket->lines = plines;
 	basket->nlines = nlines;
@@ -1202,6 +1237,104 @@ price_document(const Pricing *p)
 	return pushJsonbValue(&js, WJB_END_OBJECT, NULL);
 }
 
+/* ---------------------------------------------------------------------
+ * The memo of finished pricings (src/price_memo.c)
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Whether the memo may be used now: outside parallel operations, and only
+ * while the promotion index and the product cache it was filled from are
+ * current.  When either is stale the memo is emptied with it.
+ */
+static bool
+memo_usable(void)
+{
+	if (IsInParallelMode())
+		return false;
+	if (promo_index == NULL || promo_index_stale ||
+		promo_index_lxid != InvalidLocalTransactionId ||
+		product_cache == NULL || product_cache_stale)
+	{
+		price_memo_reset();
+		return false;
+	}
+	return true;
+}
+
+static void
+key_bytes(StringInfo k, const void *p, int len)
+{
+	appendBinaryStringInfo(k, (const char *) p, len);
+}
+
+static void
+key_text(StringInfo k, const char *s)
+{
+	int32		len = s ? (int32) strlen(s) : -1;
+
+	key_bytes(k, &len, sizeof(len));
+	if (s)
+		key_bytes(k, s, len);
+}
+
+/* The memo key of a basket: everything read from it but the instant. */
+static void
+memo_key(StringInfo k, const promo_basket *b, const BasketLine *lines, int nlines)
+{
+	size_t		i;
+	int			j;
+
+	initStringInfo(k);
+	key_bytes(k, &b->store, sizeof(b->store));
+	key_text(k, b->channel);
+	key_bytes(k, &b->ncoupons, sizeof(b->ncoupons));
+	for (i = 0; i < b->ncoupons; i++)
+		key_text(k, b->coupons[i]);
+	key_bytes(k, &nlines, sizeof(nlines));
+	for (j = 0; j < nlines; j++)
+	{
+		key_bytes(k, &lines[j].line, sizeof(lines[j].line));
+		key_bytes(k, &lines[j].upc, sizeof(lines[j].upc));
+		key_bytes(k, &lines[j].qty, sizeof(lines[j].qty));
+	}
+}
+
+/* Store a pricing (and its document, if built) under key. */
+static void
+memo_store(StringInfo key, const Pricing *p, Jsonb *document)
+{
+	PriceMemoValue v;
+	size_t		j;
+
+	if (!memo_usable())
+		return;
+	v.nlines = (int) p->res.nlines;
+	v.lines = palloc(sizeof(PricedLine) * (p->res.nlines + 1));
+	for (j = 0; j < p->res.nlines; j++)
+	{
+		v.lines[j].unit_price = p->plines[j].unit_price;
+		v.lines[j].discount = p->res.lines[j].discount;
+		v.lines[j].net = p->res.lines[j].net;
+	}
+	v.gross = p->res.gross;
+	v.discount = p->res.discount;
+	v.total = p->res.total;
+	v.kept = p->res.napplied > 0 || p->res.nnot_applied > 0 || p->res.approximate;
+	v.document = document;
+	price_memo_put(key->data, key->len, p->valid_from, p->valid_until, &v);
+}
+
+/* A copy of a stored document in the current memory context. */
+static Jsonb *
+memo_document(const PriceMemoValue *v)
+{
+	Jsonb	   *out = palloc(VARSIZE(v->document));
+
+	memcpy(out, v->document, VARSIZE(v->document));
+	return out;
+}
+
 PG_FUNCTION_INFO_V1(price_basket);
 
 /*
@@ -1218,6 +1351,8 @@ price_basket(PG_FUNCTION_ARGS)
 	Pricing		p;
 	JsonbValue *root;
 	Jsonb	   *out;
+	StringInfoData key;
+	const PriceMemoValue *hit;
 
 	/* The function is not strict: a null basket is refused like a number. */
 	if (PG_ARGISNULL(0))
@@ -1227,11 +1362,24 @@ price_basket(PG_FUNCTION_ARGS)
 				 errdetail("Got null.")));
 	work = price_begin();
 	read_basket(PG_GETARG_JSONB_P(0), &basket, &lines, &nlines);
+	memo_key(&key, &basket, lines, nlines);
+	if (memo_usable() &&
+		(hit = price_memo_get(key.data, key.len, basket.at)) != NULL &&
+		hit->document != NULL)
+	{
+		MemoryContextSwitchTo(caller);
+		out = memo_document(hit);
+		MemoryContextReset(work);
+		PG_RETURN_JSONB_P(out);
+	}
 	price_evaluate(&basket, lines, nlines, &p);
 	root = price_document(&p);
 
 	MemoryContextSwitchTo(caller);
 	out = JsonbValueToJsonb(root);
+	MemoryContextSwitchTo(work);
+	memo_store(&key, &p, out);
+	MemoryContextSwitchTo(caller);
 	MemoryContextReset(work);
 	PG_RETURN_JSONB_P(out);
 }
@@ -1257,6 +1405,9 @@ price_lines(int32 store, const char *channel, int nlines, const int64 *upcs,
 	Pricing		p;
 	int			i;
 	size_t		j;
+	StringInfoData key;
+	const PriceMemoValue *hit;
+	Jsonb	   *document = NULL;
 
 	memset(&basket, 0, sizeof(basket));
 	basket.store = store;
@@ -1272,6 +1423,20 @@ price_lines(int32 store, const char *channel, int nlines, const int64 *upcs,
 		lines[i].line = i + 1;
 		lines[i].upc = upcs[i];
 		lines[i].qty = qtys[i];
+	}
+	memo_key(&key, &basket, lines, nlines);
+	if (memo_usable() &&
+		(hit = price_memo_get(key.data, key.len, basket.at)) != NULL &&
+		hit->nlines == nlines && (!hit->kept || hit->document != NULL))
+	{
+		memcpy(priced, hit->lines, sizeof(PricedLine) * nlines);
+		totals->gross = hit->gross;
+		totals->discount = hit->discount;
+		totals->total = hit->total;
+		MemoryContextSwitchTo(caller);
+		totals->document = hit->kept ? memo_document(hit) : NULL;
+		MemoryContextReset(work);
+		return;
 	}
 	price_evaluate(&basket, lines, nlines, &p);
 
@@ -1297,7 +1462,10 @@ price_lines(int32 store, const char *channel, int nlines, const int64 *upcs,
 
 		MemoryContextSwitchTo(caller);
 		totals->document = JsonbValueToJsonb(root);
+		document = totals->document;
 	}
+	MemoryContextSwitchTo(work);
+	memo_store(&key, &p, document);
 	MemoryContextSwitchTo(caller);
 	MemoryContextReset(work);
 }

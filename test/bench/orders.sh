@@ -56,25 +56,9 @@ SELECT icos.place_order(jsonb_build_object(
 	'delivery', jsonb_build_object('method', 'carry'),
 	'payments', jsonb_build_array(jsonb_build_object('method', 'cash', 'amount', 500.00))));
 EOT
-# The web order: customer k of the 10,000 of orders_catalogue.sql, given
-# by her details (she is found by e-mail and not changed).
-cat >"$W/web.sql" <<EOT
-\\set a random(1, 200)
-\\set b random(1, 200)
-\\set c random(1, 200)
-\\set k random(1, 10000)
-SELECT icos.place_order(jsonb_build_object(
-	'store', 601, 'channel', 'web',
-	'customer', jsonb_build_object('name', 'Bench Customer ' || :k, 'email', 'customer' || :k || '@example.com',
-		'phone', '+4477009' || lpad(:k::text, 5, '0'),
-		'address', jsonb_build_object('line1', 'customer' || :k || ' High Street', 'town', 'Leeds', 'postcode', 'LS1 1AA')),
-	'lines', jsonb_build_array(
-		jsonb_build_object('upc', (ARRAY[$upcs])[:a], 'qty', 1),
-		jsonb_build_object('upc', (ARRAY[$upcs])[:b], 'qty', 2),
-		jsonb_build_object('upc', (ARRAY[$upcs])[:c], 'qty', 1)),
-	'delivery', jsonb_build_object('method', 'home'),
-	'payments', jsonb_build_array(jsonb_build_object('method', 'visa', 'amount', 1.00, 'reference', 'auth ' || :k))));
-EOT
+# The web order (web_order.sh).
+. "$(dirname "$0")/web_order.sh"
+web_order_script "$upcs" >"$W/web.sql"
 # The phone order: its third line from the store of node 7 (603).
 cat >"$W/phone.sql" <<EOT
 \\set a random(1, 200)

@@ -21,13 +21,19 @@
  *	- best price: the item promotions (all kinds but spend_threshold) give
  *	  together at least what any one of them gives alone, when neither
  *	  search ran out of budget;
+ *	- and exactly the best: on baskets of up to 10 units, an exact answer's
+ *	  item discount, and the amount of every item promotion, equal the
+ *	  subset brute force of test/unit/promo_brute.h over the promotions in
+ *	  scope (window, store, channel, coupon);
  *	- nothing leaks.
  */
 #include <inttypes.h>
 #include <string.h>
+#include <strings.h>
 
 #include "promo.h"
 #include "fuzz.h"
+#include "../unit/promo_brute.h"
 
 #define MAXL 8
 #define MAXP 6
@@ -399,6 +405,93 @@ check_singles(const fuzz_case *fc, const promo_result *all)
 	}
 }
 
+/* Whether a promotion is in scope for the basket (the engine's scoping). */
+static bool
+in_scope(const fuzz_case *fc, const promo_def *d)
+{
+	size_t		i;
+	bool		found;
+
+	if ((d->has_start && fc->basket.at < d->starts_at) ||
+		(d->has_end && fc->basket.at >= d->ends_at))
+		return false;
+	if (d->stores)
+	{
+		found = false;
+		for (i = 0; i < d->nstores; i++)
+			found |= d->stores[i] == fc->basket.store;
+		if (!found)
+			return false;
+	}
+	if (d->channels)
+	{
+		found = false;
+		for (i = 0; i < d->nchannels; i++)
+			found |= strcmp(d->channels[i], fc->basket.channel) == 0;
+		if (!found)
+			return false;
+	}
+	if (d->coupon)
+	{
+		found = false;
+		for (i = 0; i < fc->basket.ncoupons; i++)
+			found |= strcasecmp(d->coupon, fc->basket.coupons[i]) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* On small baskets: the item discounts equal the subset brute force's. */
+static void
+check_brute_force(const fuzz_case *fc, const promo_result *res)
+{
+	static dp_state s;
+	promo_def	scoped[MAXP];
+	int64_t		want[MAXP];
+	int			nscoped = 0,
+				p;
+	size_t		i,
+				j;
+	int64_t		units = 0,
+				best;
+
+	if (res->approximate)
+		return;
+	for (i = 0; i < fc->basket.nlines; i++)
+		units += fc->lines[i].qty;
+	if (units > DP_UNITS)
+		return;
+	s.nu = 0;
+	for (i = 0; i < fc->basket.nlines; i++)
+		for (j = 0; j < (size_t) fc->lines[i].qty; j++)
+		{
+			s.u[s.nu].price = fc->lines[i].unit_price;
+			s.u[s.nu].item = fc->lines[i].item;
+			s.u[s.nu].cat = fc->cats[i][0];
+			s.u[s.nu].root = fc->cats[i][1];
+			s.nu++;
+		}
+	for (i = 0; i < fc->npromos; i++)
+		if (in_scope(fc, &fc->promos[i]))
+			scoped[nscoped++] = fc->promos[i];
+	best = dp_solve(&s, scoped, nscoped, want);
+	CHECK(item_discount(fc, res) == best, "item discount %lld, brute force %lld",
+		  (long long) item_discount(fc, res), (long long) best);
+	for (p = 0; p < nscoped; p++)
+	{
+		int64_t		got = 0;
+
+		if (scoped[p].rule->kind == PROMO_SPEND_THRESHOLD)
+			continue;
+		for (i = 0; i < res->napplied; i++)
+			if (res->applied[i].id == scoped[p].id)
+				got = res->applied[i].amount;
+		CHECK(got == want[p], "promotion %d gets %lld, brute force %lld (the tie rule)",
+			  scoped[p].id, (long long) got, (long long) want[p]);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -432,6 +525,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(st == PROMO_OK, "evaluate refused a valid basket: %s", err.msg);
 	check_result(&fc, &res);
 	check_singles(&fc, &res);
+	check_brute_force(&fc, &res);
 
 	/* the same basket with lines and promotions in another order */
 	shuffled = fc;

@@ -841,148 +841,27 @@ test_permutations(void)
 
 /* ------------------------------------------------------------ brute force */
 
-/*
- * The brute force: every unit gets "no promotion" or one (promotion, role);
- * a promotion's choice is valid when every role holds k * size units for
- * one k (k <= max_per_order when limited).  Its value forms groups from
- * the dearest units down and stops at the first group worth nothing.
- */
-typedef struct bf_unit
-{
-	int64_t		price;
-	int64_t		item;
-	int64_t		cat;
-} bf_unit;
+/* bf_unit, bf_roles, bf_match, bf_value and the subset brute force */
+#include "promo_brute.h"
 
+/* The basket's units for the brute forces (at most max); returns how many. */
 static int
-bf_roles(const promo_rule *r, int32_t *size)
+basket_units(bf_unit *u, int max)
 {
-	switch (r->kind)
-	{
-		case PROMO_MULTIBUY:
-			size[0] = r->qty;
-			return 1;
-		case PROMO_BUY_GET:
-			if (r->get_is_buy)
-			{
-				size[0] = r->buy_qty + r->get_qty;
-				return 1;
-			}
-			size[0] = r->buy_qty;
-			size[1] = r->get_qty;
-			return 2;
-		case PROMO_BUNDLE:
-			{
-				size_t		i;
+	int			i,
+				n = 0;
+	int64_t		k;
 
-				for (i = 0; i < r->nitems; i++)
-					size[i] = 1;
-				return (int) r->nitems;
-			}
-		default:
-			size[0] = 1;
-			return 1;
-	}
-}
-
-static bool
-bf_match(const promo_match *m, const bf_unit *u)
-{
-	size_t		i;
-
-	if (m->kind == PROMO_MATCH_ALL)
-		return true;
-	for (i = 0; i < m->nids; i++)
-		if ((m->kind == PROMO_MATCH_UPC && m->ids[i] == u->item) ||
-			(m->kind == PROMO_MATCH_CATEGORY && (m->ids[i] == u->cat || m->ids[i] == 1000)))
-			return true;
-	return false;
-}
-
-static const promo_match *
-bf_role_match(const promo_rule *r, int role)
-{
-	if (r->kind == PROMO_BUNDLE)
-		return &r->items[role];
-	if (r->kind == PROMO_BUY_GET && role == 1)
-		return &r->get;
-	return &r->target;
-}
-
-static int
-desc(const void *a, const void *b)
-{
-	int64_t		x = *(const int64_t *) a,
-				y = *(const int64_t *) b;
-
-	return (x < y) - (x > y);
-}
-
-static int64_t
-bf_value(const promo_def *d, int64_t prices[][16], const int *n)
-{
-	const promo_rule *r = d->rule;
-	int32_t		size[16];
-	int			nr = bf_roles(r, size),
-				i,
-				k,
-				g;
-	int64_t		total = 0;
-
-	for (i = 0; i < nr; i++)
-		qsort(prices[i], (size_t) n[i], sizeof(int64_t), desc);
-	if (r->kind == PROMO_PERCENT_OFF || r->kind == PROMO_AMOUNT_OFF || r->kind == PROMO_FIXED_PRICE)
-	{
-		for (i = 0; i < n[0]; i++)
+	for (i = 0; i < nl; i++)
+		for (k = 0; k < L[i].qty && n < max; k++)
 		{
-			int64_t		p = prices[0][i],
-						v;
-
-			if (r->kind == PROMO_PERCENT_OFF)
-				v = (p * r->percent_bp + 5000) / 10000;
-			else if (r->kind == PROMO_AMOUNT_OFF)
-				v = p < r->amount ? p : r->amount;
-			else
-				v = p > r->price ? p - r->price : 0;
-			total += v;
+			u[n].price = L[i].unit_price;
+			u[n].item = L[i].item;
+			u[n].cat = L[i].item / 10;
+			u[n].root = 1000;
+			n++;
 		}
-		return total;
-	}
-	k = n[0] / size[0];
-	for (g = 0; g < k; g++)
-	{
-		int64_t		v = 0,
-					s = 0;
-
-		if (r->kind == PROMO_MULTIBUY)
-		{
-			for (i = 0; i < size[0]; i++)
-				s += prices[0][g * size[0] + i];
-			v = s - r->price;
-		}
-		else if (r->kind == PROMO_BUNDLE)
-		{
-			for (i = 0; i < nr; i++)
-				s += prices[i][g];
-			v = s - r->price;
-		}
-		else if (r->get_is_buy)
-		{
-			for (i = r->buy_qty; i < size[0]; i++)
-				s += prices[0][g * size[0] + i];
-			v = (s * r->percent_bp + 5000) / 10000;
-		}
-		else
-		{
-			for (i = 0; i < size[1]; i++)
-				s += prices[1][g * size[1] + i];
-			v = (s * r->percent_bp + 5000) / 10000;
-		}
-		if (v <= 0)
-			break;
-		total += v;
-	}
-	return total;
+	return n;
 }
 
 typedef struct bf
@@ -1100,16 +979,21 @@ random_promos(bool thresholds)
 	}
 }
 
+/*
+ * Random lines of items 1-4 and 11-14: up to max_lines lines and max_units
+ * units, quantities from 1 to max_qty, now and then an item again (maybe
+ * at the same price); with stop_early the basket may end after any line.
+ */
 static void
-random_basket(int max_units)
+random_lines(int max_lines, int max_units, int max_qty, bool stop_early)
 {
 	int			units = 0;
 
-	while (units < max_units && nl < MAXL)
+	while (units < max_units && nl < max_lines)
 	{
 		int64_t		item = 1 + rnd(4) + 10 * rnd(2);
 		int64_t		price = 1 + rnd(150);
-		int64_t		qty = 1 + rnd(3);
+		int64_t		qty = 1 + rnd((uint32_t) max_qty);
 
 		if (rnd(3) == 0 && nl > 0)
 		{
@@ -1121,9 +1005,15 @@ random_basket(int max_units)
 			qty = max_units - units;
 		line(nl * 3 + 1, item, price, qty);
 		units += (int) qty;
-		if (rnd(4) == 0)
+		if (stop_early && rnd(4) == 0)
 			break;
 	}
+}
+
+static void
+random_basket(int max_units)
+{
+	random_lines(MAXL, max_units, 3, true);
 }
 
 static void
@@ -1169,18 +1059,9 @@ test_random(void)
 		if (small)
 		{
 			bf			b;
-			int			i,
-						k;
 
 			memset(&b, 0, sizeof(b));
-			for (i = 0; i < nl; i++)
-				for (k = 0; k < L[i].qty; k++)
-				{
-					b.u[b.nu].price = L[i].unit_price;
-					b.u[b.nu].item = L[i].item;
-					b.u[b.nu].cat = L[i].item / 10;
-					b.nu++;
-				}
+			b.nu = basket_units(b.u, 8);
 			b.best = 0;
 			bf_walk(&b, 0);
 			checked_bf++;
@@ -1459,15 +1340,33 @@ test_huge(void)
  * and against the general search (same total, same amount from every
  * promotion: the tie rule), whichever search the engine picks.
  */
-static const char *const dense_rules[][2] = {
-	{"percent_off", "{\"target\": {\"upc\": [\"%d\"]}, \"percent\": %d}"},
-	{"amount_off", "{\"target\": {\"upc\": [\"%d\"]}, \"amount\": \"0.%02d\"}"},
-	{"fixed_price", "{\"target\": {\"upc\": [\"%d\"]}, \"price\": \"0.%02d\"}"},
-	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\"]}, \"qty\": 2, \"price\": \"1.%02d\"}"},
-	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\", \"%d\"]}, \"qty\": 3, \"price\": \"2.%02d\"}"},
-	{"buy_get", "{\"buy\": {\"upc\": [\"%d\", \"%d\", \"%d\", \"%d\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": %d}"},
-	{"buy_get", "{\"buy\": {\"upc\": [\"%d\"]}, \"buy_qty\": 1, \"get\": {\"upc\": [\"%d\"]}, \"get_qty\": 1, \"percent\": %d}"},
-	{"bundle", "{\"items\": [{\"upc\": [\"%d\"]}, {\"upc\": [\"%d\"]}], \"price\": \"1.%02d\"}"},
+/*
+ * Offer templates: kind, rule (a printf format) and the format's arguments
+ * in order: a, b, c, d are items (dense_item), k a category (0 or 1), v a
+ * value from 1 to 99.
+ */
+typedef struct offer_rule
+{
+	const char *kind;
+	const char *json;
+	const char *args;
+} offer_rule;
+
+static const offer_rule offer_rules[] = {
+	{"percent_off", "{\"target\": {\"upc\": [\"%d\"]}, \"percent\": %d}", "av"},
+	{"amount_off", "{\"target\": {\"upc\": [\"%d\"]}, \"amount\": \"0.%02d\"}", "av"},
+	{"fixed_price", "{\"target\": {\"upc\": [\"%d\"]}, \"price\": \"0.%02d\"}", "av"},
+	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\"]}, \"qty\": 2, \"price\": \"1.%02d\"}", "abv"},
+	{"multibuy", "{\"target\": {\"upc\": [\"%d\", \"%d\", \"%d\"]}, \"qty\": 3, \"price\": \"2.%02d\"}", "abcv"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\", \"%d\", \"%d\", \"%d\"]}, \"buy_qty\": 1, \"get_qty\": 1, \"percent\": %d}", "abcdv"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\"]}, \"buy_qty\": 1, \"get\": {\"upc\": [\"%d\"]}, \"get_qty\": 1, \"percent\": %d}", "abv"},
+	{"bundle", "{\"items\": [{\"upc\": [\"%d\"]}, {\"upc\": [\"%d\"]}], \"price\": \"1.%02d\"}", "abv"},
+#define DENSE_RULES 8			/* the templates above; the Christmas test adds these: */
+	{"amount_off", "{\"target\": {\"category\": [%d]}, \"amount\": \"0.%02d\"}", "kv"},
+	{"multibuy", "{\"target\": {\"category\": [%d]}, \"qty\": 2, \"price\": \"1.%02d\"}", "kv"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\", \"%d\"]}, \"buy_qty\": 2, \"get_qty\": 1, \"percent\": %d}", "abv"},
+	{"buy_get", "{\"buy\": {\"upc\": [\"%d\"]}, \"buy_qty\": 1, \"get\": {\"category\": [%d]}, \"get_qty\": 1, \"percent\": %d}", "akv"},
+	{"bundle", "{\"items\": [{\"category\": [0]}, {\"category\": [%d]}, {\"all\": true}], \"price\": \"1.%02d\"}", "kv"},
 };
 
 static int
@@ -1476,44 +1375,30 @@ dense_item(void)
 	return 1 + (int) rnd(4) + 10 * (int) rnd(2);
 }
 
+/*
+ * n offers drawn from the first nrules templates (ids 100 on), one in six
+ * limited to 1 or 2 per order.
+ */
 static void
-dense_promos(int n)
+offer_promos(int nrules, int n)
 {
 	int			i;
 
 	for (i = 0; i < n; i++)
 	{
 		char		json[300];
-		int			kind = (int) rnd(8);
-		int			a = dense_item(),
-					b = dense_item(),
-					c = dense_item(),
-					d = dense_item(),
-					v = 1 + (int) rnd(99);
+		const offer_rule *r = &offer_rules[rnd((uint32_t) nrules)];
+		int			x[5] = {0, 0, 0, 0, 0};
+		size_t		j;
 		promo_def  *p;
 
-		switch (kind)
-		{
-			case 0:
-			case 1:
-			case 2:
-				snprintf(json, sizeof(json), dense_rules[kind][1], a, v);
-				break;
-			case 3:
-			case 6:
-			case 7:
-				snprintf(json, sizeof(json), dense_rules[kind][1], a, b, v);
-				break;
-			case 4:
-				snprintf(json, sizeof(json), dense_rules[kind][1], a, b, c, v);
-				break;
-			default:
-				snprintf(json, sizeof(json), dense_rules[kind][1], a, b, c, d, v);
-				break;
-		}
+		for (j = 0; j < strlen(r->args) && j < 5; j++)
+			x[j] = r->args[j] == 'v' ? 1 + (int) rnd(99) :
+				r->args[j] == 'k' ? (int) rnd(2) : dense_item();
+		snprintf(json, sizeof(json), r->json, x[0], x[1], x[2], x[3], x[4]);
 		snprintf(rule_text[np], sizeof(rule_text[np]), "%s", json);
-		p = promo(100 + i, (int) rnd(3), dense_rules[kind][0], json);
-		p->max_per_order = rnd(6) == 0 ? 1 : 0;
+		p = promo(100 + i, (int) rnd(3), r->kind, json);
+		p->max_per_order = rnd(6) == 0 ? 1 + (int) rnd(2) : 0;
 	}
 }
 
@@ -1544,11 +1429,10 @@ test_dense(void)
 		int64_t		dg,
 					dp;
 		bf			b;
-		int			i,
-					k;
+		int			i;
 
 		reset();
-		dense_promos(20);
+		offer_promos(DENSE_RULES, 20);
 		random_basket(6);
 		method = PROMO_METHOD_GENERAL;
 		if (!price())
@@ -1570,14 +1454,7 @@ test_dense(void)
 		packed++;
 
 		memset(&b, 0, sizeof(b));
-		for (i = 0; i < nl; i++)
-			for (k = 0; k < L[i].qty; k++)
-			{
-				b.u[b.nu].price = L[i].unit_price;
-				b.u[b.nu].item = L[i].item;
-				b.u[b.nu].cat = L[i].item / 10;
-				b.nu++;
-			}
+		b.nu = basket_units(b.u, 8);
 		b.best = 0;
 		bf_walk(&b, 0);
 		if (dp != b.best || dg != b.best)
@@ -1685,6 +1562,154 @@ test_pack_rules(void)
 	method = PROMO_METHOD_AUTO;
 }
 
+/* ------------------------------------------------------------ Christmas density */
+
+/*
+ * Issue 16's property test: random small dense baskets (up to 8 lines and
+ * 10 units) against 20 overlapping offers of every kind, upc and category
+ * matches, some limited per order, plus spend thresholds on everything.
+ * The engine (automatic choice, packing forced, general search forced)
+ * must give the total and every promotion's amount of the subset brute
+ * force of promo_brute.h.
+ */
+static void
+xmas_promos(int n)
+{
+	int			i;
+
+	offer_promos((int) (sizeof(offer_rules) / sizeof(offer_rules[0])), n);
+	/* spend thresholds over everything, by amount or by percent */
+	n = 1 + (int) rnd(3);
+	for (i = 0; i < n; i++)
+	{
+		char		json[300];
+
+		if (rnd(2) == 0)
+			snprintf(json, sizeof(json),
+					 "{\"target\": {\"all\": true}, \"min_spend\": \"%d.%02d\", \"amount\": \"0.%02d\"}",
+					 (int) rnd(8), (int) rnd(100), 1 + (int) rnd(99));
+		else
+			snprintf(json, sizeof(json),
+					 "{\"target\": {\"all\": true}, \"min_spend\": \"%d.%02d\", \"percent\": %d}",
+					 (int) rnd(8), (int) rnd(100), 1 + (int) rnd(20));
+		snprintf(rule_text[np], sizeof(rule_text[np]), "%s", json);
+		promo(200 + i, (int) rnd(3), "spend_threshold", json);
+	}
+}
+
+/*
+ * Spend thresholds that all target everything (so they all compete) on the
+ * net after item promotions: the one worth most, ties to the canonical
+ * order.  Sets amounts[p] of each threshold; returns the discount.
+ */
+static int64_t
+dp_thresholds(const promo_def *promos, int np, int64_t net, int64_t *amounts)
+{
+	int			i,
+				best = -1;
+	int64_t		bestv = 0;
+
+	dp_promos = promos;
+	for (i = 0; i < np; i++)
+	{
+		const promo_rule *r = promos[i].rule;
+		int64_t		v;
+
+		if (r->kind != PROMO_SPEND_THRESHOLD)
+			continue;
+		amounts[i] = 0;
+		if (net < r->min_spend)
+			continue;
+		v = r->percent_bp > 0 ? promo_percent_of(net, r->percent_bp) : (r->amount < net ? r->amount : net);
+		if (v > 0 && (best < 0 || v > bestv ||
+					  (v == bestv && dp_canonical(&i, &best) < 0)))
+		{
+			best = i;
+			bestv = v;
+		}
+	}
+	if (best >= 0)
+		amounts[best] = bestv;
+	return bestv;
+}
+
+static void
+test_christmas(void)
+{
+	static dp_state s;
+	int			iter,
+				cases = 0,
+				lines = 0,
+				bad_total = 0,
+				bad_vec = 0,
+				bad_other = 0,
+				iters = 500;
+
+	for (iter = 0; iter < iters; iter++)
+	{
+		int64_t		want[MAXP],
+					got[MAXP];
+		int64_t		items,
+					gross = 0;
+		int			m,
+					i;
+
+		reset();
+		xmas_promos(20);
+		random_lines(1 + (int) rnd(8), DP_UNITS, 2, false);
+		s.nu = basket_units(s.u, DP_UNITS);
+		for (i = 0; i < nl; i++)
+			gross += L[i].unit_price * L[i].qty;
+		items = dp_solve(&s, P, np, want);
+		dp_thresholds(P, np, gross - items, want);
+		lines += nl;
+		/* the automatic choice, and each search forced */
+		for (m = 0; m < 3; m++)
+		{
+			static const promo_method methods[3] = {PROMO_METHOD_AUTO, PROMO_METHOD_PACK, PROMO_METHOD_GENERAL};
+			int64_t		expect = 0;
+
+			method = methods[m];
+			if (!price())
+			{
+				bad_other++;
+				continue;
+			}
+			cases++;
+			for (i = 0; i < np; i++)
+			{
+				got[i] = applied(P[i].id, NULL);
+				expect += want[i];
+			}
+			if (res.discount != expect)
+			{
+				bad_total++;
+				printf("# christmas %d, method %d: engine %lld, brute force %lld (items %lld)\n", iter, m,
+					   (long long) res.discount, (long long) expect, (long long) items);
+			}
+			else if (memcmp(got, want, sizeof(int64_t) * (size_t) np) != 0)
+			{
+				bad_vec++;
+				printf("# christmas %d, method %d: the same total split differently\n", iter, m);
+				for (i = 0; i < np; i++)
+					if (got[i] != want[i])
+						printf("#   promo %d prio %d %s %s: engine %lld, brute force %lld\n", P[i].id,
+							   P[i].priority, promo_kind_name(P[i].rule->kind), rule_text[i],
+							   (long long) got[i], (long long) want[i]);
+			}
+			if (res.approximate || !consistent())
+				bad_other++;
+			done();
+		}
+	}
+	method = PROMO_METHOD_AUTO;
+	ok(bad_total == 0,
+	   "%d dense baskets (up to 8 lines and %d units, %d lines in all) against 20 overlapping offers of every kind and spend thresholds, three ways (automatic, packing, general): the total equals a brute force over subsets of units (%d differ)",
+	   iters, DP_UNITS, lines, bad_total);
+	ok(bad_vec == 0, "and every promotion gets the brute force's amount: the tie rule (%d differ)", bad_vec);
+	ok(bad_other == 0 && cases == 3 * iters, "and every answer is exact and consistent (%d bad of %d)", bad_other, cases);
+}
+
 int
 main(void)
 {
@@ -1705,6 +1730,7 @@ main(void)
 	test_random();
 	test_dense();
 	test_pack_rules();
+	test_christmas();
 	reset();
 	ok(live == 0, "every allocation was freed (live %ld)", live);
 	return done_testing();
