@@ -26,16 +26,15 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "access/tableam.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
-#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+
+#include "bare_table.h"
 
 /* The kept INSERT and the order code type it was prepared for. */
 static SPIPlanPtr basket_plan = NULL;
@@ -57,34 +56,8 @@ basket_relcache_callback(Datum arg, Oid relid)
 	line_store_att = InvalidAttrNumber;
 }
 
-/* Whether rows may be stored directly: (code, store_id) and nothing else to do. */
-static bool
-basket_bare(Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	static const char *const names[2] = {"code", "store_id"};
-	Oid			types[2] = {basket_code_type, INT4OID};
-	List	   *indexes;
-	bool		bare;
-	int			i;
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->trigdesc != NULL ||
-		rel->rd_rules != NULL || rel->rd_rel->relrowsecurity || desc->natts != 2 ||
-		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->num_defval > 0 ||
-								  desc->constr->has_generated_stored)))
-		return false;
-	for (i = 0; i < 2; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->atttypid != types[i] || strcmp(NameStr(att->attname), names[i]) != 0)
-			return false;
-	}
-	indexes = RelationGetIndexList(rel);
-	bare = indexes == NIL;
-	list_free(indexes);
-	return bare;
-}
+/* icos.basket_delta's columns, for bare_table_check */
+static const char *const basket_columns[2] = {"code", "store_id"};
 
 /* Append (code, store) directly into rel, or (rel NULL) with the kept INSERT. */
 static void
@@ -94,14 +67,7 @@ basket_insert(Relation rel, Datum code, Datum store)
 
 	if (rel != NULL)
 	{
-		TupleTableSlot *slot = table_slot_create(rel, NULL);
-		bool		nulls[2] = {false, false};
-
-		memcpy(slot->tts_values, values, sizeof(values));
-		memcpy(slot->tts_isnull, nulls, sizeof(nulls));
-		ExecStoreVirtualTuple(slot);
-		table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
-		ExecDropSingleTupleTableSlot(slot);
+		bare_table_insert(rel, values, 2);
 		return;
 	}
 	if (basket_plan == NULL)
@@ -197,7 +163,11 @@ basket_delta_trigger(PG_FUNCTION_ARGS)
 	/* opening it takes in any invalidation of its definition first */
 	rel = table_open(basket_relid, RowExclusiveLock);
 	if (basket_is_bare < 0)
-		basket_is_bare = basket_bare(rel) ? 1 : 0;
+	{
+		Oid			types[2] = {basket_code_type, INT4OID};
+
+		basket_is_bare = bare_table_check(rel, 2, basket_columns, types) ? 1 : 0;
+	}
 	if (!basket_is_bare)
 	{
 		table_close(rel, RowExclusiveLock);

@@ -31,18 +31,17 @@
 #include "postgres.h"
 
 #include "access/table.h"
-#include "access/tableam.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "common/int.h"
 #include "executor/spi.h"
-#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+
+#include "bare_table.h"
 
 /* The kept INSERT and the types it was prepared for. */
 static SPIPlanPtr delta_plan = NULL;
@@ -172,39 +171,6 @@ static const char *const delta_columns[9] = {"code", "store_id", "upc", "d_lines
 "d_gross", "d_discount", "d_net", "d_returns"};
 
 /*
- * Whether rows may be written to the table directly: exactly the nine
- * columns, and nothing an INSERT would do besides storing the row.
- */
-static bool
-delta_bare(Relation rel)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	Oid			types[9] = {delta_code_type, INT4OID, delta_upc_type, INT4OID,
-	INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
-	List	   *indexes;
-	bool		bare;
-	int			i;
-
-	if (rel->rd_rel->relkind != RELKIND_RELATION || rel->trigdesc != NULL ||
-		rel->rd_rules != NULL || rel->rd_rel->relrowsecurity || desc->natts != 9 ||
-		(desc->constr != NULL && (desc->constr->num_check > 0 || desc->constr->num_defval > 0 ||
-								  desc->constr->has_generated_stored)))
-		return false;
-	for (i = 0; i < 9; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(desc, i);
-
-		if (att->attisdropped || att->atttypid != types[i] ||
-			strcmp(NameStr(att->attname), delta_columns[i]) != 0)
-			return false;
-	}
-	indexes = RelationGetIndexList(rel);
-	bare = indexes == NIL;
-	list_free(indexes);
-	return bare;
-}
-
-/*
  * Append one row to icos.sales_delta: directly into rel when it is bare,
  * else (rel NULL) with the kept INSERT.
  */
@@ -225,13 +191,7 @@ delta_insert(Relation rel, const DeltaLine *l, int32 d_lines, int64 d_units, int
 	values[8] = Int64GetDatum(d_returns);
 	if (rel != NULL)
 	{
-		TupleTableSlot *slot = table_slot_create(rel, NULL);
-
-		memcpy(slot->tts_values, values, sizeof(values));
-		memset(slot->tts_isnull, 0, sizeof(bool) * 9);
-		ExecStoreVirtualTuple(slot);
-		table_tuple_insert(rel, slot, GetCurrentCommandId(true), 0, NULL);
-		ExecDropSingleTupleTableSlot(slot);
+		bare_table_insert(rel, values, 9);
 		return;
 	}
 	if (delta_plan == NULL)
@@ -316,7 +276,12 @@ sales_delta_trigger(PG_FUNCTION_ARGS)
 	/* opening it takes in any invalidation of its definition first */
 	rel = table_open(delta_rel, RowExclusiveLock);
 	if (delta_is_bare < 0)
-		delta_is_bare = delta_bare(rel) ? 1 : 0;
+	{
+		Oid			types[9] = {delta_code_type, INT4OID, delta_upc_type, INT4OID,
+		INT8OID, INT8OID, INT8OID, INT8OID, INT8OID};
+
+		delta_is_bare = bare_table_check(rel, 9, delta_columns, types) ? 1 : 0;
+	}
 	if (!delta_is_bare)
 	{
 		table_close(rel, RowExclusiveLock);
