@@ -13,4 +13,19 @@
 
 #include "fmgr.h"
 
+#include "announce.h"
+
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/*
+ * Loaded by shared_preload_libraries, icos reserves the shared memory in
+ * which order events wait for their announcer (announce.c); loaded by a
+ * session, it needs nothing.
+ */
+void
+_PG_init(void)
+{
+	announce_init();
+}

@@ -46,6 +46,10 @@ build_and_install
 
 rm -rf "$OUT"
 make_rundir "$OUT"
+# The clusters the TAP tests make run icos as production does, preloaded
+# (docs/install.md); 035_order_events.pl also tries one without.
+echo "shared_preload_libraries = 'icos'" >"$OUT/preload.conf"
+export TEMP_CONFIG=$OUT/preload.conf
 cluster_destroy test
 cluster_start test "$PORT"
 export PGHOST PGPORT=$PORT PGUSER=postgres

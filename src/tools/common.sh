@@ -118,6 +118,7 @@ cluster_start() {
 			echo "fsync = on"
 			echo "log_min_messages = warning"
 			echo "password_encryption = 'scram-sha-256'"
+			echo "shared_preload_libraries = 'icos'"
 			for line in "$@"; do echo "$line"; done
 		} | as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
 	fi

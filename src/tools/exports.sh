@@ -6,8 +6,9 @@
 #
 # A symbol is exported when an extension script names it
 # (AS 'MODULE_PATHNAME', 'sym', of any version: an older version's script
-# must still load), with its pg_finfo_ record; and the magic block, and
-# _PG_init when a C file defines one.  Nothing else: another library loaded
+# must still load), with its pg_finfo_ record; the magic block, _PG_init
+# when a C file defines one, and the entry points of background workers
+# (a line "icos_NAME_main(Datum" begins their definition).  Nothing else: another library loaded
 # into the same backend (contrib isn has an upc_in too) can then neither see
 # icos's helpers nor be seen by them.
 set -eu
@@ -22,6 +23,7 @@ echo "Pg_magic_func"
 if [ $# -gt 0 ] && grep -lE '^_PG_init\(' "$@" >/dev/null 2>&1; then
 	echo "_PG_init"
 fi
+[ $# -gt 0 ] && grep -hoE '^icos_[a-z_]+_main\(Datum' "$@" | sed 's/(Datum$//' | sort -u
 # Statements may wrap: join the lines before matching.
 cat $sql | tr '\n\t' '  ' |
 	grep -oE "'MODULE_PATHNAME'[[:space:]]*,[[:space:]]*'[A-Za-z_][A-Za-z_0-9]*'" |

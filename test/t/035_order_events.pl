@@ -13,6 +13,7 @@ use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(usleep);
 
 my $top = $ENV{ICOS_TOP} // File::Spec->rel2abs(dirname(__FILE__) . '/../..');
 my $icos = "$top/src/cli/icos";
@@ -41,13 +42,28 @@ sub sale_sql
 	  . "\"payments\": [{\"method\": \"cash\", \"amount\": 30}]}')";
 }
 
-# Everything the listener has been told so far (a query makes psql print
-# the notifications that arrived before it).
+# What the listener has been told: at least $want payloads, waiting for
+# them (the announcer sends them just after the commit), or what came in
+# a moment when $want is 0.  A query makes psql print the notifications
+# that arrived before it.
+my @heard_pids;		# the processes that sent them, all told
 sub heard
 {
-	my ($listener) = @_;
-	my $out = $listener->query_safe('SELECT 1');
-	my @payloads = $out =~ /^Asynchronous notification "icos_order_events" with payload "(.*)" received from server process/mg;
+	my ($listener, $want) = @_;
+	my @payloads;
+	my $deadline = time + $PostgreSQL::Test::Utils::timeout_default;
+	usleep(300_000) if $want == 0;
+	while (1)
+	{
+		my $out = $listener->query_safe('SELECT 1');
+		while ($out =~ /^Asynchronous notification "icos_order_events" with payload "(.*)" received from server process with PID (\d+)/mg)
+		{
+			push @payloads, $1;
+			push @heard_pids, $2;
+		}
+		last if @payloads >= $want || time > $deadline;
+		usleep(20_000);
+	}
 	return @payloads;
 }
 
@@ -60,9 +76,9 @@ $writer->query_safe('BEGIN');
 my $open_code = $writer->query_safe(sale_sql(1));
 $open_code =~ s/\s+//g;
 like($open_code, qr/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/, 'an order placed in an open transaction');
-is(scalar(heard($listener)), 0, 'nothing announced before the transaction commits');
+is(scalar(heard($listener, 0)), 0, 'nothing announced before the transaction commits');
 $writer->query_safe('COMMIT');
-my @got = heard($listener);
+my @got = heard($listener, 3);
 is(scalar(@got), 3, 'after commit: one announcement per event (placed, payment, status)');
 my $first = decode_json($got[0]);
 is_deeply([ sort keys %$first ], [qw(at code kind store)], 'payload keys: code, kind, at, store');
@@ -82,7 +98,7 @@ my $gone_code = $writer->query_safe(sale_sql(1));
 $gone_code =~ s/\s+//g;
 $writer->query_safe('ROLLBACK');
 my $kept_code = $node->safe_psql('postgres', sale_sql(2));
-@got = heard($listener);
+@got = heard($listener, 3);
 is(scalar(@got), 3, 'a rolled-back order announced nothing; the next committed one its three events');
 is_deeply([ map { decode_json($_)->{code} } @got ], [ ($kept_code) x 3 ],
 	'only the committed order is announced');
@@ -90,12 +106,12 @@ ok(!grep({ /\Q$gone_code\E/ } @got), 'the rolled-back order is never announced')
 
 # Another session's time zone does not change the payload.
 my $tz_code = $node->safe_psql('postgres', "SET TimeZone = 'Asia/Tokyo'; " . sale_sql(1));
-@got = heard($listener);
+@got = heard($listener, 3);
 like($got[0], qr/"at": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"/, 'payload "at" in UTC whatever the writer\'s TimeZone');
 
 # A note (another writer of the log than place_order's C path).
 $node->safe_psql('postgres', "SELECT icos.add_note('$kept_code', 'service', 'Customer called')");
-@got = heard($listener);
+@got = heard($listener, 1);
 is_deeply([ map { decode_json($_)->{kind} } @got ], ['note'], 'a note is announced');
 
 # The apply worker writes with session_replication_role = replica: the
@@ -108,11 +124,10 @@ SET session_replication_role = replica;
 INSERT INTO icos.order_event (store_id, code, kind, note, at_store)
   VALUES (2, '$kept_code', 'status', 'as the apply worker writes it', 2);
 });
-@got = heard($listener);
+@got = heard($listener, 1);
 is(scalar(@got), 1, 'an event written under session_replication_role = replica is announced');
 is(decode_json($got[0])->{kind}, 'status', '... with its own payload');
-$listener->quit;
-$writer->quit;
+
 
 # ---- icos events ----
 sub icos
@@ -179,5 +194,101 @@ $n{"$_->{store}/$_->{code}/$_->{event_id}"}++ for @lines;
 is(scalar(@lines), 13, '--follow: thirteen events in all');
 ok(!grep({ $_ > 1 } values %n), '--follow: no event printed twice (the catch-up skips what was printed)');
 $follower->kill_kill;
+
+# ---- the announcer (icos preloaded, as run.sh's TEMP_CONFIG makes it) ----
+# The orders are announced by a background worker of the database,
+# not by the writing sessions.
+my $writer_pid = $writer->query_safe('SELECT pg_backend_pid()');
+$writer_pid =~ s/\s+//g;
+heard($listener, 0);		# what the orders above left
+@heard_pids = ();
+$writer->query_safe(sale_sql(1));
+heard($listener, 3);
+ok(@heard_pids == 3 && !grep({ $_ == $writer_pid } @heard_pids),
+	'with icos preloaded, the events are sent by another process than the writer');
+is($node->safe_psql('postgres', "SELECT string_agg(DISTINCT backend_type, ',') FROM pg_stat_activity WHERE pid IN ("
+		. join(',', @heard_pids) . ')'),
+	'icos announcer', '... the database\'s icos announcer');
+
+# A savepoint rolled back takes its events with it.
+$writer->query_safe('BEGIN');
+$writer->query_safe('SAVEPOINT s');
+my $undone = $writer->query_safe(sale_sql(1));
+$undone =~ s/\s+//g;
+$writer->query_safe('ROLLBACK TO SAVEPOINT s');
+my $done = $writer->query_safe(sale_sql(2));
+$done =~ s/\s+//g;
+$writer->query_safe('COMMIT');
+@got = heard($listener, 3);
+is_deeply([ map { decode_json($_)->{code} } @got ], [ ($done) x 3 ],
+	'an order placed in a savepoint rolled back is not announced; the rest of the transaction is');
+
+# Terminated, the announcer is started again by the next order.
+$node->safe_psql('postgres', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'icos announcer'");
+$node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'icos announcer'")
+  or die 'the announcer did not stop';
+my $again = $node->safe_psql('postgres', sale_sql(1));
+@got = heard($listener, 3);
+is_deeply([ map { decode_json($_)->{code} } @got ], [ ($again) x 3 ], 'after the announcer was terminated, the next order is announced');
+
+# Idle, it leaves; so DROP DATABASE, which waits a few seconds for other
+# sessions to leave, is not refused.
+ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'icos announcer'"),
+	'the announcer leaves when there is nothing to announce');
+$node->safe_psql('postgres', 'CREATE DATABASE shop2');
+$node->safe_psql('shop2', q{
+CREATE EXTENSION icos;
+INSERT INTO icos.store (store_id, name, kind) VALUES (1, 'Leeds Briggate', 'store');
+INSERT INTO icos.product (upc, name, price, lead_time_days, made_to_order) VALUES
+  ('4006381333931', 'Desk lamp', 24.50, 3, false);
+SELECT icos.receive_stock(1, '4006381333931', 10, 'delivery');
+});
+$node->safe_psql('shop2', sale_sql(1));
+ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'icos announcer' AND datname = 'shop2'"),
+	'an order in another database starts that database\'s announcer');
+my ($ret, $stdout, $stderr) = $node->psql('postgres', 'DROP DATABASE shop2');
+is($ret, 0, 'DROP DATABASE of a database whose announcer was running succeeds') or diag($stderr);
+$listener->quit;
+$writer->quit;
+
+# ---- without the announcer ----
+# Without icos in shared_preload_libraries, and when no background worker
+# can be started, the writing transaction announces its events itself.
+sub fallback_node
+{
+	my ($name, $conf) = @_;
+	my $n = PostgreSQL::Test::Cluster->new($name);
+	$n->init;
+	$n->append_conf('postgresql.conf', $conf);
+	$n->start;
+	$n->safe_psql('postgres', q{
+CREATE EXTENSION icos;
+INSERT INTO icos.store (store_id, name, kind) VALUES (1, 'Leeds Briggate', 'store');
+INSERT INTO icos.product (upc, name, price, lead_time_days, made_to_order) VALUES
+  ('4006381333931', 'Desk lamp', 24.50, 3, false);
+SELECT icos.receive_stock(1, '4006381333931', 100, 'delivery');
+});
+	return $n;
+}
+for my $case (
+	[ 'not_preloaded', "shared_preload_libraries = ''", 'icos not preloaded' ],
+	[ 'no_workers', "max_worker_processes = 1", 'no background worker slot free' ])
+{
+	my ($name, $conf, $what) = @$case;
+	my $n = fallback_node($name, $conf);
+	my $l = $n->background_psql('postgres');
+	$l->query_safe('LISTEN icos_order_events');
+	$n->safe_psql('postgres', 'BEGIN; ' . sale_sql(1) . '; ROLLBACK');
+	my $c = $n->safe_psql('postgres', sale_sql(1));
+	my @h = heard($l, 3);
+	is_deeply([ map { decode_json($_)->{kind} . ' ' . decode_json($_)->{code} } @h ],
+		[ map { "$_ $c" } qw(placed payment status) ], "$what: every event of a committed order is announced, none of one rolled back");
+	is($n->safe_psql('postgres', "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'icos announcer'"),
+		0, "$what: by the writing transaction");
+	$l->quit;
+	$n->stop;
+	like(slurp_file($n->logfile), qr/could not start the order event announcer/, "$what: the server log says why")
+	  if $name eq 'no_workers';
+}
 
 done_testing();

@@ -4,8 +4,15 @@
 -- announced with NOTIFY icos_order_events.  The one place is a trigger on
 -- the log itself, so every writer (place_order's C path, the edit, cancel,
 -- note, fulfilment and return functions, and the replication apply worker)
--- announces alike.  NOTIFY is transactional: listeners hear of an event when
--- the transaction that wrote it commits, and never of one rolled back.
+-- announces alike.  Listeners hear of an event when the transaction that
+-- wrote it commits, and never of one rolled back.
+--
+-- How (src/announce.c): with icos in shared_preload_libraries, the writing
+-- transaction hands the payloads to a background worker of the database,
+-- the announcer, which sends them just after the commit in a transaction
+-- of its own; a NOTIFY in the writing transaction would serialise the
+-- commits of every order.  Without the preload, or when no worker can run,
+-- the writing transaction sends them itself.
 --
 -- Replication: the trigger is enabled ALWAYS, so it fires in the apply
 -- worker too.  Each node announces every event that lands in its own log:
@@ -15,23 +22,10 @@
 -- doorbell; the log is what a consumer reads, and catches up from.
 
 CREATE FUNCTION icos._order_event_announce() RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	-- The payload of API.md, keys in its order; "at" in UTC with
-	-- microseconds, whatever the writing session's TimeZone.
-	PERFORM pg_catalog.pg_notify('icos_order_events',
-		pg_catalog.format('{"code": %s, "kind": %s, "at": %s, "store": %s}',
-			pg_catalog.to_json(NEW.code::text), pg_catalog.to_json(NEW.kind::text),
-			pg_catalog.to_json(pg_catalog.to_char(NEW.at AT TIME ZONE 'UTC',
-												  'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
-			NEW.store_id));
-	RETURN NULL;
-END
-$$;
+LANGUAGE C
+AS 'MODULE_PATHNAME', 'icos_order_event_announce';
 COMMENT ON FUNCTION icos._order_event_announce() IS
-	'Trigger: announces a new row of icos.order_event with NOTIFY icos_order_events, payload {"code": ..., "kind": ..., "at": ... (UTC), "store": n}, delivered when the writing transaction commits';
+	'Trigger: announces a new row of icos.order_event on channel icos_order_events, payload {"code": ..., "kind": ..., "at": ... (UTC), "store": n}, when the writing transaction commits (by the icos announcer worker when icos is preloaded)';
 
 CREATE TRIGGER order_event_announce AFTER INSERT ON icos.order_event
 	FOR EACH ROW EXECUTE FUNCTION icos._order_event_announce();
