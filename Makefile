@@ -53,6 +53,10 @@ EXTRA_CLEAN = $(SQL_SCRIPTS) icos--*.sql.tmp icos_exports.txt icos_exports.list 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# PGXS tracks no header dependencies: every object is rebuilt when any of
+# icos's headers changes (a struct that grew must not meet an old object).
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 # After PGXS, which sets them: the test databases, and the TAP tests' own
 # modules (IcosCrash.pm).
 CONTRIB_TESTDB   = icos_regress

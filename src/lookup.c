@@ -4,7 +4,8 @@
  *	  The reference data the order engine (src/order_resolve.c) decides by,
  *	  cached per backend: stores by id (name, kind, node), the session's
  *	  employee (by session user), products' placement flags (active, made to
- *	  order) by code, and whether payments are allowed while an order awaits
+ *	  order) and VAT rate (icos.product_vat_rate: the rate a line is written
+ *	  with) by code, and whether payments are allowed while an order awaits
  *	  payment (icos.change_rule).
  *
  * These rows almost never change, and reading them with one SQL statement
@@ -13,8 +14,9 @@
  *
  *	- Each cache is filled on a miss by one query (a kept SPI plan) read with
  *	  the latest snapshot, and emptied when its table changes: a statement
- *	  trigger on icos.store, icos.employee and icos.change_rule
- *	  (icos._table_changed, src/sql/0.2.0/42_lookup_cache.sql; a row
+ *	  trigger on icos.store, icos.employee, icos.change_rule and
+ *	  icos.vat_rate (icos._table_changed, src/sql/0.2.0/42_lookup_cache.sql
+ *	  and 0.3.0/42_vat.sql; a row
  *	  trigger enabled for replica sessions where the replication apply
  *	  worker, which fires no statement trigger, writes them) and the
  *	  promotion trigger already on icos.product send a relcache invalidation
@@ -93,7 +95,9 @@ static const char *const lookup_sql[LP_COUNT] = {
 	"SELECT s.name, s.kind, s.node_id FROM icos.store s WHERE s.store_id = $1",
 	"SELECT e.employee_id, e.store_id FROM icos.employee e"
 	" WHERE e.role_name = pg_catalog.session_user()",
-	"SELECT p.upc::pg_catalog.int8, p.active, p.made_to_order, p.lead_time_days, p.name FROM icos.product p"
+	"SELECT p.upc::pg_catalog.int8, p.active, p.made_to_order, p.lead_time_days, p.name,"
+	" (v.vat_rate OPERATOR(pg_catalog.*) 100)::pg_catalog.int4"
+	" FROM icos.product p JOIN icos.product_vat_rate v ON v.upc OPERATOR(pg_catalog.=) p.upc"
 	" WHERE p.upc OPERATOR(pg_catalog.=) ANY ($1::icos.upc[])",
 	"SELECT EXISTS (SELECT 1 FROM icos.change_rule cr"
 	" WHERE cr.status = 'awaiting_payment' AND cr.change_kind = 'payment' AND cr.allowed)",
@@ -108,6 +112,7 @@ static Oid	store_relid = InvalidOid;
 static Oid	employee_relid = InvalidOid;
 static Oid	product_relid = InvalidOid;
 static Oid	rule_relid = InvalidOid;
+static Oid	vat_relid = InvalidOid;
 
 /* Set by lookup_begin: false in a transaction that reads with one snapshot. */
 static bool use_cache = false;
@@ -144,13 +149,13 @@ lookup_relcache_callback(Datum arg, Oid relid)
 		store_stale = true;
 	if (all || relid == employee_relid)
 		employee_stale = true;
-	if (all || relid == product_relid)
+	if (all || relid == product_relid || relid == vat_relid)
 		product_stale = true;
 	if (all || relid == rule_relid)
 		rule_stale = true;
 	/* the table may have been dropped: find them again */
 	if (all || relid == store_relid || relid == employee_relid ||
-		relid == product_relid || relid == rule_relid)
+		relid == product_relid || relid == rule_relid || relid == vat_relid)
 		relids_valid = false;
 }
 
@@ -205,6 +210,7 @@ lookup_begin(void)
 			employee_relid = lookup_relid(nsp, "employee");
 			product_relid = lookup_relid(nsp, "product");
 			rule_relid = lookup_relid(nsp, "change_rule");
+			vat_relid = lookup_relid(nsp, "vat_rate");
 		}
 		PG_CATCH();
 		{
@@ -455,6 +461,7 @@ lookup_products(int n, const int64 *upcs, LookupProduct *out)
 		if (isnull)
 			v.lead_time_days = 0;
 		v.name = MemoryContextStrdup(caller, TextDatumGetCString(lookup_col(j, 5, &isnull)));
+		v.vat_rate_cents = DatumGetInt32(lookup_col(j, 6, &isnull));
 		for (i = 0; i < n; i++)
 			if (upcs[i] == upc)
 				out[i] = v;

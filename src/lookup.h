@@ -28,6 +28,7 @@ typedef struct LookupProduct
 	bool		active;
 	bool		made_to_order;
 	int32		lead_time_days;
+	int32		vat_rate_cents; /* its VAT class's rate now, in hundredths of a per cent */
 	const char *name;			/* valid until the next lookup_begin */
 } LookupProduct;
 

@@ -230,7 +230,7 @@ extern void order_take_payment(const char *code_text, int n, int64 due, OrderPay
 extern char *order_payment_note(const OrderPayment *p);
 extern char *order_method_words(const char *method);
 extern Jsonb *order_object1(const char *key, int64 n);
-extern void order_line_arrays(const Order *o, const int *idx, int n, Datum *values);
+extern void order_line_arrays(const Order *o, const int *idx, int n, Datum *values, Datum *vat_rates);
 extern int32 order_lines_earliest(const Order *o);
 extern void order_settle(Order *o);
 extern void order_write(Order *o);

@@ -442,7 +442,7 @@ change_write_lines(Order *o)
 	int			k = 0,
 				m = 0;
 	int			i;
-	Datum		v[12];
+	Datum		v[13];
 	bool		isnull;
 
 	for (i = 0; i < n; i++)
@@ -487,7 +487,7 @@ change_write_lines(Order *o)
 		v[0] = Int32GetDatum(o->store);
 		v[1] = o->code;
 		v[2] = change_int_array(no, m);
-		order_line_arrays(o, added, m, v + 3);
+		order_line_arrays(o, added, m, v + 3, &v[12]);
 		order_run(OS_LINES_INSERT, v, NULL, &isnull);
 	}
 	SPI_finish();

@@ -39,8 +39,13 @@ typedef struct OrderSqlDef
  * lines): its product's rate now, from icos.product_vat_rate, so that a
  * later change of the rate leaves the lines already sold as they were.
  */
-#define ORDER_LINE_VAT_RATE(upc) \
-	"(SELECT v.vat_rate FROM icos.product_vat_rate v WHERE v.upc OPERATOR(pg_catalog.=) " upc ")"
+/*
+ * A line's VAT rate, fixed when the line is written: its product's rate then
+ * (icos.product_vat_rate, read with the product by lookup.c), given in
+ * hundredths of a per cent.
+ */
+#define ORDER_LINE_VAT_RATE(cents) \
+	"(" cents "::pg_catalog.numeric OPERATOR(pg_catalog./) 100)"
 
 static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 	[OS_ANY_STORE] = {"SELECT s.store_id FROM icos.store s WHERE s.kind IN ('store', 'warehouse')"
@@ -73,7 +78,7 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 		" INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status, reserved_qty,"
 		"  consumed_qty, unit_price_pence, discount_pence, net_pence, vat_rate)"
 		" SELECT $2, $1, i, $19[i], $20[i], $21[i], $22[i], $23[i], $24[i], $25[i], $26[i], $27[i],"
-		"  " ORDER_LINE_VAT_RATE("$19[i]")
+		"  " ORDER_LINE_VAT_RATE("$44[i]")
 		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($19)) AS i),"
 		" op AS ("
 		" INSERT INTO icos.order_payment (store_id, code, payment_no, kind, method, amount_pence,"
@@ -87,7 +92,7 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 		"INSERT INTO icos.order_event (store_id, code, kind, note, detail, employee_id, at_store)"
 		"SELECT $2, $1, $32[i], $33[i], $34[i], $5, $35"
 		" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($32)) AS i",
-	"citlittjiddlllTjtbUIITIILLLTLLTTTJitIUIITtj"},
+	"citlittjiddlllTjtbUIITIILLLTLLTTTJitIUIITtjI"},
 	/* an order changed after placement (order_change.c) */
 	[OS_LOCK] = {"SELECT o.store_id, o.channel, o.status, o.delivery_method, o.collect_store,"
 	" o.delivery_date, o.promised_date, o.gross_pence, o.discount_pence, o.total_pence, o.customer_id,"
@@ -115,8 +120,8 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 	[OS_LINES_INSERT] = {"INSERT INTO icos.order_line (store_id, code, line, upc, qty, fulfil_from, status,"
 	"  reserved_qty, consumed_qty, unit_price_pence, discount_pence, net_pence, vat_rate)"
 	" SELECT $1, $2, $3[i], $4[i], $5[i], $6[i], $7[i], $8[i], $9[i], $10[i], $11[i], $12[i], "
-	ORDER_LINE_VAT_RATE("$4[i]")
-	" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($4)) AS i", "icIUIITIILLL"},
+	ORDER_LINE_VAT_RATE("$13[i]")
+	" FROM pg_catalog.generate_series(1, pg_catalog.cardinality($4)) AS i", "icIUIITIILLLI"},
 	[OS_ORDER_UPDATE] = {"UPDATE icos.orders o SET"
 	" gross_pence = CASE WHEN $2 THEN $3 ELSE o.gross_pence END,"
 	" discount_pence = CASE WHEN $2 THEN $4 ELSE o.discount_pence END,"

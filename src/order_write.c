@@ -475,15 +475,16 @@ write_events(const Order *o, Datum *values)
 
 /*
  * The columns of new order lines as arrays, values[0..8]: upc, qty,
- * fulfil_from, status, reserved, consumed, unit price, discount, net.  The
+ * fulfil_from, status, reserved, consumed, unit price, discount, net; and
+ * *vat_rates, the products' VAT rates in hundredths of a per cent.  The
  * lines are o->lines[idx[i]] for i < n, or the first n when idx is NULL:
  * the one description of a written line, for a placement's lines
  * (order_write) and the lines an edit adds (change_write_lines).
  */
 void
-order_line_arrays(const Order *o, const int *idx, int n, Datum *values)
+order_line_arrays(const Order *o, const int *idx, int n, Datum *values, Datum *vat_rates)
 {
-	Datum	   *a = palloc(sizeof(Datum) * (n + 1) * 8);
+	Datum	   *a = palloc(sizeof(Datum) * (n + 1) * 9);
 	char	  **s = palloc(sizeof(char *) * (n + 1));
 	int			i;
 
@@ -500,6 +501,7 @@ order_line_arrays(const Order *o, const int *idx, int n, Datum *values)
 		a[5 * n + i] = Int64GetDatum(l->unit_price);
 		a[6 * n + i] = Int64GetDatum(l->discount);
 		a[7 * n + i] = Int64GetDatum(l->net);
+		a[8 * n + i] = Int32GetDatum(l->prod.vat_rate_cents);
 	}
 	values[0] = write_array(a, n, order_upc_type(NULL));
 	values[1] = write_array(a + n, n, INT4OID);
@@ -510,14 +512,15 @@ order_line_arrays(const Order *o, const int *idx, int n, Datum *values)
 	values[6] = write_array(a + 5 * n, n, INT8OID);
 	values[7] = write_array(a + 6 * n, n, INT8OID);
 	values[8] = write_array(a + 7 * n, n, INT8OID);
+	*vat_rates = write_array(a + 8 * n, n, INT4OID);
 }
 
 /* Phase 5: the order, its lines, payments, events and ledger rows, in one statement. */
 void
 order_write(Order *o)
 {
-	Datum		values[43];
-	char		nulls[43];
+	Datum		values[44];
+	char		nulls[44];
 	int			rc;
 	Oid			upc = order_upc_type(NULL);
 	int			n = o->nlines;
@@ -556,7 +559,7 @@ order_write(Order *o)
 	nulls[17] = o->external_ref ? ' ' : 'n';
 
 	/* the lines */
-	order_line_arrays(o, NULL, n, values + 18);
+	order_line_arrays(o, NULL, n, values + 18, &values[43]);
 
 	/* the payments */
 	for (i = 0; i < m; i++)

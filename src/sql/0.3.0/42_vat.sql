@@ -8,7 +8,7 @@
 --                           (icos._vat_rate_default: 20, 5 and 0 per cent)
 --   icos.vat_rates          the rate of every class now
 --   icos.product_vat_rate   the rate of every product now: the rate an order
---                           line is written with (src/order_sql.c) and keeps
+--                           line is written with (src/lookup.c) and keeps
 --   icos.order_line.vat_rate, icos._vat_pence
 --                           the line's rate, and the one rounding rule of VAT
 --   icos.orders.metadata    the caller's object given at placement
@@ -43,6 +43,20 @@ COMMENT ON TABLE icos.vat_rate IS
 COMMENT ON COLUMN icos.vat_rate.vat_class IS 'the class: standard, reduced or zero';
 COMMENT ON COLUMN icos.vat_rate.rate IS 'its rate in per cent, 0 to 99.99 (e.g. 20.00)';
 COMMENT ON CONSTRAINT vat_rate_rate_check ON icos.vat_rate IS 'A VAT rate is a percentage from 0 up to, not including, 100';
+
+-- The order engine caches products' rates per backend with the products
+-- (src/lookup.c): a change of a rate empties those caches, as a change of a
+-- product does (the pattern of 0.2.0/42_lookup_cache.sql).
+CREATE TRIGGER lookup_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON icos.vat_rate
+	FOR EACH STATEMENT EXECUTE FUNCTION icos._table_changed();
+COMMENT ON TRIGGER lookup_changed ON icos.vat_rate IS
+	'place_order caches each product''s VAT rate per backend: empty those caches when a rate changes';
+ALTER TABLE icos.vat_rate ENABLE ALWAYS TRIGGER lookup_changed;
+CREATE TRIGGER lookup_changed_apply AFTER INSERT OR UPDATE OR DELETE ON icos.vat_rate
+	FOR EACH ROW EXECUTE FUNCTION icos._table_changed();
+COMMENT ON TRIGGER lookup_changed_apply ON icos.vat_rate IS
+	'fires in replica sessions only: the replication apply worker fires no statement trigger, so this one empties place_order''s per-backend VAT rate caches';
+ALTER TABLE icos.vat_rate ENABLE REPLICA TRIGGER lookup_changed_apply;
 
 CREATE VIEW icos.vat_rates AS
 SELECT c.vat_class, coalesce(r.rate, icos._vat_rate_default(c.vat_class)) AS rate
