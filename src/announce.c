@@ -337,20 +337,27 @@ queue_reserve(AnnounceQueue *q, Size size)
 static void
 pending_reserve(void)
 {
-	AnnounceQueue *q;
+	AnnounceQueue *q = NULL;
 	Size		size = BATCH_HEADER_SIZE + MAXALIGN(pending_bytes);
 	bool		launch = false;
 	bool		queued = false;
 
-	if (size <= ANNOUNCE_BATCH_MAX && writer_queue == NULL)
-		writer_queue = queue_of_database(MyDatabaseId, true);
-	q = size <= ANNOUNCE_BATCH_MAX ? writer_queue : NULL;
-	if (q != NULL)
+	/* Twice: the queue found last may have been freed by its announcer. */
+	for (int attempt = 0; attempt < 2 && size <= ANNOUNCE_BATCH_MAX; attempt++)
 	{
+		if (writer_queue == NULL)
+			writer_queue = queue_of_database(MyDatabaseId, true);
+		q = writer_queue;
+		if (q == NULL)
+			break;				/* every queue taken by other databases */
 		LWLockAcquire(q->lock, LW_EXCLUSIVE);
 		if (q->dboid != MyDatabaseId)
-			writer_queue = NULL;	/* freed by its announcer meanwhile */
-		else if (q->announcer >= 0)
+		{
+			LWLockRelease(q->lock);
+			writer_queue = NULL;
+			continue;
+		}
+		if (q->announcer >= 0)
 			queued = queue_reserve(q, size);	/* false: full, the announcer is behind */
 		else
 		{
@@ -370,6 +377,7 @@ pending_reserve(void)
 			}
 		}
 		LWLockRelease(q->lock);
+		break;
 	}
 
 	if (launch && !start_announcer())

@@ -754,8 +754,11 @@ COMMENT ON TRIGGER basket_delta_upd ON icos.order_line IS
 -- Orders placed before this version count once folded.
 INSERT INTO icos.basket_delta (code, store_id) SELECT DISTINCT l.code, l.store_id FROM icos.order_line l;
 
--- Per pending order: its products now and those it counted for before.
-CREATE FUNCTION icos._basket_pending()
+-- Per pending order: its products now and those it counted for before;
+-- given a product, only the orders that hold it or held it at the last
+-- fold, found by one probe each of their lines' and their fold's keys
+-- before any order's products are listed (icos.also_bought).
+CREATE FUNCTION icos._basket_pending(p_upc icos.upc DEFAULT NULL)
 RETURNS TABLE(code icos.order_code, store_id int, now_upcs icos.upc[], was_upcs icos.upc[])
 LANGUAGE sql STABLE
 AS $$
@@ -768,9 +771,16 @@ AS $$
 		   coalesce((SELECT s.upcs FROM icos.basket_seen s
 					 WHERE s.code OPERATOR(pg_catalog.=) d.code AND s.store_id = d.store_id), '{}')
 	FROM (SELECT DISTINCT x.code, x.store_id FROM icos.basket_delta x) d
+	WHERE p_upc IS NULL
+	   OR EXISTS (SELECT 1 FROM icos.order_line l
+				  WHERE l.code OPERATOR(pg_catalog.=) d.code AND l.store_id = d.store_id
+					AND l.upc OPERATOR(pg_catalog.=) p_upc AND l.status <> 'cancelled')
+	   OR EXISTS (SELECT 1 FROM icos.basket_seen s
+				  WHERE s.code OPERATOR(pg_catalog.=) d.code AND s.store_id = d.store_id
+					AND p_upc OPERATOR(pg_catalog.=) ANY (s.upcs))
 $$;
-COMMENT ON FUNCTION icos._basket_pending() IS
-	'internal: each order pending in icos.basket_delta with its distinct products now and at the last fold (plain SQL: runs in its caller''s snapshot)';
+COMMENT ON FUNCTION icos._basket_pending(icos.upc) IS
+	'internal: each order pending in icos.basket_delta (holding or having held the product, when one is given) with its distinct products now and at the last fold (plain SQL: runs in its caller''s snapshot)';
 
 CREATE FUNCTION icos.rollup_baskets() RETURNS jsonb
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -832,8 +842,7 @@ BEGIN
 	END IF;
 	RETURN QUERY
 	WITH p AS MATERIALIZED (
-		SELECT * FROM icos._basket_pending() x
-		WHERE $1 OPERATOR(pg_catalog.=) ANY (x.now_upcs) OR $1 OPERATOR(pg_catalog.=) ANY (x.was_upcs)
+		SELECT * FROM icos._basket_pending($1)
 	), t AS (
 		SELECT b.other AS u, b.together AS n FROM icos.basket_pair b WHERE b.upc OPERATOR(pg_catalog.=) $1
 		UNION ALL
