@@ -625,6 +625,44 @@ announcer_leave(void)
 	return leave;
 }
 
+/*
+ * Send the payloads in buf in one transaction.  A failure (PostgreSQL's
+ * notification queue full because a listener stopped reading) loses these
+ * announcements, says so in the server log, and leaves the announcer
+ * running for the next ones.
+ */
+static void
+announcer_notify(StringInfo buf)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	pgstat_report_activity(STATE_RUNNING, "announcing order events");
+	PG_TRY();
+	{
+		for (int i = 0; i < buf->len; i += strlen(buf->data + i) + 1)
+		{
+			if (buf->data[i] != '\0')
+				Async_Notify(ANNOUNCE_CHANNEL, buf->data + i);
+		}
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(LOG,
+				(errmsg("icos announcer: order events were not announced"),
+				 errdetail("Their rows are in icos.order_event; listeners catch up from the log.")));
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
 void
 icos_announcer_main(Datum main_arg)
 {
@@ -676,16 +714,7 @@ icos_announcer_main(Datum main_arg)
 			idle_since = GetCurrentTimestamp();
 		if (buf.len > 0)
 		{
-			SetCurrentStatementStartTimestamp();
-			StartTransactionCommand();
-			pgstat_report_activity(STATE_RUNNING, "announcing order events");
-			for (int i = 0; i < buf.len; i += strlen(buf.data + i) + 1)
-			{
-				if (buf.data[i] != '\0')
-					Async_Notify(ANNOUNCE_CHANNEL, buf.data + i);
-			}
-			CommitTransactionCommand();
-			pgstat_report_activity(STATE_IDLE, NULL);
+			announcer_notify(&buf);
 			continue;
 		}
 
