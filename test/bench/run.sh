@@ -10,7 +10,7 @@ cd "$TOP"
 . src/tools/common.sh
 
 PORT=${ICOS_BENCH_PORT:-55460}
-BENCHES=${ICOS_BENCH:-types orders callgrind reports promotions replication serve also_bought}
+BENCHES=${ICOS_BENCH:-types orders callgrind reports promotions replication serve also_bought customers}
 
 ensure_packages
 build_and_install
