@@ -142,6 +142,9 @@ static PendingEvent *pending_head = NULL;
 static PendingEvent *pending_tail = NULL;
 static Size pending_bytes = 0;
 
+/* This transaction announces its events itself (it wrote too many to queue). */
+static bool notify_here = false;
+
 /* The batch this transaction reserved at PRE_COMMIT, if any. */
 static AnnounceQueue *reserved_queue = NULL;
 static uint64 reserved_at = 0;
@@ -234,9 +237,11 @@ queue_of_database(Oid dboid, bool create)
 	if (create && free_queue != NULL)
 	{
 		/* A free queue is empty, with no announcer: see announcer_leave. */
+		LWLockAcquire(free_queue->lock, LW_EXCLUSIVE);
 		free_queue->dboid = dboid;
 		free_queue->launched_at = 0;
 		free_queue->failed_at = 0;
+		LWLockRelease(free_queue->lock);
 	}
 	else
 		free_queue = NULL;
@@ -251,6 +256,7 @@ pending_reset(void)
 {
 	pending_head = pending_tail = NULL;
 	pending_bytes = 0;
+	notify_here = false;
 	reserved_queue = NULL;
 	reserved_at = 0;
 }
@@ -527,8 +533,22 @@ icos_order_event_announce(PG_FUNCTION_ARGS)
 
 	payload = event_payload(trigdata->tg_trigtuple, trigdata->tg_relation->rd_att);
 
-	/* Not preloaded: the plain way, a NOTIFY in this transaction. */
-	if (announce_shared == NULL)
+	len = strlen(payload) + 1;
+
+	/*
+	 * Not preloaded: the plain way, a NOTIFY in this transaction.  So too a
+	 * transaction that writes more events than one batch may hold (a
+	 * restore): at the top level, where nothing can roll back part of them,
+	 * what it kept so far goes first, and the rest straight after, rather
+	 * than keeping every payload twice.
+	 */
+	if (!notify_here && announce_shared != NULL &&
+		pending_bytes + len > ANNOUNCE_BATCH_MAX && GetCurrentTransactionNestLevel() == 1)
+	{
+		pending_notify_here();
+		notify_here = true;		/* the rest too, so they keep their order */
+	}
+	if (announce_shared == NULL || notify_here)
 	{
 		Async_Notify(ANNOUNCE_CHANNEL, payload);
 		pfree(payload);
@@ -541,7 +561,6 @@ icos_order_event_announce(PG_FUNCTION_ARGS)
 		RegisterSubXactCallback(announce_subxact_callback, NULL);
 		callbacks_registered = true;
 	}
-	len = strlen(payload) + 1;
 	e = MemoryContextAlloc(TopTransactionContext, offsetof(PendingEvent, payload) + len);
 	e->next = NULL;
 	e->subid = GetCurrentSubTransactionId();

@@ -223,6 +223,18 @@ $writer->query_safe('COMMIT');
 is_deeply([ map { decode_json($_)->{code} } @got ], [ ($done) x 3 ],
 	'an order placed in a savepoint rolled back is not announced; the rest of the transaction is');
 
+# A transaction writing more events than a batch holds (350 notes) has
+# them all announced, in the order written.
+$writer->query_safe('BEGIN');
+$writer->query_safe("SELECT icos.add_note('$done', 'service', 'call ' || i) FROM generate_series(1, 350) i");
+$writer->query_safe('COMMIT');
+@got = heard($listener, 350);
+is(scalar(@got), 350, 'a transaction of 350 events: each announced');
+is_deeply([ map { decode_json($_)->{code} . ' ' . decode_json($_)->{kind} } @got ], [ ("$done note") x 350 ],
+	'... as notes of its order');
+my @ats = map { decode_json($_)->{at} } @got;
+is_deeply(\@ats, [ sort @ats ], '... in the order they were written');
+
 # Terminated, the announcer is started again by the next order.
 $node->safe_psql('postgres', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'icos announcer'");
 $node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'icos announcer'")
