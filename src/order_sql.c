@@ -36,13 +36,9 @@ typedef struct OrderSqlDef
 
 /*
  * The VAT rate a line is written with (both statements that write order
- * lines): its product's rate now, from icos.product_vat_rate, so that a
+ * lines): its product's rate now, from icos.product_vat_rate, read with the
+ * product by lookup.c and given in hundredths of a per cent, so that a
  * later change of the rate leaves the lines already sold as they were.
- */
-/*
- * A line's VAT rate, fixed when the line is written: its product's rate then
- * (icos.product_vat_rate, read with the product by lookup.c), given in
- * hundredths of a per cent.
  */
 #define ORDER_LINE_VAT_RATE(cents) \
 	"(" cents "::pg_catalog.numeric OPERATOR(pg_catalog./) 100)"
