@@ -235,6 +235,21 @@ is_deeply([ map { decode_json($_)->{code} . ' ' . decode_json($_)->{kind} } @got
 my @ats = map { decode_json($_)->{at} } @got;
 is_deeply(\@ats, [ sort @ats ], '... in the order they were written');
 
+# Sessions writing at once, their batches interleaved in the queue: every
+# event is announced, each once.
+$node->safe_psql('postgres', "SELECT icos.receive_stock(1, '4006381333931', 1000, 'delivery')");
+heard($listener, 0);
+my $before = $node->safe_psql('postgres', 'SELECT count(*) FROM icos.order_event');
+$node->pgbench('--no-vacuum --client=4 --jobs=2 --transactions=50', 0,
+	[qr{processed: 200/200}], [qr{}], 'four sessions place 200 orders at once',
+	{ '035_sale' => sale_sql(1) . ";\n" });
+my $written = $node->safe_psql('postgres', 'SELECT count(*) FROM icos.order_event') - $before;
+@got = heard($listener, $written);
+is(scalar(@got), $written, "... each of the $written events they wrote is announced");
+my %once;
+$once{$_}++ for @got;
+is(scalar(keys %once), $written, '... once');
+
 # Terminated, the announcer is started again by the next order.
 $node->safe_psql('postgres', "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'icos announcer'");
 $node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'icos announcer'")
