@@ -18,8 +18,11 @@ use Time::HiRes qw(usleep);
 my $top = $ENV{ICOS_TOP} // File::Spec->rel2abs(dirname(__FILE__) . '/../..');
 my $icos = "$top/src/cli/icos";
 
+# icos preloaded, as production runs it (and as make test's TEMP_CONFIG
+# makes every cluster; said here too for make installcheck).
 my $node = PostgreSQL::Test::Cluster->new('events');
 $node->init;
+$node->append_conf('postgresql.conf', "shared_preload_libraries = 'icos'");
 $node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION icos;
@@ -195,7 +198,7 @@ is(scalar(@lines), 13, '--follow: thirteen events in all');
 ok(!grep({ $_ > 1 } values %n), '--follow: no event printed twice (the catch-up skips what was printed)');
 $follower->kill_kill;
 
-# ---- the announcer (icos preloaded, as run.sh's TEMP_CONFIG makes it) ----
+# ---- the announcer ----
 # The orders are announced by a background worker of the database,
 # not by the writing sessions.
 my $writer_pid = $writer->query_safe('SELECT pg_backend_pid()');
@@ -299,7 +302,7 @@ SELECT icos.receive_stock(1, '4006381333931', 100, 'delivery');
 }
 for my $case (
 	[ 'not_preloaded', "shared_preload_libraries = ''", 'icos not preloaded' ],
-	[ 'no_workers', "max_worker_processes = 1", 'no background worker slot free' ])
+	[ 'no_workers', "shared_preload_libraries = 'icos'\nmax_worker_processes = 1", 'no background worker slot free' ])
 {
 	my ($name, $conf, $what) = @$case;
 	my $n = fallback_node($name, $conf);
