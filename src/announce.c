@@ -459,7 +459,8 @@ announce_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 {
 	PendingEvent **link = &pending_head;
 
-	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+	if (pending_head == NULL ||
+		(event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB))
 		return;
 	pending_tail = NULL;
 	while (*link != NULL)

@@ -22,21 +22,6 @@ INSERT INTO icos.store (store_id, name, kind) VALUES
 	(9801, 'Bench customers A', 'store'), (9802, 'Bench customers B', 'store'),
 	(9803, 'Bench call centre', 'callcentre')
 ON CONFLICT DO NOTHING;
-CREATE FUNCTION pg_temp.verifier(p_seed text) RETURNS text LANGUAGE sql AS \$\$
-	SELECT 'SCRAM-SHA-256\$4096:' || encode(substr(sha256(p_seed::bytea), 1, 16), 'base64')
-		|| '\$' || encode(sha256(('stored' || p_seed)::bytea), 'base64')
-		|| ':' || encode(sha256(('server' || p_seed)::bytea), 'base64')
-\$\$;
-DO \$\$
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM icos.employee WHERE employee_id = 9811) THEN
-		EXECUTE 'DROP ROLE IF EXISTS emp_9811';
-		EXECUTE 'DROP ROLE IF EXISTS emp_9813';
-		PERFORM icos.create_employee(9811, 'Bench store agent', 9801, 'agent', pg_temp.verifier('1'));
-		PERFORM icos.create_employee(9813, 'Bench call centre agent', 9803, 'agent', pg_temp.verifier('3'));
-	END IF;
-END
-\$\$;
 DELETE FROM icos.customer_address WHERE customer_id BETWEEN 900000000001 AND 900000000000 + $N;
 DELETE FROM icos.customer WHERE customer_id BETWEEN 900000000001 AND 900000000000 + $N;
 INSERT INTO icos.customer (customer_id, store_id, name, email, phone)
@@ -52,6 +37,16 @@ ANALYZE icos.customer;
 ANALYZE icos.customer_address;
 SQL
 say "generated in $(( $(date +%s) - t0 ))s"
+
+# The two agents (logins of an earlier run outlive its database).
+add_agent() {			# add_agent ID NAME STORE
+	[ "$(q -c "SELECT count(*) FROM icos.employee WHERE employee_id = $1")" = 0 ] || return 0
+	q -c "DROP ROLE IF EXISTS emp_$1" || return 1
+	ICOS_PASSWORD=Bench-Agent-$1 "$PG_BINDIR/icos" --dsn "dbname=$DB" employee add --id "$1" \
+		--name "$2" --store "$3" --position agent >/dev/null
+}
+add_agent 9811 'Bench store agent' 9801 || exit 1
+add_agent 9813 'Bench call centre agent' 9803 || exit 1
 
 # One session as the employee; 200 calls per kind, customers spread over
 # the range (the store agent looks for its own store's: even numbers).

@@ -24,13 +24,22 @@ my $node = PostgreSQL::Test::Cluster->new('events');
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'icos'");
 $node->start;
-$node->safe_psql('postgres', q{
+
+# A shop in a database: icos, store 1 (Leeds) with 100 desk lamps.
+sub shop
+{
+	my ($n, $db) = @_;
+	$n->safe_psql($db, q{
 CREATE EXTENSION icos;
-INSERT INTO icos.store (store_id, name, kind) VALUES
-  (1, 'Leeds Briggate', 'store'), (2, 'York', 'store'), (3, 'Website', 'web');
+INSERT INTO icos.store (store_id, name, kind) VALUES (1, 'Leeds Briggate', 'store');
 INSERT INTO icos.product (upc, name, price, lead_time_days, made_to_order) VALUES
   ('4006381333931', 'Desk lamp', 24.50, 3, false);
 SELECT icos.receive_stock(1, '4006381333931', 100, 'delivery');
+});
+}
+shop($node, 'postgres');
+$node->safe_psql('postgres', q{
+INSERT INTO icos.store (store_id, name, kind) VALUES (2, 'York', 'store'), (3, 'Website', 'web');
 SELECT icos.receive_stock(2, '4006381333931', 100, 'delivery');
 CREATE ROLE watcher LOGIN IN ROLE icos_reporter;
 CREATE ROLE york LOGIN IN ROLE icos_agent;
@@ -266,13 +275,7 @@ is_deeply([ map { decode_json($_)->{code} } @got ], [ ($again) x 3 ], 'after the
 ok($node->poll_query_until('postgres', "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'icos announcer'"),
 	'the announcer leaves when there is nothing to announce');
 $node->safe_psql('postgres', 'CREATE DATABASE shop2');
-$node->safe_psql('shop2', q{
-CREATE EXTENSION icos;
-INSERT INTO icos.store (store_id, name, kind) VALUES (1, 'Leeds Briggate', 'store');
-INSERT INTO icos.product (upc, name, price, lead_time_days, made_to_order) VALUES
-  ('4006381333931', 'Desk lamp', 24.50, 3, false);
-SELECT icos.receive_stock(1, '4006381333931', 10, 'delivery');
-});
+shop($node, 'shop2');
 $node->safe_psql('shop2', sale_sql(1));
 ok($node->poll_query_until('postgres', "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'icos announcer' AND datname = 'shop2'"),
 	'an order in another database starts that database\'s announcer');
@@ -291,13 +294,7 @@ sub fallback_node
 	$n->init;
 	$n->append_conf('postgresql.conf', $conf);
 	$n->start;
-	$n->safe_psql('postgres', q{
-CREATE EXTENSION icos;
-INSERT INTO icos.store (store_id, name, kind) VALUES (1, 'Leeds Briggate', 'store');
-INSERT INTO icos.product (upc, name, price, lead_time_days, made_to_order) VALUES
-  ('4006381333931', 'Desk lamp', 24.50, 3, false);
-SELECT icos.receive_stock(1, '4006381333931', 100, 'delivery');
-});
+	shop($n, 'postgres');
 	return $n;
 }
 for my $case (
