@@ -47,8 +47,8 @@ build_and_install
 rm -rf "$OUT"
 make_rundir "$OUT"
 # The clusters the TAP tests make run icos as production does, preloaded
-# (docs/install.md); 035_order_events.pl also tries one without.
-echo "shared_preload_libraries = 'icos'" >"$OUT/preload.conf"
+# (README.md, "Install"); 035_order_events.pl also tries one without.
+echo "$ICOS_SERVER_CONF" >"$OUT/preload.conf"
 export TEMP_CONFIG=$OUT/preload.conf
 cluster_destroy test
 cluster_start test "$PORT"

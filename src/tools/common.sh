@@ -87,6 +87,10 @@ make_rundir() {
 	chmod 755 "$RUNDIR" "$1" 2>/dev/null || true
 }
 
+# How icos runs in production, and so in every cluster the tests, the demo
+# and the benchmarks start (the TAP tests' own through TEMP_CONFIG).
+ICOS_SERVER_CONF="shared_preload_libraries = 'icos'"
+
 # cluster_start NAME PORT [extra postgresql.conf lines...]
 # Creates (once) and starts a throwaway cluster in $RUNDIR/NAME, listening on
 # 127.0.0.1:PORT and a Unix socket in the same directory.  The cluster's
@@ -118,7 +122,7 @@ cluster_start() {
 			echo "fsync = on"
 			echo "log_min_messages = warning"
 			echo "password_encryption = 'scram-sha-256'"
-			echo "shared_preload_libraries = 'icos'"
+			echo "$ICOS_SERVER_CONF"
 			for line in "$@"; do echo "$line"; done
 		} | as_owner tee -a "$dir/data/postgresql.conf" >/dev/null
 	fi
