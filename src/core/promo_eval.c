@@ -83,6 +83,8 @@ typedef struct ev_promo
 	int32_t		size[MAXR];
 	const promo_match *rmatch[MAXR];	/* what each role takes */
 	unsigned char *match;		/* [role][class] */
+	size_t	   *cls;			/* the classes some role matches, ascending */
+	size_t		ncls;
 	int64_t    *take;			/* [role][class]: units chosen */
 	int64_t		times;
 	int64_t		amount;
@@ -119,7 +121,10 @@ typedef struct ev
 	struct ev_seg *xbuf;		/* explain_not_applied's segments */
 	ev_taker   *takers;			/* takers_list */
 	size_t		ntakers;
+	size_t	   *tfrom;			/* [class + 1]: its takers in tby */
+	size_t	   *tby;			/* takers by class, canonical order */
 	int64_t    *taken_by;		/* [promo]: scratch, zero between uses */
+	int		   *ctype;			/* [class]: scratch, -1 between uses */
 	ev_entry   *ent;
 	size_t		nent;
 	size_t		cent;
@@ -303,6 +308,15 @@ has_id(const promo_match *m, int64_t v)
 			hi = mid;
 	}
 	return false;
+}
+
+/* Home slot of an item id in a table of hmask + 1 slots (a power of 2). */
+static size_t
+item_slot(int64_t item, size_t hmask)
+{
+	uint64_t	h = (uint64_t) item * UINT64_C(0x9e3779b97f4a7c15);
+
+	return (size_t) (h >> 32) & hmask;
 }
 
 static bool
@@ -1676,15 +1690,18 @@ pack_component(sv *s)
 
 	/* the best unlimited per-unit discount of each type, canonical on ties */
 	for (t = 0; t < s->nt; t++)
-	{
 		wowner[t] = -1;
-		for (pi = 0; pi < s->np; pi++)
+	for (pi = 0; pi < s->np; pi++)
+	{
+		ev_promo   *p = s->P[pi];
+
+		if (!unit_kind(p->r->kind) || p->d->max_per_order > 0)
+			continue;
+		for (t = 0; t < s->nt; t++)
 		{
-			ev_promo   *p = s->P[pi];
 			int64_t		v;
 
-			if (!unit_kind(p->r->kind) || p->d->max_per_order > 0 ||
-				!s->elig[IX3(s, pi, 0, t)])
+			if (!s->elig[IX3(s, pi, 0, t)])
 				continue;
 			v = unit_value(p->r, s->tprice[t]);
 			if (wowner[t] < 0 || v > w[t])
@@ -1865,16 +1882,29 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 		s.tprice[ctype[i]] = c->price;
 		s.tcount[ctype[i]] += c->count;
 	}
+	/* eligibility, from each promotion's classes (e->ctype: class -> type) */
 	for (i = 0; i < ncls; i++)
+		e->ctype[order[i]] = (int) ctype[i];
+	for (pi = 0; pi < np; pi++)
 	{
-		t = (int) ctype[i];
-		for (pi = 0; pi < np; pi++)
-			for (ri = 0; ri < P[pi]->nroles; ri++)
-				if (P[pi]->match[(size_t) ri * e->nclass + order[i]] &&
-					(!unit_kind(P[pi]->r->kind) ||
-					 unit_value(P[pi]->r, s.tprice[t]) > 0))
+		const ev_promo *p = P[pi];
+
+		for (j = 0; j < p->ncls; j++)
+		{
+			size_t		c = p->cls[j];
+
+			t = e->ctype[c];
+			if (t < 0)
+				continue;
+			for (ri = 0; ri < p->nroles; ri++)
+				if (p->match[(size_t) ri * e->nclass + c] &&
+					(!unit_kind(p->r->kind) ||
+					 unit_value(p->r, s.tprice[t]) > 0))
 					s.elig[IX3(&s, pi, ri, t)] = 1;
+		}
 	}
+	for (i = 0; i < ncls; i++)
+		e->ctype[order[i]] = -1;
 	/*
 	 * A group of few promotions goes to the general search, whose
 	 * dominance rules handle offers over many units; a wider one to the
@@ -2245,6 +2275,7 @@ takers_list(ev *e)
 {
 	size_t		q,
 				c,
+				k,
 				n = 0;
 	int			pass,
 				ri;
@@ -2270,10 +2301,11 @@ takers_list(ev *e)
 
 			if (o->take == NULL)
 				continue;
-			for (c = 0; c < e->nclass; c++)
+			for (k = 0; k < o->ncls; k++)
 			{
 				int64_t		u = 0;
 
+				c = o->cls[k];
 				for (ri = 0; ri < o->nroles; ri++)
 					u += o->take[(size_t) ri * e->nclass + c];
 				if (u == 0)
@@ -2289,6 +2321,23 @@ takers_list(ev *e)
 		}
 	}
 	e->ntakers = n;
+	/* the same, by class */
+	e->tfrom = TMP(e, e->nclass + 1, size_t);
+	e->tby = TMP(e, n ? n : 1, size_t);
+	if (e->oom)
+	{
+		e->takers = NULL;
+		return false;
+	}
+	for (k = 0; k < n; k++)
+		e->tfrom[e->takers[k].cls + 1]++;
+	for (c = 0; c < e->nclass; c++)
+		e->tfrom[c + 1] += e->tfrom[c];
+	for (k = 0; k < n; k++)
+		e->tby[e->tfrom[e->takers[k].cls]++] = k;
+	for (c = e->nclass; c > 0; c--)
+		e->tfrom[c] = e->tfrom[c - 1];
+	e->tfrom[0] = 0;
 	return true;
 }
 
@@ -2296,6 +2345,7 @@ static void
 explain_not_applied(ev *e, ev_promo *p)
 {
 	size_t		c,
+				j,
 				k;
 	int			ri;
 	int64_t		short_by = 0;
@@ -2307,9 +2357,9 @@ explain_not_applied(ev *e, ev_promo *p)
 	{
 		int64_t		n = 0;
 
-		for (c = 0; c < e->nclass; c++)
-			if (p->match[(size_t) ri * e->nclass + c])
-				n += e->classes[c].count;
+		for (k = 0; k < p->ncls; k++)
+			if (p->match[(size_t) ri * e->nclass + p->cls[k]])
+				n += e->classes[p->cls[k]].count;
 		if (n < p->size[ri])
 			short_by += p->size[ri] - n;
 	}
@@ -2329,9 +2379,12 @@ explain_not_applied(ev *e, ev_promo *p)
 		{
 			int64_t		n = 0;
 
-			for (c = 0; c < e->nclass; c++)
+			for (k = 0; k < p->ncls; k++)
+			{
+				c = p->cls[k];
 				if (p->match[(size_t) ri * e->nclass + c])
 					n += e->classes[c].count - e->classes[c].used;
+			}
 			if (n < p->size[ri])
 				more = false;
 		}
@@ -2345,6 +2398,7 @@ explain_not_applied(ev *e, ev_promo *p)
 		size_t		nsegs[MAXR];
 		int64_t		tm,
 					best = -1;
+		const ev_promo *winner = NULL;
 		ev_seg	   *buf;
 
 		if (e->xbuf == NULL)
@@ -2357,10 +2411,9 @@ explain_not_applied(ev *e, ev_promo *p)
 		{
 			segs[ri] = buf + (size_t) ri * e->nclass;
 			nsegs[ri] = 0;
-			for (c = 0; c < e->nclass; c++)
+			for (j = 0; j < p->ncls; j++)
 			{
-				size_t		k;
-
+				c = p->cls[j];
 				if (!p->match[(size_t) ri * e->nclass + c])
 					continue;
 				for (k = nsegs[ri]; k > 0 && segs[ri][k - 1].price < e->classes[c].price; k--)
@@ -2401,29 +2454,32 @@ explain_not_applied(ev *e, ev_promo *p)
 		p->lost_to = 0;
 		if (!takers_list(e))
 			return;
-		for (k = 0; k < e->ntakers; k++)
-		{
-			const ev_taker *tk = &e->takers[k];
-
-			for (ri = 0; ri < p->nroles; ri++)
-				if (p->match[(size_t) ri * e->nclass + tk->cls])
-					break;
-			if (ri < p->nroles && &e->pr[tk->promo] != p)
-				e->taken_by[tk->promo] += tk->units;
-		}
-		for (k = 0; k < e->ntakers; k++)
-		{
-			size_t		q2 = e->takers[k].promo;
-
-			/* takers are in canonical order: the first of a tie stays */
-			if (e->taken_by[q2] > best)
+		for (j = 0; j < p->ncls; j++)
+			for (k = e->tfrom[p->cls[j]]; k < e->tfrom[p->cls[j] + 1]; k++)
 			{
-				best = e->taken_by[q2];
-				p->lost_to = e->pr[q2].d->id;
+				const ev_taker *tk = &e->takers[e->tby[k]];
+
+				if (&e->pr[tk->promo] != p)
+					e->taken_by[tk->promo] += tk->units;
 			}
-		}
-		for (k = 0; k < e->ntakers; k++)
-			e->taken_by[e->takers[k].promo] = 0;
+		for (j = 0; j < p->ncls; j++)
+			for (k = e->tfrom[p->cls[j]]; k < e->tfrom[p->cls[j] + 1]; k++)
+			{
+				size_t		q2 = e->takers[e->tby[k]].promo;
+
+				/* the first in the canonical order wins a tie */
+				if (e->taken_by[q2] > best ||
+					(e->taken_by[q2] == best && best > 0 &&
+					 &e->pr[q2] < winner))
+				{
+					best = e->taken_by[q2];
+					winner = &e->pr[q2];
+					p->lost_to = e->pr[q2].d->id;
+				}
+			}
+		for (j = 0; j < p->ncls; j++)
+			for (k = e->tfrom[p->cls[j]]; k < e->tfrom[p->cls[j] + 1]; k++)
+				e->taken_by[e->takers[e->tby[k]].promo] = 0;
 		if (best <= 0)
 			p->state = PROMO_NOT_BENEFICIAL;
 	}
@@ -2889,6 +2945,11 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 				q;
 	ev_line    *ltmp;
 	size_t	   *parent;
+	unsigned char *mrow,
+			   *mseen;
+	size_t	   *mlist,
+			   *ihash,
+				hmask;
 
 	memset(result, 0, sizeof(*result));
 	memset(&e, 0, sizeof(e));
@@ -2962,42 +3023,66 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	}
 
 	/* relevant promotions (matching some class), canonical order */
-	e.pr = TMP(&e, npromos ? npromos : 1, ev_promo);
+	e.pr = TMP_RAW(&e, (npromos ? npromos : 1) * sizeof(ev_promo));
+	mrow = TMP(&e, (size_t) MAXR * (e.nclass ? e.nclass : 1), unsigned char);
+	mseen = TMP(&e, e.nclass ? e.nclass : 1, unsigned char);
+	mlist = TMP_RAW(&e, (e.nclass ? e.nclass : 1) * sizeof(size_t));
+	/* the first class of each item, by open addressing (1 + its index) */
+	for (hmask = 15; hmask < 2 * e.nclass; hmask = hmask * 2 + 1)
+		;
+	ihash = TMP(&e, hmask + 1, size_t);
+	e.ctype = TMP_RAW(&e, (e.nclass ? e.nclass : 1) * sizeof(int));
 	if (e.oom)
 		goto oom;
+	for (c = 0; c < e.nclass; c++)
+		e.ctype[c] = -1;
+	for (c = 0; c < e.nclass; c++)
+		if (c == 0 || e.classes[c].item != e.classes[c - 1].item)
+		{
+			size_t		h = item_slot(e.classes[c].item, hmask);
+
+			while (ihash[h] != 0)
+				h = (h + 1) & hmask;
+			ihash[h] = c + 1;
+		}
 	for (i = 0; i < npromos; i++)
 	{
 		const promo_def *d = &promos[i];
 		const promo_rule *r = d->rule;
-		ev_promo	p;
+		ev_promo   *p = &e.pr[e.np];	/* kept when relevant */
 		int			ri;
-		bool		relevant = false;
-		size_t		j;
+		size_t		j,
+					ncls;
 
-		memset(&p, 0, sizeof(p));
-		p.d = d;
-		p.r = r;
-		p.threshold = r->kind == PROMO_SPEND_THRESHOLD;
+		p->state = NOT_SCOPED;
+		p->searchable = false;
+		p->nroles = 0;
+		p->take = NULL;
+		p->times = p->amount = p->spend_missing = 0;
+		p->lost_to = 0;
+		p->d = d;
+		p->r = r;
+		p->threshold = r->kind == PROMO_SPEND_THRESHOLD;
 		switch (r->kind)
 		{
 			case PROMO_MULTIBUY:
-				p.nroles = 1;
-				p.size[0] = r->qty;
-				p.rmatch[0] = &r->target;
+				p->nroles = 1;
+				p->size[0] = r->qty;
+				p->rmatch[0] = &r->target;
 				break;
 			case PROMO_BUY_GET:
-				p.rmatch[0] = &r->target;
+				p->rmatch[0] = &r->target;
 				if (r->get_is_buy)
 				{
-					p.nroles = 1;
-					p.size[0] = r->buy_qty + r->get_qty;
+					p->nroles = 1;
+					p->size[0] = r->buy_qty + r->get_qty;
 				}
 				else
 				{
-					p.nroles = 2;
-					p.size[0] = r->buy_qty;
-					p.size[1] = r->get_qty;
-					p.rmatch[1] = &r->get;
+					p->nroles = 2;
+					p->size[0] = r->buy_qty;
+					p->size[1] = r->get_qty;
+					p->rmatch[1] = &r->get;
 				}
 				break;
 			case PROMO_BUNDLE:
@@ -3009,51 +3094,48 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 				 */
 				for (j = 0; j < r->nitems; j++)
 				{
-					for (ri = 0; ri < p.nroles; ri++)
-						if (bundle_same(p.rmatch[ri], &r->items[j]))
+					for (ri = 0; ri < p->nroles; ri++)
+						if (bundle_same(p->rmatch[ri], &r->items[j]))
 							break;
-					if (ri == p.nroles)
+					if (ri == p->nroles)
 					{
-						p.rmatch[p.nroles] = &r->items[j];
-						p.size[p.nroles++] = 0;
+						p->rmatch[p->nroles] = &r->items[j];
+						p->size[p->nroles++] = 0;
 					}
-					p.size[ri]++;
+					p->size[ri]++;
 				}
 				break;
 			default:
-				p.nroles = 1;
-				p.size[0] = 1;
-				p.rmatch[0] = &r->target;
+				p->nroles = 1;
+				p->size[0] = 1;
+				p->rmatch[0] = &r->target;
 				break;
 		}
-		p.match = TMP(&e, (size_t) p.nroles * (e.nclass ? e.nclass : 1), unsigned char);
-		if (e.oom)
-			goto oom;
-		for (ri = 0; ri < p.nroles; ri++)
+		/* which classes each role matches, into the scratch rows */
+		memset(mrow, 0, (size_t) p->nroles * e.nclass);
+		ncls = 0;
+		for (ri = 0; ri < p->nroles; ri++)
 		{
-			const promo_match *m = p.rmatch[ri];
+			const promo_match *m = p->rmatch[ri];
 
 			if (m->kind == PROMO_MATCH_UPC && m->nids < e.nclass)
 			{
 				/* few codes: find their classes (sorted by item) */
 				for (j = 0; j < m->nids; j++)
 				{
-					size_t		lo = 0,
-								hi = e.nclass;
+					size_t		h = item_slot(m->ids[j], hmask);
 
-					while (lo < hi)
+					while (ihash[h] != 0 &&
+						   e.classes[ihash[h] - 1].item != m->ids[j])
+						h = (h + 1) & hmask;
+					if (ihash[h] == 0)
+						continue;
+					for (c = ihash[h] - 1; c < e.nclass && e.classes[c].item == m->ids[j]; c++)
 					{
-						size_t		mid = lo + (hi - lo) / 2;
-
-						if (e.classes[mid].item < m->ids[j])
-							lo = mid + 1;
-						else
-							hi = mid;
-					}
-					for (c = lo; c < e.nclass && e.classes[c].item == m->ids[j]; c++)
-					{
-						p.match[(size_t) ri * e.nclass + c] = 1;
-						relevant = true;
+						if (!mseen[c])
+							mlist[ncls++] = c;
+						mseen[c] = 1;
+						mrow[(size_t) ri * e.nclass + c] = 1;
 					}
 				}
 				continue;
@@ -3061,14 +3143,33 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			for (c = 0; c < e.nclass; c++)
 				if (match_class(m, &e.classes[c]))
 				{
-					p.match[(size_t) ri * e.nclass + c] = 1;
-					relevant = true;
+					if (!mseen[c])
+						mlist[ncls++] = c;
+					mseen[c] = 1;
+					mrow[(size_t) ri * e.nclass + c] = 1;
 				}
 		}
-		if (!relevant)
+		if (ncls == 0)
 			continue;
-		p.state = scope(d, basket);
-		e.pr[e.np++] = p;
+		/* relevant: keep its rows and its classes in ascending order */
+		p->match = TMP_RAW(&e, (size_t) p->nroles * e.nclass);
+		p->cls = TMP_RAW(&e, ncls * sizeof(size_t));
+		if (e.oom)
+			goto oom;
+		memcpy(p->match, mrow, (size_t) p->nroles * e.nclass);
+		for (j = 0; j < ncls; j++)
+		{
+			size_t		k = j;
+
+			c = mlist[j];
+			mseen[c] = 0;
+			for (; k > 0 && p->cls[k - 1] > c; k--)
+				p->cls[k] = p->cls[k - 1];
+			p->cls[k] = c;
+		}
+		p->ncls = ncls;
+		p->state = scope(d, basket);
+		e.np++;
 	}
 	/* canonical order (ids are checked distinct below) */
 	qsort(e.pr, e.np, sizeof(ev_promo), promo_cmp);
@@ -3101,12 +3202,16 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		for (ri = 0; ri < p->nroles && ok; ri++)
 		{
 			int64_t		n = 0;
+			size_t		k;
 
-			for (c = 0; c < e.nclass; c++)
+			for (k = 0; k < p->ncls; k++)
+			{
+				c = p->cls[k];
 				if (p->match[(size_t) ri * e.nclass + c] &&
 					(!unit_kind(p->r->kind) ||
 					 unit_value(p->r, e.classes[c].price) > 0))
 					n += e.classes[c].count;
+			}
 			if (n < p->size[ri])
 				ok = false;
 		}
@@ -3127,44 +3232,80 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	parent = TMP(&e, e.np ? e.np : 1, size_t);
 	{
 		bool	   *in_search = TMP(&e, e.nclass ? e.nclass : 1, bool);
-		size_t	   *cls = TMP(&e, e.nclass ? e.nclass : 1, size_t);
+		size_t	   *cfrom = TMP(&e, e.nclass + 1, size_t),
+				   *cfill = TMP(&e, e.nclass ? e.nclass : 1, size_t),
+				   *gfrom = TMP(&e, e.np + 1, size_t),
+				   *gcfrom = TMP(&e, e.np + 1, size_t),
+				   *gfill = TMP(&e, e.np ? e.np : 1, size_t),
+				   *lastc = TMP_RAW(&e, (e.np ? e.np : 1) * sizeof(size_t)),
+				   *gpro = TMP_RAW(&e, (e.np ? e.np : 1) * sizeof(size_t)),
+				   *cpro,
+				   *gcls;
+		bool	   *cwant;
 		ev_promo  **P = TMP(&e, e.np ? e.np : 1, ev_promo *);
-		bool	   *wants = TMP(&e, e.np ? e.np : 1, bool);
+		size_t		nlink = 0,
+					k;
 
 		if (e.oom)
 			goto oom;
+
+		/*
+		 * The searchable promotions matching each class, in canonical
+		 * order (cpro[cfrom[c] ..]), and whether each wants it: a per-unit
+		 * kind wants only the units it discounts.
+		 */
+		for (q = 0; q < e.np; q++)
+			if (e.pr[q].searchable)
+				for (k = 0; k < e.pr[q].ncls; k++)
+				{
+					cfrom[e.pr[q].cls[k] + 1]++;
+					nlink++;
+				}
+		for (c = 0; c < e.nclass; c++)
+			cfrom[c + 1] += cfrom[c];
+		cpro = TMP_RAW(&e, (nlink ? nlink : 1) * sizeof(size_t));
+		gcls = TMP_RAW(&e, (nlink ? nlink : 1) * sizeof(size_t));
+		cwant = TMP_RAW(&e, nlink ? nlink : 1);
+		if (e.oom)
+			goto oom;
+		for (q = 0; q < e.np; q++)
+			if (e.pr[q].searchable)
+				for (k = 0; k < e.pr[q].ncls; k++)
+				{
+					c = e.pr[q].cls[k];
+					cpro[cfrom[c] + cfill[c]++] = q;
+				}
+
 		for (q = 0; q < e.np; q++)
 			parent[q] = q;
 		for (c = 0; c < e.nclass; c++)
 		{
 			bool		simple = true;
 			size_t		best = SIZE_MAX,
-						nwant = 0;
+						nwant = 0,
+						first = SIZE_MAX;
 			int64_t		bestv = 0;
 
-			for (q = 0; q < e.np; q++)
+			for (k = cfrom[c]; k < cfrom[c + 1]; k++)
 			{
-				wants[q] = false;
-				if (e.pr[q].searchable)
-				{
-					ev_promo   *p = &e.pr[q];
-					int			ri;
+				ev_promo   *p = &e.pr[cpro[k]];
+				int			ri;
 
-					for (ri = 0; ri < p->nroles; ri++)
-						if (p->match[(size_t) ri * e.nclass + c] &&
-							(!unit_kind(p->r->kind) ||
-							 unit_value(p->r, e.classes[c].price) > 0))
-							wants[q] = true;
-				}
-				if (!wants[q])
+				cwant[k] = false;
+				for (ri = 0; ri < p->nroles; ri++)
+					if (p->match[(size_t) ri * e.nclass + c] &&
+						(!unit_kind(p->r->kind) ||
+						 unit_value(p->r, e.classes[c].price) > 0))
+						cwant[k] = true;
+				if (!cwant[k])
 					continue;
 				nwant++;
-				if (!unit_kind(e.pr[q].r->kind) || e.pr[q].d->max_per_order > 0)
+				if (!unit_kind(p->r->kind) || p->d->max_per_order > 0)
 					simple = false;
-				if (unit_value(e.pr[q].r, e.classes[c].price) > bestv)
+				if (unit_value(p->r, e.classes[c].price) > bestv)
 				{
-					bestv = unit_value(e.pr[q].r, e.classes[c].price);
-					best = q;
+					bestv = unit_value(p->r, e.classes[c].price);
+					best = cpro[k];
 				}
 			}
 			if (nwant == 0)
@@ -3176,71 +3317,87 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			}
 			in_search[c] = true;
 			/* union the promotions wanting this class (root: lowest) */
+			for (k = cfrom[c]; k < cfrom[c + 1]; k++)
 			{
-				size_t		first = SIZE_MAX;
+				size_t		x,
+							y;
 
-				for (q = 0; q < e.np; q++)
+				if (!cwant[k])
+					continue;
+				if (first == SIZE_MAX)
 				{
-					size_t		x,
-								y;
-
-					if (!wants[q])
-						continue;
-					if (first == SIZE_MAX)
-					{
-						first = q;
-						continue;
-					}
-					for (x = first; parent[x] != x; x = parent[x])
-						;
-					for (y = q; parent[y] != y; y = parent[y])
-						;
-					if (x != y)
-						parent[x > y ? x : y] = x < y ? x : y;
+					first = cpro[k];
+					continue;
 				}
+				for (x = first; parent[x] != x; x = parent[x])
+					;
+				for (y = cpro[k]; parent[y] != y; y = parent[y])
+					;
+				if (x != y)
+					parent[x > y ? x : y] = x < y ? x : y;
 			}
 		}
-		/* one search per root, promotions and classes in canonical order */
+
+		/*
+		 * One search per group (by its root, the lowest promotion), with
+		 * its promotions and the classes in search they match, both in
+		 * canonical order.
+		 */
 		for (q = 0; q < e.np; q++)
 		{
-			size_t		root = q,
-						np = 0,
-						ncls = 0,
-						k;
+			size_t		root = q;
 
 			while (parent[root] != root)
 				root = parent[root];
-			if (root != q || !e.pr[q].searchable)
-				continue;
-			for (k = 0; k < e.np; k++)
-			{
-				size_t		r2 = k;
-
-				while (parent[r2] != r2)
-					r2 = parent[r2];
-				if (r2 == root && e.pr[k].searchable)
-					P[np++] = &e.pr[k];
-			}
-			for (c = 0; c < e.nclass; c++)
-			{
-				bool		mine = false;
-				size_t		m;
-
-				if (!in_search[c])
-					continue;
-				for (m = 0; m < np && !mine; m++)
+			parent[q] = root;
+			lastc[q] = SIZE_MAX;
+			if (e.pr[q].searchable)
+				gfrom[root + 1]++;
+		}
+		for (c = 0; c < e.nclass; c++)
+			if (in_search[c])
+				for (k = cfrom[c]; k < cfrom[c + 1]; k++)
 				{
-					int			ri;
+					size_t		root = parent[cpro[k]];
 
-					for (ri = 0; ri < P[m]->nroles; ri++)
-						if (P[m]->match[(size_t) ri * e.nclass + c])
-							mine = true;
+					if (lastc[root] != c)
+					{
+						lastc[root] = c;
+						gcfrom[root + 1]++;
+					}
 				}
-				if (mine)
-					cls[ncls++] = c;
-			}
-			if (ncls > 0)
-				solve_component(&e, P, (int) np, cls, ncls);
+		for (q = 0; q < e.np; q++)
+		{
+			gfrom[q + 1] += gfrom[q];
+			gcfrom[q + 1] += gcfrom[q];
+			lastc[q] = SIZE_MAX;
+		}
+		for (q = 0; q < e.np; q++)
+			if (e.pr[q].searchable)
+				gpro[gfrom[parent[q]] + gfill[parent[q]]++] = q;
+		memset(gfill, 0, (e.np ? e.np : 1) * sizeof(size_t));
+		for (c = 0; c < e.nclass; c++)
+			if (in_search[c])
+				for (k = cfrom[c]; k < cfrom[c + 1]; k++)
+				{
+					size_t		root = parent[cpro[k]];
+
+					if (lastc[root] != c)
+					{
+						lastc[root] = c;
+						gcls[gcfrom[root] + gfill[root]++] = c;
+					}
+				}
+		for (q = 0; q < e.np; q++)
+		{
+			size_t		np = gfrom[q + 1] - gfrom[q],
+						ncls = gcfrom[q + 1] - gcfrom[q];
+
+			if (parent[q] != q || !e.pr[q].searchable || ncls == 0)
+				continue;
+			for (k = 0; k < np; k++)
+				P[k] = &e.pr[gpro[gfrom[q] + k]];
+			solve_component(&e, P, (int) np, gcls + gcfrom[q], ncls);
 			if (e.oom)
 				goto oom;
 		}
@@ -3259,7 +3416,8 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			size_t		nsegs[MAXR];
 			int			ri;
 			size_t		before = e.nent;
-			size_t		k;
+			size_t		j,
+						k;
 
 			if (!p->searchable)
 				continue;
@@ -3267,10 +3425,12 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			{
 				segs[ri] = buf + (size_t) ri * e.nclass;
 				nsegs[ri] = 0;
-				for (c = 0; c < e.nclass; c++)
+				for (j = 0; j < p->ncls; j++)
 				{
-					int64_t		n = p->take[(size_t) ri * e.nclass + c];
+					int64_t		n;
 
+					c = p->cls[j];
+					n = p->take[(size_t) ri * e.nclass + c];
 					if (n <= 0)
 						continue;
 					/* insert by price descending, class order on ties */
