@@ -50,6 +50,27 @@
 #define PACK_MEMO_SLOTS		2048
 #define PACK_MEMO_KEY		128
 
+/*
+ * A column of the bound's sum (positive reduced gain), laid out for the
+ * bound's inner loop: its types and units a time, its owner when limited.
+ */
+typedef struct pk_bcol
+{
+	int64_t		rc;
+	int			n;
+	int			owner;			/* a limited owner, or -1 */
+	int			type[PACK_MAX_ENTRIES];
+	int32_t		mult[PACK_MAX_ENTRIES];
+} pk_bcol;
+
+/* A memo slot: whose state it holds (with the key) and its value. */
+typedef struct pk_mslot
+{
+	uint32_t	stamp;			/* the component's mark */
+	int32_t		depth;
+	int64_t		u;
+} pk_mslot;
+
 typedef struct pk_ws
 {
 	int64_t    *rem;			/* [nt] units left */
@@ -69,6 +90,13 @@ typedef struct pk_ws
 	int64_t    *gain;			/* [ncol] */
 	int64_t    *rc;				/* [ncol] reduced gain at the fitted lambda */
 	int		   *plist;			/* [ncol] positions with rc > 0, ascending */
+	pk_bcol    *bcol;			/* [ncol] the columns of plist, in its order */
+	int		   *lfrom;			/* [ncol + 1] types whose last position is
+								 * k: ltype[lfrom[k] .. lfrom[k + 1]) */
+	int		   *ltype;			/* [nt] */
+	int64_t    *dsum;			/* [ncol + 1] rem x lambda of the types no
+								 * column from a position on takes (the
+								 * current path) */
 	int		   *pfrom;			/* [ncol + 1] first entry of plist at or
 								 * after a position */
 	bool	   *keep;			/* [ncol] */
@@ -90,11 +118,9 @@ typedef struct pk_ws
 	int		   *klive;			/* [ncol + 1] bytes of the key at a position */
 	int			klen;			/* most bytes of a memo key; 0: no memo */
 	uint32_t	stamp;			/* the component's mark on its memo slots */
-	uint32_t   *mstamp;			/* [PACK_MEMO_SLOTS] */
-	int		   *mdepth;			/* [PACK_MEMO_SLOTS] */
-	int64_t    *mu;				/* [PACK_MEMO_SLOTS] */
+	pk_mslot   *mslot;			/* [PACK_MEMO_SLOTS] */
 	unsigned char *mkey;		/* [PACK_MEMO_SLOTS][klen] */
-	unsigned char *key;			/* [PACK_MEMO_KEY] the state, kept by
+	unsigned char *key;			/* [PACK_MEMO_KEY + 8] the state, kept by
 								 * pk_apply: limited owners' applications,
 								 * then units left by type, the types whose
 								 * last column comes latest first */
@@ -115,7 +141,9 @@ promo_pack_workspace(int nt, int nowner, int ncol)
 
 	size_t		k = t + o < PACK_MEMO_KEY ? t + o : PACK_MEMO_KEY;
 
-	return pk_align(t * sizeof(int64_t)) * 2 + pk_align(t * sizeof(double)) * 3 +
+	return pk_align(c * sizeof(pk_bcol)) + pk_align((c + 1) * sizeof(int)) +
+		pk_align(t * sizeof(int)) + pk_align((c + 1) * sizeof(int64_t)) +
+		pk_align(t * sizeof(int64_t)) * 2 + pk_align(t * sizeof(double)) * 3 +
 		pk_align(t * sizeof(int)) * 3 +
 		pk_align(o * sizeof(int)) * 3 + pk_align(o * sizeof(int64_t)) * 3 +
 		pk_align(t * sizeof(int)) + pk_align((c + 1) * sizeof(int)) +
@@ -124,10 +152,8 @@ promo_pack_workspace(int nt, int nowner, int ncol)
 		pk_align(c * sizeof(int64_t)) * 7 + pk_align(c * sizeof(bool)) +
 		pk_align(c) + pk_align(c * sizeof(int)) * 5 +
 		pk_align((c + 1) * sizeof(int)) +
-		pk_align(PACK_MEMO_SLOTS * sizeof(uint32_t)) +
-		pk_align(PACK_MEMO_SLOTS * sizeof(int)) +
-		pk_align(PACK_MEMO_SLOTS * sizeof(int64_t)) +
-		pk_align(PACK_MEMO_SLOTS * k) + pk_align(PACK_MEMO_KEY);
+		pk_align(PACK_MEMO_SLOTS * sizeof(pk_mslot)) +
+		pk_align(PACK_MEMO_SLOTS * k) + pk_align(PACK_MEMO_KEY + 8);
 }
 
 static void *
@@ -254,6 +280,18 @@ pk_sort(const promo_pack *pk, const pk_ws *w, int *v, int *tmp, int n,
 	}
 }
 
+/*
+ * k / m for k >= 0, m >= 1: in 32 bits when k allows (units of a type are
+ * few), a much cheaper division on the bound's hot path.
+ */
+static inline int64_t
+pk_div(int64_t k, int64_t m)
+{
+	if (k <= (int64_t) UINT32_MAX && m <= (int64_t) UINT32_MAX)
+		return (int64_t) ((uint32_t) k / (uint32_t) m);
+	return k / m;
+}
+
 /* Most times column c still fits in rem, within its owner's limit. */
 static int64_t
 pk_fit(const promo_pack *pk, const pk_ws *w, int c)
@@ -267,7 +305,7 @@ pk_fit(const promo_pack *pk, const pk_ws *w, int c)
 		int64_t		k = w->rem[col->type[i]];
 
 		if (col->mult[i] != 1)	/* most take one unit a type: no division */
-			k /= col->mult[i];
+			k = pk_div(k, col->mult[i]);
 		if (k < f)
 			f = k;
 	}
@@ -378,15 +416,44 @@ pk_bound(const promo_pack *pk, pk_ws *w, int n, int ntl, int d, int64_t committe
 	int			i;
 
 	for (i = 0; i < ntl; i++)
-		if (w->last[w->tl[i]] >= d)
-			b += w->rem[w->tl[i]] * w->lam[w->tl[i]];
+		b += w->rem[w->tl[i]] * w->lam[w->tl[i]];
+	b -= w->dsum[d];
 	for (i = w->pfrom[d]; i < w->pfrom[n]; i++)
 	{
-		int			c = w->ord[w->plist[i]];
+		const pk_bcol *bc = &w->bcol[i];
+		int64_t		f = INT64_MAX;
+		int			j;
 
-		b += w->rc[c] * pk_fit(pk, w, c);
+		for (j = 0; j < bc->n; j++)
+		{
+			int64_t		k = w->rem[bc->type[j]];
+
+			if (bc->mult[j] != 1)
+				k = pk_div(k, bc->mult[j]);
+			if (k < f)
+				f = k;
+		}
+		if (bc->owner >= 0 && pk->limit[bc->owner] - w->used[bc->owner] < f)
+			f = pk->limit[bc->owner] - w->used[bc->owner];
+		if (f > 0)
+			b += bc->rc * f;
 	}
 	return b;
+}
+
+/*
+ * Leaving position d for d + 1, with the column at d at its count: the
+ * types whose last column is at d join the types no later column takes.
+ */
+static void
+pk_down(pk_ws *w, int d)
+{
+	int64_t		sum = w->dsum[d];
+	int			i;
+
+	for (i = w->lfrom[d]; i < w->lfrom[d + 1]; i++)
+		sum += w->rem[w->ltype[i]] * w->lam[w->ltype[i]];
+	w->dsum[d + 1] = sum;
 }
 
 /*
@@ -401,11 +468,14 @@ pk_memo_slot(const pk_ws *w, int d)
 	int			i,
 				len = w->klive[d];
 
+	/* whole words (the key has 8 bytes of slack), the last one masked */
 	for (i = 0; i < len; i += 8)
 	{
-		uint64_t	v = 0;
+		uint64_t	v;
 
-		memcpy(&v, w->key + i, (size_t) (len - i < 8 ? len - i : 8));
+		memcpy(&v, w->key + i, 8);
+		if (len - i < 8)
+			v &= (UINT64_C(1) << (8 * (len - i))) - 1;
 		h = (h ^ v) * UINT64_C(0xff51afd7ed558ccd);
 		h ^= h >> 32;
 	}
@@ -419,18 +489,18 @@ pk_memo_slot(const pk_ws *w, int d)
 static int64_t
 pk_memo_get(const pk_ws *w, int m, int d)
 {
-	if (w->mstamp[m] != w->stamp || w->mdepth[m] != d ||
+	if (w->mslot[m].stamp != w->stamp || w->mslot[m].depth != d ||
 		memcmp(w->mkey + (size_t) m * (size_t) w->klen, w->key, (size_t) w->klive[d]) != 0)
 		return -1;
-	return w->mu[m];
+	return w->mslot[m].u;
 }
 
 static void
 pk_memo_put(pk_ws *w, int m, int d, int64_t u)
 {
-	w->mstamp[m] = w->stamp;
-	w->mdepth[m] = d;
-	w->mu[m] = u;
+	w->mslot[m].stamp = w->stamp;
+	w->mslot[m].depth = d;
+	w->mslot[m].u = u;
 	memcpy(w->mkey + (size_t) m * (size_t) w->klen, w->key, (size_t) w->klive[d]);
 }
 
@@ -533,9 +603,42 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 	{
 		w->pfrom[k] = i;
 		if (w->rc[w->ord[k]] > 0)
+		{
+			const promo_pack_col *col = &pk->col[w->ord[k]];
+			pk_bcol    *bc = &w->bcol[i];
+			int			j;
+
+			bc->rc = w->rc[w->ord[k]];
+			bc->n = col->n;
+			bc->owner = pk->limit[col->owner] > 0 ? col->owner : -1;
+			for (j = 0; j < col->n; j++)
+			{
+				bc->type[j] = col->type[j];
+				bc->mult[j] = (int32_t) col->mult[j];
+			}
 			w->plist[i++] = k;
+		}
 	}
 	w->pfrom[n] = i;
+
+	/* the types by last position, for the bound's sum of rem x lambda */
+	for (k = 0; k <= n; k++)
+		w->lfrom[k] = 0;
+	for (i = 0; i < ntl; i++)
+		if (w->last[w->tl[i]] >= 0)
+			w->lfrom[w->last[w->tl[i]] + 1]++;
+	for (k = 0; k < n; k++)
+		w->lfrom[k + 1] += w->lfrom[k];
+	for (i = 0; i < ntl; i++)
+		if (w->last[w->tl[i]] >= 0)
+			w->ltype[w->lfrom[w->last[w->tl[i]]]++] = w->tl[i];
+	for (k = n; k > 0; k--)
+		w->lfrom[k] = w->lfrom[k - 1];
+	w->lfrom[0] = 0;
+	w->dsum[0] = 0;
+	for (i = 0; i < ntl; i++)
+		if (w->last[w->tl[i]] < 0)
+			w->dsum[0] += w->rem[w->tl[i]] * w->lam[w->tl[i]];
 	root = pk_bound(pk, w, n, ntl, 0, 0);
 
 	/*
@@ -623,7 +726,8 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 		{
 			w->xlo[d] = 0;
 			w->open[d] = 0;
-			w->xs[d++] = 0;
+			w->xs[d] = 0;
+			pk_down(w, d++);
 		}
 		if (++*pk->nodes > pk->budget)
 		{
@@ -701,7 +805,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 				w->xs[d] = f;
 				pk_apply(pk, w, w->ord[d], f);
 				committed += f * w->gain[w->ord[d]];
-				d++;
+				pk_down(w, d++);
 				continue;
 			}
 			if (cur >= 0 && top > w->top[cur])
@@ -718,7 +822,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 				w->xs[d]--;
 				pk_apply(pk, w, w->ord[d], -1);
 				committed -= w->gain[w->ord[d]];
-				d++;
+				pk_down(w, d++);
 				break;
 			}
 			/* every count worth trying is done: undo this column */
@@ -799,12 +903,15 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 	w.kpos = pk_take(&p, nt * sizeof(int));
 	w.kopos = pk_take(&p, no * sizeof(int));
 	w.klive = pk_take(&p, (nc + 1) * sizeof(int));
-	w.mstamp = pk_take(&p, PACK_MEMO_SLOTS * sizeof(uint32_t));
-	w.mdepth = pk_take(&p, PACK_MEMO_SLOTS * sizeof(int));
-	w.mu = pk_take(&p, PACK_MEMO_SLOTS * sizeof(int64_t));
+	w.bcol = pk_take(&p, nc * sizeof(pk_bcol));
+	w.lfrom = pk_take(&p, (nc + 1) * sizeof(int));
+	w.ltype = pk_take(&p, nt * sizeof(int));
+	w.dsum = pk_take(&p, (nc + 1) * sizeof(int64_t));
+	w.mslot = pk_take(&p, PACK_MEMO_SLOTS * sizeof(pk_mslot));
 	w.mkey = pk_take(&p, PACK_MEMO_SLOTS * (nt + no < PACK_MEMO_KEY ? nt + no : PACK_MEMO_KEY));
-	w.key = pk_take(&p, PACK_MEMO_KEY);
-	memset(w.mstamp, 0, PACK_MEMO_SLOTS * sizeof(uint32_t));
+	w.key = pk_take(&p, PACK_MEMO_KEY + 8);
+	for (i = 0; i < PACK_MEMO_SLOTS; i++)
+		w.mslot[i].stamp = 0;
 	w.stamp = 0;
 	w.gx = pk_take(&p, nc * sizeof(int64_t));
 	w.keep = pk_take(&p, nc * sizeof(bool));
