@@ -310,6 +310,13 @@ has_id(const promo_match *m, int64_t v)
 	return false;
 }
 
+/* The first class of an item, in promo_evaluate's table of items. */
+typedef struct ev_item_slot
+{
+	int64_t		item;
+	size_t		cls;			/* 1 + the class; 0: empty slot */
+} ev_item_slot;
+
 /* Home slot of an item id in a table of hmask + 1 slots (a power of 2). */
 static size_t
 item_slot(int64_t item, size_t hmask)
@@ -752,6 +759,8 @@ typedef struct sv
 	int64_t    *remaining;		/* [t] */
 	int64_t    *take;			/* [p][r][t] */
 	int64_t    *best_take;
+	bool	   *took;			/* [p]: best_take has units for it; NULL:
+								 * any may (the general search) */
 	int64_t    *role_total;		/* [p][r] */
 	int64_t    *vec;			/* [p] */
 	int64_t    *best_vec;
@@ -1695,13 +1704,16 @@ pack_component(sv *s)
 	{
 		ev_promo   *p = s->P[pi];
 
+		size_t		j;
+
 		if (!unit_kind(p->r->kind) || p->d->max_per_order > 0)
 			continue;
-		for (t = 0; t < s->nt; t++)
+		for (j = 0; j < p->ncls; j++)
 		{
 			int64_t		v;
 
-			if (!s->elig[IX3(s, pi, 0, t)])
+			t = e->ctype[p->cls[j]];
+			if (t < 0 || !s->elig[IX3(s, pi, 0, t)])
 				continue;
 			v = unit_value(p->r, s->tprice[t]);
 			if (wowner[t] < 0 || v > w[t])
@@ -1742,10 +1754,30 @@ pack_component(sv *s)
 			b.n = 0;
 			for (r = 0; r < p->nroles; r++)
 			{
+				int		   *el = &b.elist[r * s->nt];
+				size_t		j;
+
+				/* the role's eligible types, ascending */
 				b.nelist[r] = 0;
-				for (t = 0; t < s->nt; t++)
-					if (s->elig[IX3(s, pi, r, t)])
-						b.elist[r * s->nt + b.nelist[r]++] = t;
+				for (j = 0; j < p->ncls; j++)
+				{
+					int			k;
+
+					t = e->ctype[p->cls[j]];
+					if (t < 0 || !s->elig[IX3(s, pi, r, t)])
+						continue;
+					for (k = b.nelist[r]; k > 0 && el[k - 1] > t; k--)
+						el[k] = el[k - 1];
+					if (k > 0 && el[k - 1] == t)
+					{
+						/* met again through another class: undo the shift */
+						for (; k < b.nelist[r]; k++)
+							el[k] = el[k + 1];
+						continue;
+					}
+					el[k] = t;
+					b.nelist[r]++;
+				}
 			}
 			pc_enum(&b, 0, 0, p->size[0]);
 		}
@@ -1777,6 +1809,9 @@ pack_component(sv *s)
 	}
 
 	/* the chosen applications, then the per-unit discounts of the rest */
+	s->took = TMP(e, (size_t) s->np, bool);
+	if (e->oom)
+		return false;
 	memcpy(b.used, s->tcount, (size_t) s->nt * sizeof(int64_t));
 	for (c = 0; c < b.ncol; c++)
 		for (i = 0; i < b.xn[c] && x[c] > 0; i++)
@@ -1785,11 +1820,15 @@ pack_component(sv *s)
 
 			s->best_take[IX3(s, b.cols[c].owner, b.xrole[k], b.xtype[k])] +=
 				x[c] * b.xcnt[k];
+			s->took[b.cols[c].owner] = true;
 			b.used[b.xtype[k]] -= x[c] * b.xcnt[k];
 		}
 	for (t = 0; t < s->nt; t++)
-		if (wowner[t] >= 0 && w[t] > 0)
+		if (wowner[t] >= 0 && w[t] > 0 && b.used[t] > 0)
+		{
 			s->best_take[IX3(s, wowner[t], 0, t)] += b.used[t];
+			s->took[wowner[t]] = true;
+		}
 	return true;
 }
 
@@ -1882,7 +1921,10 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 		s.tprice[ctype[i]] = c->price;
 		s.tcount[ctype[i]] += c->count;
 	}
-	/* eligibility, from each promotion's classes (e->ctype: class -> type) */
+	/*
+	 * Eligibility, from each promotion's classes; e->ctype maps the
+	 * group's classes to their types until the group is solved.
+	 */
 	for (i = 0; i < ncls; i++)
 		e->ctype[order[i]] = (int) ctype[i];
 	for (pi = 0; pi < np; pi++)
@@ -1903,8 +1945,6 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 					s.elig[IX3(&s, pi, ri, t)] = 1;
 		}
 	}
-	for (i = 0; i < ncls; i++)
-		e->ctype[order[i]] = -1;
 	/*
 	 * A group of few promotions goes to the general search, whose
 	 * dominance rules handle offers over many units; a wider one to the
@@ -2040,7 +2080,7 @@ chosen:
 		for (i = 0; i < ncls; i++)
 			left[i] = e->classes[order[i]].count;
 		for (pi = 0; pi < np; pi++)
-			for (ri = 0; ri < P[pi]->nroles; ri++)
+			for (ri = 0; ri < P[pi]->nroles && (s.took == NULL || s.took[pi]); ri++)
 				for (t = 0; t < s.nt; t++)
 				{
 					int64_t		n = s.best_take[IX3(&s, pi, ri, t)];
@@ -2057,6 +2097,8 @@ chosen:
 						P[pi]->take[(size_t) ri * e->nclass + order[i]] += k;
 					}
 				}
+		for (i = 0; i < ncls; i++)
+			e->ctype[order[i]] = -1;
 	}
 }
 
@@ -2948,8 +2990,8 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	unsigned char *mrow,
 			   *mseen;
 	size_t	   *mlist,
-			   *ihash,
 				hmask;
+	ev_item_slot *ihash;
 
 	memset(result, 0, sizeof(*result));
 	memset(&e, 0, sizeof(e));
@@ -3030,7 +3072,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	/* the first class of each item, by open addressing (1 + its index) */
 	for (hmask = 15; hmask < 2 * e.nclass; hmask = hmask * 2 + 1)
 		;
-	ihash = TMP(&e, hmask + 1, size_t);
+	ihash = TMP(&e, hmask + 1, ev_item_slot);
 	e.ctype = TMP_RAW(&e, (e.nclass ? e.nclass : 1) * sizeof(int));
 	if (e.oom)
 		goto oom;
@@ -3041,9 +3083,10 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		{
 			size_t		h = item_slot(e.classes[c].item, hmask);
 
-			while (ihash[h] != 0)
+			while (ihash[h].cls != 0)
 				h = (h + 1) & hmask;
-			ihash[h] = c + 1;
+			ihash[h].item = e.classes[c].item;
+			ihash[h].cls = c + 1;
 		}
 	for (i = 0; i < npromos; i++)
 	{
@@ -3125,12 +3168,11 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 				{
 					size_t		h = item_slot(m->ids[j], hmask);
 
-					while (ihash[h] != 0 &&
-						   e.classes[ihash[h] - 1].item != m->ids[j])
+					while (ihash[h].cls != 0 && ihash[h].item != m->ids[j])
 						h = (h + 1) & hmask;
-					if (ihash[h] == 0)
+					if (ihash[h].cls == 0)
 						continue;
-					for (c = ihash[h] - 1; c < e.nclass && e.classes[c].item == m->ids[j]; c++)
+					for (c = ihash[h].cls - 1; c < e.nclass && e.classes[c].item == m->ids[j]; c++)
 					{
 						if (!mseen[c])
 							mlist[ncls++] = c;
