@@ -89,16 +89,21 @@ typedef struct pk_ws
 	int		   *olist;			/* [nowner] the component's owners */
 	int64_t    *gain;			/* [ncol] */
 	int64_t    *rc;				/* [ncol] reduced gain at the fitted lambda */
-	int		   *plist;			/* [ncol] positions with rc > 0, ascending */
-	pk_bcol    *bcol;			/* [ncol] the columns of plist, in its order */
+	pk_bcol    *bcol;			/* [ncol] the bound's columns (rc > 0) taking
+								 * more than one unit of a type, by position */
 	int		   *lfrom;			/* [ncol + 1] types whose last position is
 								 * k: ltype[lfrom[k] .. lfrom[k + 1]) */
 	int		   *ltype;			/* [nt] */
+	int64_t		lsum;			/* rem x lambda of the component's types,
+								 * kept by pk_apply */
+	int		   *pfrom1;			/* [ncol + 1] as pfrom, for bcol1 */
+	pk_bcol    *bcol1;			/* [ncol] the bound's other columns (one
+								 * unit of each type: no division) */
 	int64_t    *dsum;			/* [ncol + 1] rem x lambda of the types no
 								 * column from a position on takes (the
 								 * current path) */
-	int		   *pfrom;			/* [ncol + 1] first entry of plist at or
-								 * after a position */
+	int		   *pfrom;			/* [ncol + 1] first entry of bcol at or after
+								 * a position */
 	bool	   *keep;			/* [ncol] */
 	int		   *ord;			/* [ncol] the component's columns, in order */
 	int		   *tmp;			/* [ncol] merge sort */
@@ -141,7 +146,7 @@ promo_pack_workspace(int nt, int nowner, int ncol)
 
 	size_t		k = t + o < PACK_MEMO_KEY ? t + o : PACK_MEMO_KEY;
 
-	return pk_align(c * sizeof(pk_bcol)) + pk_align((c + 1) * sizeof(int)) +
+	return pk_align(c * sizeof(pk_bcol)) * 2 + pk_align((c + 1) * sizeof(int)) * 2 +
 		pk_align(t * sizeof(int)) + pk_align((c + 1) * sizeof(int64_t)) +
 		pk_align(t * sizeof(int64_t)) * 2 + pk_align(t * sizeof(double)) * 3 +
 		pk_align(t * sizeof(int)) * 3 +
@@ -328,6 +333,7 @@ pk_apply(const promo_pack *pk, pk_ws *w, int c, int64_t times)
 	for (i = 0; i < col->n; i++)
 	{
 		w->rem[col->type[i]] -= times * col->mult[i];
+		w->lsum -= times * col->mult[i] * w->lam[col->type[i]];
 		if (w->klen > 0)
 			w->key[w->kpos[col->type[i]]] = (unsigned char) w->rem[col->type[i]];
 	}
@@ -410,14 +416,25 @@ pk_lagrange(const promo_pack *pk, pk_ws *w, int n, int ntl, const double *lam,
  * gains x the times they still fit.  Exact integer arithmetic.
  */
 static int64_t
-pk_bound(const promo_pack *pk, pk_ws *w, int n, int ntl, int d, int64_t committed)
+pk_bound(const promo_pack *pk, pk_ws *w, int n, int d, int64_t committed)
 {
-	int64_t		b = committed;
+	int64_t		b = committed + w->lsum - w->dsum[d];
 	int			i;
 
-	for (i = 0; i < ntl; i++)
-		b += w->rem[w->tl[i]] * w->lam[w->tl[i]];
-	b -= w->dsum[d];
+	for (i = w->pfrom1[d]; i < w->pfrom1[n]; i++)
+	{
+		const pk_bcol *bc = &w->bcol1[i];
+		int64_t		f = w->rem[bc->type[0]];
+		int			j;
+
+		for (j = 1; j < bc->n; j++)
+			if (w->rem[bc->type[j]] < f)
+				f = w->rem[bc->type[j]];
+		if (bc->owner >= 0 && pk->limit[bc->owner] - w->used[bc->owner] < f)
+			f = pk->limit[bc->owner] - w->used[bc->owner];
+		if (f > 0)
+			b += bc->rc * f;
+	}
 	for (i = w->pfrom[d]; i < w->pfrom[n]; i++)
 	{
 		const pk_bcol *bc = &w->bcol[i];
@@ -508,6 +525,7 @@ static void
 pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 {
 	int			i,
+				i1,
 				k,
 				d,
 				cur;
@@ -520,6 +538,9 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 	bool		aborted = false;
 
 	w->klen = 0;				/* no memo key to keep yet */
+	for (i = 0; i < ntl; i++)
+		w->lam[w->tl[i]] = 0;	/* pk_apply keeps lsum from the start */
+	w->lsum = 0;
 
 	/* greedy incumbent: gain descending, as many times as fit */
 	for (i = 0; i < n; i++)
@@ -599,15 +620,21 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 		for (i = 0; i < col->n; i++)
 			w->last[col->type[i]] = k;
 	}
-	for (k = 0, i = 0; k < n; k++)
+	for (k = 0, i = 0, i1 = 0; k < n; k++)
 	{
 		w->pfrom[k] = i;
+		w->pfrom1[k] = i1;
 		if (w->rc[w->ord[k]] > 0)
 		{
 			const promo_pack_col *col = &pk->col[w->ord[k]];
-			pk_bcol    *bc = &w->bcol[i];
+			bool		ones = true;
+			pk_bcol    *bc;
 			int			j;
 
+			for (j = 0; j < col->n; j++)
+				if (col->mult[j] != 1)
+					ones = false;
+			bc = ones ? &w->bcol1[i1++] : &w->bcol[i++];
 			bc->rc = w->rc[w->ord[k]];
 			bc->n = col->n;
 			bc->owner = pk->limit[col->owner] > 0 ? col->owner : -1;
@@ -616,10 +643,13 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 				bc->type[j] = col->type[j];
 				bc->mult[j] = (int32_t) col->mult[j];
 			}
-			w->plist[i++] = k;
 		}
 	}
 	w->pfrom[n] = i;
+	w->pfrom1[n] = i1;
+	w->lsum = 0;
+	for (i = 0; i < ntl; i++)
+		w->lsum += w->rem[w->tl[i]] * w->lam[w->tl[i]];
 
 	/* the types by last position, for the bound's sum of rem x lambda */
 	for (k = 0; k <= n; k++)
@@ -639,7 +669,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 	for (i = 0; i < ntl; i++)
 		if (w->last[w->tl[i]] < 0)
 			w->dsum[0] += w->rem[w->tl[i]] * w->lam[w->tl[i]];
-	root = pk_bound(pk, w, n, ntl, 0, 0);
+	root = pk_bound(pk, w, n, 0, 0);
 
 	/*
 	 * Reduced-cost fixing: using column c once lowers the bound by at least
@@ -770,7 +800,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 				top = committed + u;
 			if (top >= best)
 			{
-				b = pk_bound(pk, w, n, ntl, d, committed);
+				b = pk_bound(pk, w, n, d, committed);
 				if (b < top)
 					top = b;
 			}
@@ -892,7 +922,8 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 	w.omark = pk_take(&p, no);
 	w.gain = pk_take(&p, nc * sizeof(int64_t));
 	w.rc = pk_take(&p, nc * sizeof(int64_t));
-	w.plist = pk_take(&p, nc * sizeof(int));
+	w.pfrom1 = pk_take(&p, (nc + 1) * sizeof(int));
+	w.bcol1 = pk_take(&p, nc * sizeof(pk_bcol));
 	w.pfrom = pk_take(&p, (nc + 1) * sizeof(int));
 	w.xs = pk_take(&p, nc * sizeof(int64_t));
 	w.xlo = pk_take(&p, nc * sizeof(int64_t));
