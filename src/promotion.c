@@ -96,6 +96,9 @@ typedef struct PromoIndex
 	SPIPlanPtr	product_plan;	/* products of a basket */
 	int			ndefs;
 	promo_def  *defs;			/* sorted by promotion id */
+	int		   *canon;			/* defs in the engine's canonical order
+								 * (priority descending, then id), so the
+								 * candidates reach it sorted */
 	char	  **names;			/* promotion names, parallel to defs */
 	int			nupc;
 	PromoKey   *upc;			/* sorted by key, then promo */
@@ -282,6 +285,19 @@ icos_relid(const char *relname)
 	if (!OidIsValid(relid))
 		elog(ERROR, "icos.%s does not exist", relname);
 	return relid;
+}
+
+/* The engine's canonical order of promotions: priority descending, then id. */
+static int
+cmp_canonical(const void *a, const void *b, void *arg)
+{
+	const promo_def *defs = arg;
+	const promo_def *x = &defs[*(const int *) a];
+	const promo_def *y = &defs[*(const int *) b];
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /*
@@ -481,6 +497,10 @@ promo_index_build(void)
 		list_free_deep(upc);
 		list_free_deep(cat);
 		ix->all = all;
+		ix->canon = MemoryContextAlloc(cxt, sizeof(int) * (ix->ndefs + 1));
+		for (i = 0; i < ix->ndefs; i++)
+			ix->canon[i] = i;
+		qsort_arg(ix->canon, ix->ndefs, sizeof(int), cmp_canonical, ix->defs);
 		MemoryContextSwitchTo(old);
 
 		/* The products of a basket: price in pence and category. */
@@ -1093,8 +1113,8 @@ price_evaluate(promo_basket *basket, const BasketLine *lines, int nlines, Pricin
 	}
 	cands = palloc(sizeof(promo_def) * (ix->ndefs + 1));
 	for (i = 0; i < ix->ndefs; i++)
-		if (seen[i])
-			cands[ncands++] = ix->defs[i];
+		if (seen[ix->canon[i]])
+			cands[ncands++] = ix->defs[ix->canon[i]];
 
 	/*
 	 * The instant enters the pricing only through the candidates' windows:
