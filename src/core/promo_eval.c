@@ -163,6 +163,8 @@ mem_get(ev *e, ev_mem **list, size_t n, size_t size, bool zero)
 static void
 mem_release(const promo_alloc *a, ev_mem *m)
 {
+	if (a->free == NULL)
+		return;					/* released wholesale by the caller */
 	while (m)
 	{
 		ev_mem	   *next = m->next;
@@ -2216,15 +2218,6 @@ sort_lines(ev_line *v, ev_line *tmp, size_t n)
 	}
 }
 
-static int
-int32_cmp(const void *x, const void *y)
-{
-	int32_t		a = *(const int32_t *) x,
-				b = *(const int32_t *) y;
-
-	return (a > b) - (a < b);
-}
-
 /* Canonical promotion order: priority descending, then id ascending. */
 static bool
 promo_before(const promo_def *x, const promo_def *y)
@@ -3248,23 +3241,34 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			break;
 	if (q < e.np)
 		qsort(e.pr, e.np, sizeof(ev_promo), promo_cmp);
-	/* promotion ids must be distinct (sorted copy: O(n log n)) */
+	/* promotion ids must be distinct (a table of ids, open addressing) */
 	{
-		int32_t    *ids = TMP(&e, npromos ? npromos : 1, int32_t);
+		size_t		mask;
+		int32_t    *ids;
+		bool	   *used;
 
+		for (mask = 15; mask < 2 * npromos; mask = mask * 2 + 1)
+			;
+		ids = TMP_RAW(&e, (mask + 1) * sizeof(int32_t));
+		used = TMP(&e, mask + 1, bool);
 		if (e.oom)
 			goto oom;
 		for (i = 0; i < npromos; i++)
-			ids[i] = promos[i].id;
-		qsort(ids, npromos, sizeof(int32_t), int32_cmp);
-		for (i = 1; i < npromos; i++)
-			if (ids[i] == ids[i - 1])
+		{
+			size_t		h = item_slot(promos[i].id, mask);
+
+			while (used[h] && ids[h] != promos[i].id)
+				h = (h + 1) & mask;
+			if (used[h])
 			{
 				promo_set_error(err, NULL, 0, 0, "promotion %d given twice",
-								(int) ids[i]);
+								(int) promos[i].id);
 				mem_release(a, e.tmp);
 				return PROMO_EINPUT;
 			}
+			used[h] = true;
+			ids[h] = promos[i].id;
+		}
 	}
 
 	/* searchable item promotions: in scope, enough matching units per role */
