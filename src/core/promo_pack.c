@@ -106,6 +106,8 @@ typedef struct pk_ws
 								 * a position */
 	bool	   *keep;			/* [ncol] */
 	int		   *ord;			/* [ncol] the component's columns, in order */
+	promo_pack_col *pcol;		/* [ncol] copies of them, by position, for
+								 * the search's locality */
 	int		   *tmp;			/* [ncol] merge sort */
 	int		   *gord;			/* [ncol] columns in greedy order */
 	int		   *pos;			/* [ncol] position of a column in ord */
@@ -146,7 +148,7 @@ promo_pack_workspace(int nt, int nowner, int ncol)
 
 	size_t		k = t + o < PACK_MEMO_KEY ? t + o : PACK_MEMO_KEY;
 
-	return pk_align(c * sizeof(pk_bcol)) * 2 + pk_align((c + 1) * sizeof(int)) * 2 +
+	return pk_align(c * sizeof(promo_pack_col)) + pk_align(c * sizeof(pk_bcol)) * 2 + pk_align((c + 1) * sizeof(int)) * 2 +
 		pk_align(t * sizeof(int)) + pk_align((c + 1) * sizeof(int64_t)) +
 		pk_align(t * sizeof(int64_t)) * 2 + pk_align(t * sizeof(double)) * 3 +
 		pk_align(t * sizeof(int)) * 3 +
@@ -298,10 +300,9 @@ pk_div(int64_t k, int64_t m)
 }
 
 /* Most times column c still fits in rem, within its owner's limit. */
-static int64_t
-pk_fit(const promo_pack *pk, const pk_ws *w, int c)
+static inline int64_t
+pk_fit_col(const promo_pack *pk, const pk_ws *w, const promo_pack_col *col)
 {
-	const promo_pack_col *col = &pk->col[c];
 	int64_t		f = INT64_MAX;
 	int			i;
 
@@ -324,10 +325,16 @@ pk_fit(const promo_pack *pk, const pk_ws *w, int c)
 	return f > 0 ? f : 0;
 }
 
-static void
-pk_apply(const promo_pack *pk, pk_ws *w, int c, int64_t times)
+static int64_t
+pk_fit(const promo_pack *pk, const pk_ws *w, int c)
 {
-	const promo_pack_col *col = &pk->col[c];
+	return pk_fit_col(pk, w, &pk->col[c]);
+}
+
+static inline void
+pk_apply_col(const promo_pack *pk, pk_ws *w, const promo_pack_col *col,
+			 int64_t times)
+{
 	int			i;
 
 	for (i = 0; i < col->n; i++)
@@ -340,6 +347,12 @@ pk_apply(const promo_pack *pk, pk_ws *w, int c, int64_t times)
 	w->used[col->owner] += times;
 	if (w->klen > 0 && w->kopos[col->owner] >= 0)
 		w->key[w->kopos[col->owner]] = (unsigned char) w->used[col->owner];
+}
+
+static void
+pk_apply(const promo_pack *pk, pk_ws *w, int c, int64_t times)
+{
+	pk_apply_col(pk, w, &pk->col[c], times);
 }
 
 /* The vector of discounts by owner for counts x (by position) and rem. */
@@ -541,6 +554,9 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 	for (i = 0; i < ntl; i++)
 		w->lam[w->tl[i]] = 0;	/* pk_apply keeps lsum from the start */
 	w->lsum = 0;
+
+	for (k = 0; k < n; k++)
+		w->pcol[k] = pk->col[w->ord[k]];
 
 	/* greedy incumbent: gain descending, as many times as fit */
 	for (i = 0; i < n; i++)
@@ -752,7 +768,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 					u;
 
 		/* columns that cannot be used here are 0 without branching */
-		while (d < n && (!w->keep[w->ord[d]] || pk_fit(pk, w, w->ord[d]) == 0))
+		while (d < n && (!w->keep[w->ord[d]] || pk_fit_col(pk, w, &w->pcol[d]) == 0))
 		{
 			w->xlo[d] = 0;
 			w->open[d] = 0;
@@ -816,7 +832,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 				 * below best is visited, and the best of them is noted.
 				 */
 				w->top[d] = INT64_MIN;
-				f = pk_fit(pk, w, w->ord[d]);
+				f = pk_fit_col(pk, w, &w->pcol[d]);
 				if (rc > 0 && (b - best) / rc < f)
 				{
 					lo = f - (b - best) / rc;
@@ -833,7 +849,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 				cur = d;
 				w->cat[d] = committed;
 				w->xs[d] = f;
-				pk_apply(pk, w, w->ord[d], f);
+				pk_apply_col(pk, w, &w->pcol[d], f);
 				committed += f * w->gain[w->ord[d]];
 				pk_down(w, d++);
 				continue;
@@ -850,13 +866,13 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 			if (w->xs[d] > w->xlo[d])
 			{
 				w->xs[d]--;
-				pk_apply(pk, w, w->ord[d], -1);
+				pk_apply_col(pk, w, &w->pcol[d], -1);
 				committed -= w->gain[w->ord[d]];
 				pk_down(w, d++);
 				break;
 			}
 			/* every count worth trying is done: undo this column */
-			pk_apply(pk, w, w->ord[d], -w->xs[d]);
+			pk_apply_col(pk, w, &w->pcol[d], -w->xs[d]);
 			committed -= w->xs[d] * w->gain[w->ord[d]];
 			w->xs[d] = 0;
 
@@ -947,6 +963,7 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 	w.gx = pk_take(&p, nc * sizeof(int64_t));
 	w.keep = pk_take(&p, nc * sizeof(bool));
 	w.ord = pk_take(&p, nc * sizeof(int));
+	w.pcol = pk_take(&p, nc * sizeof(promo_pack_col));
 	w.tmp = pk_take(&p, nc * sizeof(int));
 	w.gord = pk_take(&p, nc * sizeof(int));
 	w.pos = pk_take(&p, nc * sizeof(int));
