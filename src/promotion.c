@@ -100,6 +100,8 @@ typedef struct PromoIndex
 								 * (priority descending, then id), so the
 								 * candidates reach it sorted */
 	char	  **names;			/* promotion names, parallel to defs */
+	Numeric    *idnums;			/* ids as numerics for the documents,
+								 * parallel to defs, made when first used */
 	int			nupc;
 	PromoKey   *upc;			/* sorted by key, then promo */
 	int			ncat;
@@ -398,6 +400,7 @@ promo_index_build(void)
 		ix->ndefs = (int) SPI_processed;
 		ix->defs = MemoryContextAllocZero(cxt, sizeof(promo_def) * (SPI_processed + 1));
 		ix->names = MemoryContextAllocZero(cxt, sizeof(char *) * (SPI_processed + 1));
+		ix->idnums = MemoryContextAllocZero(cxt, sizeof(Numeric) * (SPI_processed + 1));
 		all = MemoryContextAlloc(cxt, sizeof(int32) * (SPI_processed + 1));
 		old = MemoryContextSwitchTo(cxt);
 		for (i = 0; i < ix->ndefs; i++)
@@ -856,6 +859,26 @@ def_by_id(PromoIndex *ix, int32 id)
 	return -1;
 }
 
+/*
+ * A promotion's id for a document: the numeric kept in the index (a
+ * pricing explains hundreds of promotions), or a new one for an id the
+ * index does not have.
+ */
+static Numeric
+promo_id_numeric(PromoIndex *ix, int d, int32 id)
+{
+	if (d < 0)
+		return int64_to_numeric(id);
+	if (ix->idnums[d] == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ix->cxt);
+
+		ix->idnums[d] = int64_to_numeric(id);
+		MemoryContextSwitchTo(old);
+	}
+	return ix->idnums[d];
+}
+
 /* Mark the promotions of keys[] equal to key. */
 static void
 mark_key(const PromoKey *keys, int nkeys, int64 key, bool *seen)
@@ -1230,7 +1253,7 @@ price_document(const Pricing *p)
 		int			d = def_by_id(ix, res->applied[j].id);
 
 		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-		jb_put_int(&js, "id", res->applied[j].id);
+		jb_put_numeric(&js, "id", promo_id_numeric(ix, d, res->applied[j].id));
 		jb_put_text(&js, "name", d >= 0 ? ix->names[d] : NULL);
 		jb_put_int(&js, "times", res->applied[j].times);
 		jb_put_pounds(&js, "amount", res->applied[j].amount);
@@ -1244,13 +1267,15 @@ price_document(const Pricing *p)
 		promo_not_applied *na = &res->not_applied[j];
 		int			d = def_by_id(ix, na->id);
 
+		/* keys in the order jsonb keeps them (shorter first): no reordering */
 		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-		jb_put_int(&js, "id", na->id);
+		jb_put_numeric(&js, "id", promo_id_numeric(ix, d, na->id));
 		jb_put_text(&js, "name", d >= 0 ? ix->names[d] : NULL);
-		jb_put_text(&js, "reason", promo_reason_name(na->reason));
 		jb_put_text(&js, "detail", na->detail);
+		jb_put_text(&js, "reason", promo_reason_name(na->reason));
 		if (na->reason == PROMO_LOST_TO)
-			jb_put_int(&js, "lost_to", na->other);
+			jb_put_numeric(&js, "lost_to",
+						   promo_id_numeric(ix, def_by_id(ix, na->other), na->other));
 		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
 	}
 	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
