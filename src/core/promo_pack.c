@@ -332,8 +332,7 @@ pk_fit(const promo_pack *pk, const pk_ws *w, int c)
 }
 
 static inline void
-pk_apply_col(const promo_pack *pk, pk_ws *w, const promo_pack_col *col,
-			 int64_t times)
+pk_apply_col(pk_ws *w, const promo_pack_col *col, int64_t times)
 {
 	int			i;
 
@@ -352,7 +351,7 @@ pk_apply_col(const promo_pack *pk, pk_ws *w, const promo_pack_col *col,
 static void
 pk_apply(const promo_pack *pk, pk_ws *w, int c, int64_t times)
 {
-	pk_apply_col(pk, w, &pk->col[c], times);
+	pk_apply_col(w, &pk->col[c], times);
 }
 
 /* The vector of discounts by owner for counts x (by position) and rem. */
@@ -849,7 +848,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 				cur = d;
 				w->cat[d] = committed;
 				w->xs[d] = f;
-				pk_apply_col(pk, w, &w->pcol[d], f);
+				pk_apply_col(w, &w->pcol[d], f);
 				committed += f * w->gain[w->ord[d]];
 				pk_down(w, d++);
 				continue;
@@ -866,13 +865,13 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 			if (w->xs[d] > w->xlo[d])
 			{
 				w->xs[d]--;
-				pk_apply_col(pk, w, &w->pcol[d], -1);
+				pk_apply_col(w, &w->pcol[d], -1);
 				committed -= w->gain[w->ord[d]];
 				pk_down(w, d++);
 				break;
 			}
 			/* every count worth trying is done: undo this column */
-			pk_apply_col(pk, w, &w->pcol[d], -w->xs[d]);
+			pk_apply_col(w, &w->pcol[d], -w->xs[d]);
 			committed -= w->xs[d] * w->gain[w->ord[d]];
 			w->xs[d] = 0;
 
