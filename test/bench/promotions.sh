@@ -181,6 +181,10 @@ SQL
 #                          p99 are taken and the table shows their medians
 #   ICOS_BENCH_DENSE_SEED  seed of the generator (default 0.16)
 # Target at D = 14: exact, median <= 1 ms, p99 <= 5 ms per call.
+# Then the engine alone (test/bench/promo_engine.c): each density's
+# promotions and basket are dumped to a file, priced outside the server
+# (median of 500 pricings) and counted by callgrind (instructions a
+# pricing), with the search's nodes; ICOS_BENCH_DENSE_ENGINE=0 skips it.
 DENSITY=${ICOS_BENCH_DENSITY:-1 4 8 14 20}
 DLINES=${ICOS_BENCH_DENSE_LINES:-50}
 DCALLS=${ICOS_BENCH_DENSE_CALLS:-500}
@@ -299,6 +303,36 @@ END
 \$f\$;
 SQL
 
+ENGINE=${ICOS_BENCH_DENSE_ENGINE:-1}
+EW=$RUNDIR/bench-work-promo-engine
+if [ "$ENGINE" = 1 ]; then
+	ensure_packages valgrind
+	rm -rf "$EW"; mkdir -p "$EW"
+	cc -O2 -Wall -I"$TOP/src/core" -o "$EW/promo_engine" "$(dirname "$0")/promo_engine.c" \
+		"$TOP"/src/core/promo_eval.c "$TOP"/src/core/promo_pack.c "$TOP"/src/core/promo_rule.c \
+		"$TOP"/src/core/promo_json.c "$TOP"/src/core/gtin.c || exit 1
+fi
+# The instance of the offers in force (ids 980001 on) and the basket, for
+# promo_engine: promotions, then lines with price in pence and the category
+# ancestry (the category first), as price_basket reads them.
+dense_dump() {
+	q -F '|' >"$1" <<'SQL'
+SELECT 'P', promotion_id, priority, kind, coalesce(max_per_order, 0), rule::text
+FROM icos.promotion WHERE promotion_id BETWEEN 980001 AND 989999 ORDER BY promotion_id;
+WITH RECURSIVE l AS (SELECT n::int AS line, (e ->> 'upc')::icos.upc AS upc, (e ->> 'qty')::int AS qty
+					 FROM bench.dbasket, jsonb_array_elements(b::jsonb -> 'lines') WITH ORDINALITY x(e, n)),
+	 up(line, category_id, depth) AS (
+		SELECT l.line, p.category_id, 0 FROM l JOIN icos.product p USING (upc)
+		UNION ALL
+		SELECT up.line, c.parent_id, up.depth + 1 FROM up JOIN icos.category c USING (category_id)
+		WHERE c.parent_id IS NOT NULL)
+SELECT 'L', l.line, l.upc::bigint, (p.price * 100)::bigint, l.qty,
+	   (SELECT string_agg(category_id::text, ',' ORDER BY depth) FROM up WHERE up.line = l.line)
+FROM l JOIN icos.product p USING (upc) ORDER BY l.line;
+SQL
+}
+engine_rows=""
+
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '\n| offers per product | promotions | concern the basket | applied | discount | new basket: median ms | p99 ms | same basket again: median ms | p99 ms | approximate | target (D = 14: exact, median <= 1, p99 <= 5) |\n'
 printf '|---|---|---|---|---|---|---|---|---|---|---|\n'
@@ -330,9 +364,27 @@ SELECT format('| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |', $d, :d
 						|| '; same basket: ' || CASE WHEN NOT wapprox AND wmed <= 1 AND wp99 <= 5 THEN 'met' ELSE 'MISSED' END END)
 FROM r, c, w;
 SQL
+	if [ "$ENGINE" = 1 ]; then
+		dense_dump "$EW/dense$d.txt" || exit 1
+		alone=$("$EW/promo_engine" "$EW/dense$d.txt" 500) || exit 1
+		valgrind --tool=callgrind --toggle-collect=promo_evaluate \
+			--callgrind-out-file="$EW/callgrind.$d" "$EW/promo_engine" "$EW/dense$d.txt" 2 \
+			>/dev/null 2>&1 || die "callgrind of promo_engine failed"
+		ir=$(callgrind_annotate "$EW/callgrind.$d" 2>/dev/null |
+			 awk '/PROGRAM TOTALS/ { gsub(",", "", $1); printf "%.2f", $1 / 2e6 }')
+		engine_rows="$engine_rows$(echo "$alone" | awk -v d="$d" -v ir="$ir" \
+			'{ for (i = 1; i < NF; i++) v[$i] = $(i + 1);
+			   printf "| %s | %s | %.2f | %s | %s | %s | %s | %s |\\n", d, v["promotions"], v["discount"] / 100,
+					  v["nodes"], v["approximate"] == "true" ? "yes" : "no", v["median"], v["p99"], ir }')"
+	fi
 done
 
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "$ENGINE" = 1 ]; then
+	printf '\n| offers per product | promotions | discount | search nodes | approximate | engine alone: median ms | p99 ms | million instructions a pricing |\n'
+	printf '|---|---|---|---|---|---|---|---|\n'
+	printf "$engine_rows"
+fi
 
 # ---------------------------------------------------------------------------
 # A web order priced by the dense set (issue 16): place_order as in
