@@ -80,12 +80,11 @@ typedef struct ev_promo
 	bool		threshold;
 	bool		searchable;
 	int			nroles;
-	int32_t		size[MAXR];
-	const promo_match *rmatch[MAXR];	/* what each role takes */
+	int32_t    *size;			/* [role]: units of one application */
 	unsigned char *match;		/* [role][class] */
 	size_t	   *cls;			/* the classes some role matches, ascending */
 	size_t		ncls;
-	int64_t    *take;			/* [role][class]: units chosen */
+	int64_t    *take;			/* [role][k]: units chosen of class cls[k] */
 	int64_t		times;
 	int64_t		amount;
 	int64_t		spend_missing;	/* spend_threshold: pence short */
@@ -318,6 +317,25 @@ typedef struct ev_item_slot
 	int64_t		item;
 	size_t		cls;			/* 1 + the class; 0: empty slot */
 } ev_item_slot;
+
+/* The position of class c (which it matches) in a promotion's classes. */
+static size_t
+cls_pos(const ev_promo *p, size_t c)
+{
+	size_t		lo = 0,
+				hi = p->ncls;
+
+	while (lo < hi)
+	{
+		size_t		mid = lo + (hi - lo) / 2;
+
+		if (p->cls[mid] < c)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 /* Home slot of an item id in a table of hmask + 1 slots (a power of 2). */
 static size_t
@@ -745,6 +763,15 @@ typedef struct sv_var
 	int			cls;			/* dominance class (a variable index) or -1 */
 } sv_var;
 
+/* Units a role of a promotion takes of a type (the packing's answer). */
+typedef struct sv_took
+{
+	int			p;
+	int			r;
+	int			t;
+	int64_t		n;
+} sv_took;
+
 typedef struct sv
 {
 	ev		   *e;
@@ -760,9 +787,9 @@ typedef struct sv
 	int64_t    *sufmax;			/* [p][t], p = 0..np */
 	int64_t    *remaining;		/* [t] */
 	int64_t    *take;			/* [p][r][t] */
-	int64_t    *best_take;
-	bool	   *took;			/* [p]: best_take has units for it; NULL:
-								 * any may (the general search) */
+	int64_t    *best_take;		/* [p][r][t], the general search's answer */
+	sv_took    *took;			/* the packing search's answer instead: */
+	size_t		ntook;			/* units by promotion, role and type, sorted */
 	int64_t    *role_total;		/* [p][r] */
 	int64_t    *vec;			/* [p] */
 	int64_t    *best_vec;
@@ -1639,6 +1666,19 @@ pc_enum(pc_build *b, int ri, int e0, int64_t left)
 	}
 }
 
+static int
+took_cmp(const void *x, const void *y)
+{
+	const sv_took *a = x,
+			   *b = y;
+
+	if (a->p != b->p)
+		return a->p < b->p ? -1 : 1;
+	if (a->r != b->r)
+		return a->r < b->r ? -1 : 1;
+	return (a->t > b->t) - (a->t < b->t);
+}
+
 /*
  * The packing search for a group of competing promotions, when every one
  * of them can be written as a list of applications whose values add up
@@ -1788,7 +1828,6 @@ pack_component(sv *s)
 	}
 
 	x = TMP(e, (size_t) (b.ncol > 0 ? b.ncol : 1), int64_t);
-	ws = TMP_RAW(e, promo_pack_workspace(s->nt, s->np, b.ncol));
 	if (e->oom)
 		return false;
 	memset(&pk, 0, sizeof(pk));
@@ -1803,6 +1842,9 @@ pack_component(sv *s)
 	pk.nodes = &e->nodes;
 	pk.budget = e->budget;
 	pk.x = x;
+	ws = TMP_RAW(e, promo_pack_workspace(&pk));
+	if (e->oom)
+		return false;
 	promo_pack_solve(&pk, ws);
 	if (pk.approximate)
 	{
@@ -1810,27 +1852,43 @@ pack_component(sv *s)
 		e->gap += pk.gap;
 	}
 
-	/* the chosen applications, then the per-unit discounts of the rest */
-	s->took = TMP(e, (size_t) s->np, bool);
+	/*
+	 * The chosen applications, then the per-unit discounts of the rest, as
+	 * units by promotion, role and type (sorted: they go back to classes in
+	 * that order).
+	 */
+	s->ntook = (size_t) s->nt;
+	for (c = 0; c < b.ncol; c++)
+		if (x[c] > 0)
+			s->ntook += (size_t) b.xn[c];
+	s->took = TMP_RAW(e, s->ntook * sizeof(sv_took));
 	if (e->oom)
 		return false;
+	s->ntook = 0;
 	memcpy(b.used, s->tcount, (size_t) s->nt * sizeof(int64_t));
 	for (c = 0; c < b.ncol; c++)
 		for (i = 0; i < b.xn[c] && x[c] > 0; i++)
 		{
 			int			k = c * PACK_MAX_GROUP + i;
+			sv_took    *tk = &s->took[s->ntook++];
 
-			s->best_take[IX3(s, b.cols[c].owner, b.xrole[k], b.xtype[k])] +=
-				x[c] * b.xcnt[k];
-			s->took[b.cols[c].owner] = true;
+			tk->p = b.cols[c].owner;
+			tk->r = b.xrole[k];
+			tk->t = b.xtype[k];
+			tk->n = x[c] * b.xcnt[k];
 			b.used[b.xtype[k]] -= x[c] * b.xcnt[k];
 		}
 	for (t = 0; t < s->nt; t++)
 		if (wowner[t] >= 0 && w[t] > 0 && b.used[t] > 0)
 		{
-			s->best_take[IX3(s, wowner[t], 0, t)] += b.used[t];
-			s->took[wowner[t]] = true;
+			sv_took    *tk = &s->took[s->ntook++];
+
+			tk->p = wowner[t];
+			tk->r = 0;
+			tk->t = t;
+			tk->n = b.used[t];
 		}
+	qsort(s->took, s->ntook, sizeof(sv_took), took_cmp);
 	return true;
 }
 
@@ -1913,7 +1971,6 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 	s.tprice = TMP(e, (size_t) s.nt, int64_t);
 	s.tcount = TMP(e, (size_t) s.nt, int64_t);
 	s.elig = TMP(e, s.nrt * s.nt, unsigned char);
-	s.best_take = TMP(e, s.nrt * s.nt, int64_t);
 	if (e->oom)
 		return;
 	for (i = 0; i < ncls; i++)
@@ -1957,6 +2014,7 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 		(e->method == PROMO_METHOD_PACK || np >= PROMO_PACK_MIN_PROMOS) &&
 		pack_component(&s))
 		goto chosen;
+	s.best_take = TMP(e, s.nrt * s.nt, int64_t);
 	s.remaining = TMP(e, (size_t) s.nt, int64_t);
 	s.ub = TMP(e, s.nrt * s.nt, int64_t);
 	s.sufmax = TMP(e, (size_t) (np + 1) * s.nt, int64_t);
@@ -2081,24 +2139,44 @@ chosen:
 			return;
 		for (i = 0; i < ncls; i++)
 			left[i] = e->classes[order[i]].count;
-		for (pi = 0; pi < np; pi++)
-			for (ri = 0; ri < P[pi]->nroles && (s.took == NULL || s.took[pi]); ri++)
-				for (t = 0; t < s.nt; t++)
-				{
-					int64_t		n = s.best_take[IX3(&s, pi, ri, t)];
+		if (s.took == NULL)
+		{
+			/* the general search's answer: its table, in the same order */
+			size_t		n = 0;
 
-					for (i = 0; i < ncls && n > 0; i++)
-					{
-						int64_t		k;
+			s.took = TMP_RAW(e, s.nrt * (size_t) s.nt * sizeof(sv_took));
+			if (e->oom)
+				return;
+			for (pi = 0; pi < np; pi++)
+				for (ri = 0; ri < P[pi]->nroles; ri++)
+					for (t = 0; t < s.nt; t++)
+						if (s.best_take[IX3(&s, pi, ri, t)] > 0)
+						{
+							s.took[n].p = pi;
+							s.took[n].r = ri;
+							s.took[n].t = t;
+							s.took[n++].n = s.best_take[IX3(&s, pi, ri, t)];
+						}
+			s.ntook = n;
+		}
+		for (j = 0; j < s.ntook; j++)
+		{
+			const sv_took *tk = &s.took[j];
+			ev_promo   *p = P[tk->p];
+			int64_t		n = tk->n;
 
-						if (ctype[i] != (size_t) t)
-							continue;
-						k = left[i] < n ? left[i] : n;
-						left[i] -= k;
-						n -= k;
-						P[pi]->take[(size_t) ri * e->nclass + order[i]] += k;
-					}
-				}
+			for (i = 0; i < ncls && n > 0; i++)
+			{
+				int64_t		k;
+
+				if (ctype[i] != (size_t) tk->t)
+					continue;
+				k = left[i] < n ? left[i] : n;
+				left[i] -= k;
+				n -= k;
+				p->take[(size_t) tk->r * p->ncls + cls_pos(p, order[i])] += k;
+			}
+		}
 		for (i = 0; i < ncls; i++)
 			e->ctype[order[i]] = -1;
 	}
@@ -2342,7 +2420,7 @@ takers_list(ev *e)
 
 				c = o->cls[k];
 				for (ri = 0; ri < o->nroles; ri++)
-					u += o->take[(size_t) ri * e->nclass + c];
+					u += o->take[(size_t) ri * o->ncls + k];
 				if (u == 0)
 					continue;
 				if (pass == 1)
@@ -3112,6 +3190,8 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		const promo_def *d = &promos[i];
 		const promo_rule *r = d->rule;
 		ev_promo   *p = &e.pr[e.np];	/* kept when relevant */
+		int32_t		rsize[MAXR];
+		const promo_match *rmatch[MAXR];	/* what each role takes */
 		int			ri;
 		size_t		j,
 					ncls;
@@ -3122,6 +3202,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		p->take = NULL;
 		p->times = p->amount = p->spend_missing = 0;
 		p->lost_to = 0;
+		p->size = rsize;
 		p->d = d;
 		p->r = r;
 		p->threshold = r->kind == PROMO_SPEND_THRESHOLD;
@@ -3130,10 +3211,10 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			case PROMO_MULTIBUY:
 				p->nroles = 1;
 				p->size[0] = r->qty;
-				p->rmatch[0] = &r->target;
+				rmatch[0] = &r->target;
 				break;
 			case PROMO_BUY_GET:
-				p->rmatch[0] = &r->target;
+				rmatch[0] = &r->target;
 				if (r->get_is_buy)
 				{
 					p->nroles = 1;
@@ -3144,7 +3225,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 					p->nroles = 2;
 					p->size[0] = r->buy_qty;
 					p->size[1] = r->get_qty;
-					p->rmatch[1] = &r->get;
+					rmatch[1] = &r->get;
 				}
 				break;
 			case PROMO_BUNDLE:
@@ -3157,11 +3238,11 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 				for (j = 0; j < r->nitems; j++)
 				{
 					for (ri = 0; ri < p->nroles; ri++)
-						if (bundle_same(p->rmatch[ri], &r->items[j]))
+						if (bundle_same(rmatch[ri], &r->items[j]))
 							break;
 					if (ri == p->nroles)
 					{
-						p->rmatch[p->nroles] = &r->items[j];
+						rmatch[p->nroles] = &r->items[j];
 						p->size[p->nroles++] = 0;
 					}
 					p->size[ri]++;
@@ -3170,7 +3251,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			default:
 				p->nroles = 1;
 				p->size[0] = 1;
-				p->rmatch[0] = &r->target;
+				rmatch[0] = &r->target;
 				break;
 		}
 		/* which classes each role matches, into the scratch rows */
@@ -3178,7 +3259,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		ncls = 0;
 		for (ri = 0; ri < p->nroles; ri++)
 		{
-			const promo_match *m = p->rmatch[ri];
+			const promo_match *m = rmatch[ri];
 
 			if (m->kind == PROMO_MATCH_UPC && m->nids < e.nclass)
 			{
@@ -3215,9 +3296,11 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		/* relevant: keep its rows and its classes in ascending order */
 		p->match = TMP_RAW(&e, (size_t) p->nroles * e.nclass);
 		p->cls = TMP_RAW(&e, ncls * sizeof(size_t));
+		p->size = TMP_RAW(&e, (size_t) p->nroles * sizeof(int32_t));
 		if (e.oom)
 			goto oom;
 		memcpy(p->match, mrow, (size_t) p->nroles * e.nclass);
+		memcpy(p->size, rsize, (size_t) p->nroles * sizeof(int32_t));
 		for (j = 0; j < ncls; j++)
 		{
 			size_t		k = j;
@@ -3297,7 +3380,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 		p->searchable = ok;
 		if (ok)
 		{
-			p->take = TMP(&e, (size_t) p->nroles * e.nclass, int64_t);
+			p->take = TMP(&e, (size_t) p->nroles * p->ncls, int64_t);
 			if (e.oom)
 				goto oom;
 		}
@@ -3391,7 +3474,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 				continue;
 			if (simple)
 			{
-				e.pr[best].take[c] = e.classes[c].count;
+				e.pr[best].take[cls_pos(&e.pr[best], c)] = e.classes[c].count;
 				continue;
 			}
 			in_search[c] = true;
@@ -3509,7 +3592,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 					int64_t		n;
 
 					c = p->cls[j];
-					n = p->take[(size_t) ri * e.nclass + c];
+					n = p->take[(size_t) ri * p->ncls + j];
 					if (n <= 0)
 						continue;
 					/* insert by price descending, class order on ties */

@@ -124,6 +124,7 @@ typedef struct pk_ws
 	int		   *kopos;			/* byte of a limited owner in key, or -1 */
 	int		   *klive;			/* [ncol + 1] bytes of the key at a position */
 	int			klen;			/* most bytes of a memo key; 0: no memo */
+	int			kcap;			/* bytes of a memo slot's key */
 	uint32_t	stamp;			/* the component's mark on its memo slots */
 	pk_mslot   *mslot;			/* [PACK_MEMO_SLOTS] */
 	unsigned char *mkey;		/* [PACK_MEMO_SLOTS][klen] */
@@ -139,14 +140,30 @@ pk_align(size_t n)
 	return (n + 15) & ~(size_t) 15;
 }
 
-size_t
-promo_pack_workspace(int nt, int nowner, int ncol)
+/*
+ * Bytes of a memo key: one per type and per limited owner, at most
+ * PACK_MEMO_KEY (the search keeps no memo for a wider component).
+ */
+static size_t
+pk_key_bytes(const promo_pack *pk)
 {
-	size_t		t = (size_t) (nt > 0 ? nt : 1),
-				o = (size_t) (nowner > 0 ? nowner : 1),
-				c = (size_t) (ncol > 0 ? ncol : 1);
+	size_t		k = (size_t) (pk->nt > 0 ? pk->nt : 0);
+	int			o;
 
-	size_t		k = t + o < PACK_MEMO_KEY ? t + o : PACK_MEMO_KEY;
+	for (o = 0; o < pk->nowner; o++)
+		if (pk->limit[o] > 0)
+			k++;
+	return k < PACK_MEMO_KEY ? (k > 0 ? k : 1) : PACK_MEMO_KEY;
+}
+
+size_t
+promo_pack_workspace(const promo_pack *pk)
+{
+	size_t		t = (size_t) (pk->nt > 0 ? pk->nt : 1),
+				o = (size_t) (pk->nowner > 0 ? pk->nowner : 1),
+				c = (size_t) (pk->ncol > 0 ? pk->ncol : 1);
+
+	size_t		k = pk_key_bytes(pk);
 
 	return pk_align(c * sizeof(promo_pack_col)) + pk_align(c * sizeof(pk_bcol)) * 2 + pk_align((c + 1) * sizeof(int)) * 2 +
 		pk_align(t * sizeof(int)) + pk_align((c + 1) * sizeof(int64_t)) +
@@ -721,7 +738,7 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 			else if (l > 0)
 				w->kopos[w->olist[i]] = nown++;
 		}
-		if (fits && nown + ntl <= PACK_MEMO_KEY && nown + ntl <= pk->nt + pk->nowner)
+		if (fits && nown + ntl <= w->kcap)
 			w->klen = nown + ntl;
 	}
 	if (w->klen > 0)
@@ -954,7 +971,8 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 	w.ltype = pk_take(&p, nt * sizeof(int));
 	w.dsum = pk_take(&p, (nc + 1) * sizeof(int64_t));
 	w.mslot = pk_take(&p, PACK_MEMO_SLOTS * sizeof(pk_mslot));
-	w.mkey = pk_take(&p, PACK_MEMO_SLOTS * (nt + no < PACK_MEMO_KEY ? nt + no : PACK_MEMO_KEY));
+	w.kcap = (int) pk_key_bytes(pk);
+	w.mkey = pk_take(&p, PACK_MEMO_SLOTS * (size_t) w.kcap);
 	w.key = pk_take(&p, PACK_MEMO_KEY + 8);
 	for (i = 0; i < PACK_MEMO_SLOTS; i++)
 		w.mslot[i].stamp = 0;

@@ -63,7 +63,8 @@ typedef struct promo_pack
 								 * exists (pence) */
 } promo_pack;
 
-extern size_t promo_pack_workspace(int nt, int nowner, int ncol);
+/* Bytes of workspace promo_pack_solve needs for pk (its sizes and limits). */
+extern size_t promo_pack_workspace(const promo_pack *pk);
 extern void promo_pack_solve(promo_pack *pk, void *workspace);
 
 #endif							/* ICOS_PROMO_PACK_H */

@@ -238,10 +238,8 @@ static int
 solve(const inst *in, uint64_t budget, int64_t *x, uint64_t *nodes, promo_pack *out)
 {
 	promo_pack	pk;
-	void	   *ws = malloc(promo_pack_workspace(in->nt, in->nowner, in->ncol));
+	void	   *ws;
 
-	if (ws == NULL)
-		return 0;
 	memset(&pk, 0, sizeof(pk));
 	pk.nt = in->nt;
 	pk.cap = in->cap;
@@ -254,6 +252,8 @@ solve(const inst *in, uint64_t budget, int64_t *x, uint64_t *nodes, promo_pack *
 	pk.nodes = nodes;
 	pk.budget = budget;
 	pk.x = x;
+	if ((ws = malloc(promo_pack_workspace(&pk))) == NULL)
+		return 0;
 	promo_pack_solve(&pk, ws);
 	free(ws);
 	*out = pk;
