@@ -165,7 +165,9 @@ promo_pack_workspace(const promo_pack *pk)
 
 	size_t		k = pk_key_bytes(pk);
 
-	return pk_align(c * sizeof(promo_pack_col)) + pk_align(c * sizeof(pk_bcol)) * 2 + pk_align((c + 1) * sizeof(int)) * 2 +
+	return pk_align(c * sizeof(promo_pack_col)) + pk_align(c * sizeof(int)) +
+		pk_align((t + 1) * sizeof(int)) * 2 + pk_align(t * sizeof(int)) +
+		pk_align(c * sizeof(pk_bcol)) * 2 + pk_align((c + 1) * sizeof(int)) * 2 +
 		pk_align(t * sizeof(int)) + pk_align((c + 1) * sizeof(int64_t)) +
 		pk_align(t * sizeof(int64_t)) * 2 + pk_align(t * sizeof(double)) * 3 +
 		pk_align(t * sizeof(int)) * 3 +
@@ -934,6 +936,10 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 				c,
 				o,
 				i;
+	int		   *cbuck,			/* kept columns by component */
+			   *cfrom,
+			   *tbuck,			/* types by component */
+			   *tfrom;
 	size_t		nt = (size_t) (pk->nt > 0 ? pk->nt : 1),
 				no = (size_t) (pk->nowner > 0 ? pk->nowner : 1),
 				nc = (size_t) (pk->ncol > 0 ? pk->ncol : 1);
@@ -981,6 +987,10 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 	w.keep = pk_take(&p, nc * sizeof(bool));
 	w.ord = pk_take(&p, nc * sizeof(int));
 	w.pcol = pk_take(&p, nc * sizeof(promo_pack_col));
+	cbuck = pk_take(&p, nc * sizeof(int));
+	cfrom = pk_take(&p, (nt + 1) * sizeof(int));
+	tbuck = pk_take(&p, nt * sizeof(int));
+	tfrom = pk_take(&p, (nt + 1) * sizeof(int));
 	w.tmp = pk_take(&p, nc * sizeof(int));
 	w.gord = pk_take(&p, nc * sizeof(int));
 	w.pos = pk_take(&p, nc * sizeof(int));
@@ -1073,28 +1083,55 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 		}
 	}
 
-	/* 3. each component */
+	/*
+	 * 3. each component (by its root type, ascending), with its columns and
+	 * types in ascending order: both bucketed by root first
+	 */
+	for (t = 0; t <= pk->nt; t++)
+		cfrom[t] = tfrom[t] = 0;
+	for (t = 0; t < pk->nt; t++)
+	{
+		w.parent[t] = pk_find(w.parent, t);
+		tfrom[w.parent[t] + 1]++;
+	}
+	for (c = 0; c < pk->ncol; c++)
+		if (w.keep[c])
+			cfrom[w.parent[pk->col[c].type[0]] + 1]++;
+	for (t = 0; t < pk->nt; t++)
+	{
+		cfrom[t + 1] += cfrom[t];
+		tfrom[t + 1] += tfrom[t];
+	}
+	for (t = 0; t < pk->nt; t++)
+		tbuck[tfrom[w.parent[t]]++] = t;
+	for (c = 0; c < pk->ncol; c++)
+		if (w.keep[c])
+			cbuck[cfrom[w.parent[pk->col[c].type[0]]]++] = c;
+	for (t = pk->nt; t > 0; t--)
+	{
+		cfrom[t] = cfrom[t - 1];
+		tfrom[t] = tfrom[t - 1];
+	}
+	cfrom[0] = tfrom[0] = 0;
 	for (t = 0; t < pk->nt; t++)
 	{
 		int			n = 0,
 					ntl = 0,
 					nol = 0;
 
-		if (pk_find(w.parent, t) != t)
+		if (w.parent[t] != t || cfrom[t + 1] == cfrom[t])
 			continue;
-		for (c = 0; c < pk->ncol; c++)
-			if (w.keep[c] && pk_find(w.parent, pk->col[c].type[0]) == t)
-				w.ord[n++] = c;
-		if (n == 0)
-			continue;
-		for (i = 0; i < pk->nt; i++)
-			if (pk_find(w.parent, i) == t)
-			{
-				w.tl[ntl++] = i;
-				w.last[i] = -1;
-				if (pk->wowner[i] >= 0)
-					w.omark[pk->wowner[i]] = 1;
-			}
+		for (i = cfrom[t]; i < cfrom[t + 1]; i++)
+			w.ord[n++] = cbuck[i];
+		for (i = tfrom[t]; i < tfrom[t + 1]; i++)
+		{
+			int			ty = tbuck[i];
+
+			w.tl[ntl++] = ty;
+			w.last[ty] = -1;
+			if (pk->wowner[ty] >= 0)
+				w.omark[pk->wowner[ty]] = 1;
+		}
 		for (i = 0; i < n; i++)
 			w.omark[pk->col[w.ord[i]].owner] = 1;
 		for (o = 0; o < pk->nowner; o++)
