@@ -51,18 +51,6 @@ jb_put_int(JsonbParseState **st, const char *key, int64 n)
 	pushJsonbValue(st, WJB_VALUE, &v);
 }
 
-/* A number already made (one kept and reused, say). */
-void
-jb_put_numeric(JsonbParseState **st, const char *key, Numeric n)
-{
-	JsonbValue	v;
-
-	jb_put_key(st, key);
-	v.type = jbvNumeric;
-	v.val.numeric = n;
-	pushJsonbValue(st, WJB_VALUE, &v);
-}
-
 /* A string, or JSON null for a null pointer. */
 void
 jb_put_text(JsonbParseState **st, const char *key, const char *s)

@@ -69,7 +69,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-#include "jsonb_put.h"
+#include "jsonb_write.h"
 #include "price_memo.h"
 #include "pricing.h"
 #include "promo.h"
@@ -1201,85 +1201,103 @@ price_evaluate(promo_basket *basket, const BasketLine *lines, int nlines, Pricin
 	out->ix = ix;
 }
 
-/* The document icos.price_basket returns for a pricing. */
-static JsonbValue *
-price_document(const Pricing *p)
+/*
+ * The document icos.price_basket returns for a pricing, written into
+ * result_cxt (numbers made on the way are the current context's).  Keys
+ * are listed in jsonb's order (jsonb_write.c).
+ */
+static Jsonb *
+price_document(const Pricing *p, MemoryContext result_cxt)
 {
+	static const char *const root_keys[] = {"gross", "lines", "total", "applied",
+	"discount", "approximate", "not_applied"};
+	static const char *const root_keys_gap[] = {"gap", "gross", "lines", "total",
+	"applied", "discount", "approximate", "not_applied"};
+	static const char *const line_keys[] = {"net", "qty", "upc", "line", "gross",
+	"discount", "promotions", "unit_price"};
+	static const char *const promo_keys[] = {"id", "amount"};
+	static const char *const applied_keys[] = {"id", "name", "times", "amount"};
+	static const char *const na_keys[] = {"id", "name", "detail", "reason", "lost_to"};
 	const promo_result *res = &p->res;
 	const promo_line *plines = p->plines;
 	PromoIndex *ix = p->ix;
-	JsonbParseState *js = NULL;
+	JsonbWriter w;
+	MemoryContext old = MemoryContextSwitchTo(result_cxt);
 	size_t		j;
 
-	pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-	jb_put_key(&js, "lines");
-	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
+	jbw_init(&w);
+	MemoryContextSwitchTo(old);
+	if (res->approximate)
+	{
+		jbw_begin_object(&w, lengthof(root_keys_gap), root_keys_gap);
+		jbw_pounds(&w, res->gap);	/* the most a better answer saves */
+	}
+	else
+		jbw_begin_object(&w, lengthof(root_keys), root_keys);
+	jbw_pounds(&w, res->gross);
+	jbw_begin_array(&w, (int) res->nlines);
 	for (j = 0; j < res->nlines; j++)
 	{
 		promo_line_result *lr = &res->lines[j];
 		size_t		k;
 
-		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-		jb_put_int(&js, "line", lr->line);
-		jb_put_text(&js, "upc", upc_text(plines[j].item));
-		jb_put_int(&js, "qty", plines[j].qty);
-		jb_put_pounds(&js, "unit_price", plines[j].unit_price);
-		jb_put_pounds(&js, "gross", lr->gross);
-		jb_put_pounds(&js, "discount", lr->discount);
-		jb_put_pounds(&js, "net", lr->net);
-		jb_put_key(&js, "promotions");
-		pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
+		jbw_begin_object(&w, lengthof(line_keys), line_keys);
+		jbw_pounds(&w, lr->net);
+		jbw_int(&w, plines[j].qty);
+		jbw_string(&w, upc_text(plines[j].item));
+		jbw_int(&w, lr->line);
+		jbw_pounds(&w, lr->gross);
+		jbw_pounds(&w, lr->discount);
+		jbw_begin_array(&w, (int) lr->npromos);
 		for (k = 0; k < lr->npromos; k++)
 		{
-			pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-			jb_put_int(&js, "id", lr->promos[k].id);
-			jb_put_pounds(&js, "amount", lr->promos[k].amount);
-			pushJsonbValue(&js, WJB_END_OBJECT, NULL);
+			jbw_begin_object(&w, lengthof(promo_keys), promo_keys);
+			jbw_numeric(&w, promo_id_numeric(ix, def_by_id(ix, lr->promos[k].id),
+											 lr->promos[k].id));
+			jbw_pounds(&w, lr->promos[k].amount);
+			jbw_end(&w);
 		}
-		pushJsonbValue(&js, WJB_END_ARRAY, NULL);
-		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
+		jbw_end(&w);
+		jbw_pounds(&w, plines[j].unit_price);
+		jbw_end(&w);
 	}
-	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
-	jb_put_pounds(&js, "gross", res->gross);
-	jb_put_pounds(&js, "discount", res->discount);
-	jb_put_pounds(&js, "total", res->total);
-	jb_put_bool(&js, "approximate", res->approximate);
-	if (res->approximate)
-		jb_put_pounds(&js, "gap", res->gap);	/* the most a better answer saves */
-	jb_put_key(&js, "applied");
-	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
+	jbw_end(&w);
+	jbw_pounds(&w, res->total);
+	jbw_begin_array(&w, (int) res->napplied);
 	for (j = 0; j < res->napplied; j++)
 	{
 		int			d = def_by_id(ix, res->applied[j].id);
 
-		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-		jb_put_numeric(&js, "id", promo_id_numeric(ix, d, res->applied[j].id));
-		jb_put_text(&js, "name", d >= 0 ? ix->names[d] : NULL);
-		jb_put_int(&js, "times", res->applied[j].times);
-		jb_put_pounds(&js, "amount", res->applied[j].amount);
-		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
+		jbw_begin_object(&w, lengthof(applied_keys), applied_keys);
+		jbw_numeric(&w, promo_id_numeric(ix, d, res->applied[j].id));
+		jbw_string(&w, d >= 0 ? ix->names[d] : NULL);
+		jbw_int(&w, res->applied[j].times);
+		jbw_pounds(&w, res->applied[j].amount);
+		jbw_end(&w);
 	}
-	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
-	jb_put_key(&js, "not_applied");
-	pushJsonbValue(&js, WJB_BEGIN_ARRAY, NULL);
+	jbw_end(&w);
+	jbw_pounds(&w, res->discount);
+	jbw_bool(&w, res->approximate);
+	jbw_begin_array(&w, (int) res->nnot_applied);
 	for (j = 0; j < res->nnot_applied; j++)
 	{
 		promo_not_applied *na = &res->not_applied[j];
 		int			d = def_by_id(ix, na->id);
+		bool		lost = na->reason == PROMO_LOST_TO;
 
-		/* keys in the order jsonb keeps them (shorter first): no reordering */
-		pushJsonbValue(&js, WJB_BEGIN_OBJECT, NULL);
-		jb_put_numeric(&js, "id", promo_id_numeric(ix, d, na->id));
-		jb_put_text(&js, "name", d >= 0 ? ix->names[d] : NULL);
-		jb_put_text(&js, "detail", na->detail);
-		jb_put_text(&js, "reason", promo_reason_name(na->reason));
-		if (na->reason == PROMO_LOST_TO)
-			jb_put_numeric(&js, "lost_to",
-						   promo_id_numeric(ix, def_by_id(ix, na->other), na->other));
-		pushJsonbValue(&js, WJB_END_OBJECT, NULL);
+		/* "lost_to", the last key, only for that reason */
+		jbw_begin_object(&w, lengthof(na_keys) - (lost ? 0 : 1), na_keys);
+		jbw_numeric(&w, promo_id_numeric(ix, d, na->id));
+		jbw_string(&w, d >= 0 ? ix->names[d] : NULL);
+		jbw_string(&w, na->detail);
+		jbw_string(&w, promo_reason_name(na->reason));
+		if (lost)
+			jbw_numeric(&w, promo_id_numeric(ix, def_by_id(ix, na->other), na->other));
+		jbw_end(&w);
 	}
-	pushJsonbValue(&js, WJB_END_ARRAY, NULL);
-	return pushJsonbValue(&js, WJB_END_OBJECT, NULL);
+	jbw_end(&w);
+	jbw_end(&w);
+	return jbw_finish(&w);
 }
 
 /* ---------------------------------------------------------------------
@@ -1394,7 +1412,6 @@ price_basket(PG_FUNCTION_ARGS)
 	BasketLine *lines;
 	int			nlines;
 	Pricing		p;
-	JsonbValue *root;
 	Jsonb	   *out;
 	StringInfoData key;
 	const PriceMemoValue *hit;
@@ -1418,11 +1435,7 @@ price_basket(PG_FUNCTION_ARGS)
 		PG_RETURN_JSONB_P(out);
 	}
 	price_evaluate(&basket, lines, nlines, &p);
-	root = price_document(&p);
-
-	MemoryContextSwitchTo(caller);
-	out = JsonbValueToJsonb(root);
-	MemoryContextSwitchTo(work);
+	out = price_document(&p, caller);
 	memo_store(&key, &p, out);
 	MemoryContextSwitchTo(caller);
 	MemoryContextReset(work);
@@ -1503,13 +1516,9 @@ price_lines(int32 store, const char *channel, int nlines, const int64 *upcs,
 	totals->document = NULL;
 	if (p.res.napplied > 0 || p.res.nnot_applied > 0 || p.res.approximate)
 	{
-		JsonbValue *root = price_document(&p);
-
-		MemoryContextSwitchTo(caller);
-		totals->document = JsonbValueToJsonb(root);
+		totals->document = price_document(&p, caller);
 		document = totals->document;
 	}
-	MemoryContextSwitchTo(work);
 	memo_store(&key, &p, document);
 	MemoryContextSwitchTo(caller);
 	MemoryContextReset(work);
