@@ -1745,7 +1745,6 @@ pack_component(sv *s)
 	for (pi = 0; pi < s->np; pi++)
 	{
 		ev_promo   *p = s->P[pi];
-
 		size_t		j;
 
 		if (!unit_kind(p->r->kind) || p->d->max_per_order > 0)
