@@ -12,13 +12,19 @@
 #      round); the median of the rounds is reported (ICOS_BENCH_ROUNDS,
 #      default 5, of ICOS_BENCH_SECONDS, default 10).  GET /api/session,
 #      which the server answers without the database, times the HTTP path
-#      alone at the same concurrency;
+#      alone at the same concurrency.  Run twice (ICOS_BENCH_THINK_MS,
+#      default "0 1000"): as a closed loop, every session calling again at
+#      once, which saturates a small machine so that the run queue, not the
+#      server, sets the latency; and with each session pausing about a
+#      second between calls as an agent does (0.5 to 1.5 s, not timed), the
+#      server's cost per call on a machine that is busy but not saturated;
 #   2. memory: the server's private resident memory (RssAnon) with no
 #      session and with 100 idle logged-in sessions; the difference per
 #      session (each also holds one PostgreSQL backend, not counted here).
 set -u
 . "$(dirname "$0")/../../src/tools/common.sh"
 SECS=${ICOS_BENCH_SECONDS:-10}
+THINKS=${ICOS_BENCH_THINK_MS:-0 1000}
 ROUNDS=${ICOS_BENCH_ROUNDS:-5}
 CLIENTS=${ICOS_BENCH_CLIENTS:-50}
 IDLE=100
@@ -56,44 +62,51 @@ HTTP_PORT=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$W/serve.out")
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
 
-run() {			# run http|libpq lookup|place ROUND
-	local out=$W/$1-$2-$3.txt
+run() {			# run http|libpq lookup|place|session ROUND (THINK set)
+	local out=$W/$THINK-$1-$2-$3.txt
 	if [ "$1" = http ]; then
-		"$W/serve_load" http 127.0.0.1 "$HTTP_PORT" emp_9901 "$PASSWORD" $CLIENTS "$SECS" "$2" "$W/upcs" >"$out"
+		SERVE_LOAD_THINK_MS=$THINK "$W/serve_load" http 127.0.0.1 "$HTTP_PORT" emp_9901 "$PASSWORD" \
+			$CLIENTS "$SECS" "$2" "$W/upcs" >"$out"
 	else
-		"$W/serve_load" libpq "$TCP user=emp_9901 password=$PASSWORD" $CLIENTS "$SECS" "$2" "$W/upcs" >"$out"
+		SERVE_LOAD_THINK_MS=$THINK "$W/serve_load" libpq "$TCP user=emp_9901 password=$PASSWORD" \
+			$CLIENTS "$SECS" "$2" "$W/upcs" >"$out"
 	fi || { echo "load failed: $1 $2"; exit 1; }
 }
 
-for r in $(seq "$ROUNDS"); do
-	for call in lookup place; do
-		if [ $((r % 2)) = 1 ]; then run http $call $r; run libpq $call $r
-		else run libpq $call $r; run http $call $r; fi
+for THINK in $THINKS; do
+	for r in $(seq "$ROUNDS"); do
+		for call in lookup place; do
+			if [ $((r % 2)) = 1 ]; then run http $call $r; run libpq $call $r
+			else run libpq $call $r; run http $call $r; fi
+		done
+		[ "$THINK" = 0 ] && run http session $r
+		echo "round $r of $ROUNDS done (pause between calls: $THINK ms)"
 	done
-	run http session $r
-	echo "round $r of $ROUNDS done"
-done
 
-echo
-echo "| call ($CLIENTS sessions) | libpq median | HTTP median | added at the median | HTTP / libpq | HTTP p90 | calls (HTTP) | errors |"
-echo "|---|---|---|---|---|---|---|---|"
-for call in lookup place; do
-	pq=$(cat "$W"/libpq-$call-*.txt | field median_us | median)
-	ht=$(cat "$W"/http-$call-*.txt | field median_us | median)
-	p90=$(cat "$W"/http-$call-*.txt | field p90_us | median)
-	calls=$(cat "$W"/http-$call-*.txt | field calls | awk '{s += $1} END {print s}')
-	errs=$(cat "$W"/http-$call-*.txt "$W"/libpq-$call-*.txt | field errors | awk '{s += $1} END {print s}')
-	awk -v c="$call" -v pq="$pq" -v ht="$ht" -v p90="$p90" -v n="$calls" -v e="$errs" 'BEGIN {
-		printf "| %s | %.2f ms | %.2f ms | %.2f ms | %.2f | %.2f ms | %d | %d |\n",
-			c == "lookup" ? "product look-up" : "order placement",
-			pq / 1000, ht / 1000, (ht - pq) / 1000, ht / pq, p90 / 1000, n, e }'
+	echo
+	if [ "$THINK" = 0 ]; then pause="calling again at once"; else pause="pausing about $THINK ms between calls"; fi
+	echo "| call ($CLIENTS sessions, $pause) | libpq median | HTTP median | added at the median | HTTP / libpq | HTTP p90 | calls (HTTP) | errors |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for call in lookup place; do
+		pq=$(cat "$W"/$THINK-libpq-$call-*.txt | field median_us | median)
+		ht=$(cat "$W"/$THINK-http-$call-*.txt | field median_us | median)
+		p90=$(cat "$W"/$THINK-http-$call-*.txt | field p90_us | median)
+		calls=$(cat "$W"/$THINK-http-$call-*.txt | field calls | awk '{s += $1} END {print s}')
+		errs=$(cat "$W"/$THINK-http-$call-*.txt "$W"/$THINK-libpq-$call-*.txt | field errors | awk '{s += $1} END {print s}')
+		awk -v c="$call" -v pq="$pq" -v ht="$ht" -v p90="$p90" -v n="$calls" -v e="$errs" 'BEGIN {
+			printf "| %s | %.2f ms | %.2f ms | %.2f ms | %.2f | %.2f ms | %d | %d |\n",
+				c == "lookup" ? "product look-up" : "order placement",
+				pq / 1000, ht / 1000, (ht - pq) / 1000, ht / pq, p90 / 1000, n, e }'
+	done
+	if [ "$THINK" = 0 ]; then
+		ht=$(cat "$W"/0-http-session-*.txt | field median_us | median)
+		p90=$(cat "$W"/0-http-session-*.txt | field p90_us | median)
+		calls=$(cat "$W"/0-http-session-*.txt | field calls | awk '{s += $1} END {print s}')
+		awk -v ht="$ht" -v p90="$p90" -v n="$calls" 'BEGIN {
+			printf "| GET /api/session (no database call) | - | %.2f ms | - | - | %.2f ms | %d | 0 |\n",
+				ht / 1000, p90 / 1000, n }'
+	fi
 done
-ht=$(cat "$W"/http-session-*.txt | field median_us | median)
-p90=$(cat "$W"/http-session-*.txt | field p90_us | median)
-calls=$(cat "$W"/http-session-*.txt | field calls | awk '{s += $1} END {print s}')
-awk -v ht="$ht" -v p90="$p90" -v n="$calls" 'BEGIN {
-	printf "| GET /api/session (no database call) | - | %.2f ms | - | - | %.2f ms | %d | 0 |\n",
-		ht / 1000, p90 / 1000, n }'
 
 # Memory: a fresh server (the sessions of the runs above stay until they
 # expire) with one session, then with IDLE more.

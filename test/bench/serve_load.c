@@ -15,6 +15,12 @@
  *   serve_load idle HOST PORT USER PASSWORD SESSIONS   (log in, leave them idle)
  *
  * Output: "calls=N errors=E median_us=M p90_us=P".
+ *
+ * SERVE_LOAD_THINK_MS in the environment (default 0) makes each session
+ * pause between its calls, as an agent does while she reads and types: a
+ * pause drawn evenly from half to one and a half times that, not timed
+ * (and one before the first call, so that sessions start apart).  0 is a
+ * closed loop: every session calls again at once.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -32,7 +38,8 @@
 #include "libpq-fe.h"
 
 static const char *host, *user, *password, *conninfo, *call;
-static int	port, seconds;
+static int	port, seconds,
+			think_ms;
 static char **upcs;
 static int	nupcs;
 
@@ -53,6 +60,18 @@ now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1000000L + t.tv_nsec / 1000;
+}
+
+/* An agent's pause between two calls (SERVE_LOAD_THINK_MS). */
+static void
+think(Worker *w)
+{
+	if (think_ms > 0)
+	{
+		long		us = think_ms * 500L + (long) (rand_r(&w->seed) % (think_ms * 1000L + 1));
+
+		usleep((useconds_t) us);
+	}
 }
 
 static void
@@ -207,6 +226,7 @@ http_worker(void *arg)
 		fprintf(stderr, "login failed\n");
 		exit(1);
 	}
+	think(w);					/* sessions start apart, as agents do */
 	stop = now_us() + seconds * 1000000L;
 	while (now_us() < stop)
 	{
@@ -234,6 +254,7 @@ http_worker(void *arg)
 			w->errors++;
 		else
 			record(w, now_us() - t0);
+		think(w);
 	}
 	/* the session's database connection closes with it */
 	http_call(fd, "POST", "/api/logout", cookie, csrf, NULL, NULL, 0, NULL);
@@ -256,6 +277,7 @@ pq_worker(void *arg)
 		fprintf(stderr, "%s", PQerrorMessage(conn));
 		exit(1);
 	}
+	think(w);					/* sessions start apart, as agents do */
 	stop = now_us() + seconds * 1000000L;
 	while (now_us() < stop)
 	{
@@ -282,6 +304,7 @@ pq_worker(void *arg)
 		else
 			record(w, now_us() - t0);
 		PQclear(res);
+		think(w);
 	}
 	PQfinish(conn);
 	return NULL;
@@ -328,6 +351,8 @@ main(int argc, char **argv)
 				k = 0;
 	long	   *all;
 	bool		http;
+
+	think_ms = getenv("SERVE_LOAD_THINK_MS") ? atoi(getenv("SERVE_LOAD_THINK_MS")) : 0;
 
 	if (argc == 7 && strcmp(argv[1], "idle") == 0)
 	{
