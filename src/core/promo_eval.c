@@ -311,12 +311,15 @@ has_id(const promo_match *m, int64_t v)
 	return false;
 }
 
-/* The first class of an item, in promo_evaluate's table of items. */
-typedef struct ev_item_slot
+/*
+ * A table of int64 keys by open addressing (promo_evaluate's items and
+ * promotion ids): mask + 1 slots, a power of 2 at least twice the keys.
+ */
+typedef struct ev_slot
 {
-	int64_t		item;
-	size_t		cls;			/* 1 + the class; 0: empty slot */
-} ev_item_slot;
+	int64_t		key;
+	size_t		val;			/* 0: an empty slot */
+} ev_slot;
 
 /* The position of class c (which it matches) in a promotion's classes. */
 static size_t
@@ -337,13 +340,25 @@ cls_pos(const ev_promo *p, size_t c)
 	return lo;
 }
 
-/* Home slot of an item id in a table of hmask + 1 slots (a power of 2). */
 static size_t
-item_slot(int64_t item, size_t hmask)
+slot_mask(size_t nkeys)
 {
-	uint64_t	h = (uint64_t) item * UINT64_C(0x9e3779b97f4a7c15);
+	size_t		mask;
 
-	return (size_t) (h >> 32) & hmask;
+	for (mask = 15; mask < 2 * nkeys; mask = mask * 2 + 1)
+		;
+	return mask;
+}
+
+/* The slot of key: where it is, or the empty slot where it would go. */
+static size_t
+slot_find(const ev_slot *table, size_t mask, int64_t key)
+{
+	size_t		h = (size_t) (((uint64_t) key * UINT64_C(0x9e3779b97f4a7c15)) >> 32) & mask;
+
+	while (table[h].val != 0 && table[h].key != key)
+		h = (h + 1) & mask;
+	return h;
 }
 
 static bool
@@ -401,6 +416,17 @@ unit_value(const promo_rule *r, int64_t price)
  * Per-unit upper bound of what a unit at price can contribute to role
  * `role` of rule r (see the proof sketch in the design document).
  */
+/*
+ * Whether role ri of promotion p wants the units of class c: it matches
+ * them and, for a per-unit kind, would discount them.
+ */
+static bool
+role_wants(const ev *e, const ev_promo *p, int ri, size_t c)
+{
+	return p->match[(size_t) ri * e->nclass + c] &&
+		(!unit_kind(p->r->kind) || unit_value(p->r, e->classes[c].price) > 0);
+}
+
 static int64_t
 unit_bound(const ev_promo *p, int role, int64_t price)
 {
@@ -1802,20 +1828,16 @@ pack_component(sv *s)
 				b.nelist[r] = 0;
 				for (j = 0; j < p->ncls; j++)
 				{
-					int			k;
+					int			k = 0;
 
 					t = e->ctype[p->cls[j]];
 					if (t < 0 || !s->elig[IX3(s, pi, r, t)])
 						continue;
-					for (k = b.nelist[r]; k > 0 && el[k - 1] > t; k--)
-						el[k] = el[k - 1];
-					if (k > 0 && el[k - 1] == t)
-					{
-						/* met again through another class: undo the shift */
-						for (; k < b.nelist[r]; k++)
-							el[k] = el[k + 1];
-						continue;
-					}
+					while (k < b.nelist[r] && el[k] < t)
+						k++;
+					if (k < b.nelist[r] && el[k] == t)
+						continue;	/* met again through another class */
+					memmove(&el[k + 1], &el[k], (size_t) (b.nelist[r] - k) * sizeof(int));
 					el[k] = t;
 					b.nelist[r]++;
 				}
@@ -1902,7 +1924,6 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 	int			pi,
 				ri,
 				t;
-	size_t	   *ctype = TMP(e, ncls, size_t);
 	size_t	   *order = TMP(e, ncls, size_t);
 
 	if (e->oom)
@@ -1957,7 +1978,7 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 					same = false;
 		if (!same)
 			s.nt++;
-		ctype[i] = (size_t) s.nt - 1;
+		e->ctype[order[i]] = s.nt - 1;	/* until the group is solved */
 	}
 	s.roff = TMP(e, (size_t) np, size_t);
 	if (e->oom)
@@ -1976,15 +1997,10 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 	{
 		ev_class   *c = &e->classes[order[i]];
 
-		s.tprice[ctype[i]] = c->price;
-		s.tcount[ctype[i]] += c->count;
+		s.tprice[e->ctype[order[i]]] = c->price;
+		s.tcount[e->ctype[order[i]]] += c->count;
 	}
-	/*
-	 * Eligibility, from each promotion's classes; e->ctype maps the
-	 * group's classes to their types until the group is solved.
-	 */
-	for (i = 0; i < ncls; i++)
-		e->ctype[order[i]] = (int) ctype[i];
+	/* eligibility, from each promotion's classes */
 	for (pi = 0; pi < np; pi++)
 	{
 		const ev_promo *p = P[pi];
@@ -1997,9 +2013,7 @@ solve_component(ev *e, ev_promo **P, int np, const size_t *cls,
 			if (t < 0)
 				continue;
 			for (ri = 0; ri < p->nroles; ri++)
-				if (p->match[(size_t) ri * e->nclass + c] &&
-					(!unit_kind(p->r->kind) ||
-					 unit_value(p->r, s.tprice[t]) > 0))
+				if (role_wants(e, p, ri, c))
 					s.elig[IX3(&s, pi, ri, t)] = 1;
 		}
 	}
@@ -2168,7 +2182,7 @@ chosen:
 			{
 				int64_t		k;
 
-				if (ctype[i] != (size_t) tk->t)
+				if (e->ctype[order[i]] != tk->t)
 					continue;
 				k = left[i] < n ? left[i] : n;
 				left[i] -= k;
@@ -3087,7 +3101,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			   *mseen;
 	size_t	   *mlist,
 				hmask;
-	ev_item_slot *ihash;
+	ev_slot    *ihash;
 
 	memset(result, 0, sizeof(*result));
 	memset(&e, 0, sizeof(e));
@@ -3165,10 +3179,9 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	mrow = TMP(&e, (size_t) MAXR * (e.nclass ? e.nclass : 1), unsigned char);
 	mseen = TMP(&e, e.nclass ? e.nclass : 1, unsigned char);
 	mlist = TMP_RAW(&e, (e.nclass ? e.nclass : 1) * sizeof(size_t));
-	/* the first class of each item, by open addressing (1 + its index) */
-	for (hmask = 15; hmask < 2 * e.nclass; hmask = hmask * 2 + 1)
-		;
-	ihash = TMP(&e, hmask + 1, ev_item_slot);
+	/* the first class of each item (1 + its index) */
+	hmask = slot_mask(e.nclass);
+	ihash = TMP(&e, hmask + 1, ev_slot);
 	e.ctype = TMP_RAW(&e, (e.nclass ? e.nclass : 1) * sizeof(int));
 	if (e.oom)
 		goto oom;
@@ -3177,12 +3190,10 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 	for (c = 0; c < e.nclass; c++)
 		if (c == 0 || e.classes[c].item != e.classes[c - 1].item)
 		{
-			size_t		h = item_slot(e.classes[c].item, hmask);
+			size_t		h = slot_find(ihash, hmask, e.classes[c].item);
 
-			while (ihash[h].cls != 0)
-				h = (h + 1) & hmask;
-			ihash[h].item = e.classes[c].item;
-			ihash[h].cls = c + 1;
+			ihash[h].key = e.classes[c].item;
+			ihash[h].val = c + 1;
 		}
 	for (i = 0; i < npromos; i++)
 	{
@@ -3265,13 +3276,11 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 				/* few codes: find their classes (sorted by item) */
 				for (j = 0; j < m->nids; j++)
 				{
-					size_t		h = item_slot(m->ids[j], hmask);
+					size_t		h = slot_find(ihash, hmask, m->ids[j]);
 
-					while (ihash[h].cls != 0 && ihash[h].item != m->ids[j])
-						h = (h + 1) & hmask;
-					if (ihash[h].cls == 0)
+					if (ihash[h].val == 0)
 						continue;
-					for (c = ihash[h].cls - 1; c < e.nclass && e.classes[c].item == m->ids[j]; c++)
+					for (c = ihash[h].val - 1; c < e.nclass && e.classes[c].item == m->ids[j]; c++)
 					{
 						if (!mseen[c])
 							mlist[ncls++] = c;
@@ -3323,33 +3332,26 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			break;
 	if (q < e.np)
 		qsort(e.pr, e.np, sizeof(ev_promo), promo_cmp);
-	/* promotion ids must be distinct (a table of ids, open addressing) */
+	/* promotion ids must be distinct */
 	{
-		size_t		mask;
-		int32_t    *ids;
-		bool	   *used;
+		size_t		mask = slot_mask(npromos);
+		ev_slot    *ids = TMP(&e, mask + 1, ev_slot);
 
-		for (mask = 15; mask < 2 * npromos; mask = mask * 2 + 1)
-			;
-		ids = TMP_RAW(&e, (mask + 1) * sizeof(int32_t));
-		used = TMP(&e, mask + 1, bool);
 		if (e.oom)
 			goto oom;
 		for (i = 0; i < npromos; i++)
 		{
-			size_t		h = item_slot(promos[i].id, mask);
+			size_t		h = slot_find(ids, mask, promos[i].id);
 
-			while (used[h] && ids[h] != promos[i].id)
-				h = (h + 1) & mask;
-			if (used[h])
+			if (ids[h].val != 0)
 			{
 				promo_set_error(err, NULL, 0, 0, "promotion %d given twice",
 								(int) promos[i].id);
 				mem_release(a, e.tmp);
 				return PROMO_EINPUT;
 			}
-			used[h] = true;
-			ids[h] = promos[i].id;
+			ids[h].key = promos[i].id;
+			ids[h].val = 1;
 		}
 	}
 
@@ -3368,9 +3370,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 			for (k = 0; k < p->ncls; k++)
 			{
 				c = p->cls[k];
-				if (p->match[(size_t) ri * e.nclass + c] &&
-					(!unit_kind(p->r->kind) ||
-					 unit_value(p->r, e.classes[c].price) > 0))
+				if (role_wants(&e, p, ri, c))
 					n += e.classes[c].count;
 			}
 			if (n < p->size[ri])
@@ -3454,9 +3454,7 @@ promo_evaluate(const promo_basket *basket, const promo_def *promos,
 
 				cwant[k] = false;
 				for (ri = 0; ri < p->nroles; ri++)
-					if (p->match[(size_t) ri * e.nclass + c] &&
-						(!unit_kind(p->r->kind) ||
-						 unit_value(p->r, e.classes[c].price) > 0))
+					if (role_wants(&e, p, ri, c))
 						cwant[k] = true;
 				if (!cwant[k])
 					continue;

@@ -108,6 +108,10 @@ typedef struct pk_ws
 	int		   *ord;			/* [ncol] the component's columns, in order */
 	promo_pack_col *pcol;		/* [ncol] copies of them, by position, for
 								 * the search's locality */
+	int		   *cbuck;			/* [ncol] kept columns by component */
+	int		   *cfrom;			/* [nt + 1] */
+	int		   *tbuck;			/* [nt] types by component */
+	int		   *tfrom;			/* [nt + 1] */
 	int		   *tmp;			/* [ncol] merge sort */
 	int		   *gord;			/* [ncol] columns in greedy order */
 	int		   *pos;			/* [ncol] position of a column in ord */
@@ -156,40 +160,6 @@ pk_key_bytes(const promo_pack *pk)
 	return k < PACK_MEMO_KEY ? (k > 0 ? k : 1) : PACK_MEMO_KEY;
 }
 
-size_t
-promo_pack_workspace(const promo_pack *pk)
-{
-	size_t		t = (size_t) (pk->nt > 0 ? pk->nt : 1),
-				o = (size_t) (pk->nowner > 0 ? pk->nowner : 1),
-				c = (size_t) (pk->ncol > 0 ? pk->ncol : 1);
-
-	size_t		k = pk_key_bytes(pk);
-
-	return pk_align(c * sizeof(promo_pack_col)) + pk_align(c * sizeof(int)) +
-		pk_align((t + 1) * sizeof(int)) * 2 + pk_align(t * sizeof(int)) +
-		pk_align(c * sizeof(pk_bcol)) * 2 + pk_align((c + 1) * sizeof(int)) * 2 +
-		pk_align(t * sizeof(int)) + pk_align((c + 1) * sizeof(int64_t)) +
-		pk_align(t * sizeof(int64_t)) * 2 + pk_align(t * sizeof(double)) * 3 +
-		pk_align(t * sizeof(int)) * 3 +
-		pk_align(o * sizeof(int)) * 3 + pk_align(o * sizeof(int64_t)) * 3 +
-		pk_align(t * sizeof(int)) + pk_align((c + 1) * sizeof(int)) +
-		pk_align(c * sizeof(int)) +
-		pk_align(o) +
-		pk_align(c * sizeof(int64_t)) * 7 + pk_align(c * sizeof(bool)) +
-		pk_align(c) + pk_align(c * sizeof(int)) * 5 +
-		pk_align((c + 1) * sizeof(int)) +
-		pk_align(PACK_MEMO_SLOTS * sizeof(pk_mslot)) +
-		pk_align(PACK_MEMO_SLOTS * k) + pk_align(PACK_MEMO_KEY + 8);
-}
-
-static void *
-pk_take(unsigned char **p, size_t n)
-{
-	void	   *r = *p;
-
-	*p += pk_align(n);
-	return r;
-}
 
 static int
 pk_find(int *parent, int t)
@@ -927,73 +897,99 @@ pk_component(promo_pack *pk, pk_ws *w, int n, int ntl, int nol)
 	}
 }
 
+/*
+ * Carve the workspace of pk into w's arrays, starting at base; with base
+ * NULL only count.  Returns the bytes used: promo_pack_workspace and
+ * promo_pack_solve share this one list.
+ */
+static void *
+pk_take(size_t *off, unsigned char *base, size_t n)
+{
+	void	   *r = base ? base + *off : NULL;
+
+	*off += pk_align(n);
+	return r;
+}
+
+static size_t
+pk_layout(const promo_pack *pk, pk_ws *w, unsigned char *base)
+{
+	size_t		nt = (size_t) (pk->nt > 0 ? pk->nt : 1),
+				no = (size_t) (pk->nowner > 0 ? pk->nowner : 1),
+				nc = (size_t) (pk->ncol > 0 ? pk->ncol : 1),
+				off = 0;
+
+	w->rem = pk_take(&off, base, nt * sizeof(int64_t));
+	w->lam = pk_take(&off, base, nt * sizeof(int64_t));
+	w->lamd = pk_take(&off, base, nt * sizeof(double));
+	w->lbest = pk_take(&off, base, nt * sizeof(double));
+	w->grad = pk_take(&off, base, nt * sizeof(double));
+	w->parent = pk_take(&off, base, nt * sizeof(int));
+	w->last = pk_take(&off, base, nt * sizeof(int));
+	w->tl = pk_take(&off, base, nt * sizeof(int));
+	w->ofirst = pk_take(&off, base, no * sizeof(int));
+	w->olist = pk_take(&off, base, no * sizeof(int));
+	w->used = pk_take(&off, base, no * sizeof(int64_t));
+	w->vec = pk_take(&off, base, no * sizeof(int64_t));
+	w->bvec = pk_take(&off, base, no * sizeof(int64_t));
+	w->omark = pk_take(&off, base, no);
+	w->gain = pk_take(&off, base, nc * sizeof(int64_t));
+	w->rc = pk_take(&off, base, nc * sizeof(int64_t));
+	w->pfrom1 = pk_take(&off, base, (nc + 1) * sizeof(int));
+	w->bcol1 = pk_take(&off, base, nc * sizeof(pk_bcol));
+	w->pfrom = pk_take(&off, base, (nc + 1) * sizeof(int));
+	w->xs = pk_take(&off, base, nc * sizeof(int64_t));
+	w->xlo = pk_take(&off, base, nc * sizeof(int64_t));
+	w->cat = pk_take(&off, base, nc * sizeof(int64_t));
+	w->open = pk_take(&off, base, nc);
+	w->top = pk_take(&off, base, nc * sizeof(int64_t));
+	w->up = pk_take(&off, base, nc * sizeof(int));
+	w->kpos = pk_take(&off, base, nt * sizeof(int));
+	w->kopos = pk_take(&off, base, no * sizeof(int));
+	w->klive = pk_take(&off, base, (nc + 1) * sizeof(int));
+	w->bcol = pk_take(&off, base, nc * sizeof(pk_bcol));
+	w->lfrom = pk_take(&off, base, (nc + 1) * sizeof(int));
+	w->ltype = pk_take(&off, base, nt * sizeof(int));
+	w->dsum = pk_take(&off, base, (nc + 1) * sizeof(int64_t));
+	w->mslot = pk_take(&off, base, PACK_MEMO_SLOTS * sizeof(pk_mslot));
+	w->kcap = (int) pk_key_bytes(pk);
+	w->mkey = pk_take(&off, base, PACK_MEMO_SLOTS * (size_t) w->kcap);
+	w->key = pk_take(&off, base, PACK_MEMO_KEY + 8);
+	w->gx = pk_take(&off, base, nc * sizeof(int64_t));
+	w->keep = pk_take(&off, base, nc * sizeof(bool));
+	w->ord = pk_take(&off, base, nc * sizeof(int));
+	w->pcol = pk_take(&off, base, nc * sizeof(promo_pack_col));
+	w->cbuck = pk_take(&off, base, nc * sizeof(int));
+	w->cfrom = pk_take(&off, base, (nt + 1) * sizeof(int));
+	w->tbuck = pk_take(&off, base, nt * sizeof(int));
+	w->tfrom = pk_take(&off, base, (nt + 1) * sizeof(int));
+	w->tmp = pk_take(&off, base, nc * sizeof(int));
+	w->gord = pk_take(&off, base, nc * sizeof(int));
+	w->pos = pk_take(&off, base, nc * sizeof(int));
+	return off;
+}
+
+size_t
+promo_pack_workspace(const promo_pack *pk)
+{
+	pk_ws		w;
+
+	return pk_layout(pk, &w, NULL);
+}
+
 void
 promo_pack_solve(promo_pack *pk, void *workspace)
 {
-	unsigned char *p = workspace;
 	pk_ws		w;
 	int			t,
 				c,
 				o,
 				i;
-	int		   *cbuck,			/* kept columns by component */
-			   *cfrom,
-			   *tbuck,			/* types by component */
-			   *tfrom;
-	size_t		nt = (size_t) (pk->nt > 0 ? pk->nt : 1),
-				no = (size_t) (pk->nowner > 0 ? pk->nowner : 1),
-				nc = (size_t) (pk->ncol > 0 ? pk->ncol : 1);
 
-	w.rem = pk_take(&p, nt * sizeof(int64_t));
-	w.lam = pk_take(&p, nt * sizeof(int64_t));
-	w.lamd = pk_take(&p, nt * sizeof(double));
-	w.lbest = pk_take(&p, nt * sizeof(double));
-	w.grad = pk_take(&p, nt * sizeof(double));
-	w.parent = pk_take(&p, nt * sizeof(int));
-	w.last = pk_take(&p, nt * sizeof(int));
-	w.tl = pk_take(&p, nt * sizeof(int));
-	w.ofirst = pk_take(&p, no * sizeof(int));
-	w.olist = pk_take(&p, no * sizeof(int));
-	w.used = pk_take(&p, no * sizeof(int64_t));
-	w.vec = pk_take(&p, no * sizeof(int64_t));
-	w.bvec = pk_take(&p, no * sizeof(int64_t));
-	w.omark = pk_take(&p, no);
-	w.gain = pk_take(&p, nc * sizeof(int64_t));
-	w.rc = pk_take(&p, nc * sizeof(int64_t));
-	w.pfrom1 = pk_take(&p, (nc + 1) * sizeof(int));
-	w.bcol1 = pk_take(&p, nc * sizeof(pk_bcol));
-	w.pfrom = pk_take(&p, (nc + 1) * sizeof(int));
-	w.xs = pk_take(&p, nc * sizeof(int64_t));
-	w.xlo = pk_take(&p, nc * sizeof(int64_t));
-	w.cat = pk_take(&p, nc * sizeof(int64_t));
-	w.open = pk_take(&p, nc);
-	w.top = pk_take(&p, nc * sizeof(int64_t));
-	w.up = pk_take(&p, nc * sizeof(int));
-	w.kpos = pk_take(&p, nt * sizeof(int));
-	w.kopos = pk_take(&p, no * sizeof(int));
-	w.klive = pk_take(&p, (nc + 1) * sizeof(int));
-	w.bcol = pk_take(&p, nc * sizeof(pk_bcol));
-	w.lfrom = pk_take(&p, (nc + 1) * sizeof(int));
-	w.ltype = pk_take(&p, nt * sizeof(int));
-	w.dsum = pk_take(&p, (nc + 1) * sizeof(int64_t));
-	w.mslot = pk_take(&p, PACK_MEMO_SLOTS * sizeof(pk_mslot));
-	w.kcap = (int) pk_key_bytes(pk);
-	w.mkey = pk_take(&p, PACK_MEMO_SLOTS * (size_t) w.kcap);
-	w.key = pk_take(&p, PACK_MEMO_KEY + 8);
+	pk_layout(pk, &w, workspace);
 	for (i = 0; i < PACK_MEMO_SLOTS; i++)
 		w.mslot[i].stamp = 0;
 	w.stamp = 0;
-	w.gx = pk_take(&p, nc * sizeof(int64_t));
-	w.keep = pk_take(&p, nc * sizeof(bool));
-	w.ord = pk_take(&p, nc * sizeof(int));
-	w.pcol = pk_take(&p, nc * sizeof(promo_pack_col));
-	cbuck = pk_take(&p, nc * sizeof(int));
-	cfrom = pk_take(&p, (nt + 1) * sizeof(int));
-	tbuck = pk_take(&p, nt * sizeof(int));
-	tfrom = pk_take(&p, (nt + 1) * sizeof(int));
-	w.tmp = pk_take(&p, nc * sizeof(int));
-	w.gord = pk_take(&p, nc * sizeof(int));
-	w.pos = pk_take(&p, nc * sizeof(int));
 
 	pk->approximate = false;
 	pk->gap = 0;
@@ -1088,44 +1084,44 @@ promo_pack_solve(promo_pack *pk, void *workspace)
 	 * types in ascending order: both bucketed by root first
 	 */
 	for (t = 0; t <= pk->nt; t++)
-		cfrom[t] = tfrom[t] = 0;
+		w.cfrom[t] = w.tfrom[t] = 0;
 	for (t = 0; t < pk->nt; t++)
 	{
 		w.parent[t] = pk_find(w.parent, t);
-		tfrom[w.parent[t] + 1]++;
+		w.tfrom[w.parent[t] + 1]++;
 	}
 	for (c = 0; c < pk->ncol; c++)
 		if (w.keep[c])
-			cfrom[w.parent[pk->col[c].type[0]] + 1]++;
+			w.cfrom[w.parent[pk->col[c].type[0]] + 1]++;
 	for (t = 0; t < pk->nt; t++)
 	{
-		cfrom[t + 1] += cfrom[t];
-		tfrom[t + 1] += tfrom[t];
+		w.cfrom[t + 1] += w.cfrom[t];
+		w.tfrom[t + 1] += w.tfrom[t];
 	}
 	for (t = 0; t < pk->nt; t++)
-		tbuck[tfrom[w.parent[t]]++] = t;
+		w.tbuck[w.tfrom[w.parent[t]]++] = t;
 	for (c = 0; c < pk->ncol; c++)
 		if (w.keep[c])
-			cbuck[cfrom[w.parent[pk->col[c].type[0]]]++] = c;
+			w.cbuck[w.cfrom[w.parent[pk->col[c].type[0]]]++] = c;
 	for (t = pk->nt; t > 0; t--)
 	{
-		cfrom[t] = cfrom[t - 1];
-		tfrom[t] = tfrom[t - 1];
+		w.cfrom[t] = w.cfrom[t - 1];
+		w.tfrom[t] = w.tfrom[t - 1];
 	}
-	cfrom[0] = tfrom[0] = 0;
+	w.cfrom[0] = w.tfrom[0] = 0;
 	for (t = 0; t < pk->nt; t++)
 	{
 		int			n = 0,
 					ntl = 0,
 					nol = 0;
 
-		if (w.parent[t] != t || cfrom[t + 1] == cfrom[t])
+		if (w.parent[t] != t || w.cfrom[t + 1] == w.cfrom[t])
 			continue;
-		for (i = cfrom[t]; i < cfrom[t + 1]; i++)
-			w.ord[n++] = cbuck[i];
-		for (i = tfrom[t]; i < tfrom[t + 1]; i++)
+		for (i = w.cfrom[t]; i < w.cfrom[t + 1]; i++)
+			w.ord[n++] = w.cbuck[i];
+		for (i = w.tfrom[t]; i < w.tfrom[t + 1]; i++)
 		{
-			int			ty = tbuck[i];
+			int			ty = w.tbuck[i];
 
 			w.tl[ntl++] = ty;
 			w.last[ty] = -1;
