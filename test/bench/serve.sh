@@ -2,22 +2,22 @@
 # Benchmark of `icos serve`, the agent toolbar (docs/toolbar.md):
 #   1. a product look-up (GET /api/products/{upc}) and an order placement
 #      (POST /api/orders: 3 lines carried out, paid in cash) at 50 concurrent
-#      browser sessions (ICOS_BENCH_CLIENTS; the figure is 50, fewer
-#      show the path's cost on a machine that 50 would saturate), against the
-#      same calls made directly over libpq (the SQL the server sends, as many
-#      connections of the same employee over TCP); the median latency of
-#      each, the time the HTTP path adds at the
-#      median (target <= 1 ms) and the ratio of the medians.  Each round
-#      runs the four workloads side by side (the order turning round by
-#      round); the median of the rounds is reported (ICOS_BENCH_ROUNDS,
-#      default 5, of ICOS_BENCH_SECONDS, default 10).  GET /api/session,
-#      which the server answers without the database, times the HTTP path
-#      alone at the same concurrency.  Run twice (ICOS_BENCH_THINK_MS,
-#      default "0 1000"): as a closed loop, every session calling again at
-#      once, which saturates a small machine so that the run queue, not the
-#      server, sets the latency; and with each session pausing about a
-#      second between calls as an agent does (0.5 to 1.5 s, not timed), the
-#      server's cost per call on a machine that is busy but not saturated;
+#      agents (ICOS_BENCH_CLIENTS; the figure is 50).  Each agent
+#      holds a browser session through the server and a libpq connection of
+#      the same employee over TCP, and makes its calls through the two in
+#      turn, the direct one sending the SQL the server sends (serve_load.c):
+#      both paths are timed at the same moments of the same run.  The median
+#      latency of each, the time the HTTP path adds at the median (target
+#      <= 1 ms) and the ratio of the medians; the median of
+#      ICOS_BENCH_ROUNDS rounds (default 5) of ICOS_BENCH_SECONDS (default
+#      10).  GET /api/session, which the server answers without the
+#      database, times the HTTP path alone at the same concurrency.  Run
+#      twice (ICOS_BENCH_THINK_MS, default "0 1000"): as a closed loop, every
+#      agent calling again at once, which saturates a small machine so that
+#      the run queue, not the server, sets the latency; and with each agent
+#      pausing about a second between calls as an agent does (0.5 to 1.5 s,
+#      not timed), the server's cost per call on a machine that is busy but
+#      not saturated;
 #   2. memory: the server's private resident memory (RssAnon) with no
 #      session and with 100 idle logged-in sessions; the difference per
 #      session (each also holds one PostgreSQL backend, not counted here).
@@ -62,30 +62,31 @@ HTTP_PORT=$(sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$W/serve.out")
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p"; }
 
-run() {			# run http|libpq lookup|place|session ROUND (THINK set)
-	local out=$W/$THINK-$1-$2-$3.txt
-	if [ "$1" = http ]; then
+run() {			# run lookup|place|session ROUND (THINK set): files THINK-PATH-CALL-ROUND.txt
+	local out=$W/$THINK-$1-$2.out
+	if [ "$1" = session ]; then
 		SERVE_LOAD_THINK_MS=$THINK "$W/serve_load" http 127.0.0.1 "$HTTP_PORT" emp_9901 "$PASSWORD" \
-			$CLIENTS "$SECS" "$2" "$W/upcs" >"$out"
+			$CLIENTS "$SECS" session "$W/upcs" >"$out"
 	else
-		SERVE_LOAD_THINK_MS=$THINK "$W/serve_load" libpq "$TCP user=emp_9901 password=$PASSWORD" \
-			$CLIENTS "$SECS" "$2" "$W/upcs" >"$out"
-	fi || { echo "load failed: $1 $2"; exit 1; }
+		SERVE_LOAD_THINK_MS=$THINK "$W/serve_load" pair 127.0.0.1 "$HTTP_PORT" emp_9901 "$PASSWORD" \
+			"$TCP user=emp_9901 password=$PASSWORD" $CLIENTS "$SECS" "$1" "$W/upcs" >"$out"
+	fi || { echo "load failed: $1"; exit 1; }
+	for path in http libpq; do
+		sed -n "s/^$path //p" "$out" >"$W/$THINK-$path-$1-$2.txt"
+	done
 }
 
 for THINK in $THINKS; do
 	for r in $(seq "$ROUNDS"); do
-		for call in lookup place; do
-			if [ $((r % 2)) = 1 ]; then run http $call $r; run libpq $call $r
-			else run libpq $call $r; run http $call $r; fi
-		done
-		[ "$THINK" = 0 ] && run http session $r
+		run lookup $r
+		run place $r
+		[ "$THINK" = 0 ] && run session $r
 		echo "round $r of $ROUNDS done (pause between calls: $THINK ms)"
 	done
 
 	echo
 	if [ "$THINK" = 0 ]; then pause="calling again at once"; else pause="pausing about $THINK ms between calls"; fi
-	echo "| call ($CLIENTS sessions, $pause) | libpq median | HTTP median | added at the median | HTTP / libpq | HTTP p90 | calls (HTTP) | errors |"
+	echo "| call ($CLIENTS agents, $pause) | libpq median | HTTP median | added at the median | HTTP / libpq | HTTP p90 | calls (HTTP) | errors |"
 	echo "|---|---|---|---|---|---|---|---|"
 	for call in lookup place; do
 		pq=$(cat "$W"/$THINK-libpq-$call-*.txt | field median_us | median)

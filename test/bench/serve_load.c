@@ -1,20 +1,24 @@
 /*
  * serve_load.c: the load of the toolbar benchmark (test/bench/serve.sh).
  *
- * N client threads, each with its own session, make one kind of call for
- * S seconds and time each call; the median and 90th percentile of all
- * calls are printed.  The same calls go either through `icos serve` (HTTP
- * keep-alive, the session's cookie and CSRF token) or straight to the
- * database over libpq with the very SQL the server sends, so the
- * difference of the medians is what the HTTP server adds per call.  The
- * call "session" (GET /api/session, answered without the database) times
- * the HTTP path alone.
+ * N client threads (agents), each with its own session, make one kind of
+ * call for S seconds and time each call; the median and 90th percentile of
+ * all calls are printed.  In "pair" mode each agent holds two sessions, one
+ * through `icos serve` (HTTP keep-alive, the session's cookie and CSRF
+ * token) and one straight to the database over libpq sending the very SQL
+ * the server sends, and makes its calls through the two in turn (which goes
+ * first alternating), so both paths see the same machine at the same
+ * moments: the difference of the medians is what the HTTP server adds per
+ * call, free of the machine's drift from one minute to the next.  The call
+ * "session" (GET /api/session, answered without the database) times the
+ * HTTP path alone.
  *
- *   serve_load http HOST PORT USER PASSWORD CLIENTS SECONDS lookup|place|session UPCFILE
- *   serve_load libpq CONNINFO CLIENTS SECONDS lookup|place UPCFILE
+ *   serve_load pair HOST PORT USER PASSWORD CONNINFO CLIENTS SECONDS lookup|place UPCFILE
+ *   serve_load http HOST PORT USER PASSWORD CLIENTS SECONDS session UPCFILE
  *   serve_load idle HOST PORT USER PASSWORD SESSIONS   (log in, leave them idle)
  *
- * Output: "calls=N errors=E median_us=M p90_us=P".
+ * Output, one line per path ("http", "libpq"):
+ * "PATH calls=N errors=E median_us=M p90_us=P".
  *
  * SERVE_LOAD_THINK_MS in the environment (default 0) makes each session
  * pause between its calls, as an agent does while she reads and types: a
@@ -43,14 +47,21 @@ static int	port, seconds,
 static char **upcs;
 static int	nupcs;
 
-typedef struct Worker
+/* The calls of one path (HTTP or libpq) */
+typedef struct Timings
 {
-	pthread_t	thread;
-	unsigned	seed;
 	long	   *lat;			/* microseconds */
 	long		n,
 				cap,
 				errors;
+} Timings;
+
+typedef struct Worker
+{
+	pthread_t	thread;
+	unsigned	seed;
+	Timings		http,
+				pq;
 } Worker;
 
 static long
@@ -75,14 +86,19 @@ think(Worker *w)
 }
 
 static void
-record(Worker *w, long us)
+record(Timings *t, bool ok, long us)
 {
-	if (w->n == w->cap)
+	if (!ok)
 	{
-		w->cap = w->cap ? w->cap * 2 : 4096;
-		w->lat = realloc(w->lat, sizeof(long) * w->cap);
+		t->errors++;
+		return;
 	}
-	w->lat[w->n++] = us;
+	if (t->n == t->cap)
+	{
+		t->cap = t->cap ? t->cap * 2 : 4096;
+		t->lat = realloc(t->lat, sizeof(long) * t->cap);
+	}
+	t->lat[t->n++] = us;
 }
 
 static const char *
@@ -210,103 +226,133 @@ http_login(int fd, char *cookie_hdr, char *csrf)
 	return 0;
 }
 
-static void *
-http_worker(void *arg)
+/* An agent's HTTP session: a keep-alive connection, logged in */
+typedef struct HttpSession
 {
-	Worker	   *w = arg;
-	int			fd = http_connect();
+	int			fd;
 	char		cookie[100],
-				csrf[65],
-				path[128],
-				doc[1024];
-	long		stop;
+				csrf[65];
+} HttpSession;
 
-	if (http_login(fd, cookie, csrf) != 0)
+static void
+http_open(HttpSession *h)
+{
+	h->fd = http_connect();
+	if (http_login(h->fd, h->cookie, h->csrf) != 0)
 	{
 		fprintf(stderr, "login failed\n");
 		exit(1);
 	}
-	think(w);					/* sessions start apart, as agents do */
-	stop = now_us() + seconds * 1000000L;
-	while (now_us() < stop)
-	{
-		long		t0 = now_us();
-		int			st;
+}
 
-		if (strcmp(call, "lookup") == 0)
-		{
-			snprintf(path, sizeof(path), "/api/products/%s", pick(w));
-			st = http_call(fd, "GET", path, cookie, NULL, NULL, NULL, 0, NULL);
-		}
-		else if (strcmp(call, "session") == 0)
-			st = http_call(fd, "GET", "/api/session", cookie, NULL, NULL, NULL, 0, NULL);
-		else
-		{
-			place_doc(w, doc, sizeof(doc));
-			st = http_call(fd, "POST", "/api/orders", cookie, csrf, doc, NULL, 0, NULL);
-		}
-		if (st < 0)
-		{
-			fprintf(stderr, "connection lost\n");
-			exit(1);
-		}
-		if (st != 200)
-			w->errors++;
-		else
-			record(w, now_us() - t0);
-		think(w);
+/* the session's database connection closes with it */
+static void
+http_close(HttpSession *h)
+{
+	http_call(h->fd, "POST", "/api/logout", h->cookie, h->csrf, NULL, NULL, 0, NULL);
+	close(h->fd);
+}
+
+static void
+http_once(Worker *w, HttpSession *h)
+{
+	char		path[128],
+				doc[1024];
+	long		t0 = now_us();
+	int			st;
+
+	if (strcmp(call, "lookup") == 0)
+	{
+		snprintf(path, sizeof(path), "/api/products/%s", pick(w));
+		st = http_call(h->fd, "GET", path, h->cookie, NULL, NULL, NULL, 0, NULL);
 	}
-	/* the session's database connection closes with it */
-	http_call(fd, "POST", "/api/logout", cookie, csrf, NULL, NULL, 0, NULL);
-	close(fd);
-	return NULL;
+	else if (strcmp(call, "session") == 0)
+		st = http_call(h->fd, "GET", "/api/session", h->cookie, NULL, NULL, NULL, 0, NULL);
+	else
+	{
+		place_doc(w, doc, sizeof(doc));
+		st = http_call(h->fd, "POST", "/api/orders", h->cookie, h->csrf, doc, NULL, 0, NULL);
+	}
+	if (st < 0)
+	{
+		fprintf(stderr, "connection lost\n");
+		exit(1);
+	}
+	record(&w->http, st == 200, now_us() - t0);
 }
 
 /* ---- libpq: the SQL icos serve sends (serve_routes.c) ---- */
 
+static void
+pq_once(Worker *w, PGconn *conn)
+{
+	char		doc[1024];
+	const char *params[1];
+	long		t0 = now_us();
+	PGresult   *res;
+
+	if (strcmp(call, "lookup") == 0)
+	{
+		params[0] = pick(w);
+		res = PQexecParams(conn, "SELECT icos.product_info($1)::text", 1, NULL, params,
+						   NULL, NULL, 0);
+	}
+	else
+	{
+		place_doc(w, doc, sizeof(doc));
+		params[0] = doc;
+		res = PQexecParams(conn, "SELECT pg_catalog.jsonb_build_object('code',"
+						   "       icos.place_order($1::jsonb)::text)::text",
+						   1, NULL, params, NULL, NULL, 0);
+	}
+	record(&w->pq, PQresultStatus(res) == PGRES_TUPLES_OK, now_us() - t0);
+	PQclear(res);
+}
+
+/* An agent: HTTP calls alone, or (conninfo set) HTTP and libpq in turn */
 static void *
-pq_worker(void *arg)
+worker(void *arg)
 {
 	Worker	   *w = arg;
-	PGconn	   *conn = PQconnectdb(conninfo);
-	char		doc[1024];
+	HttpSession h;
+	PGconn	   *conn = NULL;
 	long		stop;
+	bool		http_first = (w->seed & 1) != 0;
 
-	if (PQstatus(conn) != CONNECTION_OK)
+	http_open(&h);
+	if (conninfo)
 	{
-		fprintf(stderr, "%s", PQerrorMessage(conn));
-		exit(1);
+		conn = PQconnectdb(conninfo);
+		if (PQstatus(conn) != CONNECTION_OK)
+		{
+			fprintf(stderr, "%s", PQerrorMessage(conn));
+			exit(1);
+		}
 	}
 	think(w);					/* sessions start apart, as agents do */
 	stop = now_us() + seconds * 1000000L;
 	while (now_us() < stop)
 	{
-		long		t0 = now_us();
-		const char *params[1];
-		PGresult   *res;
-
-		if (strcmp(call, "lookup") == 0)
+		if (conn == NULL || http_first)
 		{
-			params[0] = pick(w);
-			res = PQexecParams(conn, "SELECT icos.product_info($1)::text", 1, NULL, params,
-							   NULL, NULL, 0);
+			http_once(w, &h);
+			think(w);
 		}
-		else
+		if (conn)
 		{
-			place_doc(w, doc, sizeof(doc));
-			params[0] = doc;
-			res = PQexecParams(conn, "SELECT pg_catalog.jsonb_build_object('code',"
-							   "       icos.place_order($1::jsonb)::text)::text",
-							   1, NULL, params, NULL, NULL, 0);
+			pq_once(w, conn);
+			think(w);
+			if (!http_first)
+			{
+				http_once(w, &h);
+				think(w);
+			}
+			http_first = !http_first;
 		}
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
-			w->errors++;
-		else
-			record(w, now_us() - t0);
-		PQclear(res);
-		think(w);
 	}
-	PQfinish(conn);
+	http_close(&h);
+	if (conn)
+		PQfinish(conn);
 	return NULL;
 }
 
@@ -341,16 +387,47 @@ load_upcs(const char *file)
 	fclose(f);
 }
 
-int
-main(int argc, char **argv)
+static void
+report(const char *name, Worker *w, int clients, Timings *(*of) (Worker *))
 {
-	int			clients;
-	Worker	   *w;
 	long		total = 0,
 				errors = 0,
 				k = 0;
 	long	   *all;
-	bool		http;
+
+	for (int i = 0; i < clients; i++)
+	{
+		total += of(&w[i])->n;
+		errors += of(&w[i])->errors;
+	}
+	all = malloc(sizeof(long) * (total ? total : 1));
+	for (int i = 0; i < clients; i++)
+		for (long j = 0; j < of(&w[i])->n; j++)
+			all[k++] = of(&w[i])->lat[j];
+	qsort(all, (size_t) total, sizeof(long), cmp_long);
+	printf("%s calls=%ld errors=%ld median_us=%ld p90_us=%ld\n", name, total, errors,
+		   total ? all[total / 2] : 0, total ? all[total * 9 / 10] : 0);
+	free(all);
+}
+
+static Timings *
+http_of(Worker *w)
+{
+	return &w->http;
+}
+
+static Timings *
+pq_of(Worker *w)
+{
+	return &w->pq;
+}
+
+int
+main(int argc, char **argv)
+{
+	int			clients;
+	int			a;
+	Worker	   *w;
 
 	think_ms = getenv("SERVE_LOAD_THINK_MS") ? atoi(getenv("SERVE_LOAD_THINK_MS")) : 0;
 
@@ -375,50 +452,34 @@ main(int argc, char **argv)
 		}
 		return 0;
 	}
-	if (argc == 10 && strcmp(argv[1], "http") == 0)
-	{
-		http = true;
-		host = argv[2];
-		port = atoi(argv[3]);
-		user = argv[4];
-		password = argv[5];
-		clients = atoi(argv[6]);
-		seconds = atoi(argv[7]);
-		call = argv[8];
-		load_upcs(argv[9]);
-	}
-	else if (argc == 7 && strcmp(argv[1], "libpq") == 0)
-	{
-		http = false;
-		conninfo = argv[2];
-		clients = atoi(argv[3]);
-		seconds = atoi(argv[4]);
-		call = argv[5];
-		load_upcs(argv[6]);
-	}
-	else
+	if (argc == 11 && strcmp(argv[1], "pair") == 0 &&
+		(strcmp(argv[9], "lookup") == 0 || strcmp(argv[9], "place") == 0))
+		conninfo = argv[6];
+	else if (!(argc == 10 && strcmp(argv[1], "http") == 0 && strcmp(argv[8], "session") == 0))
 	{
 		fprintf(stderr, "usage: see the head of serve_load.c\n");
 		return 2;
 	}
+	host = argv[2];
+	port = atoi(argv[3]);
+	user = argv[4];
+	password = argv[5];
+	a = conninfo ? 7 : 6;
+	clients = atoi(argv[a]);
+	seconds = atoi(argv[a + 1]);
+	call = argv[a + 2];
+	load_upcs(argv[a + 3]);
+
 	w = calloc((size_t) clients, sizeof(Worker));
 	for (int i = 0; i < clients; i++)
 	{
 		w[i].seed = (unsigned) (i * 7919 + 17);
-		pthread_create(&w[i].thread, NULL, http ? http_worker : pq_worker, &w[i]);
+		pthread_create(&w[i].thread, NULL, worker, &w[i]);
 	}
 	for (int i = 0; i < clients; i++)
-	{
 		pthread_join(w[i].thread, NULL);
-		total += w[i].n;
-		errors += w[i].errors;
-	}
-	all = malloc(sizeof(long) * (total ? total : 1));
-	for (int i = 0; i < clients; i++)
-		for (long j = 0; j < w[i].n; j++)
-			all[k++] = w[i].lat[j];
-	qsort(all, (size_t) total, sizeof(long), cmp_long);
-	printf("calls=%ld errors=%ld median_us=%ld p90_us=%ld\n", total, errors,
-		   total ? all[total / 2] : 0, total ? all[total * 9 / 10] : 0);
+	report("http", w, clients, http_of);
+	if (conninfo)
+		report("libpq", w, clients, pq_of);
 	return 0;
 }
