@@ -150,7 +150,7 @@ jbw_string(JsonbWriter *w, const char *s)
 
 	if (s == NULL)
 	{
-		jbw_entry(w, JENTRY_ISNULL, 0);
+		jbw_null(w);
 		return;
 	}
 	len = strlen(s);
@@ -185,6 +185,46 @@ void
 jbw_bool(JsonbWriter *w, bool b)
 {
 	jbw_entry(w, b ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE, 0);
+}
+
+void
+jbw_null(JsonbWriter *w)
+{
+	jbw_entry(w, JENTRY_ISNULL, 0);
+}
+
+/* A whole jsonb document as the next value (JSON null for NULL). */
+void
+jbw_jsonb(JsonbWriter *w, Jsonb *jb)
+{
+	int			start = w->buf.len;
+
+	if (w->depth == 0)
+		elog(ERROR, "jsonb writer: a document is written inside a container");
+	if (jb == NULL)
+		jbw_null(w);
+	else if (JB_ROOT_IS_SCALAR(jb))
+	{
+		/* a scalar is stored as a one-element array: copy the element */
+		JEntry		e = jb->root.children[0];
+		uint32		type = e & JENTRY_TYPEMASK;
+
+		if (type == JENTRY_ISNUMERIC)
+			jbw_pad(w);
+		appendBinaryStringInfo(&w->buf, (const char *) &jb->root.children[1],
+							   JBE_OFFLENFLD(e));
+		jbw_entry(w, type, w->buf.len - start);
+	}
+	else
+	{
+		/*
+		 * The root container, copied as it is: it began 4-aligned, so its
+		 * inner padding stays right when it is put 4-aligned again.
+		 */
+		jbw_pad(w);
+		appendBinaryStringInfo(&w->buf, (const char *) &jb->root, VARSIZE(jb) - VARHDRSZ);
+		jbw_entry(w, JENTRY_ISCONTAINER, w->buf.len - start);
+	}
 }
 
 /* The finished document (in the memory context jbw_init ran in). */

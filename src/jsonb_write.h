@@ -2,7 +2,8 @@
  *
  * jsonb_write.h
  *	  Writing a jsonb document straight into its binary form, for large
- *	  documents whose shape the caller knows (the pricing document).
+ *	  documents whose shape the caller knows (the pricing document, a
+ *	  product's information).
  *
  *-------------------------------------------------------------------------
  */
@@ -41,6 +42,8 @@ extern void jbw_numeric(JsonbWriter *w, Numeric n);
 extern void jbw_int(JsonbWriter *w, int64 n);
 extern void jbw_pounds(JsonbWriter *w, int64 pence);
 extern void jbw_bool(JsonbWriter *w, bool b);
+extern void jbw_null(JsonbWriter *w);
+extern void jbw_jsonb(JsonbWriter *w, Jsonb *jb);
 extern Jsonb *jbw_finish(JsonbWriter *w);
 
 #endif							/* ICOS_JSONB_WRITE_H */

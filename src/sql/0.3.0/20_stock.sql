@@ -192,3 +192,12 @@ GRANT EXECUTE ON FUNCTION icos._setting_valid(text, text) TO icos_admin;
 -- The engine (src/stock.c) now adds up an order's lines per product.
 COMMENT ON FUNCTION icos._stock_lines(text, int[], icos.upc[], int[], text, text[]) IS
 'internal: the stock of all lines of one order in one call; the arrays are parallel (one element per line), in any order: the engine adds up the lines of each (store, upc) and takes each once, sorted by (store, upc), the fixed lock order, and logs one ledger row per line in that order.  p_kind reserve reserves as icos._reserve does; p_kind sale sells unreserved units at once (goods carried out at the till): on_hand drops in one atomic step and the ledger gets rows of kind sale with d_reserved 0.  IC001 for the first product that cannot be served, IC004 unknown store or product, 22023 when the lines of one product add up to more than 2147483647.';
+
+-- A product look-up answers with every store's availability (600 objects
+-- at 600 stores).  The PL/pgSQL body assembled that document twice; the
+-- engine (src/product_info.c) writes it once, in jsonb's binary form, from
+-- the same statements: the product, icos.category_path, icos._product_offers
+-- and icos._availability.
+CREATE OR REPLACE FUNCTION icos.product_info(code icos.upc)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'product_info'
+LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
