@@ -69,17 +69,25 @@ add_common_headers(struct MHD_Response *r, const char *content_type)
 		MHD_add_response_header(r, "Content-Type", content_type);
 }
 
-/* Queue a response whose body is copied; extra headers are name/value pairs. */
+/*
+ * Queue a response; extra headers are name/value pairs.  The body is copied,
+ * or with MHD_RESPMEM_MUST_FREE handed over (libmicrohttpd frees it).
+ */
 static enum MHD_Result
 respond(struct MHD_Connection *c, int status, const char *content_type,
-		const char *body, size_t len, const char *const *extra)
+		const char *body, size_t len, enum MHD_ResponseMemoryMode mode,
+		const char *const *extra)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
-	r = MHD_create_response_from_buffer(len, (void *) body, MHD_RESPMEM_MUST_COPY);
+	r = MHD_create_response_from_buffer(len, (void *) body, mode);
 	if (r == NULL)
+	{
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free((void *) body);
 		return MHD_NO;
+	}
 	add_common_headers(r, content_type);
 	for (int i = 0; extra && extra[i]; i += 2)
 		MHD_add_response_header(r, extra[i], extra[i + 1]);
@@ -88,13 +96,15 @@ respond(struct MHD_Connection *c, int status, const char *content_type,
 	return ret;
 }
 
+/* The answer of a route: its body (an 80 kB look-up) is not copied again. */
 static enum MHD_Result
 respond_api(struct MHD_Connection *c, ApiResponse *a, const char *const *extra)
 {
 	enum MHD_Result ret = respond(c, a->status, a->content_type, a->body.data,
-								  a->body.len, extra);
+								  a->body.len, MHD_RESPMEM_MUST_FREE, extra);
 
-	sb_free(&a->body);
+	a->body.data = NULL;
+	a->body.len = a->body.cap = 0;
 	return ret;
 }
 
@@ -356,7 +366,7 @@ handle_api(struct MHD_Connection *c, const char *method, const char *url, Reques
 		session_end(s);
 		session_release(s);
 		session_cookie(c, NULL, cookie, sizeof(cookie));
-		return respond(c, 200, "application/json", "{}", 2, extra);
+		return respond(c, 200, "application/json", "{}", 2, MHD_RESPMEM_PERSISTENT, extra);
 	}
 
 	sb_init(&a.body);
@@ -377,19 +387,8 @@ handle_asset(struct MHD_Connection *c, const char *method, const char *url)
 	for (const WebAsset *w = web_assets; w->path; w++)
 	{
 		if (strcmp(w->path, name) == 0)
-		{
-			struct MHD_Response *r =
-				MHD_create_response_from_buffer(w->len, (void *) w->data,
-												MHD_RESPMEM_PERSISTENT);
-			enum MHD_Result ret;
-
-			if (r == NULL)
-				return MHD_NO;
-			add_common_headers(r, w->content_type);
-			ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-			MHD_destroy_response(r);
-			return ret;
-		}
+			return respond(c, MHD_HTTP_OK, w->content_type, (const char *) w->data, w->len,
+						   MHD_RESPMEM_PERSISTENT, NULL);
 	}
 	return respond_error(c, 404, NULL, "no such resource", url, NULL);
 }
