@@ -18,7 +18,13 @@
 #      pausing about a second between calls as an agent does (0.5 to 1.5 s,
 #      not timed), the server's cost per call on a machine that is busy but
 #      not saturated;
-#   2. memory: the server's private resident memory (RssAnon) with no
+#   2. the look-up's document alone: icos.product_info(upc)::text, as the
+#      server sends it, against the PL/pgSQL body of 0.2.0 it replaced (the
+#      same SQL functions, the document built with jsonb_agg inside
+#      jsonb_build_object), in one session, 7 interleaved rounds of 100
+#      calls on 100 benchmark products; the median per call of each (and
+#      the two documents compared, equal as text, for all 200);
+#   3. memory: the server's private resident memory (RssAnon) with no
 #      session and with 100 idle logged-in sessions; the difference per
 #      session (each also holds one PostgreSQL backend, not counted here).
 set -u
@@ -47,6 +53,70 @@ if [ "$(psql -X -At -d $DB -c "SELECT count(*) FROM icos.employee WHERE employee
 fi
 cc -O2 -Wall -D_GNU_SOURCE -I"$(pg_config --includedir)" -o "$W/serve_load" \
 	"$(dirname "$0")/serve_load.c" -L"$(pg_config --libdir)" -lpq -lpthread || exit 1
+
+# 2. the look-up's document alone (first: no load is running)
+psql -X -q -At -d $DB -v ON_ERROR_STOP=1 >"$W/product_info.txt" <<'SQL' || exit 1
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.product_info_020(code icos.upc) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	p icos.product;
+	v_path text[];
+BEGIN
+	SELECT * INTO p FROM icos.product x WHERE x.upc OPERATOR(pg_catalog.=) code;
+	v_path := icos.category_path(p.category_id);
+	RETURN pg_catalog.jsonb_build_object(
+		'upc', p.upc::text, 'name', p.name, 'category_id', p.category_id,
+		'category', v_path[pg_catalog.cardinality(v_path)],
+		'category_path', pg_catalog.to_jsonb(v_path), 'price', p.price,
+		'lead_time_days', p.lead_time_days, 'made_to_order', p.made_to_order,
+		'active', p.active, 'description', p.description,
+		'offers', icos._product_offers(p.upc, p.category_id, pg_catalog.now()),
+		'availability', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(a) ORDER BY a.store_id), '[]')
+						   FROM icos._availability(code, NULL) a));
+END
+$$;
+CREATE TEMP TABLE t(impl text, round int, us float8);
+DO $$
+DECLARE
+	codes icos.upc[] := ARRAY(SELECT upc FROM bench.products ORDER BY n LIMIT 100);
+	t0 timestamptz;
+	doc text;
+	len bigint;
+	impl text;
+BEGIN
+	FOR r IN 0..7 LOOP			-- round 0 warms both up and is not kept
+		FOREACH impl IN ARRAY CASE WHEN r % 2 = 0 THEN ARRAY['C', 'plpgsql'] ELSE ARRAY['plpgsql', 'C'] END LOOP
+			len := 0;
+			t0 := clock_timestamp();
+			FOR i IN 1..100 LOOP
+				IF impl = 'C' THEN
+					doc := icos.product_info(codes[i])::text;
+				ELSE
+					doc := pg_temp.product_info_020(codes[i])::text;
+				END IF;
+				len := len + length(doc);
+			END LOOP;
+			IF r > 0 THEN
+				INSERT INTO t VALUES (impl, r, extract(epoch FROM clock_timestamp() - t0) * 1e6 / 100);
+			END IF;
+		END LOOP;
+	END LOOP;
+	IF EXISTS (SELECT FROM bench.products b
+				WHERE icos.product_info(b.upc)::text IS DISTINCT FROM pg_temp.product_info_020(b.upc)::text) THEN
+		RAISE EXCEPTION 'the C and PL/pgSQL documents differ';
+	END IF;
+END
+$$;
+SELECT impl, percentile_disc(0.5) WITHIN GROUP (ORDER BY us) FROM t GROUP BY impl ORDER BY impl;
+SQL
+awk -F'|' '{m[$1] = $2} END {
+	print "| icos.product_info(upc)::text, 600 stores, one session | median per call |"
+	print "|---|---|"
+	printf "| PL/pgSQL body of 0.2.0 | %.3f ms |\n", m["plpgsql"] / 1000
+	printf "| written in jsonb binary form (src/product_info.c) | %.3f ms |\n", m["C"] / 1000
+	printf "| ratio | %.1fx |\n", m["plpgsql"] / m["C"] }' "$W/product_info.txt"
+echo
 
 TCP="host=127.0.0.1 port=$PGPORT dbname=$DB"
 "$ICOS" serve --listen 127.0.0.1:0 --dsn "$TCP" --max-sessions 300 >"$W/serve.out" 2>"$W/serve.log" &
