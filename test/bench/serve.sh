@@ -18,7 +18,7 @@
 #      pausing about a second between calls as an agent does (0.5 to 1.5 s,
 #      not timed), the server's cost per call on a machine that is busy but
 #      not saturated;
-#   2. the look-up's document alone: icos.product_info(upc)::text, as the
+#   2. the look-up's document alone: icos.product_info(upc) and its text, as the
 #      server sends it, against the PL/pgSQL body of 0.2.0 it replaced (the
 #      same SQL functions, the document built with jsonb_agg inside
 #      jsonb_build_object), in one session, 7 interleaved rounds of 100

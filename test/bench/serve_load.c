@@ -294,7 +294,7 @@ pq_once(Worker *w, PGconn *conn)
 	if (strcmp(call, "lookup") == 0)
 	{
 		params[0] = pick(w);
-		res = PQexecParams(conn, "SELECT icos.product_info($1)::text", 1, NULL, params,
+		res = PQexecParams(conn, "SELECT icos.product_info($1)", 1, NULL, params,
 						   NULL, NULL, 0);
 	}
 	else
@@ -302,7 +302,7 @@ pq_once(Worker *w, PGconn *conn)
 		place_doc(w, doc, sizeof(doc));
 		params[0] = doc;
 		res = PQexecParams(conn, "SELECT pg_catalog.jsonb_build_object('code',"
-						   "       icos.place_order($1::jsonb)::text)::text",
+						   "       icos.place_order($1::jsonb)::text)",
 						   1, NULL, params, NULL, NULL, 0);
 	}
 	record(&w->pq, PQresultStatus(res) == PGRES_TUPLES_OK, now_us() - t0);
