@@ -193,7 +193,11 @@ jbw_null(JsonbWriter *w)
 	jbw_entry(w, JENTRY_ISNULL, 0);
 }
 
-/* A whole jsonb document as the next value (JSON null for NULL). */
+/*
+ * A whole jsonb array or object as the next value (JSON null for NULL).
+ * Its root container is copied as it is: it began 4-aligned, so its inner
+ * padding stays right when it is put 4-aligned again.
+ */
 void
 jbw_jsonb(JsonbWriter *w, Jsonb *jb)
 {
@@ -202,29 +206,15 @@ jbw_jsonb(JsonbWriter *w, Jsonb *jb)
 	if (w->depth == 0)
 		elog(ERROR, "jsonb writer: a document is written inside a container");
 	if (jb == NULL)
+	{
 		jbw_null(w);
-	else if (JB_ROOT_IS_SCALAR(jb))
-	{
-		/* a scalar is stored as a one-element array: copy the element */
-		JEntry		e = jb->root.children[0];
-		uint32		type = e & JENTRY_TYPEMASK;
-
-		if (type == JENTRY_ISNUMERIC)
-			jbw_pad(w);
-		appendBinaryStringInfo(&w->buf, (const char *) &jb->root.children[1],
-							   JBE_OFFLENFLD(e));
-		jbw_entry(w, type, w->buf.len - start);
+		return;
 	}
-	else
-	{
-		/*
-		 * The root container, copied as it is: it began 4-aligned, so its
-		 * inner padding stays right when it is put 4-aligned again.
-		 */
-		jbw_pad(w);
-		appendBinaryStringInfo(&w->buf, (const char *) &jb->root, VARSIZE(jb) - VARHDRSZ);
-		jbw_entry(w, JENTRY_ISCONTAINER, w->buf.len - start);
-	}
+	if (JB_ROOT_IS_SCALAR(jb))
+		elog(ERROR, "jsonb writer: only an array or an object is written whole");
+	jbw_pad(w);
+	appendBinaryStringInfo(&w->buf, (const char *) &jb->root, VARSIZE(jb) - VARHDRSZ);
+	jbw_entry(w, JENTRY_ISCONTAINER, w->buf.len - start);
 }
 
 /* The finished document (in the memory context jbw_init ran in). */
