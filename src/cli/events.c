@@ -11,9 +11,11 @@
  * event from the log (row security applies: an agent sees only the events
  * of the orders it may read).  When the connection is lost it reconnects,
  * LISTENs again and reads the log from a little before the newest event it
- * printed (OVERLAP), skipping what it already printed: an event committed
+ * printed (OVERLAP_S), skipping what it already printed: an event committed
  * while it was away is printed late, never lost, unless it was written
- * more than OVERLAP before the newest one printed.
+ * more than OVERLAP_S before the newest one printed.  What it printed is
+ * remembered by time, not by number: every event within twice that of the
+ * newest, however many a peak brings.
  *
  * src/cli/events.c
  *
@@ -29,14 +31,14 @@
 #include "icos.h"
 
 #define CHANNEL		"icos_order_events"
-/* how far before the newest event printed a catch-up reads again */
-#define OVERLAP		"5 minutes"
+/* how far (seconds) before the newest event printed a catch-up reads again */
+#define OVERLAP_S	300
 /* how long the connection may stay silent before it is checked */
 #define CHECK_MS	30000
 /* longest wait between two attempts to reconnect */
 #define MAX_RETRY_S 10
-/* the events last printed, for skipping them when read twice */
-#define SEEN_SLOTS	8192
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
 
 #define UTC_FORMAT "'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'"
 
@@ -72,34 +74,124 @@ static const char events_sql[] =
 "           'store', e.store_id, 'event_id', e.event_id, 'note', e.note)"
 "  FROM ev e ORDER BY e.at, e.store_id, e.event_id";
 
+/* An event printed: its key (store/code/id) and when it was written */
+typedef struct Seen
+{
+	char	   *key;			/* NULL: a free slot */
+	long long	at;				/* microseconds since 1970 (UTC) */
+} Seen;
+
 typedef struct Follow
 {
 	const char *store;			/* --store, or NULL */
 	char		floor[40];		/* never catch up from before this (UTC) */
 	char		newest[40];		/* UTC "at" of the newest event printed */
-	char	   *seen[SEEN_SLOTS];	/* ring of keys printed (store/code/id) */
-	int			seen_next;
+	long long	newest_us;
+	Seen	   *seen;			/* open addressing, a power of two of slots */
+	size_t		seen_cap;
+	size_t		seen_n;
 	long		printed;
 } Follow;
+
+/* "YYYY-MM-DDTHH:MI:SS.USZ" (UTC_FORMAT) in microseconds since 1970 */
+static long long
+utc_us(const char *s)
+{
+	int			y,
+				m,
+				d,
+				h,
+				mi,
+				sec;
+	long		us;
+	long long	era,
+				yoe,
+				doy,
+				days;
+
+	if (sscanf(s, "%d-%d-%dT%d:%d:%d.%ldZ", &y, &m, &d, &h, &mi, &sec, &us) != 7)
+		return 0;
+	/* days since 1970-01-01 of a Gregorian date (H. Hinnant's days_from_civil) */
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+	return ((days * 24 + h) * 60 + mi) * 60000000LL + sec * 1000000LL + us;
+}
+
+static size_t
+seen_slot(const Seen *tab, size_t cap, const char *key)
+{
+	unsigned long h = 2166136261u;	/* FNV-1a */
+
+	for (const char *p = key; *p; p++)
+		h = (h ^ (unsigned char) *p) * 16777619u;
+	for (size_t i = h & (cap - 1);; i = (i + 1) & (cap - 1))
+		if (tab[i].key == NULL || strcmp(tab[i].key, key) == 0)
+			return i;
+}
 
 static bool
 already_seen(const Follow *f, const char *key)
 {
-	for (int i = 0; i < SEEN_SLOTS; i++)
-		if (f->seen[i] != NULL && strcmp(f->seen[i], key) == 0)
-			return true;
-	return false;
+	return f->seen_cap > 0 && f->seen[seen_slot(f->seen, f->seen_cap, key)].key != NULL;
+}
+
+/*
+ * Make room for one more key: forget the events written more than twice
+ * OVERLAP_S before the newest (no catch-up reads them again), and size the
+ * table for those kept.
+ */
+static void
+seen_make_room(Follow *f)
+{
+	long long	cutoff = f->newest_us - 2LL * OVERLAP_S * 1000000;
+	size_t		keep = 0,
+				cap = 1024;
+	Seen	   *tab;
+
+	if ((f->seen_n + 1) * 2 <= f->seen_cap)
+		return;
+	for (size_t i = 0; i < f->seen_cap; i++)
+		keep += f->seen[i].key != NULL && f->seen[i].at >= cutoff;
+	while (cap < 4 * (keep + 1))
+		cap *= 2;
+	tab = xmalloc(cap * sizeof(Seen));
+	memset(tab, 0, cap * sizeof(Seen));
+	for (size_t i = 0; i < f->seen_cap; i++)
+	{
+		if (f->seen[i].key != NULL && f->seen[i].at >= cutoff)
+			tab[seen_slot(tab, cap, f->seen[i].key)] = f->seen[i];
+		else
+			free(f->seen[i].key);
+	}
+	free(f->seen);
+	f->seen = tab;
+	f->seen_cap = cap;
+	f->seen_n = keep;
 }
 
 static void
 remember(Follow *f, const char *key, const char *at)
 {
-	free(f->seen[f->seen_next]);
-	f->seen[f->seen_next] = xstrdup(key);
-	f->seen_next = (f->seen_next + 1) % SEEN_SLOTS;
+	long long	at_us = utc_us(at);
+	size_t		i;
+
 	/* the fixed UTC format sorts as text */
 	if (strcmp(at, f->newest) > 0)
+	{
 		snprintf(f->newest, sizeof(f->newest), "%s", at);
+		f->newest_us = at_us;
+	}
+	seen_make_room(f);
+	i = seen_slot(f->seen, f->seen_cap, key);
+	if (f->seen[i].key == NULL)
+	{
+		f->seen[i].key = xstrdup(key);
+		f->seen[i].at = at_us;
+		f->seen_n++;
+	}
 }
 
 static void
@@ -182,7 +274,7 @@ reconnect(PGconn *conn)
 }
 
 /*
- * The catch-up point after a reconnection: OVERLAP before the newest event
+ * The catch-up point after a reconnection: OVERLAP_S before the newest event
  * printed, but not before the start (--since, or when the command started:
  * the events --limit left out stay out).
  */
@@ -191,7 +283,7 @@ catch_up_from(PGconn *conn, const Follow *f, char *buf, size_t len)
 {
 	const char *params[2] = {f->newest, f->floor};
 	PGresult   *res = run_query(conn, "SELECT greatest($1::timestamptz - interval '"
-								OVERLAP "', $2::timestamptz)::text", 2, params);
+								XSTR(OVERLAP_S) " seconds', $2::timestamptz)::text", 2, params);
 
 	if (res == NULL)
 		return false;
@@ -320,6 +412,7 @@ cmd_events(int argc, char **argv)
 	}
 	snprintf(f->floor, sizeof(f->floor), "%s", PQgetvalue(res, 0, 0));
 	snprintf(f->newest, sizeof(f->newest), "%s", f->floor);
+	f->newest_us = utc_us(f->newest);
 	PQclear(res);
 
 	if (follow_flag)

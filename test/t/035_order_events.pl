@@ -205,6 +205,27 @@ my %n;
 $n{"$_->{store}/$_->{code}/$_->{event_id}"}++ for @lines;
 is(scalar(@lines), 13, '--follow: thirteen events in all');
 ok(!grep({ $_ > 1 } values %n), '--follow: no event printed twice (the catch-up skips what was printed)');
+
+# A peak: more events within the catch-up's reach (5 minutes) than a
+# fixed number of remembered keys (8,192 once) holds; a catch-up after
+# them prints none of them again.
+my $peak = 8300;
+$node->safe_psql('postgres', qq{
+INSERT INTO icos.order_event (store_id, code, kind, note, at_store)
+SELECT 2, '$after', 'status', 'peak ' || g, 2 FROM generate_series(1, $peak) g;
+});
+ok(pump_until($follower, $t, \$fout, qr/"note": "peak $peak"/), '--follow: prints a peak of events');
+$node->safe_psql('postgres',
+	q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'watcher'});
+ok(pump_until($follower, $t, \$ferr, qr/reconnected.*reconnected/s), '--follow: reconnects after the peak');
+my $last = $node->safe_psql('postgres', sale_sql(1));
+ok(pump_until($follower, $t, \$fout, qr/"code": "\Q$last\E", "kind": "status"/),
+	'--follow: caught up after the peak');
+@lines = map { decode_json($_) } split /\n/, $fout;
+%n = ();
+$n{"$_->{store}/$_->{code}/$_->{event_id}"}++ for @lines;
+is(scalar(grep { $_ > 1 } values %n), 0, '--follow: no event of the peak printed twice by the catch-up');
+is(scalar(keys %n), 13 + $peak + 3, '--follow: every event once (a sale writes three)');
 $follower->kill_kill;
 
 # ---- the announcer ----
