@@ -14,6 +14,7 @@
 #include "fmgr.h"
 
 #include "announce.h"
+#include "error_counts.h"
 
 PG_MODULE_MAGIC;
 
@@ -21,11 +22,12 @@ void		_PG_init(void);
 
 /*
  * Loaded by shared_preload_libraries, icos reserves the shared memory in
- * which order events wait for their announcer (announce.c); loaded by a
- * session, it needs nothing.
+ * which order events wait for their announcer (announce.c) and errors are
+ * counted (error_counts.c); loaded by a session, it needs nothing.
  */
 void
 _PG_init(void)
 {
 	announce_init();
+	error_counts_init();
 }

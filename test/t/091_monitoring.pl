@@ -1,8 +1,8 @@
 # Monitoring (docs/monitoring.md): Debian's prometheus-postgres-exporter with
 # src/monitoring/icos-queries.yaml against head office of a real link with
 # one store node, read over HTTP: the link's state and figures from
-# icos.node_status, orders by store, refusals, the NOTIFY queue; the link's
-# metric falls when the store goes down.  On the same link: an order placed
+# icos.node_status, orders by store, refusals by SQLSTATE, the NOTIFY
+# queue; the link's metric falls when the store goes down.  On the same link: an order placed
 # at the store is announced at head office when it arrives there (the
 # announcing trigger fires in the apply worker).
 use strict;
@@ -142,6 +142,7 @@ is(metric($m, 'icos_orders_events_last_5m', store => 1), 3, 'icos_orders_events_
 is(metric($m, 'icos_notify_queue_usage'), 0, 'icos_notify_queue_usage: 0');
 my $rolled = metric($m, 'icos_transactions_rolled_back');
 ok(defined $rolled, 'icos_transactions_rolled_back: present');
+my $bad_documents = metric($m, 'icos_errors_total', sqlstate => '22023') // 0;
 
 # A refusal at head office shows in the rolled-back count (the statistics
 # reach the view when the refused session ends).
@@ -155,6 +156,8 @@ for (1 .. 600)
 	select(undef, undef, undef, 0.2);
 }
 cmp_ok($later, '>', $rolled, 'icos_transactions_rolled_back counts the refusal');
+is(metric(scrape(), 'icos_errors_total', sqlstate => '22023'), $bad_documents + 1,
+	'icos_errors_total: the refusal, by its SQLSTATE (22023, a web order without a customer)');
 
 # The store goes down: its link metric falls.
 $s1->stop;
