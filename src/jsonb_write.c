@@ -194,9 +194,9 @@ jbw_null(JsonbWriter *w)
 }
 
 /*
- * A whole jsonb array or object as the next value (JSON null for NULL).
- * Its root container is copied as it is: it began 4-aligned, so its inner
- * padding stays right when it is put 4-aligned again.
+ * A whole jsonb array or object as the next value.  Its root container is
+ * copied as it is: it began 4-aligned, so its inner padding stays right
+ * when it is put 4-aligned again.
  */
 void
 jbw_jsonb(JsonbWriter *w, Jsonb *jb)
@@ -205,11 +205,6 @@ jbw_jsonb(JsonbWriter *w, Jsonb *jb)
 
 	if (w->depth == 0)
 		elog(ERROR, "jsonb writer: a document is written inside a container");
-	if (jb == NULL)
-	{
-		jbw_null(w);
-		return;
-	}
 	if (JB_ROOT_IS_SCALAR(jb))
 		elog(ERROR, "jsonb writer: only an array or an object is written whole");
 	jbw_pad(w);

@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * order_sql.c
- *	  The statements of the order engine, prepared once per backend and
- *	  kept (SPI_keepplan), with generic plans; and the types they take.
+ *	  The statements of the order engine (and of the product look-up,
+ *	  product_info.c), prepared once per backend and kept (SPI_keepplan),
+ *	  with generic plans; and the types they take.
  *
  * Besides the write (order_write.c) and the customer statement
  * (order_customer.c), the engine calls a few SQL entry points of the other
@@ -145,6 +146,15 @@ static const OrderSqlDef order_sql_defs[OS_COUNT] = {
 	[OS_HAND_OVER_LINES] = {"UPDATE icos.order_line l SET reserved_qty = 0, consumed_qty = l.qty, status = 'fulfilled'"
 	" WHERE l.code OPERATOR(pg_catalog.=) $1 AND l.line OPERATOR(pg_catalog.=) ANY ($2)", "cI"},
 	[OS_DOC] = {"SELECT icos._doc($1)", "c"},
+	/* the product look-up (product_info.c) */
+	[OS_PRODUCT_INFO] = {"SELECT p.upc::pg_catalog.text, p.name, p.category_id, p.price,"
+		"  p.lead_time_days, p.made_to_order, p.active, p.description,"
+		"  icos.category_path(p.category_id),"
+		"  icos._product_offers(p.upc, p.category_id, pg_catalog.now())"
+	" FROM icos.product p WHERE p.upc OPERATOR(pg_catalog.=) $1", "u"},
+	[OS_AVAILABILITY] = {"SELECT a.store_id, a.store_name, a.on_hand, a.reserved, a.available,"
+		"  a.on_display, a.lead_time_days"
+	" FROM icos._availability($1, NULL) a ORDER BY a.store_id", "u"},
 };
 
 static SPIPlanPtr order_plans[OS_COUNT];

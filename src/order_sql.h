@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * order_sql.h
- *	  The kept statements of the order engine (src/order_sql.c).
+ *	  The kept statements of the order engine and the product look-up
+ *	  (src/order_sql.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -36,6 +37,8 @@ typedef enum OrderSqlId
 	OS_REMOTE_READY,
 	OS_HAND_OVER_LINES,
 	OS_DOC,
+	OS_PRODUCT_INFO,
+	OS_AVAILABILITY,
 	OS_COUNT
 } OrderSqlId;
 

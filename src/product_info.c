@@ -9,11 +9,11 @@
  * to_jsonb(row) inside jsonb_build_object, the document was assembled
  * twice (the aggregate's tree, then copied into the outer object's) with
  * the row's type looked up again for every store: most of a look-up's
- * time.  Here two kept statements read the product (with its category
- * path and offers, the same SQL functions as before) and its availability
- * (icos._availability, the one place the rule of what a store shows
- * lives), and the document is written straight into jsonb's binary form
- * (jsonb_write.c).  test/pgtap/product_info.sql checks the document is the
+ * time.  Here two kept statements (order_sql.c) read the product (with
+ * its category path and offers, the same SQL functions as before) and its
+ * availability (icos._availability, the one place the rule of what a store
+ * shows lives), and the document is written straight into jsonb's binary
+ * form (jsonb_write.c).  test/pgtap/product_info.sql checks the document is the
  * PL/pgSQL one, byte for byte as text.
  *
  * src/product_info.c
@@ -35,94 +35,56 @@
 
 PG_FUNCTION_INFO_V1(product_info);
 
-enum
+/* Run kept statement id for the product code (SPI connected). */
+static SPITupleTable *
+run(OrderSqlId id, Datum code)
 {
-	PI_PRODUCT,
-	PI_AVAILABILITY,
-	PI_COUNT
-};
+	int			rc = SPI_execute_plan(order_plan(id), &code, NULL, true, 0);
 
-static const char *const pi_sql[PI_COUNT] = {
-	"SELECT p.upc::pg_catalog.text, p.name, p.category_id, p.price, p.lead_time_days,"
-	"       p.made_to_order, p.active, p.description, icos.category_path(p.category_id),"
-	"       icos._product_offers(p.upc, p.category_id, pg_catalog.now())"
-	"  FROM icos.product p WHERE p.upc OPERATOR(pg_catalog.=) $1",
-	"SELECT a.store_id, a.store_name, a.on_hand, a.reserved, a.available, a.on_display,"
-	"       a.lead_time_days"
-	"  FROM icos._availability($1, NULL) a ORDER BY a.store_id"
-};
-
-static SPIPlanPtr pi_plans[PI_COUNT];
-static Oid	pi_plans_upc = InvalidOid;	/* the icos.upc they were made for */
-
-static void
-pi_run(int id, Oid upc_type, Datum code)
-{
-	int			rc;
-
-	if (upc_type != pi_plans_upc)
-	{
-		/* the extension was created again */
-		for (int i = 0; i < PI_COUNT; i++)
-		{
-			if (pi_plans[i] != NULL)
-				SPI_freeplan(pi_plans[i]);
-			pi_plans[i] = NULL;
-		}
-		pi_plans_upc = upc_type;
-	}
-	if (pi_plans[id] == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare_cursor(pi_sql[id], 1, &upc_type,
-											  CURSOR_OPT_GENERIC_PLAN);
-
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare product look-up %d: %s", id,
-				 SPI_result_code_string(SPI_result));
-		pi_plans[id] = plan;
-	}
-	rc = SPI_execute_plan(pi_plans[id], &code, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "product look-up %d failed: %s", id, SPI_result_code_string(rc));
+	return SPI_tuptable;
 }
 
-/* Column c (from 1) of row of t */
-static Datum
-col(SPITupleTable *t, uint64 row, int c, bool *isnull)
+/*
+ * Column c (from 1) of row of t in *d; for SQL NULL, JSON null is written
+ * and false returned.
+ */
+static bool
+col(JsonbWriter *w, SPITupleTable *t, uint64 row, int c, Datum *d)
 {
-	return SPI_getbinval(t->vals[row], t->tupdesc, c, isnull);
+	bool		isnull;
+
+	*d = SPI_getbinval(t->vals[row], t->tupdesc, c, &isnull);
+	if (isnull)
+		jbw_null(w);
+	return !isnull;
 }
 
 static void
 put_text(JsonbWriter *w, SPITupleTable *t, uint64 row, int c)
 {
-	bool		isnull;
-	Datum		d = col(t, row, c, &isnull);
+	Datum		d;
 
-	jbw_string(w, isnull ? NULL : TextDatumGetCString(d));
+	if (col(w, t, row, c, &d))
+		jbw_string(w, TextDatumGetCString(d));
 }
 
 static void
 put_int(JsonbWriter *w, SPITupleTable *t, uint64 row, int c)
 {
-	bool		isnull;
-	Datum		d = col(t, row, c, &isnull);
+	Datum		d;
 
-	if (isnull)
-		jbw_null(w);
-	else
+	if (col(w, t, row, c, &d))
 		jbw_int(w, DatumGetInt32(d));
 }
 
 static void
 put_bool(JsonbWriter *w, SPITupleTable *t, uint64 row, int c)
 {
-	bool		isnull;
-	Datum		d = col(t, row, c, &isnull);
+	Datum		d;
 
-	if (isnull)
-		jbw_null(w);
-	else
+	if (col(w, t, row, c, &d))
 		jbw_bool(w, DatumGetBool(d));
 }
 
@@ -139,7 +101,6 @@ product_info(PG_FUNCTION_ARGS)
 		"on_hand", "reserved", "store_id", "available", "on_display", "store_name",
 		"lead_time_days"
 	};
-	Oid			upc_type;
 	Datum		code = PG_GETARG_DATUM(0);
 	JsonbWriter w;
 	SPITupleTable *p;
@@ -149,7 +110,6 @@ product_info(PG_FUNCTION_ARGS)
 	bool	   *path_nulls = NULL;
 	int			npath = 0;
 	bool		path_isnull;
-	bool		isnull;
 	Datum		d;
 
 	if (PG_ARGISNULL(0))
@@ -158,30 +118,27 @@ product_info(PG_FUNCTION_ARGS)
 				 errmsg("a product code is required"),
 				 errhint("Scan or type the product's barcode number.")));
 
-	upc_type = order_upc_type(NULL);
 	/* the document in the caller's context; all else goes with SPI */
 	jbw_init(&w);
 	SPI_connect();
-	pi_run(PI_PRODUCT, upc_type, code);
-	p = SPI_tuptable;
+	p = run(OS_PRODUCT_INFO, code);
 	if (SPI_processed == 0)
 	{
 		Oid			out;
 		bool		isvarlena;
 
-		getTypeOutputInfo(upc_type, &out, &isvarlena);
+		getTypeOutputInfo(order_upc_type(NULL), &out, &isvarlena);
 		ereport(ERROR,
 				(errcode(ERRCODE_ICOS_UNKNOWN),
 				 errmsg("product %s is not in the catalogue",
 						OidOutputFunctionCall(out, code)),
 				 errhint("Check the code on the label; head office may not have added this product yet.")));
 	}
-	pi_run(PI_AVAILABILITY, upc_type, code);
-	a = SPI_tuptable;
+	a = run(OS_AVAILABILITY, code);
 	nstores = SPI_processed;
 
 	/* category is the last name of category_path */
-	d = col(p, 0, 9, &path_isnull);
+	d = SPI_getbinval(p->vals[0], p->tupdesc, 9, &path_isnull);
 	if (!path_isnull)
 		deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
 						  &path, &path_nulls, &npath);
@@ -189,14 +146,11 @@ product_info(PG_FUNCTION_ARGS)
 	jbw_begin_object(&w, lengthof(product_keys), product_keys);
 	put_text(&w, p, 0, 1);		/* upc */
 	put_text(&w, p, 0, 2);		/* name */
-	d = col(p, 0, 4, &isnull);	/* price */
-	if (isnull)
-		jbw_null(&w);
-	else
+	if (col(&w, p, 0, 4, &d))	/* price */
 		jbw_numeric(&w, DatumGetNumeric(d));
 	put_bool(&w, p, 0, 7);		/* active */
-	d = col(p, 0, 10, &isnull); /* offers */
-	jbw_jsonb(&w, isnull ? NULL : DatumGetJsonbP(d));
+	if (col(&w, p, 0, 10, &d))	/* offers */
+		jbw_jsonb(&w, DatumGetJsonbP(d));
 	jbw_string(&w, npath == 0 || path_nulls[npath - 1] ? NULL :
 			   TextDatumGetCString(path[npath - 1]));
 	put_int(&w, p, 0, 3);		/* category_id */
