@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "serve.h"
+#include "serve_sql.h"
 
 void
 api_error(ApiResponse *out, int status, const char *sqlstate,
@@ -187,7 +188,7 @@ route(Session *s, const char *method, const char *path,
 		if (!get)
 			return wrong_method(out, method);
 		return run(s, out, "application/json",
-				   "SELECT icos.product_info($1)", 1, params);
+				   SERVE_SQL_PRODUCT, 1, params);
 	}
 	if (strcmp(res1, "basket") == 0 && *p == '\0')
 	{
@@ -215,8 +216,7 @@ route(Session *s, const char *method, const char *path,
 		if (!post)
 			return wrong_method(out, method);
 		return run(s, out, "application/json",
-				   "SELECT pg_catalog.jsonb_build_object('code',"
-				   "       icos.place_order($1::jsonb)::text)", 1, params);
+				   SERVE_SQL_PLACE, 1, params);
 	}
 	if (strcmp(res1, "orders") == 0 && segment(&p, key, sizeof(key)))
 	{

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "serve.h"
+#include "serve_sql.h"
 
 static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
 static Session *sessions = NULL;
@@ -248,14 +249,7 @@ unlink_session(Session *s)
 static char *
 session_info(PGconn *conn)
 {
-	PGresult   *res = PQexec(conn,
-							 "SELECT pg_catalog.jsonb_build_object("
-							 "  'user', current_user::text, 'employee', e.employee_id,"
-							 "  'name', e.full_name, 'store', e.store_id, 'store_name', s.name,"
-							 "  'position', e.position)::text"
-							 "  FROM (SELECT 1) one"
-							 "  LEFT JOIN icos.employee e ON e.role_name = current_user"
-							 "  LEFT JOIN icos.store s ON s.store_id = e.store_id");
+	PGresult   *res = PQexec(conn, SERVE_SQL_SESSION_INFO);
 	char	   *info = NULL;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)

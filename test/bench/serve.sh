@@ -51,7 +51,7 @@ if [ "$(psql -X -At -d $DB -c "SELECT count(*) FROM icos.employee WHERE employee
 	ICOS_PASSWORD=$PASSWORD "$ICOS" --dsn "dbname=$DB" employee add --id 9901 \
 		--name 'Bench Agent' --store 10 --position agent >/dev/null || exit 1
 fi
-cc -O2 -Wall -D_GNU_SOURCE -I"$(pg_config --includedir)" -o "$W/serve_load" \
+cc -O2 -Wall -D_GNU_SOURCE -I"$(pg_config --includedir)" -I"$(dirname "$0")/../../src/cli" -o "$W/serve_load" \
 	"$(dirname "$0")/serve_load.c" -L"$(pg_config --libdir)" -lpq -lpthread || exit 1
 
 # 2. the look-up's document alone (first: no load is running)

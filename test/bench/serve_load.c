@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "libpq-fe.h"
+#include "serve_sql.h"
 
 static const char *host, *user, *password, *conninfo, *call;
 static int	port, seconds,
@@ -281,7 +282,7 @@ http_once(Worker *w, HttpSession *h)
 	record(&w->http, st == 200, now_us() - t0);
 }
 
-/* ---- libpq: the SQL icos serve sends (serve_routes.c) ---- */
+/* ---- libpq: the SQL icos serve sends (serve_sql.h) ---- */
 
 static void
 pq_once(Worker *w, PGconn *conn)
@@ -294,16 +295,13 @@ pq_once(Worker *w, PGconn *conn)
 	if (strcmp(call, "lookup") == 0)
 	{
 		params[0] = pick(w);
-		res = PQexecParams(conn, "SELECT icos.product_info($1)", 1, NULL, params,
-						   NULL, NULL, 0);
+		res = PQexecParams(conn, SERVE_SQL_PRODUCT, 1, NULL, params, NULL, NULL, 0);
 	}
 	else
 	{
 		place_doc(w, doc, sizeof(doc));
 		params[0] = doc;
-		res = PQexecParams(conn, "SELECT pg_catalog.jsonb_build_object('code',"
-						   "       icos.place_order($1::jsonb)::text)",
-						   1, NULL, params, NULL, NULL, 0);
+		res = PQexecParams(conn, SERVE_SQL_PLACE, 1, NULL, params, NULL, NULL, 0);
 	}
 	record(&w->pq, PQresultStatus(res) == PGRES_TUPLES_OK, now_us() - t0);
 	PQclear(res);
@@ -336,13 +334,7 @@ worker(void *arg)
 		 * 94 page faults, 1.2 ms more a call; docs/performance.md), and the
 		 * server's backends did not.
 		 */
-		PQclear(PQexec(conn, "SELECT pg_catalog.jsonb_build_object("
-						   "  'user', current_user::text, 'employee', e.employee_id,"
-						   "  'name', e.full_name, 'store', e.store_id, 'store_name', s.name,"
-						   "  'position', e.position)::text"
-						   "  FROM (SELECT 1) one"
-						   "  LEFT JOIN icos.employee e ON e.role_name = current_user"
-						   "  LEFT JOIN icos.store s ON s.store_id = e.store_id"));
+		PQclear(PQexec(conn, SERVE_SQL_SESSION_INFO));
 	}
 	think(w);					/* sessions start apart, as agents do */
 	stop = now_us() + seconds * 1000000L;
