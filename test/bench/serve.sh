@@ -55,27 +55,10 @@ cc -O2 -Wall -D_GNU_SOURCE -I"$(pg_config --includedir)" -I"$(dirname "$0")/../.
 	"$(dirname "$0")/serve_load.c" -L"$(pg_config --libdir)" -lpq -lpthread || exit 1
 
 # 2. the look-up's document alone (first: no load is running)
-psql -X -q -At -d $DB -v ON_ERROR_STOP=1 >"$W/product_info.txt" <<'SQL' || exit 1
+psql -X -q -At -d $DB -v ON_ERROR_STOP=1 -v reference="$(dirname "$0")/../pgtap/product_info_020.psql" \
+	>"$W/product_info.txt" <<'SQL' || exit 1
 SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.product_info_020(code icos.upc) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-DECLARE
-	p icos.product;
-	v_path text[];
-BEGIN
-	SELECT * INTO p FROM icos.product x WHERE x.upc OPERATOR(pg_catalog.=) code;
-	v_path := icos.category_path(p.category_id);
-	RETURN pg_catalog.jsonb_build_object(
-		'upc', p.upc::text, 'name', p.name, 'category_id', p.category_id,
-		'category', v_path[pg_catalog.cardinality(v_path)],
-		'category_path', pg_catalog.to_jsonb(v_path), 'price', p.price,
-		'lead_time_days', p.lead_time_days, 'made_to_order', p.made_to_order,
-		'active', p.active, 'description', p.description,
-		'offers', icos._product_offers(p.upc, p.category_id, pg_catalog.now()),
-		'availability', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(a) ORDER BY a.store_id), '[]')
-						   FROM icos._availability(code, NULL) a));
-END
-$$;
+\i :reference
 CREATE TEMP TABLE t(impl text, round int, us float8);
 DO $$
 DECLARE
